@@ -1,0 +1,26 @@
+/**
+ * What the ingest pipeline needs from an embedding model, whichever one is behind it. The vault records
+ * `kind`, `model` and `dim` (see `embedderIdentity`), so vectors from different embedders are never mixed.
+ */
+export interface Embedder {
+  /** Recorded in vault metadata: `"http"` for a hosted OpenAI-compatible model, `"local"` for the offline one. */
+  readonly kind: "http" | "local";
+  /** The model name, e.g. `"BAAI/bge-m3"` or `"local-hash-v1"`. */
+  readonly model: string;
+  /** Length of every vector this embedder returns (1024 for bge-m3). */
+  readonly dim: number;
+  /** Embeds texts in order; returns one L2-normalised Float32Array of length dim per text. */
+  embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+}
+
+export interface EmbedOptions {
+  /** Aborting cancels requests in flight and pending retries; `embed()` then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** The embedder fields stored in a vault's metadata. */
+export interface EmbedderIdentity {
+  embedder: Embedder["kind"];
+  model: string;
+  dim: number;
+}
