@@ -1,0 +1,92 @@
+import type { Dispatcher } from "undici";
+import { decodeEmbeddingsAnswer, InvalidEmbeddingsAnswer, providerErrorMessage } from "./embeddings-response";
+import { isRetryableStatus, parseRetryAfterMs } from "./retry-policy";
+
+/** Where and how to send one `POST …/embeddings`. */
+export interface EmbeddingsEndpoint {
+  dispatcher: Dispatcher;
+  origin: string;
+  /** Path of the embeddings route, query included, e.g. `/v1/openai/embeddings`. */
+  path: string;
+  model: string;
+  apiKey?: string;
+  dim: number;
+  timeoutMs: number;
+}
+
+/** What one attempt came to; the caller decides whether to try again. */
+export type AttemptOutcome =
+  | { kind: "ok"; vectors: Float32Array[] }
+  /** 408/429/5xx, network error or timeout: worth another try, after `retryAfterMs` when the server said so. */
+  | { kind: "transient"; reason: string; status?: number; retryAfterMs?: number }
+  /** 2xx, but not a valid answer for what we sent. */
+  | { kind: "bad-answer"; reason: string }
+  /** A 4xx that another try will not fix (bad key, unknown model, input rejected). */
+  | { kind: "rejected"; status: number; message: string };
+
+/**
+ * The routes of the OpenAI embeddings API under a base URL, which may or may not end in `/`:
+ * `https://api.deepinfra.com/v1/openai` → origin `https://api.deepinfra.com`, path `/v1/openai/embeddings`.
+ */
+export function embeddingsRoute(baseUrl: string): { origin: string; path: string } {
+  const url = new URL(baseUrl);
+  return { origin: url.origin, path: `${url.pathname.replace(/\/+$/, "")}/embeddings${url.search}` };
+}
+
+class AttemptTimedOut extends Error {}
+
+/**
+ * Sends one batch once. `signal` is the caller's: its abort rejects with its reason. The attempt's own
+ * timeout covers the whole exchange (connect, headers and body), so a server that sends headers and
+ * then stalls is caught too.
+ */
+export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: string[], signal: AbortSignal): Promise<AttemptOutcome> {
+  signal.throwIfAborted();
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new AttemptTimedOut()), endpoint.timeoutMs);
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+  if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
+  try {
+    const response = await endpoint.dispatcher.request({
+      origin: endpoint.origin,
+      path: endpoint.path,
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" }),
+      signal: controller.signal,
+    });
+    const body = await response.body.text();
+    const status = response.statusCode;
+    if (status >= 200 && status < 300) {
+      try {
+        return { kind: "ok", vectors: decodeEmbeddingsAnswer(body, inputs.length, endpoint.dim) };
+      } catch (error) {
+        if (error instanceof InvalidEmbeddingsAnswer) return { kind: "bad-answer", reason: error.message };
+        throw error;
+      }
+    }
+    if (isRetryableStatus(status)) {
+      return {
+        kind: "transient",
+        status,
+        reason: `HTTP ${status}: ${providerErrorMessage(body)}`,
+        retryAfterMs: parseRetryAfterMs(response.headers["retry-after"]),
+      };
+    }
+    return { kind: "rejected", status, message: providerErrorMessage(body) };
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (controller.signal.reason instanceof AttemptTimedOut) {
+      return { kind: "transient", reason: `no complete answer within ${endpoint.timeoutMs} ms` };
+    }
+    // Our own misuse of undici is a bug, not a network hiccup.
+    if ((error as { code?: string }).code === "UND_ERR_INVALID_ARG") throw error;
+    const code = (error as { code?: string }).code;
+    return { kind: "transient", reason: `network error${code ? ` ${code}` : ""}: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { normaliseInPlace } from "./vector-math";
+
+/**
+ * The part of an OpenAI-compatible embeddings answer we rely on. `embedding` is a base64 string when
+ * the server honoured `encoding_format: "base64"`, a number array when it ignored it (some Ollama and
+ * TEI versions do). `index` is optional because a few servers omit it; then answers are in input order.
+ */
+const embeddingsResponseSchema = z.object({
+  data: z.array(
+    z.object({
+      embedding: z.union([z.string(), z.array(z.number())]),
+      index: z.number().int().nonnegative().optional(),
+    }),
+  ),
+});
+
+/** An answer that parsed as HTTP success but is not the embeddings we asked for. */
+export class InvalidEmbeddingsAnswer extends Error {}
+
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Decodes base64 little-endian float32s (the OpenAI `base64` encoding) into a fresh, aligned array. */
+function decodeBase64Floats(encoded: string, dim: number): Float32Array {
+  const bytes = Buffer.from(encoded, "base64");
+  if (bytes.byteLength !== dim * 4) {
+    throw new InvalidEmbeddingsAnswer(`expected ${dim} dimensions, got a vector of ${bytes.byteLength / 4} (${bytes.byteLength} bytes)`);
+  }
+  const vector = new Float32Array(dim);
+  if (littleEndianHost) {
+    new Uint8Array(vector.buffer).set(bytes);
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < dim; i++) vector[i] = view.getFloat32(i * 4, true);
+  }
+  return vector;
+}
+
+function toVector(embedding: string | number[], dim: number): Float32Array {
+  if (typeof embedding === "string") return decodeBase64Floats(embedding, dim);
+  if (embedding.length !== dim) throw new InvalidEmbeddingsAnswer(`expected ${dim} dimensions, got a vector of ${embedding.length}`);
+  return Float32Array.from(embedding);
+}
+
+/**
+ * Parses and checks one embeddings answer: one vector per input, each of length `dim`, finite and
+ * non-zero; returns them in input order (by `index`), L2-normalised (bge-m3 servers normalise already,
+ * other servers and models may not, and the `Embedder` contract promises unit vectors).
+ * Throws `InvalidEmbeddingsAnswer` saying what is wrong.
+ */
+export function decodeEmbeddingsAnswer(body: string, expectedCount: number, dim: number): Float32Array[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new InvalidEmbeddingsAnswer(`the answer is not JSON (${body.length} bytes starting ${JSON.stringify(body.slice(0, 80))})`);
+  }
+  const parsed = embeddingsResponseSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new InvalidEmbeddingsAnswer(`the answer is not an embeddings list: ${z.prettifyError(parsed.error).slice(0, 300)}`);
+  }
+  const data = parsed.data.data;
+  if (data.length !== expectedCount) throw new InvalidEmbeddingsAnswer(`sent ${expectedCount} inputs, got ${data.length} embeddings`);
+
+  const vectors = new Array<Float32Array | undefined>(expectedCount);
+  const useIndex = data.every((item) => item.index !== undefined);
+  for (let position = 0; position < data.length; position++) {
+    const item = data[position]!;
+    const index = useIndex ? item.index! : position;
+    if (index >= expectedCount || vectors[index] !== undefined) {
+      throw new InvalidEmbeddingsAnswer(`embedding index ${index} is out of range or repeated (sent ${expectedCount} inputs)`);
+    }
+    const vector = toVector(item.embedding, dim);
+    const norm = normaliseInPlace(vector);
+    if (!(norm > 0 && Number.isFinite(norm))) {
+      throw new InvalidEmbeddingsAnswer(`embedding ${index} is ${Number.isFinite(norm) ? "all zeros" : "not finite"}`);
+    }
+    vectors[index] = vector;
+  }
+  return vectors as Float32Array[];
+}
+
+/**
+ * The human-readable message in a provider's error body: OpenAI and DeepInfra `{error: {message}}`,
+ * TEI and Ollama `{error: "..."}`, FastAPI-style `{detail: ...}`; else the start of the raw text.
+ */
+export function providerErrorMessage(body: string): string {
+  try {
+    const json = JSON.parse(body) as { error?: unknown; detail?: unknown; message?: unknown };
+    const error = json?.error;
+    if (typeof error === "string") return error;
+    if (error && typeof error === "object" && typeof (error as { message?: unknown }).message === "string") {
+      return (error as { message: string }).message;
+    }
+    if (typeof json?.detail === "string") return json.detail;
+    if (json?.detail !== undefined) return JSON.stringify(json.detail).slice(0, 500);
+    if (typeof json?.message === "string") return json.message;
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return body.trim().slice(0, 500) || "(empty body)";
+}

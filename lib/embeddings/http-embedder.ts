@@ -1,0 +1,196 @@
+import PQueue from "p-queue";
+import { Pool, type Dispatcher } from "undici";
+import { requestEmbeddings, embeddingsRoute, type AttemptOutcome, type EmbeddingsEndpoint } from "./embeddings-request";
+import { EmbedderError } from "./errors";
+import { defaultInputLimits, fitToModelInput, halveInputLimits, type InputLimits } from "./input-limits";
+import { backoffDelayMs, defaultRetryPolicy, sleep, type RetryPolicy } from "./retry-policy";
+import type { EmbedOptions, Embedder } from "./types";
+
+export interface HttpEmbedderOptions {
+  /** OpenAI-compatible base URL, with or without a trailing `/`, e.g. `https://api.deepinfra.com/v1/openai`. */
+  baseUrl: string;
+  /** Defaults to `BAAI/bge-m3`. */
+  model?: string;
+  /** Sent as `Authorization: Bearer <apiKey>` when set (local servers such as Ollama need none). */
+  apiKey?: string;
+  /** Texts per request; `embed()` splits larger inputs. Defaults to 32. */
+  batchSize?: number;
+  /** Expected vector length; an answer of any other length is an error. Defaults to 1024 (bge-m3). */
+  dim?: number;
+  /**
+   * Requests this embedder keeps open at once (default 1). The provider limits concurrent requests
+   * (DeepInfra: 200 per model), so workers × maxInFlight must stay within it.
+   */
+  maxInFlight?: number;
+  /** Per attempt, from sending to the last byte of the answer. Defaults to 30 s. */
+  timeoutMs?: number;
+  /** Attempts per batch, the first included (default 6); shorthand for `retry.maxAttempts`. */
+  maxAttempts?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Input window in tokens, estimated without a tokenizer (default 8192, bge-m3's); longer texts are cut. */
+  maxInputTokens?: number;
+  /** Hard cap in UTF-16 code units per text (default 24,000); longer texts are cut, never rejected. */
+  maxInputChars?: number;
+  /**
+   * An undici dispatcher to send through (e.g. one `Agent` shared by a process). By default the embedder
+   * makes its own keep-alive `Pool` with `maxInFlight` connections, which `close()` closes.
+   */
+  dispatcher?: Dispatcher;
+  /** Source of jitter, in [0, 1); tests pass a fixed one. */
+  random?: () => number;
+}
+
+/** An `Embedder` backed by an OpenAI-compatible server; `close()` releases its connections. */
+export interface HttpEmbedder extends Embedder {
+  readonly kind: "http";
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HTTP_MODEL = "BAAI/bge-m3";
+
+/** Provider messages that mean "input longer than the model takes" (OpenAI, TEI, vLLM, Ollama wording). */
+const INPUT_TOO_LONG = /too long|too many tokens|context length|maximum (input )?length|must have less than|exceeds|token limit|input length/i;
+/** How often a batch is re-sent with halved input limits after such an answer. */
+const MAX_INPUT_SHRINKS = 2;
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 1) {
+    throw new EmbedderError("embedder_misconfigured", `embedder setting ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return result;
+}
+
+/**
+ * An embedder for any OpenAI-compatible `POST /embeddings` server (DeepInfra, OpenAI, Ollama, vLLM,
+ * TEI). Batches inputs, caps requests in flight, retries 429/5xx/network errors/timeouts with
+ * full-jitter backoff (honouring `Retry-After`), fails fast on other 4xx, and throws `EmbedderError`
+ * when a batch cannot be embedded.
+ */
+export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
+  let route: { origin: string; path: string };
+  try {
+    route = embeddingsRoute(options.baseUrl);
+  } catch (cause) {
+    throw new EmbedderError("embedder_misconfigured", `embedder baseUrl is not a URL: ${JSON.stringify(options.baseUrl)}`, { cause });
+  }
+  const model = options.model ?? DEFAULT_HTTP_MODEL;
+  const dim = positiveInteger("dim", options.dim, 1024);
+  const batchSize = positiveInteger("batchSize", options.batchSize, 32);
+  const maxInFlight = positiveInteger("maxInFlight", options.maxInFlight, 1);
+  const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs, 30_000);
+  const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
+  policy.maxAttempts = positiveInteger("maxAttempts", options.maxAttempts ?? options.retry?.maxAttempts, defaultRetryPolicy.maxAttempts);
+  const limits: InputLimits = {
+    maxInputTokens: positiveInteger("maxInputTokens", options.maxInputTokens, defaultInputLimits.maxInputTokens),
+    maxInputChars: positiveInteger("maxInputChars", options.maxInputChars, defaultInputLimits.maxInputChars),
+  };
+  const random = options.random ?? Math.random;
+  const ownPool = options.dispatcher
+    ? undefined
+    : new Pool(route.origin, {
+        connections: maxInFlight,
+        // Keep sockets (and their TLS sessions) open between batches; the server's keep-alive hint, when shorter, wins.
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 600_000,
+        connectTimeout: Math.min(10_000, timeoutMs),
+        // Backstops only: each attempt has its own overall timeout.
+        headersTimeout: timeoutMs + 1_000,
+        bodyTimeout: timeoutMs + 1_000,
+      });
+  const endpoint: EmbeddingsEndpoint = {
+    dispatcher: options.dispatcher ?? ownPool!,
+    ...route,
+    model,
+    apiKey: options.apiKey,
+    dim,
+    timeoutMs,
+  };
+  // One queue per embedder: its concurrency is the number of requests open at once. Waiting out a
+  // backoff does not hold a slot; retries jump ahead of fresh batches so no batch starves.
+  const queue = new PQueue({ concurrency: maxInFlight });
+  const where = `${model} at ${route.origin}`;
+
+  async function embedBatch(texts: string[], signal: AbortSignal): Promise<Float32Array[]> {
+    let batchLimits = limits;
+    let badAnswers = 0;
+    let shrinks = 0;
+    for (let attempt = 1; ; attempt++) {
+      const inputs = texts.map((text) => fitToModelInput(text, batchLimits));
+      const outcome: AttemptOutcome = await queue.add(() => requestEmbeddings(endpoint, inputs, signal), {
+        signal,
+        priority: attempt > 1 ? 1 : 0,
+      });
+      if (outcome.kind === "ok") return outcome.vectors;
+
+      const details = { attempts: attempt, batchSize: texts.length, model, origin: route.origin };
+      if (outcome.kind === "rejected") {
+        if (INPUT_TOO_LONG.test(outcome.message) && shrinks < MAX_INPUT_SHRINKS && attempt < policy.maxAttempts) {
+          // Our length estimate was too generous for this server or model: cut harder and resend.
+          shrinks++;
+          batchLimits = halveInputLimits(batchLimits);
+          continue;
+        }
+        throw new EmbedderError("embedder_rejected", `embedding request rejected by ${where}: HTTP ${outcome.status}: ${outcome.message}`, {
+          details: { ...details, httpStatus: outcome.status, providerMessage: outcome.message },
+        });
+      }
+      if (outcome.kind === "bad-answer") {
+        badAnswers++;
+        if (badAnswers > policy.maxBadResponseRetries || attempt >= policy.maxAttempts) {
+          throw new EmbedderError("embedder_bad_response", `invalid embeddings answer from ${where} (${attempt} attempts): ${outcome.reason}`, {
+            details: { ...details, reason: outcome.reason },
+          });
+        }
+        await sleep(backoffDelayMs(attempt, policy, random), signal);
+        continue;
+      }
+
+      const retryDetails = { ...details, httpStatus: outcome.status, reason: outcome.reason };
+      if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.maxRetryAfterMs) {
+        const retryAfterSeconds = Math.ceil(outcome.retryAfterMs / 1000);
+        throw new EmbedderError("embedder_unavailable", `${where} asked to retry after ${retryAfterSeconds} s, longer than we wait: ${outcome.reason}`, {
+          details: { ...retryDetails, retryAfterSeconds },
+        });
+      }
+      if (attempt >= policy.maxAttempts) {
+        throw new EmbedderError("embedder_unavailable", `${where} failed ${attempt} attempts; last: ${outcome.reason}`, { details: retryDetails });
+      }
+      // Retry-After is a floor; a little jitter on top keeps workers told the same moment from returning together.
+      const delay = outcome.retryAfterMs !== undefined
+        ? outcome.retryAfterMs + Math.floor(random() * policy.baseDelayMs)
+        : backoffDelayMs(attempt, policy, random);
+      await sleep(delay, signal);
+    }
+  }
+
+  return {
+    kind: "http",
+    model,
+    dim,
+    async embed(texts: string[], embedOptions?: EmbedOptions): Promise<Float32Array[]> {
+      embedOptions?.signal?.throwIfAborted();
+      if (texts.length === 0) return [];
+      // The first batch to fail cancels the others: the caller gets one clear error, not a half-done call.
+      const call = new AbortController();
+      const parentSignal = embedOptions?.signal;
+      const onParentAbort = () => call.abort(parentSignal!.reason);
+      parentSignal?.addEventListener("abort", onParentAbort, { once: true });
+      try {
+        const batches: Promise<Float32Array[]>[] = [];
+        for (let start = 0; start < texts.length; start += batchSize) {
+          const batch = embedBatch(texts.slice(start, start + batchSize), call.signal);
+          batch.catch((error: unknown) => call.abort(error));
+          batches.push(batch);
+        }
+        return (await Promise.all(batches)).flat();
+      } finally {
+        parentSignal?.removeEventListener("abort", onParentAbort);
+      }
+    },
+    async close() {
+      queue.clear();
+      await ownPool?.close();
+    },
+  };
+}
