@@ -1,0 +1,48 @@
+import { InvalidNpyError, InvalidVectorsError } from "./errors";
+import { float32FromLeBytes, float32LeBytes } from "./float32-le";
+import { encodeNpyHeader, parseNpyHeader } from "./npy-header";
+
+/**
+ * NumPy `.npy` files of float32 vectors: the format of `vectors/nodes.npy`, one row per node in
+ * `corpus/nodes.json` order. In-memory helpers live here; `npy-stream` holds the streaming writer and
+ * reader used for files too large to hold twice; `npy-header` the preamble itself.
+ */
+export { encodeNpyHeader, npyByteLength, npyPreambleLength, npyRowCount, parseNpyHeader } from "./npy-header";
+export type { NpyHeader, NpyVersion } from "./npy-header";
+export { npyChunks, readNpyRows } from "./npy-stream";
+export type { NpyRowBatch, ReadNpyRowsOptions } from "./npy-stream";
+
+/** A decoded float32 matrix: `data` is row-major, `rows × dim` long, in host byte order. */
+export interface NpyMatrix {
+  rows: number;
+  dim: number;
+  data: Float32Array;
+}
+
+/** A whole `.npy` file (numpy's exact v1.0 layout) for a row-major `rows × dim` matrix. */
+export function encodeNpy(matrix: Float32Array, rows: number, dim: number): Uint8Array {
+  if (matrix.length !== rows * dim) {
+    throw new InvalidVectorsError(`matrix has ${matrix.length} floats, expected ${rows} × ${dim} = ${rows * dim}`);
+  }
+  const header = encodeNpyHeader(rows, dim);
+  const out = new Uint8Array(header.length + matrix.byteLength);
+  out.set(header, 0);
+  out.set(float32LeBytes(matrix), header.length);
+  return out;
+}
+
+/**
+ * Decodes a whole `.npy` file held in memory. The data section must be exactly rows × dim × 4 bytes:
+ * trailing bytes mean the file is not what its header says, so they are an error rather than ignored.
+ * The result owns its memory (a copy), so it is aligned whatever the header length was.
+ */
+export function decodeNpy(bytes: Uint8Array): NpyMatrix {
+  const header = parseNpyHeader(bytes);
+  const dataBytes = bytes.length - header.headerLength;
+  if (dataBytes !== header.dataLength) {
+    const problem = dataBytes < header.dataLength ? "truncated .npy data" : ".npy file has trailing bytes";
+    throw new InvalidNpyError(`${problem}: ${dataBytes} data bytes, shape (${header.rows}, ${header.dim}) needs ${header.dataLength}`);
+  }
+  const data = float32FromLeBytes(bytes.subarray(header.headerLength));
+  return { rows: header.rows, dim: header.dim, data };
+}
