@@ -37,6 +37,13 @@ function tokenCost(c: number): number {
   return 1;
 }
 
+/** A conservative (high) estimate of the tokens bge-m3's tokenizer makes of `text`, specials excluded. */
+export function estimateTokens(text: string): number {
+  let estimate = 0;
+  for (let i = 0; i < text.length; i++) estimate += tokenCost(text.charCodeAt(i));
+  return estimate;
+}
+
 /**
  * The text as it should be sent: unchanged when it fits, cut to the limits when it does not (never in
  * the middle of a surrogate pair), and `" "` when it is empty.

@@ -51,6 +51,8 @@ export function parseRetryAfterMs(value: string | string[] | undefined, now: num
   const trimmed = header.trim();
   if (trimmed === "") return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // An HTTP-date always names a month; without this, Date.parse would read "-1" as the year 1 BC.
+  if (!/[a-z]{3}/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -1,0 +1,280 @@
+/**
+ * A stand-in for an OpenAI-compatible embeddings provider (DeepInfra-like), for tests, benchmarks and
+ * the local stack: `POST /embeddings` and `POST /v1/embeddings`, deterministic vectors in `float` or
+ * `base64`, and injectable trouble (latency, a concurrency limit answered with 429, scripted or random
+ * 429 / 500 / garbled JSON / wrong dimensions / hangs), with counters to check a client against.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fnv1a, hashedFeatureVector } from "../lib/embeddings/hashed-features";
+
+/** What the stand-in does with one request. */
+export type StandInOutcome =
+  | "ok"
+  /** 429 with `Retry-After`, as when over a rate limit. */
+  | "rate-limit"
+  /** 500 with an error body. */
+  | "server-error"
+  /** 200 with a body cut off mid-JSON, as a misbehaving proxy might send. */
+  | "malformed"
+  /** 200 with vectors of half the expected length. */
+  | "wrong-dimension"
+  /** Never answers (until the client gives up or the stand-in closes). */
+  | "hang"
+  /** 400 with an OpenAI-shaped error message. */
+  | "bad-request";
+
+export interface StandInBehaviour {
+  /** Delay before every answer except concurrency-limit 429s. */
+  latencyMs: number;
+  /** Requests allowed open at once; one more is answered 429 at once, like DeepInfra's per-model limit. */
+  maxConcurrent: number;
+  /** `Retry-After` on 429s, in seconds; `null` sends none. */
+  retryAfterSeconds: number | null;
+  /** Outcomes for the next requests, one each, in order; consumed before `rates` apply. */
+  script: StandInOutcome[];
+  /** Fractions of requests (after the script runs out) given each outcome; the rest are "ok". */
+  rates: Partial<Record<StandInOutcome, number>>;
+  /** Answer float arrays even when `encoding_format: "base64"` was asked for (some servers do). */
+  ignoreEncodingFormat: boolean;
+  /**
+   * How vectors are made. `local`: the local-hash-v1 vector of the text (meaningful, ~25 µs each).
+   * `cheap`: one of 64 precomputed unit vectors picked by a hash of the text (deterministic, ~free),
+   * for benchmarks that measure the client, not the server's CPU.
+   */
+  vectors: "local" | "cheap";
+  /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
+  apiKey: string | null;
+  /** When set, an input longer than this many characters gets 400 "maximum context length", as OpenAI does. */
+  maxInputChars: number | null;
+}
+
+export interface StandInOptions extends Partial<StandInBehaviour> {
+  /** Vector length of "ok" answers (default 1024). */
+  dim?: number;
+  /** Port to listen on (default: any free port), always on 127.0.0.1. */
+  port?: number;
+  /** Seed for `rates` (default 1), so a run with random failures can be repeated. */
+  seed?: number;
+}
+
+export interface StandInStats {
+  /** Requests to the embeddings routes, including those refused. */
+  requests: number;
+  /** Inputs in requests that got past the concurrency limit and authentication. */
+  texts: number;
+  active: number;
+  /** Most requests open at once (concurrency-limit refusals are never counted as open). */
+  peakConcurrent: number;
+  /** 429s sent because `maxConcurrent` requests were already open. */
+  overConcurrencyLimit: number;
+  unauthorized: number;
+  outcomes: Record<StandInOutcome, number>;
+  lastRequest?: { model: string; encodingFormat: string; inputLengths: number[]; authorization?: string };
+}
+
+export interface EmbeddingStandIn {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:40123`; `/v1` under it works too. */
+  url: string;
+  stats(): StandInStats;
+  resetStats(): void;
+  setBehaviour(patch: Partial<StandInBehaviour>): void;
+  close(): Promise<void>;
+}
+
+/** A well-behaved, instant provider without limits; `setBehaviour(defaultStandInBehaviour)` restores it. */
+export const defaultStandInBehaviour: Readonly<StandInBehaviour> = {
+  latencyMs: 0,
+  maxConcurrent: Number.POSITIVE_INFINITY,
+  retryAfterSeconds: 1,
+  script: [],
+  rates: {},
+  ignoreEncodingFormat: false,
+  vectors: "local",
+  apiKey: null,
+  maxInputChars: null,
+};
+
+const ROUTES = new Set(["/embeddings", "/v1/embeddings"]);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function emptyOutcomeCounts(): Record<StandInOutcome, number> {
+  return { ok: 0, "rate-limit": 0, "server-error": 0, malformed: 0, "wrong-dimension": 0, hang: 0, "bad-request": 0 };
+}
+
+/** Encodes a vector as it appears in the JSON answer: a quoted base64 string or a number array. */
+function encodeVector(vector: Float32Array, base64: boolean): string {
+  if (!base64) return JSON.stringify(Array.from(vector));
+  return `"${Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString("base64")}"`;
+}
+
+/** Starts a stand-in on 127.0.0.1; `close()` it when done. */
+export async function startEmbeddingStandIn(options: StandInOptions = {}): Promise<EmbeddingStandIn> {
+  const dim = options.dim ?? 1024;
+  const behaviour: StandInBehaviour = { ...defaultStandInBehaviour, ...options };
+  behaviour.script = [...behaviour.script];
+  const random = mulberry32(options.seed ?? 1);
+  let stats = freshStats();
+  function freshStats(): StandInStats {
+    return { requests: 0, texts: 0, active: 0, peakConcurrent: 0, overConcurrencyLimit: 0, unauthorized: 0, outcomes: emptyOutcomeCounts() };
+  }
+
+  // Encoded vectors, so repeated texts (and every text in "cheap" mode) cost one string copy per answer.
+  const cache = new Map<string, string>();
+  const cheapVectors = Array.from({ length: 64 }, (_, i) => hashedFeatureVector(`stand-in cheap vector ${i}`, dim));
+  function encodedVector(text: string, base64: boolean, length: number): string {
+    const key = `${base64 ? "b" : "f"}${length}:${text}`;
+    let encoded = cache.get(key);
+    if (encoded === undefined) {
+      const vector = behaviour.vectors === "cheap" && length === dim
+        ? cheapVectors[(fnv1a(text) >>> 0) % cheapVectors.length]!
+        : hashedFeatureVector(text, length);
+      encoded = encodeVector(vector, base64);
+      if (cache.size >= 50_000) cache.clear();
+      cache.set(key, encoded);
+    }
+    return encoded;
+  }
+
+  function nextOutcome(): StandInOutcome {
+    const scripted = behaviour.script.shift();
+    if (scripted) return scripted;
+    let roll = random();
+    for (const [outcome, rate] of Object.entries(behaviour.rates) as [StandInOutcome, number][]) {
+      if (roll < rate) return outcome;
+      roll -= rate;
+    }
+    return "ok";
+  }
+
+  const openResponses = new Set<ServerResponse>();
+  const server = createServer(
+    // Hung requests must stay hung (requestTimeout 0); idle keep-alive sockets outlive the client's 30 s
+    // so the client, not the server, closes them and never reuses a socket the server is closing.
+    { keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 0 },
+    // A client that vanishes mid-body makes reading the request throw: drop that connection, keep serving.
+    (req, res) => void handle(req, res).catch(() => res.destroy()),
+  );
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "").split("?")[0]!;
+    if (req.method !== "POST" || !ROUTES.has(path)) return sendError(res, 404, `no route ${req.method} ${path}`);
+    stats.requests++;
+    if (stats.active >= behaviour.maxConcurrent) {
+      stats.overConcurrencyLimit++;
+      return sendRateLimited(res);
+    }
+    // Count the request as open until its answer is handed to the socket, or the client goes away.
+    stats.active++;
+    stats.peakConcurrent = Math.max(stats.peakConcurrent, stats.active);
+    openResponses.add(res);
+    let open = true;
+    const release = () => {
+      if (!open) return;
+      open = false;
+      stats.active--;
+      openResponses.delete(res);
+    };
+    res.on("close", release);
+
+    const authorization = req.headers.authorization;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (behaviour.apiKey !== null && authorization !== `Bearer ${behaviour.apiKey}`) {
+      stats.unauthorized++;
+      release();
+      return sendError(res, 401, "Invalid API key");
+    }
+    let request: { model?: unknown; input?: unknown; encoding_format?: unknown };
+    try {
+      request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      release();
+      return sendError(res, 400, "request body is not JSON");
+    }
+    const input = typeof request.input === "string" ? [request.input] : request.input;
+    if (!Array.isArray(input) || input.length === 0 || !input.every((item) => typeof item === "string" && item.length > 0)) {
+      release();
+      return sendError(res, 400, "input must be a non-empty string or a non-empty array of non-empty strings");
+    }
+    const texts = input as string[];
+    stats.texts += texts.length;
+    const encodingFormat = typeof request.encoding_format === "string" ? request.encoding_format : "float";
+    stats.lastRequest = { model: String(request.model), encodingFormat, inputLengths: texts.map((t) => t.length), authorization };
+
+    const outcome = nextOutcome();
+    stats.outcomes[outcome]++;
+    if (outcome === "hang") return; // released when the client disconnects or the stand-in closes
+    if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
+    if (!open) return; // the client gave up while we were "computing"
+
+    const tooLong = behaviour.maxInputChars !== null ? texts.findIndex((t) => t.length > behaviour.maxInputChars!) : -1;
+    release();
+    if (tooLong >= 0) {
+      return sendError(res, 400, `This model's maximum context length is ${behaviour.maxInputChars} tokens; input ${tooLong} is too long`);
+    }
+    switch (outcome) {
+      case "rate-limit":
+        return sendRateLimited(res);
+      case "server-error":
+        return sendError(res, 500, "internal server error");
+      case "bad-request":
+        return sendError(res, 400, "the stand-in was told to reject this request");
+      case "malformed":
+        return sendJson(res, 200, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":"AAAA`);
+      default: {
+        const base64 = encodingFormat === "base64" && !behaviour.ignoreEncodingFormat;
+        const length = outcome === "wrong-dimension" ? Math.max(1, dim >> 1) : dim;
+        const items = texts.map((text, index) => `{"object":"embedding","index":${index},"embedding":${encodedVector(text, base64, length)}}`);
+        const tokens = texts.reduce((sum, t) => sum + Math.ceil(t.length / 4), 0);
+        sendJson(res, 200, `{"object":"list","data":[${items.join(",")}],"model":${JSON.stringify(String(request.model))},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`);
+      }
+    }
+  }
+
+  function sendRateLimited(res: ServerResponse): void {
+    if (behaviour.retryAfterSeconds !== null) res.setHeader("retry-after", String(behaviour.retryAfterSeconds));
+    sendError(res, 429, "Rate limited: too many concurrent requests for this model");
+  }
+
+  await new Promise<void>((resolve) => server.listen({ port: options.port ?? 0, host: "127.0.0.1", backlog: 1024 }, resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats: () => structuredClone(stats),
+    resetStats() {
+      const active = stats.active;
+      stats = freshStats();
+      stats.active = active;
+    },
+    setBehaviour(patch) {
+      Object.assign(behaviour, patch);
+      if (patch.script) behaviour.script = [...patch.script];
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of openResponses) res.destroy();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, JSON.stringify({ error: { message, type: status === 429 ? "rate_limit_error" : "invalid_request_error" } }));
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { createLocalEmbedder, dot, embedderIdentity } from "../../lib/embeddings";
+
+const norm = (v: Float32Array) => Math.sqrt(dot(v, v));
+
+describe("local embedder", () => {
+  const embedder = createLocalEmbedder();
+
+  it("says it is local-hash-v1 with 1024 dimensions, like bge-m3", () => {
+    expect(embedderIdentity(embedder)).toEqual({ embedder: "local", model: "local-hash-v1", dim: 1024 });
+  });
+
+  it("returns one vector per text, in order, of length dim", async () => {
+    const vectors = await embedder.embed(["first text", "second text", "third"]);
+
+    expect(vectors).toHaveLength(3);
+    for (const v of vectors) expect(v).toBeInstanceOf(Float32Array);
+    for (const v of vectors) expect(v.length).toBe(1024);
+    expect(Array.from(vectors[0]!)).toEqual(Array.from((await embedder.embed(["first text"]))[0]!));
+  });
+
+  it("gives the same text the same vector across calls and instances", async () => {
+    const text = "Plan a three-day trip to Lisbon with a budget of 600 euros.";
+
+    const [a] = await embedder.embed([text]);
+    const [b] = await createLocalEmbedder().embed([text]);
+
+    expect(Array.from(a!)).toEqual(Array.from(b!));
+  });
+
+  it("returns unit vectors for any text, including empty, punctuation-only and emoji-only ones", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: "binary", maxLength: 400 }), async (text) => {
+        const [v] = await embedder.embed([text]);
+        expect(norm(v!)).toBeCloseTo(1, 5);
+      }),
+      { numRuns: 300 },
+    );
+    for (const text of ["", "   ", "?!…", "👍🎉"]) {
+      const [v] = await embedder.embed([text]);
+      expect(norm(v!)).toBeCloseTo(1, 5);
+    }
+  });
+
+  it("embeds texts without words as one shared vector, nearly orthogonal to real texts", async () => {
+    const [empty, punctuation, real] = await embedder.embed(["", "—!?", "how do I bake sourdough bread"]);
+
+    expect(dot(empty!, punctuation!)).toBeCloseTo(1, 5);
+    expect(Math.abs(dot(empty!, real!))).toBeLessThan(0.2);
+  });
+
+  it("scores texts on the same topic higher than unrelated texts", async () => {
+    const [query, related, unrelated] = await embedder.embed([
+      "How long should I proof sourdough bread dough in the fridge overnight?",
+      "My sourdough bread came out flat; maybe the dough needed a longer proof in the fridge.",
+      "Configure the AWS Lambda timeout and the SQS visibility timeout for the ingest queue.",
+    ]);
+
+    expect(dot(query!, related!)).toBeGreaterThan(dot(query!, unrelated!) + 0.2);
+  });
+
+  it("ignores case and punctuation around words", async () => {
+    const [a, b] = await embedder.embed(["Sourdough Bread, please!", "sourdough bread please"]);
+
+    expect(dot(a!, b!)).toBeCloseTo(1, 5);
+  });
+
+  it("tells texts with the same words in a different order apart through bigrams", async () => {
+    const [a, b] = await embedder.embed(["dog bites man", "man bites dog"]);
+
+    expect(dot(a!, b!)).toBeGreaterThan(0.5);
+    expect(dot(a!, b!)).toBeLessThan(0.99);
+  });
+
+  it("finds shared words in Chinese and Japanese text written without spaces", async () => {
+    const [query, related, unrelated] = await embedder.embed(["东京的会议日程", "明天东京会议的日程安排", "我喜欢吃苹果和香蕉"]);
+
+    expect(dot(query!, related!)).toBeGreaterThan(dot(query!, unrelated!) + 0.2);
+  });
+
+  it("makes vectors of the dimension it is given", async () => {
+    const [v] = await createLocalEmbedder({ dim: 384 }).embed(["a smaller vault"]);
+
+    expect(v!.length).toBe(384);
+    expect(norm(v!)).toBeCloseTo(1, 5);
+  });
+
+  it("rejects with the signal's reason when aborted before it starts", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("stop"));
+
+    await expect(embedder.embed(["x"], { signal: controller.signal })).rejects.toThrow("stop");
+  });
+});
