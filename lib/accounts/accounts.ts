@@ -1,0 +1,100 @@
+import type pg from "pg";
+import { ConflictError, TooManyRequestsError, UnauthorizedError, ValidationError } from "../errors";
+import { withTransaction } from "../db/transaction";
+import type { Store } from "../store/client";
+import type { Tier } from "../tiers/tiers";
+import { vaultPrefix } from "../vaults/layout";
+import { ensureVaultProvisioned, findVaultByUser, type VaultRow } from "../vaults/provision";
+import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from "./login-throttle";
+import { hashPassword, passwordWeakness, verifyAgainstDecoy, verifyPassword } from "./passwords";
+import { createSession } from "./sessions";
+
+export interface AccountDeps {
+  db: pg.Pool;
+  store: Store;
+  sessionTtlDays: number;
+}
+
+export interface Credentials {
+  email: string;
+  password: string;
+  userAgent?: string;
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/**
+ * Creates the user, their vault row (prefix `users/{uuid}`) and their free tier in one transaction, then,
+ * once committed, writes `vault.json` to the store. A store outage does not fail sign-up: the vault is
+ * provisioned on first use instead (see {@link ensureVaultProvisioned}).
+ */
+export async function signUp(deps: AccountDeps, credentials: Credentials) {
+  const email = normaliseEmail(credentials.email);
+  const weakness = passwordWeakness(credentials.password, email);
+  if (weakness) throw new ValidationError(weakness, { field: "password" });
+  const passwordHash = await hashPassword(credentials.password);
+
+  const vault = await withTransaction(deps.db, async (tx) => {
+    const user = await tx.query<{ id: string }>(
+      `INSERT INTO personal.users (email, password_hash) VALUES ($1, $2)
+       ON CONFLICT (email) DO NOTHING RETURNING id`,
+      [email, passwordHash],
+    );
+    const userId = user.rows[0]?.id;
+    if (!userId) throw new ConflictError("email_taken", "An account with this e-mail address already exists. Log in instead.");
+    const created = await tx.query<VaultRow>(
+      `INSERT INTO personal.vaults (user_id, bucket, prefix) VALUES ($1, $2, $3) RETURNING *`,
+      [userId, deps.store.bucket, vaultPrefix(userId)],
+    );
+    await tx.query("INSERT INTO personal.user_tiers (user_id, tier) VALUES ($1, 'free')", [userId]);
+    return created.rows[0]!;
+  });
+
+  await ensureVaultProvisioned(deps.db, deps.store, vault);
+  const session = await createSession(deps.db, vault.user_id, { ttlDays: deps.sessionTtlDays, userAgent: credentials.userAgent });
+  return { userId: vault.user_id, email, session };
+}
+
+/** Checks a password, throttled per address; unknown address and wrong password look the same. */
+export async function logIn(deps: AccountDeps, credentials: Credentials) {
+  const email = normaliseEmail(credentials.email);
+  const wait = await loginRetryAfter(deps.db, email);
+  if (wait > 0) {
+    throw new TooManyRequestsError(`Too many failed log-ins for this address. Try again in ${Math.ceil(wait / 60)} minute(s).`, wait, "login_throttled");
+  }
+  const { rows } = await deps.db.query<{ id: string; password_hash: string }>(
+    "SELECT id, password_hash FROM personal.users WHERE email = $1",
+    [email],
+  );
+  const user = rows[0];
+  const valid = user ? await verifyPassword(credentials.password, user.password_hash) : await verifyAgainstDecoy(credentials.password);
+  if (!user || !valid) {
+    await recordLoginFailure(deps.db, email);
+    throw new UnauthorizedError("The e-mail address or password is not right.", "invalid_credentials");
+  }
+  await clearLoginFailures(deps.db, email);
+  const session = await createSession(deps.db, user.id, { ttlDays: deps.sessionTtlDays, userAgent: credentials.userAgent });
+  return { userId: user.id, email, session };
+}
+
+/** The account as `GET /me` shows it; provisions the vault object if sign-up could not. */
+export async function describeAccount(deps: Pick<AccountDeps, "db" | "store">, userId: string) {
+  const { rows } = await deps.db.query<{ email: string; tier: Tier }>(
+    `SELECT u.email, coalesce(t.tier, 'free') AS tier
+       FROM personal.users u LEFT JOIN personal.user_tiers t ON t.user_id = u.id
+      WHERE u.id = $1`,
+    [userId],
+  );
+  const account = rows[0];
+  const vault = await findVaultByUser(deps.db, userId);
+  if (!account || !vault) throw new UnauthorizedError();
+  await ensureVaultProvisioned(deps.db, deps.store, vault);
+  return {
+    user_id: userId,
+    email: account.email,
+    tier: account.tier,
+    vault: { prefix: vault.prefix, status: vault.status, node_count: vault.node_count, total_bytes: vault.total_bytes },
+  };
+}

@@ -1,0 +1,60 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+
+/**
+ * Password hashing with scrypt (memory-hard). Stored as `scrypt$N$r$p$salt$hash` (base64) so the cost
+ * can be raised later without breaking existing hashes. N=2^15, r=8 uses 32 MiB and ~60 ms per hash.
+ */
+const DEFAULT_COST = { N: 2 ** 15, r: 8, p: 1 };
+const KEY_LENGTH = 32;
+
+function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
+  const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r };
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key))),
+  );
+}
+
+export async function hashPassword(password: string, cost = DEFAULT_COST): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, cost);
+  return ["scrypt", cost.N, cost.r, cost.p, salt.toString("base64"), key.toString("base64")].join("$");
+}
+
+/** Compares in constant time; a malformed stored hash never matches. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, key] = stored.split("$");
+  if (scheme !== "scrypt" || !n || !r || !p || !salt || !key) return false;
+  const expected = Buffer.from(key, "base64");
+  const actual = await derive(password, Buffer.from(salt, "base64"), { N: Number(n), r: Number(r), p: Number(p) });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+let decoy: Promise<string> | undefined;
+
+/**
+ * Spends the same time as a real check when the account does not exist, so response times do not reveal
+ * which e-mail addresses have accounts.
+ */
+export async function verifyAgainstDecoy(password: string): Promise<false> {
+  decoy ??= hashPassword("decoy password that matches nothing");
+  await verifyPassword(password, await decoy);
+  return false;
+}
+
+const COMMON_PASSWORDS = new Set([
+  "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop", "qwerty123",
+  "iloveyou", "11111111", "00000000", "abc12345", "letmein123", "welcome1", "admin123", "passw0rd",
+  "sunshine1", "football", "baseball", "trustno1", "princess", "superman", "starwars",
+]);
+
+/** Why a password is too weak, in words for the person choosing it; `undefined` if it is acceptable. */
+export function passwordWeakness(password: string, email: string): string | undefined {
+  if (password.length < 8) return "Choose a password of at least 8 characters.";
+  if (password.length > 200) return "Choose a password of at most 200 characters.";
+  if (COMMON_PASSWORDS.has(password.toLowerCase())) return "That password is too common; choose another.";
+  if (new Set(password).size < 4) return "That password is too easy to guess; use more different characters.";
+  if (password.toLowerCase() === email.toLowerCase() || password.toLowerCase() === email.split("@")[0]?.toLowerCase()) {
+    return "Your password must not be your e-mail address.";
+  }
+  return undefined;
+}

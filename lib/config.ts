@@ -1,0 +1,150 @@
+/**
+ * The one place configuration is read. Every setting has a local default so `npm start` needs nothing;
+ * with `APP_ENV=production` the settings that must come from the deployment (store, database, embedder,
+ * webhook secret) have no default, and a missing one fails at cold start with a message naming it.
+ *
+ * Deployed functions get these variables from `stacks/` (SST secrets and links become environment
+ * variables there); the local stack sets them for the processes it runs.
+ */
+import { z } from "zod";
+
+const LOCAL_WEBHOOK_SECRET = "local-b2-webhook-secret-not-for-production";
+
+const integer = (fallback: number) => z.coerce.number().int().default(fallback);
+const flag = (fallback: boolean) => z.stringbool().default(fallback);
+
+const schema = z.object({
+  APP_ENV: z.enum(["local", "test", "production"]).default("local"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  PUBLIC_URL: z.url().optional(),
+
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_POOL_SIZE: integer(10),
+
+  STORE_PROVIDER: z.enum(["b2", "s3"]).default("b2"),
+  STORE_ENDPOINT: z.url().optional(),
+  STORE_REGION: z.string().min(1).optional(),
+  STORE_ACCESS_KEY_ID: z.string().min(1).optional(),
+  STORE_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  STORE_BUCKET: z.string().min(1).optional(),
+  STORE_FORCE_PATH_STYLE: flag(false),
+  /** Where presigned URLs point, when the browser reaches the store by another address than the functions do. */
+  STORE_PUBLIC_ENDPOINT: z.url().optional(),
+
+  SQS_ENDPOINT: z.url().optional(),
+  SQS_REGION: z.string().min(1).optional(),
+  INGEST_QUEUE_URL: z.string().min(1).optional(),
+  EMBED_QUEUE_URL: z.string().min(1).optional(),
+  REDUCE_QUEUE_URL: z.string().min(1).optional(),
+
+  EMBEDDER_PROVIDER: z.enum(["local", "http"]).optional(),
+  EMBEDDER_URL: z.url().optional(),
+  EMBEDDER_MODEL: z.string().min(1).optional(),
+  EMBEDDER_API_KEY: z.string().min(1).optional(),
+  EMBEDDER_DIM: integer(1024),
+  EMBEDDER_BATCH_SIZE: integer(32),
+  EMBEDDER_MAX_IN_FLIGHT: integer(1),
+
+  B2_WEBHOOK_SECRET: z.string().min(16).optional(),
+  SESSION_TTL_DAYS: integer(30),
+});
+
+type Env = z.infer<typeof schema>;
+
+/** Settings the deployed system cannot guess: each must be set when APP_ENV=production. */
+const requiredInProduction = [
+  "DATABASE_URL",
+  "STORE_REGION",
+  "STORE_BUCKET",
+  "INGEST_QUEUE_URL",
+  "EMBED_QUEUE_URL",
+  "REDUCE_QUEUE_URL",
+  "EMBEDDER_URL",
+  "EMBEDDER_API_KEY",
+  "B2_WEBHOOK_SECRET",
+] as const satisfies readonly (keyof Env)[];
+
+/** B2 has no ambient credentials: endpoint and keys are part of its address. On AWS S3 the role provides them. */
+const requiredForB2 = ["STORE_ENDPOINT", "STORE_ACCESS_KEY_ID", "STORE_SECRET_ACCESS_KEY"] as const satisfies readonly (keyof Env)[];
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export type Config = ReturnType<typeof buildConfig>;
+
+function buildConfig(env: Env) {
+  const local = env.APP_ENV !== "production";
+  const embedderProvider = env.EMBEDDER_PROVIDER ?? (local && !env.EMBEDDER_URL ? "local" : "http");
+  return {
+    env: env.APP_ENV,
+    local,
+    logLevel: env.LOG_LEVEL,
+    publicUrl: env.PUBLIC_URL,
+    database: { url: env.DATABASE_URL ?? "postgres://postgres:postgres@127.0.0.1:3002/cogzy", poolSize: env.DATABASE_POOL_SIZE },
+    store: {
+      provider: env.STORE_PROVIDER,
+      endpoint: env.STORE_ENDPOINT ?? (local ? "http://127.0.0.1:3001" : undefined),
+      publicEndpoint: env.STORE_PUBLIC_ENDPOINT,
+      region: env.STORE_REGION ?? "us-east-1",
+      accessKeyId: env.STORE_ACCESS_KEY_ID ?? (local ? "local" : undefined),
+      secretAccessKey: env.STORE_SECRET_ACCESS_KEY ?? (local ? "local" : undefined),
+      bucket: env.STORE_BUCKET ?? "cogzy-vaults",
+      forcePathStyle: env.STORE_FORCE_PATH_STYLE || local,
+    },
+    queues: {
+      endpoint: env.SQS_ENDPOINT ?? (local ? "http://127.0.0.1:3001" : undefined),
+      region: env.SQS_REGION ?? env.STORE_REGION ?? "us-east-1",
+      ingestUrl: env.INGEST_QUEUE_URL ?? "",
+      embedUrl: env.EMBED_QUEUE_URL ?? "",
+      reduceUrl: env.REDUCE_QUEUE_URL ?? "",
+    },
+    embedder: {
+      provider: embedderProvider,
+      baseUrl: env.EMBEDDER_URL,
+      model: env.EMBEDDER_MODEL ?? (embedderProvider === "local" ? "local-hash-v1" : "BAAI/bge-m3"),
+      apiKey: env.EMBEDDER_API_KEY,
+      dim: env.EMBEDDER_DIM,
+      batchSize: env.EMBEDDER_BATCH_SIZE,
+      maxInFlight: env.EMBEDDER_MAX_IN_FLIGHT,
+    },
+    webhooks: { b2Secret: env.B2_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET },
+    sessions: { ttlDays: env.SESSION_TTL_DAYS, secureCookie: !local },
+  };
+}
+
+/**
+ * Parses and checks an environment. Throws {@link ConfigError} naming every invalid or missing setting.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  const env = parsed.data;
+  if (env.APP_ENV === "production") {
+    const required: (keyof Env)[] = [...requiredInProduction, ...(env.STORE_PROVIDER === "b2" ? requiredForB2 : [])];
+    const missing = required.filter((name) => env[name] === undefined || env[name] === "");
+    if (missing.length > 0) {
+      throw new ConfigError(`Missing required setting${missing.length > 1 ? "s" : ""} for production: ${missing.join(", ")}`);
+    }
+  }
+  return buildConfig(env);
+}
+
+let current: Config | undefined;
+
+/** The process-wide configuration, read once on first use (at cold start in a function). */
+export function getConfig(): Config {
+  current ??= loadConfig();
+  return current;
+}
+
+/** Forgets the cached configuration; the local stack calls it after setting its environment. */
+export function resetConfig(): void {
+  current = undefined;
+}

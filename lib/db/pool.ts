@@ -1,0 +1,32 @@
+import pg from "pg";
+import { getConfig } from "../config";
+
+// BIGINT and NUMERIC arrive as strings by default; our counters fit comfortably in a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+let pool: pg.Pool | undefined;
+
+/** Creates a pool; functions hold one per container, so keep it small (see DATABASE_POOL_SIZE). */
+export function createPool(connectionString: string, max: number): pg.Pool {
+  const created = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its connection must not crash the process; the next checkout reconnects.
+  created.on("error", (error) => console.error("postgres pool: idle client error", error.message));
+  return created;
+}
+
+/** The process-wide pool, made on first use. */
+export function getPool(): pg.Pool {
+  if (!pool) {
+    const { database } = getConfig();
+    pool = createPool(database.url, database.poolSize);
+  }
+  return pool;
+}
+
+export async function closePool(): Promise<void> {
+  const closing = pool;
+  pool = undefined;
+  await closing?.end();
+}
+
+export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;

@@ -1,0 +1,199 @@
+import { randomUUID } from "node:crypto";
+import { createReadStream, existsSync, statSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { RouteDefinition } from "../functions/manifest";
+import { log } from "../lib/log";
+import { lambdaContext, loadHandler } from "./lambda-context";
+
+type HttpFunction = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** API Gateway's HTTP API payload limit. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  definition: RouteDefinition;
+  routeKey: string;
+  pattern: RegExp;
+  names: string[];
+}
+
+export interface Gateway {
+  server: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The local API Gateway: turns each HTTP request into a payload-format-2.0 event, invokes the same
+ * middy-wrapped handler Lambda would, and writes its structured result back. Anything that is not an
+ * API route is served from `webDir` (the web page).
+ */
+export async function startGateway(options: { root: string; routes: RouteDefinition[]; port: number; webDir?: string }): Promise<Gateway> {
+  const compiled = options.routes.map(compileRoute);
+  const handlers = new Map<string, Promise<HttpFunction>>();
+  const handlerFor = (definition: RouteDefinition) => {
+    let loaded = handlers.get(definition.handler);
+    if (!loaded) {
+      loaded = loadHandler<HttpFunction>(options.root, definition.handler);
+      handlers.set(definition.handler, loaded);
+    }
+    return loaded;
+  };
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error) => {
+      log.error("gateway failure", { error });
+      if (!response.headersSent) writeJson(response, 500, { error: "internal_error", message: "The local gateway failed." });
+      else response.destroy();
+    });
+  });
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const method = (request.method ?? "GET").toUpperCase();
+    const candidates = compiled.filter((route) => route.pattern.test(url.pathname));
+    if (candidates.length === 0) {
+      if (options.webDir && (method === "GET" || method === "HEAD") && serveStatic(options.webDir, url.pathname, response)) return;
+      return writeJson(response, 404, { error: "not_found", message: `No route for ${method} ${url.pathname}.` });
+    }
+    const route = candidates.find((candidate) => candidate.definition.method === method);
+    if (!route) return writeJson(response, 405, { error: "method_not_allowed", message: `${method} is not allowed on ${url.pathname}.` });
+
+    const body = await readBody(request);
+    if (body === undefined) return writeJson(response, 413, { error: "payload_too_large", message: "The request body is too large." });
+    const event = toEvent(request, url, route, body);
+    const fn = await handlerFor(route.definition);
+    const result = await fn(event, lambdaContext(route.definition.handler, route.definition.timeoutSeconds ?? 30));
+    writeResult(response, result);
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port, "127.0.0.1", resolve));
+  server.keepAliveTimeout = 5_000;
+  const port = (server.address() as { port: number }).port;
+  return {
+    server,
+    url: `http://localhost:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function compileRoute(definition: RouteDefinition): CompiledRoute {
+  const names: string[] = [];
+  const source = definition.path
+    .split("/")
+    .map((segment) => {
+      const match = /^\{(\w+)\}$/.exec(segment);
+      if (!match) return segment.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+      names.push(match[1]!);
+      return "([^/]+)";
+    })
+    .join("/");
+  return { definition, routeKey: `${definition.method} ${definition.path}`, pattern: new RegExp(`^${source}/?$`), names };
+}
+
+function readBody(request: http.IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.destroy();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function toEvent(request: http.IncomingMessage, url: URL, route: CompiledRoute, body: Buffer): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined && name !== "cookie") headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const cookies = request.headers.cookie?.split(";").map((pair) => pair.trim()).filter(Boolean);
+  const match = route.pattern.exec(url.pathname)!;
+  const pathParameters = Object.fromEntries(route.names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
+  const query = [...url.searchParams.keys()].length
+    ? Object.fromEntries([...new Set(url.searchParams.keys())].map((key) => [key, url.searchParams.getAll(key).join(",")]))
+    : undefined;
+  const textual = isTextual(headers["content-type"]) && !route.definition.rawBody;
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies?.length ? { cookies } : {}),
+    headers,
+    ...(query ? { queryStringParameters: query } : {}),
+    ...(route.names.length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: headers.host ?? "localhost",
+      domainPrefix: "localhost",
+      http: {
+        method: request.method ?? "GET",
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: randomUUID(),
+      routeKey: route.routeKey,
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: textual ? body.toString("utf8") : body.toString("base64") } : {}),
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+}
+
+function isTextual(contentType: string | undefined): boolean {
+  return !contentType || /^(application\/json|text\/|application\/x-www-form-urlencoded)/i.test(contentType);
+}
+
+function writeResult(response: http.ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  for (const [name, value] of Object.entries(result.headers ?? {})) response.setHeader(name, String(value));
+  if (result.cookies?.length) response.setHeader("set-cookie", result.cookies);
+  response.statusCode = result.statusCode ?? 200;
+  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
+  response.end(body);
+}
+
+function writeJson(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  response.end(JSON.stringify(body));
+}
+
+const contentTypes: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".json": "application/json; charset=utf-8",
+};
+
+function serveStatic(webDir: string, pathname: string, response: http.ServerResponse): boolean {
+  const relative = decodeURIComponent(pathname).replace(/^\/+/, "") || "index.html";
+  const file = path.resolve(webDir, relative);
+  if (!file.startsWith(path.resolve(webDir) + path.sep) || !existsSync(file) || !statSync(file).isFile()) return false;
+  response.writeHead(200, {
+    "content-type": contentTypes[path.extname(file)] ?? "application/octet-stream",
+    "cache-control": "no-cache",
+    "x-content-type-options": "nosniff",
+  });
+  createReadStream(file).pipe(response);
+  return true;
+}

