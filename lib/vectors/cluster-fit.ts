@@ -1,0 +1,328 @@
+import { InvalidVectorsError } from "./errors";
+import { dot, lloyd, normalizeRows, seedCentroids } from "./kmeans";
+import type { LloydResult } from "./kmeans";
+import { createRng } from "./prng";
+import type { Rng } from "./prng";
+import { createSketch, sketchRows } from "./sketch";
+import type { Sketch } from "./sketch";
+
+/** Tuning knobs for clustering; every default is what `bench/clusters.ts` measures. */
+export interface ClusterFitOptions {
+  /** Number of clusters; default `chooseK(rows)`. Never more than the number of rows. */
+  k?: number;
+  /** PRNG seed: same seed + same rows in the same order = same clusters. Default 0x5eed. */
+  seed?: number;
+  /** Dimensions of the count sketch used to fit and to shortlist centroids. Default 64. */
+  sketchDim?: number;
+  /** Rows kept (reservoir sample) to fit centroids on. Default 16384. */
+  sampleSize?: number;
+  /** Maximum Lloyd iterations on the sample in sketch space. Default 12. */
+  iterations?: number;
+  /** Lloyd iterations on the sample with full-dimension centroids after that. Default 2. */
+  refineIterations?: number;
+  /** Candidate centroids (best by sketch score) re-scored in full dimensions per row. Default 4. */
+  shortlist?: number;
+  /** Candidates per k-means++ step (greedy k-means++). Default 2 + ⌊ln k⌋, as scikit-learn. */
+  seedTrials?: number;
+  /** Independent k-means++ + Lloyd runs on a subsample; the best seeds the fit. Default 3. */
+  restarts?: number;
+  /** Rows in that subsample: enough for ~64 per cluster. Default max(2048, 64 k). */
+  restartSampleSize?: number;
+}
+
+/** Members most similar to their centroid kept per cluster, to show as examples. */
+export const REPRESENTATIVES = 5;
+
+/** Default k for `rows` vectors: √(rows / 2), at least 1, at most 64 (a list a person can scan). */
+export function chooseK(rows: number): number {
+  if (rows <= 0) return 0;
+  return Math.min(rows, Math.max(1, Math.min(64, Math.round(Math.sqrt(rows / 2)))));
+}
+
+/** The outcome of the assignment pass, before labelling. Clusters may be empty; the caller drops them. */
+export interface ClusterFit {
+  k: number;
+  dim: number;
+  rows: number;
+  /** Cluster index per row, row order. */
+  assignments: Int32Array;
+  sizes: Int32Array;
+  /** ‖mean of members‖ per cluster: the mean cosine of members to their centroid direction. */
+  centroidNorms: Float64Array;
+  /** Per cluster, up to `REPRESENTATIVES` rows, most similar first. */
+  representatives: number[][];
+  /** Lloyd iterations run in sketch space. */
+  iterations: number;
+  /** Settings used, for the output document. */
+  params: FitParams;
+}
+
+/** The options in effect; the two left optional are derived from k when unset. */
+export type FitParams = Required<Omit<ClusterFitOptions, "k" | "seedTrials" | "restartSampleSize">> &
+  Pick<ClusterFitOptions, "seedTrials" | "restartSampleSize">;
+
+/** Pass 1 of the two-pass clustering: feed every row once, in order; then `fit()`. */
+export interface ClusterAccumulator {
+  /** Adds whole rows (row-major, `dim` floats each), e.g. each batch of `readNpyRows`. */
+  add(rows: Float32Array): void;
+  /** Fits centroids on the sample of the rows seen; returns the assigner for pass 2. */
+  fit(): ClusterAssigner;
+}
+
+/** Pass 2: feed every row again, in the same order; then `result()`. */
+export interface ClusterAssigner {
+  readonly k: number;
+  assign(rows: Float32Array): void;
+  result(): ClusterFit;
+}
+
+interface Model {
+  sketch: Sketch;
+  k: number;
+  /** k × dim unit centroids. */
+  full: Float32Array;
+  /** k × sketchDim sketches of `full`. */
+  sketched: Float32Array;
+}
+
+/**
+ * Starts a streaming clustering: spherical k-means, fitted on a reservoir sample (so memory is
+ * sampleSize × dim floats whatever the row count) in a count sketch of the vectors, then one assignment
+ * pass that shortlists centroids by sketch score and picks among them in full dimensions. Rows must be
+ * L2-normalised (as embeddings are); results are deterministic for a given seed and row order,
+ * whatever the batch sizes.
+ */
+export function createClusterAccumulator(dim: number, options: ClusterFitOptions = {}): ClusterAccumulator {
+  const params: FitParams = {
+    seedTrials: options.seedTrials,
+    restartSampleSize: options.restartSampleSize,
+    seed: options.seed ?? 0x5eed,
+    sketchDim: options.sketchDim ?? 64,
+    sampleSize: options.sampleSize ?? 16384,
+    iterations: options.iterations ?? 12,
+    refineIterations: options.refineIterations ?? 2,
+    shortlist: options.shortlist ?? 4,
+    restarts: options.restarts ?? 3,
+  };
+  if (!Number.isSafeInteger(dim) || dim < 1) throw new RangeError(`dim must be a positive integer, got ${dim}`);
+  const sampleRng = createRng(params.seed ^ 0x51ed);
+  const sample = new Float32Array(Math.max(1, params.sampleSize) * dim);
+  let seen = 0;
+  let fitted = false;
+  return {
+    add(rows) {
+      if (fitted) throw new Error("add() after fit(): pass 1 is over");
+      const count = wholeRows(rows, dim);
+      for (let r = 0; r < count; r++, seen++) {
+        // Reservoir sampling (Algorithm R): one draw per row, so batch boundaries never change the sample.
+        const slot = seen < params.sampleSize ? seen : sampleRng.int(seen + 1);
+        if (slot < params.sampleSize) sample.set(rows.subarray(r * dim, (r + 1) * dim), slot * dim);
+      }
+    },
+    fit() {
+      fitted = true;
+      const k = options.k === undefined ? chooseK(seen) : Math.min(Math.max(0, Math.floor(options.k)), seen);
+      const rng = createRng(params.seed);
+      const sketch = createSketch(dim, params.sketchDim, rng);
+      const n = Math.min(seen, params.sampleSize);
+      const { model, iterations } = fitModel(sample.subarray(0, n * dim), n, dim, k, sketch, rng, params);
+      return createAssigner(model, dim, seen, iterations, params);
+    },
+  };
+}
+
+function wholeRows(rows: Float32Array, dim: number): number {
+  if (rows.length % dim !== 0) throw new InvalidVectorsError(`a block of ${rows.length} floats is not a whole number of ${dim}-float rows`);
+  return rows.length / dim;
+}
+
+function fitModel(
+  sample: Float32Array,
+  n: number,
+  dim: number,
+  k: number,
+  sketch: Sketch,
+  rng: Rng,
+  params: FitParams,
+): { model: Model; iterations: number } {
+  const p = sketch.sketchDim;
+  if (k === 0) return { model: { sketch, k, full: new Float32Array(0), sketched: new Float32Array(0) }, iterations: 0 };
+  const sampleSketch = new Float32Array(n * p);
+  sketchRows(sketch, sample, n, sampleSketch, 0);
+  normalizeRows(sampleSketch, n, p);
+  const seeds = bestOfRestarts(sampleSketch, n, p, k, rng, params);
+  const fit = lloyd(sampleSketch, n, p, seeds, k, params.iterations, 0.001);
+  let assignments = fit.assignments;
+  let model = modelFrom(sketch, k, meanDirections(sample, n, dim, assignments, k));
+  for (let i = 0; i < params.refineIterations; i++) {
+    assignments = new Int32Array(n);
+    const scores = new Float32Array(n);
+    assignShortlisted(model, sample, sampleSketch, n, params.shortlist, assignments, scores, 0);
+    model = modelFrom(sketch, k, meanDirections(sample, n, dim, assignments, k));
+  }
+  return { model, iterations: fit.iterations };
+}
+
+
+/**
+ * k-means lands in local optima (two seeds in one topic, one cluster across two). Runs of seeding plus
+ * Lloyd on a small random subsample are cheap, so several are tried and the centroids of the tightest
+ * run (highest total similarity) seed the fit on the whole sample.
+ */
+function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, rng: Rng, params: FitParams): Float32Array {
+  const size = Math.min(n, params.restartSampleSize ?? Math.max(2048, 64 * k));
+  const subsample = new Float32Array(size * p);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < size; i++) {
+    const j = i + rng.int(n - i);
+    const row = order[j]!;
+    order[j] = order[i]!;
+    order[i] = row;
+    subsample.set(points.subarray(row * p, (row + 1) * p), i * p);
+  }
+  const trials = params.seedTrials ?? 2 + Math.floor(Math.log(k));
+  let best: LloydResult | undefined;
+  for (let run = 0; run < Math.max(1, params.restarts); run++) {
+    const result = lloyd(subsample, size, p, seedCentroids(subsample, size, p, k, rng, trials), k, params.iterations, 0.001);
+    if (!best || result.objective > best.objective) best = result;
+  }
+  return best!.centroids;
+}
+
+function modelFrom(sketch: Sketch, k: number, full: Float32Array): Model {
+  const sketched = new Float32Array(k * sketch.sketchDim);
+  sketchRows(sketch, full, k, sketched, 0);
+  return { sketch, k, full, sketched };
+}
+
+/** Normalised mean of each cluster's rows; an empty cluster gets a zero centroid, which wins no row. */
+function meanDirections(rows: Float32Array, n: number, dim: number, assignments: Int32Array, k: number): Float32Array {
+  const sums = new Float64Array(k * dim);
+  for (let r = 0; r < n; r++) addRow(sums, assignments[r]! * dim, rows, r * dim, dim);
+  normalizeRows(sums, k, dim);
+  return Float32Array.from(sums);
+}
+
+function addRow(sums: Float64Array, at: number, rows: Float32Array, from: number, dim: number): void {
+  for (let i = 0; i < dim; i++) sums[at + i]! += rows[from + i]!;
+}
+
+/**
+ * Assigns rows to the best of the `shortlist` centroids whose sketches score highest, scored exactly in
+ * full dimensions. With shortlist ≥ k every centroid is scored exactly and the sketch is not used.
+ */
+function assignShortlisted(
+  model: Model,
+  rows: Float32Array,
+  rowSketches: Float32Array,
+  n: number,
+  shortlist: number,
+  assignments: Int32Array,
+  scores: Float32Array,
+  outOffset: number,
+): void {
+  const { k, full, sketched } = model;
+  const dim = model.sketch.dim;
+  const p = model.sketch.sketchDim;
+  const m = Math.min(shortlist, k);
+  const candIndex = new Int32Array(m);
+  const candScore = new Float64Array(m);
+  for (let r = 0; r < n; r++) {
+    let filled = 0;
+    if (m === k) {
+      for (let c = 0; c < k; c++) candIndex[c] = c;
+      filled = k;
+    } else {
+      for (let c = 0; c < k; c++) {
+        const s = dot(rowSketches, r * p, sketched, c * p, p);
+        if (filled < m) filled++;
+        else if (s <= candScore[m - 1]!) continue;
+        let j = filled - 1;
+        while (j > 0 && candScore[j - 1]! < s) {
+          candScore[j] = candScore[j - 1]!;
+          candIndex[j] = candIndex[j - 1]!;
+          j--;
+        }
+        candScore[j] = s;
+        candIndex[j] = c;
+      }
+    }
+    let best = candIndex[0]!;
+    let bestScore = -Infinity;
+    for (let j = 0; j < filled; j++) {
+      const c = candIndex[j]!;
+      const s = dot(rows, r * dim, full, c * dim, dim);
+      if (s > bestScore || (s === bestScore && c < best)) {
+        bestScore = s;
+        best = c;
+      }
+    }
+    assignments[outOffset + r] = best;
+    scores[outOffset + r] = bestScore;
+  }
+}
+
+function createAssigner(model: Model, dim: number, total: number, iterations: number, params: FitParams): ClusterAssigner {
+  const { k } = model;
+  const p = model.sketch.sketchDim;
+  const assignments = new Int32Array(total);
+  const scores = new Float32Array(total);
+  const sums = new Float64Array(k * dim);
+  let next = 0;
+  let sketchBuffer = new Float32Array(0);
+  return {
+    k,
+    assign(rows) {
+      const count = wholeRows(rows, dim);
+      if (next + count > total) throw new InvalidVectorsError(`pass 2 got more than the ${total} rows of pass 1`);
+      if (k === 0) return;
+      if (sketchBuffer.length < count * p) sketchBuffer = new Float32Array(count * p);
+      sketchRows(model.sketch, rows, count, sketchBuffer, 0, next);
+      assignShortlisted(model, rows, sketchBuffer, count, params.shortlist, assignments, scores, next);
+      for (let r = 0; r < count; r++) addRow(sums, assignments[next + r]! * dim, rows, r * dim, dim);
+      next += count;
+    },
+    result() {
+      if (next !== total) throw new InvalidVectorsError(`pass 2 got ${next} rows, pass 1 had ${total}`);
+      return summarise(assignments, scores, sums, k, dim, iterations, params);
+    },
+  };
+}
+
+function summarise(
+  assignments: Int32Array,
+  scores: Float32Array,
+  sums: Float64Array,
+  k: number,
+  dim: number,
+  iterations: number,
+  params: FitParams,
+): ClusterFit {
+  const sizes = new Int32Array(k);
+  const representatives: number[][] = Array.from({ length: k }, () => []);
+  for (let r = 0; r < assignments.length; r++) {
+    const c = assignments[r]!;
+    sizes[c]!++;
+    keepBest(representatives[c]!, r, scores);
+  }
+  const centroidNorms = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    let sq = 0;
+    for (let i = c * dim; i < (c + 1) * dim; i++) sq += sums[i]! * sums[i]!;
+    centroidNorms[c] = sizes[c]! > 0 ? Math.sqrt(sq) / sizes[c]! : 0;
+  }
+  return { k, dim, rows: assignments.length, assignments, sizes, centroidNorms, representatives, iterations, params };
+}
+
+/** Keeps `best` as the REPRESENTATIVES highest-scoring rows, earlier rows first on ties. */
+function keepBest(best: number[], row: number, scores: Float32Array): void {
+  const s = scores[row]!;
+  if (best.length === REPRESENTATIVES && s <= scores[best[REPRESENTATIVES - 1]!]!) return;
+  let j = best.length < REPRESENTATIVES ? best.length : REPRESENTATIVES - 1;
+  best[j] = row;
+  while (j > 0 && scores[best[j - 1]!]! < s) {
+    best[j] = best[j - 1]!;
+    best[j - 1] = row;
+    j--;
+  }
+}

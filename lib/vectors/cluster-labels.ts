@@ -1,0 +1,130 @@
+import type { Rng } from "./prng";
+import { STOP_WORDS } from "./stop-words";
+
+/** The text of one memory node, as `corpus/nodes.json` holds it. */
+export interface NodeText {
+  id: string;
+  title: string | null;
+  text: string;
+}
+
+/** Node text by row: an array in row order, or a lookup (e.g. over a streamed nodes.json). */
+export type NodeTextSource = readonly NodeText[] | ((row: number) => NodeText);
+
+export interface ClusterLabel {
+  /** The dominant conversation title, or the top terms joined by ", ". Empty if the texts have no words. */
+  label: string;
+  /** The most distinctive terms, best first. */
+  terms: string[];
+  /** A conversation title shared by at least half of the cluster's sampled members, if any. */
+  title: string | null;
+}
+
+export interface LabelOptions {
+  /** Member texts read per cluster: labels come from a sample, so their cost does not grow with N. Default 200. */
+  docsPerCluster?: number;
+  /** Terms listed per cluster. Default 5. */
+  terms?: number;
+  /** Terms in a label made of terms. Default 3. */
+  labelTerms?: number;
+  /** Characters of each text tokenised (titles are read whole). Default 2000. */
+  maxTextChars?: number;
+}
+
+/** Conversation titles chat apps give by default; they say nothing about the topic. */
+const GENERIC_TITLES = new Set(["", "new chat", "new conversation", "untitled", "untitled conversation", "chat"]);
+const WORD = /\p{L}[\p{L}\p{M}\p{N}]*/gu;
+
+export function nodeTextAt(source: NodeTextSource): (row: number) => NodeText {
+  if (typeof source === "function") return source;
+  return (row) => {
+    const node = source[row];
+    if (!node) throw new RangeError(`no node text for row ${row} (have ${source.length})`);
+    return node;
+  };
+}
+
+/**
+ * Labels clusters by their most distinctive words. Each term scores p_c · ln(p_c / p), where p_c is the
+ * share of the cluster's sampled texts containing it and p the (size-weighted) share across all clusters:
+ * the term's contribution to the KL divergence of the cluster from the vault, which favours words that
+ * are both common in the cluster and rarer elsewhere. A conversation title carried by half the members
+ * labels the cluster instead, since a person recognises their own titles faster than keywords.
+ */
+export function labelClusters(members: readonly number[][], nodeAt: (row: number) => NodeText, rng: Rng, options: LabelOptions = {}): ClusterLabel[] {
+  const docsPerCluster = options.docsPerCluster ?? 200;
+  const maxTextChars = options.maxTextChars ?? 2000;
+  const totalRows = members.reduce((n, rows) => n + rows.length, 0);
+  const perCluster = members.map((rows) => {
+    const sample = sampleRows(rows, docsPerCluster, rng);
+    const df = new Map<string, number>();
+    const titles = new Map<string, { text: string; count: number }>();
+    for (const row of sample) {
+      const node = nodeAt(row);
+      for (const term of documentTerms(node, maxTextChars)) df.set(term, (df.get(term) ?? 0) + 1);
+      countTitle(titles, node.title);
+    }
+    return { size: rows.length, sampled: sample.length, df, titles };
+  });
+  const corpusDf = new Map<string, number>();
+  for (const { size, sampled, df } of perCluster) {
+    for (const [term, count] of df) corpusDf.set(term, (corpusDf.get(term) ?? 0) + (count * size) / sampled);
+  }
+  return perCluster.map(({ sampled, df, titles }) => {
+    const terms = topTerms(df, sampled, corpusDf, totalRows, options.terms ?? 5);
+    const title = dominantTitle(titles, sampled);
+    return { label: title ?? terms.slice(0, options.labelTerms ?? 3).join(", "), terms, title };
+  });
+}
+
+/** The distinct non-stop-words of a node's title and (the start of) its text, lower-cased. */
+export function documentTerms(node: NodeText, maxTextChars: number): Set<string> {
+  const out = new Set<string>();
+  const text = `${node.title ?? ""}\n${node.text.slice(0, maxTextChars)}`.toLowerCase();
+  for (const match of text.matchAll(WORD)) {
+    const word = match[0];
+    if (word.length >= 3 && word.length <= 30 && !STOP_WORDS.has(word)) out.add(word);
+  }
+  return out;
+}
+
+function topTerms(df: Map<string, number>, sampled: number, corpusDf: Map<string, number>, totalRows: number, count: number): string[] {
+  // A word in one sampled text is an accident; ask for a few percent of the sample, at least two texts.
+  const minDocs = sampled < 2 ? 1 : Math.max(2, Math.ceil(0.03 * sampled));
+  const scored: { term: string; score: number; share: number }[] = [];
+  for (const [term, docs] of df) {
+    if (docs < minDocs) continue;
+    const share = docs / sampled;
+    const overall = corpusDf.get(term)! / totalRows;
+    scored.push({ term, score: share * Math.log(share / overall), share });
+  }
+  // Ties (e.g. a single cluster, where every score is 0) fall back to frequency, then to the word itself.
+  scored.sort((a, b) => b.score - a.score || b.share - a.share || (a.term < b.term ? -1 : 1));
+  return scored.slice(0, count).map((s) => s.term);
+}
+
+function countTitle(titles: Map<string, { text: string; count: number }>, title: string | null): void {
+  const text = (title ?? "").replace(/\s+/g, " ").trim();
+  const key = text.toLowerCase();
+  if (GENERIC_TITLES.has(key)) return;
+  const entry = titles.get(key);
+  if (entry) entry.count++;
+  else titles.set(key, { text: text.length > 80 ? `${text.slice(0, 79)}…` : text, count: 1 });
+}
+
+function dominantTitle(titles: Map<string, { text: string; count: number }>, sampled: number): string | null {
+  let best: { text: string; count: number } | undefined;
+  for (const entry of titles.values()) if (!best || entry.count > best.count) best = entry;
+  return best && best.count * 2 >= sampled ? best.text : null;
+}
+
+/** Up to `limit` rows drawn without replacement (a partial Fisher–Yates shuffle), in row order. */
+function sampleRows(rows: readonly number[], limit: number, rng: Rng): number[] {
+  if (rows.length <= limit) return [...rows];
+  const pool = [...rows];
+  for (let i = 0; i < limit; i++) {
+    const j = i + rng.int(pool.length - i);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, limit).sort((a, b) => a - b);
+}
