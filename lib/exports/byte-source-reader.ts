@@ -1,0 +1,85 @@
+import { PassThrough, Readable } from "node:stream";
+import yauzl from "yauzl";
+import type { ByteSource } from "./byte-source";
+
+/** Reads at or below this size (headers, central directory records) are served from one cached block. */
+const SMALL_READ_BYTES = 70 * 1024;
+const BLOCK_BYTES = 512 * 1024;
+
+/**
+ * Errors raised by the byte source itself (a failed S3 GET, a vanished file). They are infrastructure
+ * failures to retry, not a damaged upload, so the zip layer must not relabel them as `corrupt_zip`.
+ */
+const sourceErrors = new WeakSet<object>();
+
+export function isByteSourceError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && sourceErrors.has(error);
+}
+
+/**
+ * yauzl's random access over a {@link ByteSource}: the zip is read through ranges (end of central
+ * directory, central directory, each entry), never downloaded whole. yauzl reads the central directory
+ * as two tiny reads per entry; over S3 that would be two GETs per file in the zip, so small reads are
+ * served from a cached 512 KiB block instead.
+ */
+export class ByteSourceReader extends yauzl.RandomAccessReader {
+  private block: { start: number; end: number; bytes: Promise<Buffer> } | null = null;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly onBytes: (bytes: number) => void,
+  ) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    if (end - start > SMALL_READ_BYTES) return this.rangeStream(start, end);
+    const output = new PassThrough();
+    this.cachedRange(start, end).then(
+      (bytes) => output.end(bytes),
+      (error: unknown) => output.destroy(error as Error),
+    );
+    return output;
+  }
+
+  private rangeStream(start: number, end: number): Readable {
+    const stream = this.source.createReadStream({ start, end });
+    const counted = new PassThrough();
+    stream.on("data", (chunk: Buffer) => this.onBytes(chunk.length));
+    stream.on("error", (error: Error) => {
+      sourceErrors.add(error);
+      counted.destroy(error);
+    });
+    return (stream as Readable).pipe(counted);
+  }
+
+  private async cachedRange(start: number, end: number): Promise<Buffer> {
+    if (this.block === null || start < this.block.start || end > this.block.end) {
+      const blockEnd = Math.min(this.source.size, Math.max(end, start + BLOCK_BYTES));
+      this.block = { start, end: blockEnd, bytes: readAll(this.rangeStream(start, blockEnd)) };
+    }
+    const block = this.block;
+    const bytes = await block.bytes;
+    return bytes.subarray(start - block.start, end - block.start);
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The first bytes of a source, to tell a zip from JSON before choosing how to read it. */
+export async function readHead(source: ByteSource, length: number): Promise<Buffer> {
+  const end = Math.min(source.size, length);
+  if (end === 0) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of source.createReadStream({ start: 0, end })) chunks.push(Buffer.from(chunk as Buffer));
+  } catch (error) {
+    if (typeof error === "object" && error !== null) sourceErrors.add(error);
+    throw error;
+  }
+  return Buffer.concat(chunks).subarray(0, end);
+}

@@ -1,0 +1,41 @@
+/**
+ * ChatGPT marks citations and rich inline elements in assistant text with private-use characters:
+ * `\uE200cite\uE202turn0search3\uE201` (a source reference), `\uE200entity\uE202["city","Paris",…]\uE201`
+ * (a name rendered as a link), `\uE203…\uE204` around quoted spans, and older `【4†source】` markers. In
+ * a memory they are noise, except that an entity is the word the reader saw, so it is kept as that word.
+ */
+// The space before a dropped marker goes too, so "done. [marker] Next" does not become "done.  Next".
+const GROUP = /( ?)\uE200([^\uE200\uE201]*)\uE201/g;
+const PRIVATE_USE = /[\uE200-\uE2FF]/g;
+const LEGACY_SOURCE_MARK = /【\d+(?::\d+)?†[^】\n]{0,80}】/g;
+const SEPARATOR = "\uE202";
+
+export function stripCitationMarkers(text: string): string {
+  if (!hasMarkers(text)) return text;
+  return text
+    .replace(GROUP, (_match, space: string, inner: string) => {
+      const name = entityName(inner);
+      return name === "" ? "" : space + name;
+    })
+    .replace(PRIVATE_USE, "")
+    .replace(LEGACY_SOURCE_MARK, "");
+}
+
+function hasMarkers(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code >= 0xe200 && code <= 0xe2ff) || code === 0x3010) return true;
+  }
+  return false;
+}
+
+function entityName(inner: string): string {
+  const [name, argument] = inner.split(SEPARATOR);
+  if (name !== "entity" || argument === undefined) return "";
+  try {
+    const parsed: unknown = JSON.parse(argument);
+    return Array.isArray(parsed) && typeof parsed[1] === "string" ? parsed[1] : "";
+  } catch {
+    return "";
+  }
+}
