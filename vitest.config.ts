@@ -6,6 +6,8 @@ export default defineConfig({
     // Integration suites each boot Postgres and the S3/SQS emulator; two at a time suits a 2-core machine.
     pool: "forks",
     maxWorkers: 2,
+    execArgv: ["--disable-warning=ExperimentalWarning"],
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "error" },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

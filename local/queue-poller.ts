@@ -131,7 +131,9 @@ async function invoke(options: PollerOptions, messages: Message[], stats: Poller
   const failed = messages.filter((message) => failedIds.has(message.MessageId!));
   stats.succeeded += done.length;
   stats.failed += failed.length;
-  await Promise.all([deleteMessages(options, done), setVisibility(options, failed, options.retryDelaySeconds ?? 1)]);
+  // Never 0: fauxqs 2.4.1 with persistence loses a message whose visibility is set to 0 (its SQLite
+  // update writes NULL into a NOT NULL receive count after the message has left the in-flight set).
+  await Promise.all([deleteMessages(options, done), setVisibility(options, failed, Math.max(1, options.retryDelaySeconds ?? 1))]);
 }
 
 async function deleteMessages(options: PollerOptions, messages: Message[]): Promise<void> {

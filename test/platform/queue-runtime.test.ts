@@ -1,0 +1,123 @@
+import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getSqs } from "../../lib/queues/client";
+import { createQueueWithDlq } from "../../local/emulator";
+import { startQueuePoller } from "../../local/queue-poller";
+import { startTestStack } from "../support/stack";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+
+beforeAll(async () => {
+  stack = await startTestStack({ consumers: false });
+});
+
+afterAll(async () => {
+  await stack?.cleanup();
+});
+
+let queueCounter = 0;
+function testQueue(maxReceiveCount = 3) {
+  queueCounter += 1;
+  return createQueueWithDlq(stack.emulator.server, { name: `runtime-test-${queueCounter}`, fifo: false, maxReceiveCount }, { visibilityTimeoutSeconds: 30 });
+}
+
+async function send(queueUrl: string, bodies: string[]) {
+  for (const body of bodies) await getSqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("local queue runtime", () => {
+  it("delivers SQS event batches and redelivers only the items a handler reports as failed", async () => {
+    const queue = testQueue();
+    const deliveries = new Map<string, number>();
+    const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      const failures = [];
+      for (const record of event.Records) {
+        const count = (deliveries.get(record.body) ?? 0) + 1;
+        deliveries.set(record.body, count);
+        expect(record.eventSource).toBe("aws:sqs");
+        expect(record.eventSourceARN).toBe(queue.arn);
+        expect(Number(record.attributes.ApproximateReceiveCount)).toBe(count);
+        if (record.body === "flaky" && count === 1) failures.push({ itemIdentifier: record.messageId });
+      }
+      return { batchItemFailures: failures };
+    };
+    const poller = startQueuePoller({ sqs: getSqs(), functionName: "test", queueUrl: queue.url, queueArn: queue.arn, handler, batchSize: 5, maxConcurrency: 2, timeoutSeconds: 5, retryDelaySeconds: 1 });
+
+    await send(queue.url, ["a", "b", "flaky", "c"]);
+    await waitFor(() => deliveries.get("flaky") === 2 && deliveries.size === 4);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await poller.stop();
+
+    expect(Object.fromEntries(deliveries)).toEqual({ a: 1, b: 1, c: 1, flaky: 2 });
+    expect(poller.stats()).toMatchObject({ succeeded: 4, failed: 1 });
+  });
+
+  it("moves a message that keeps failing to the dead-letter queue after maxReceiveCount deliveries", async () => {
+    const queue = testQueue(3);
+    let attempts = 0;
+    const handler = async (event: SQSEvent) => {
+      attempts += event.Records.length;
+      throw new Error("poisoned");
+    };
+    const poller = startQueuePoller({ sqs: getSqs(), functionName: "test", queueUrl: queue.url, queueArn: queue.arn, handler, batchSize: 1, maxConcurrency: 1, timeoutSeconds: 5, retryDelaySeconds: 1 });
+
+    await send(queue.url, ["poison"]);
+    let dead: string[] = [];
+    await waitFor(async () => {
+      const answer = await getSqs().send(new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 1 }));
+      dead = (answer.Messages ?? []).map((message) => message.Body!);
+      return dead.length > 0;
+    });
+    await poller.stop();
+
+    expect(dead).toEqual(["poison"]);
+    expect(attempts).toBe(3);
+  });
+
+  it("fails the whole batch when a handler reports an id that is not in it", async () => {
+    const queue = testQueue();
+    let deliveries = 0;
+    const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      deliveries += event.Records.length;
+      return deliveries === 1 ? { batchItemFailures: [{ itemIdentifier: "not-a-message-id" }] } : { batchItemFailures: [] };
+    };
+    const poller = startQueuePoller({ sqs: getSqs(), functionName: "test", queueUrl: queue.url, queueArn: queue.arn, handler, batchSize: 1, maxConcurrency: 1, timeoutSeconds: 5, retryDelaySeconds: 1 });
+
+    await send(queue.url, ["only"]);
+    await waitFor(() => deliveries === 2);
+    await poller.stop();
+
+    expect(poller.stats()).toMatchObject({ failed: 1, succeeded: 1 });
+  });
+
+  it("never runs more invocations at once than the queue's maximum concurrency, and reaches it", async () => {
+    const queue = testQueue();
+    let running = 0;
+    let peak = 0;
+    let done = 0;
+    const handler = async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running -= 1;
+      done += 1;
+    };
+    const poller = startQueuePoller({ sqs: getSqs(), functionName: "test", queueUrl: queue.url, queueArn: queue.arn, handler, batchSize: 1, maxConcurrency: 7, timeoutSeconds: 5 });
+
+    await send(queue.url, Array.from({ length: 40 }, (_, index) => `m${index}`));
+    await waitFor(() => done === 40);
+    await poller.stop();
+
+    expect(peak).toBe(7);
+    expect(poller.stats().peakInFlight).toBe(7);
+  });
+});

@@ -1,0 +1,50 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { startStack } from "../../local/stack";
+import { apiClient, uniqueEmail } from "../support/api";
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), "cogzy-restart-"));
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe("the local stack across restarts", () => {
+  it("keeps accounts, and starts again over a stale postmaster.pid left by a hard kill", async () => {
+    const email = uniqueEmail("restart");
+    const first = await startStack({ dataDir, port: 0, consumers: false });
+    const signedUp = await apiClient(first.apiUrl).signUp(email, "survives a restart");
+    expect(signedUp.status).toBe(201);
+    await first.stop();
+
+    // What a hard kill leaves behind: a lock file naming a process that no longer exists.
+    const pidFile = path.join(dataDir, "postgres", "postmaster.pid");
+    expect(existsSync(pidFile)).toBe(false);
+    await writeFile(pidFile, "2147483\n/somewhere\n");
+
+    const second = await startStack({ dataDir, port: 0, consumers: false });
+    try {
+      const login = await apiClient(second.apiUrl).logIn(email, "survives a restart");
+      expect(login.status).toBe(200);
+      expect(login.body.user_id).toBe(signedUp.body.user_id);
+      const me = await apiClient(second.apiUrl).me(login.body.token);
+      expect(me.body.vault.prefix).toBe(`users/${signedUp.body.user_id}`);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("refuses to start twice on the same data folder", async () => {
+    const running = await startStack({ dataDir, port: 0, consumers: false });
+    try {
+      await writeFile(path.join(dataDir, "stack.pid"), String(process.ppid));
+      await expect(startStack({ dataDir, port: 0, consumers: false })).rejects.toThrow(/already running/);
+    } finally {
+      await writeFile(path.join(dataDir, "stack.pid"), String(process.pid));
+      await running.stop();
+    }
+  });
+});
