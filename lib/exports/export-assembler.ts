@@ -38,7 +38,7 @@ export class ExportAssembler {
   private readonly projectNames = new Map<string, string>();
   /** Conversation-bearing elements seen, read or skipped: zero means the upload held no conversations. */
   private conversationsFound = 0;
-  private document = { strict: true, known: 0, unknown: 0 };
+  private document = { strict: true, known: 0, unknown: 0, knownMembers: 0, unknownMembers: 0 };
 
   constructor(private readonly options: AssemblerOptions) {
     this.gemini = new GeminiSessions(options.geminiSessionGapMs);
@@ -54,8 +54,14 @@ export class ExportAssembler {
    */
   startDocument(file: string, strict: boolean): void {
     this.summary.files.push(file);
-    this.document = { strict, known: 0, unknown: 0 };
+    this.document = { strict, known: 0, unknown: 0, knownMembers: 0, unknownMembers: 0 };
   }
+
+  /** A member name of a top-level object: none we know means a JSON object that is not an export. */
+  readonly noteMember = (key: string): void => {
+    if (WANTED_MEMBERS.has(key)) this.document.knownMembers++;
+    else this.document.unknownMembers++;
+  };
 
   accept(element: JsonElement): ExportRecord[] {
     if (element.tooLarge) {
@@ -88,7 +94,9 @@ export class ExportAssembler {
 
   /** Ends a file: a Gemini session cannot continue into another file. */
   endDocument(): ExportRecord[] {
-    if (this.document.strict && this.document.known === 0 && this.document.unknown > 0) throw unknownFormat();
+    const { strict, known, unknown, knownMembers, unknownMembers } = this.document;
+    const unrelatedObject = knownMembers === 0 && unknownMembers > 0;
+    if (strict && known === 0 && (unknown > 0 || unrelatedObject) && this.conversationsFound === 0) throw unknownFormat();
     return this.gemini.finish().flatMap((reading) => this.conversation("gemini", reading));
   }
 

@@ -92,7 +92,7 @@ async function* readJsonExport(source: ByteSource, assembler: ExportAssembler, l
     summary.bytes_read += bytes;
     summary.json_bytes += bytes;
   };
-  for await (const element of readJsonElements(source.createReadStream(), { limits, wantKey: (key) => WANTED_MEMBERS.has(key), onBytes })) {
+  for await (const element of readJsonElements(source.createReadStream(), { limits, wantKey: (key) => WANTED_MEMBERS.has(key), onKey: assembler.noteMember, onBytes })) {
     yield* assembler.accept(element);
   }
   yield* assembler.endDocument();
@@ -112,7 +112,7 @@ async function* readZipExport(source: ByteSource, assembler: ExportAssembler, li
       const chunks = archive.open(byName.get(file.name)!);
       const onBytes = (bytes: number): void => void (summary.json_bytes += bytes);
       try {
-        for await (const element of readJsonElements(chunks, { limits, wantKey: (key) => WANTED_MEMBERS.has(key), onBytes })) {
+        for await (const element of readJsonElements(chunks, { limits, wantKey: (key) => WANTED_MEMBERS.has(key), onKey: assembler.noteMember, onBytes })) {
           yield* assembler.accept(element);
         }
       } catch (error) {

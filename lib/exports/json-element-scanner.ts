@@ -86,6 +86,8 @@ export class JsonElementScanner {
     private readonly limits: ScannerLimits,
     /** Members not wanted are scanned for structure but never collected or parsed. */
     private readonly wantKey: (key: string) => boolean = () => true,
+    /** Told each member name of a top-level object, wanted or not (format detection needs to know). */
+    private readonly onKey: (key: string) => void = () => {},
   ) {}
 
   write(chunk: Buffer): void {
@@ -206,6 +208,7 @@ export class JsonElementScanner {
     if (i === chunk.length) return i;
     this.key = decodeKey(Buffer.concat(this.keyParts), this.offset + i);
     this.keyParts = [];
+    this.onKey(this.key);
     this.state = State.ObjectColon;
     return i + 1;
   }

@@ -8,9 +8,9 @@ export type { JsonElement } from "./json-element-scanner";
  */
 export async function* readJsonElements(
   chunks: AsyncIterable<unknown>,
-  options: { limits: ScannerLimits; wantKey?: (key: string) => boolean; onBytes?: (bytes: number) => void },
+  options: { limits: ScannerLimits; wantKey?: (key: string) => boolean; onKey?: (key: string) => void; onBytes?: (bytes: number) => void },
 ): AsyncGenerator<JsonElement> {
-  const scanner = new JsonElementScanner(options.limits, options.wantKey);
+  const scanner = new JsonElementScanner(options.limits, options.wantKey, options.onKey);
   for await (const chunk of chunks) {
     const bytes = asBuffer(chunk);
     options.onBytes?.(bytes.length);
