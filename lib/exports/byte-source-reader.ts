@@ -43,14 +43,22 @@ export class ByteSourceReader extends yauzl.RandomAccessReader {
   }
 
   private rangeStream(start: number, end: number): Readable {
-    const stream = this.source.createReadStream({ start, end });
     const counted = new PassThrough();
-    stream.on("data", (chunk: Buffer) => this.onBytes(chunk.length));
-    stream.on("error", (error: Error) => {
+    const fail = (error: Error): void => {
       sourceErrors.add(error);
       counted.destroy(error);
-    });
-    return (stream as Readable).pipe(counted);
+    };
+    let stream: Readable;
+    try {
+      stream = this.source.createReadStream({ start, end }) as Readable;
+    } catch (error) {
+      // Reported asynchronously, as a stream error: yauzl does not expect _readStreamForRange to throw.
+      setImmediate(() => fail(error as Error));
+      return counted;
+    }
+    stream.on("data", (chunk: Buffer) => this.onBytes(chunk.length));
+    stream.on("error", fail);
+    return stream.pipe(counted);
   }
 
   private async cachedRange(start: number, end: number): Promise<Buffer> {
