@@ -1,5 +1,6 @@
 import { InvalidVectorsError } from "./errors";
-import { dot, lloyd, normalizeRows, seedCentroids } from "./kmeans";
+import { scoreAll, scoreSome } from "./dot-kernels";
+import { lloyd, normalizeRows, seedCentroids } from "./kmeans";
 import type { LloydResult } from "./kmeans";
 import { createRng } from "./prng";
 import type { Rng } from "./prng";
@@ -169,6 +170,9 @@ function fitModel(
  * Lloyd on a small random subsample are cheap, so several are tried and the centroids of the tightest
  * run (highest total similarity) seed the fit on the whole sample.
  */
+/** Enough Lloyd iterations to tell a good basin from a bad one; the fit on the whole sample finishes the job. */
+const RESTART_ITERATIONS = 6;
+
 function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, rng: Rng, params: FitParams): Float32Array {
   const size = Math.min(n, params.restartSampleSize ?? Math.max(2048, 64 * k));
   const subsample = new Float32Array(size * p);
@@ -183,7 +187,7 @@ function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, r
   const trials = params.seedTrials ?? 2 + Math.floor(Math.log(k));
   let best: LloydResult | undefined;
   for (let run = 0; run < Math.max(1, params.restarts); run++) {
-    const result = lloyd(subsample, size, p, seedCentroids(subsample, size, p, k, rng, trials), k, params.iterations, 0.001);
+    const result = lloyd(subsample, size, p, seedCentroids(subsample, size, p, k, rng, trials), k, RESTART_ITERATIONS, 0.001);
     if (!best || result.objective > best.objective) best = result;
   }
   return best!.centroids;
@@ -225,40 +229,45 @@ function assignShortlisted(
   const dim = model.sketch.dim;
   const p = model.sketch.sketchDim;
   const m = Math.min(shortlist, k);
-  const candIndex = new Int32Array(m);
+  const sketchScores = new Float64Array(k);
+  const candIndex = Int32Array.from({ length: m }, (_, j) => j);
   const candScore = new Float64Array(m);
+  const exact = new Float64Array(m);
   for (let r = 0; r < n; r++) {
-    let filled = 0;
-    if (m === k) {
-      for (let c = 0; c < k; c++) candIndex[c] = c;
-      filled = k;
-    } else {
-      for (let c = 0; c < k; c++) {
-        const s = dot(rowSketches, r * p, sketched, c * p, p);
-        if (filled < m) filled++;
-        else if (s <= candScore[m - 1]!) continue;
-        let j = filled - 1;
-        while (j > 0 && candScore[j - 1]! < s) {
-          candScore[j] = candScore[j - 1]!;
-          candIndex[j] = candIndex[j - 1]!;
-          j--;
-        }
-        candScore[j] = s;
-        candIndex[j] = c;
-      }
+    if (m < k) {
+      scoreAll(rowSketches, r * p, sketched, k, p, sketchScores);
+      topM(sketchScores, k, m, candIndex, candScore);
     }
+    scoreSome(rows, r * dim, full, candIndex, m, dim, exact);
     let best = candIndex[0]!;
-    let bestScore = -Infinity;
-    for (let j = 0; j < filled; j++) {
+    let bestScore = exact[0]!;
+    for (let j = 1; j < m; j++) {
       const c = candIndex[j]!;
-      const s = dot(rows, r * dim, full, c * dim, dim);
-      if (s > bestScore || (s === bestScore && c < best)) {
-        bestScore = s;
+      if (exact[j]! > bestScore || (exact[j] === bestScore && c < best)) {
+        bestScore = exact[j]!;
         best = c;
       }
     }
     assignments[outOffset + r] = best;
     scores[outOffset + r] = bestScore;
+  }
+}
+
+/** The m highest of scores[0..k) into index/score, best first (insertion into a short sorted list). */
+function topM(scores: Float64Array, k: number, m: number, index: Int32Array, best: Float64Array): void {
+  let filled = 0;
+  for (let c = 0; c < k; c++) {
+    const s = scores[c]!;
+    if (filled < m) filled++;
+    else if (s <= best[m - 1]!) continue;
+    let j = filled - 1;
+    while (j > 0 && best[j - 1]! < s) {
+      best[j] = best[j - 1]!;
+      index[j] = index[j - 1]!;
+      j--;
+    }
+    best[j] = s;
+    index[j] = c;
   }
 }
 

@@ -80,7 +80,8 @@ export function labelClusters(members: readonly number[][], nodeAt: (row: number
 /** The distinct non-stop-words of a node's title and (the start of) its text, lower-cased. */
 export function documentTerms(node: NodeText, maxTextChars: number): Set<string> {
   const out = new Set<string>();
-  const text = `${node.title ?? ""}\n${node.text.slice(0, maxTextChars)}`.toLowerCase();
+  const title = node.title && !GENERIC_TITLES.has(normalizeTitle(node.title).toLowerCase()) ? node.title : "";
+  const text = `${title}\n${node.text.slice(0, maxTextChars)}`.toLowerCase();
   for (const match of text.matchAll(WORD)) {
     const word = match[0];
     if (word.length >= 3 && word.length <= 30 && !STOP_WORDS.has(word)) out.add(word);
@@ -98,18 +99,25 @@ function topTerms(df: Map<string, number>, sampled: number, corpusDf: Map<string
     const overall = corpusDf.get(term)! / totalRows;
     scored.push({ term, score: share * Math.log(share / overall), share });
   }
-  // Ties (e.g. a single cluster, where every score is 0) fall back to frequency, then to the word itself.
-  scored.sort((a, b) => b.score - a.score || b.share - a.share || (a.term < b.term ? -1 : 1));
-  return scored.slice(0, count).map((s) => s.term);
+  // Only words over-represented in the cluster describe it; with none (a single cluster, where every
+  // score is 0) the most frequent words do. Ties go to frequency, then to the word itself.
+  const distinctive = scored.filter((s) => s.score > 1e-9);
+  const pool = distinctive.length > 0 ? distinctive : scored;
+  pool.sort((a, b) => b.score - a.score || b.share - a.share || (a.term < b.term ? -1 : 1));
+  return pool.slice(0, count).map((s) => s.term);
 }
 
 function countTitle(titles: Map<string, { text: string; count: number }>, title: string | null): void {
-  const text = (title ?? "").replace(/\s+/g, " ").trim();
+  const text = normalizeTitle(title ?? "");
   const key = text.toLowerCase();
   if (GENERIC_TITLES.has(key)) return;
   const entry = titles.get(key);
   if (entry) entry.count++;
   else titles.set(key, { text: text.length > 80 ? `${text.slice(0, 79)}…` : text, count: 1 });
+}
+
+function normalizeTitle(title: string): string {
+  return title.replace(/\s+/g, " ").trim();
 }
 
 function dominantTitle(titles: Map<string, { text: string; count: number }>, sampled: number): string | null {

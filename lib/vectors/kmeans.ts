@@ -1,27 +1,10 @@
+import { dotsWithRow, scoreAll } from "./dot-kernels";
 import type { Rng } from "./prng";
 
 /**
  * Spherical k-means building blocks over row-major Float32Arrays of unit vectors: similarity is the dot
- * product and a centroid is the normalised mean of its members. Pure loops over typed arrays, unrolled by
- * four because V8 does not vectorise: ~2 G multiply-adds per second on one core.
+ * product and a centroid is the normalised mean of its members.
  */
-
-/** Dot product of a[aOff .. aOff+len) and b[bOff .. bOff+len). */
-export function dot(a: Float32Array, aOff: number, b: Float32Array, bOff: number, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < len; i += 4) {
-    s0 += a[aOff + i]! * b[bOff + i]!;
-    s1 += a[aOff + i + 1]! * b[bOff + i + 1]!;
-    s2 += a[aOff + i + 2]! * b[bOff + i + 2]!;
-    s3 += a[aOff + i + 3]! * b[bOff + i + 3]!;
-  }
-  for (; i < len; i++) s0 += a[aOff + i]! * b[bOff + i]!;
-  return s0 + s1 + s2 + s3;
-}
 
 /** Scales each of `n` rows to unit length in place; all-zero rows stay zero. */
 export function normalizeRows(data: Float32Array | Float64Array, n: number, d: number): void {
@@ -34,20 +17,6 @@ export function normalizeRows(data: Float32Array | Float64Array, n: number, d: n
   }
 }
 
-/** Index of the centroid most similar to row `r` (ties go to the lower index), with its similarity. */
-export function nearest(points: Float32Array, r: number, centroids: Float32Array, k: number, d: number): { index: number; score: number } {
-  let index = 0;
-  let score = -Infinity;
-  for (let c = 0; c < k; c++) {
-    const s = dot(points, r * d, centroids, c * d, d);
-    if (s > score) {
-      score = s;
-      index = c;
-    }
-  }
-  return { index, score };
-}
-
 /**
  * k-means++ seeding (Arthur & Vassilvitskii 2007) with the greedy refinement scikit-learn uses: each step
  * draws `trials` candidates proportionally to their cosine distance (1 − similarity) from the chosen
@@ -57,29 +26,29 @@ export function nearest(points: Float32Array, r: number, centroids: Float32Array
 export function seedCentroids(points: Float32Array, n: number, d: number, k: number, rng: Rng, trials: number): Float32Array {
   const centroids = new Float32Array(k * d);
   const closest = new Float64Array(n);
-  const candidate = new Float64Array(n);
+  const sims = new Float64Array(n);
   const first = rng.int(n);
   centroids.set(points.subarray(first * d, (first + 1) * d), 0);
+  dotsWithRow(points, n, d, centroids, 0, sims);
   let potential = 0;
-  for (let r = 0; r < n; r++) potential += closest[r] = Math.max(0, 1 - dot(points, r * d, centroids, 0, d));
+  for (let r = 0; r < n; r++) potential += closest[r] = Math.max(0, 1 - sims[r]!);
   for (let c = 1; c < k; c++) {
     let bestRow = -1;
     let bestPotential = Infinity;
     for (let t = 0; t < trials; t++) {
       const row = potential > 0 ? drawWeighted(closest, potential, rng) : rng.int(n);
+      dotsWithRow(points, n, d, points, row * d, sims);
       let total = 0;
-      for (let r = 0; r < n; r++) total += Math.min(closest[r]!, Math.max(0, 1 - dot(points, r * d, points, row * d, d)));
+      for (let r = 0; r < n; r++) total += Math.min(closest[r]!, Math.max(0, 1 - sims[r]!));
       if (total < bestPotential) {
         bestPotential = total;
         bestRow = row;
       }
     }
     centroids.set(points.subarray(bestRow * d, (bestRow + 1) * d), c * d);
+    dotsWithRow(points, n, d, centroids, c * d, sims);
     potential = 0;
-    for (let r = 0; r < n; r++) {
-      candidate[r] = Math.max(0, 1 - dot(points, r * d, centroids, c * d, d));
-      potential += closest[r] = Math.min(closest[r]!, candidate[r]!);
-    }
+    for (let r = 0; r < n; r++) potential += closest[r] = Math.min(closest[r]!, Math.max(0, 1 - sims[r]!));
   }
   return centroids;
 }
@@ -111,6 +80,7 @@ export function lloyd(points: Float32Array, n: number, d: number, initial: Float
   const centroids = initial.slice();
   const assignments = new Int32Array(n).fill(-1);
   const scores = new Float64Array(n);
+  const row = new Float64Array(k);
   let iterations = 0;
   let objective = 0;
   while (iterations < maxIterations) {
@@ -118,16 +88,24 @@ export function lloyd(points: Float32Array, n: number, d: number, initial: Float
     let changed = 0;
     objective = 0;
     for (let r = 0; r < n; r++) {
-      const { index, score } = nearest(points, r, centroids, k, d);
+      scoreAll(points, r * d, centroids, k, d, row);
+      const index = argmax(row, k);
       if (index !== assignments[r]) changed++;
       assignments[r] = index;
-      scores[r] = score;
-      objective += score;
+      scores[r] = row[index]!;
+      objective += row[index]!;
     }
     updateCentroids(points, n, d, assignments, scores, centroids, k);
     if (changed <= tolerance * n) break;
   }
   return { centroids, assignments, iterations, objective };
+}
+
+/** Index of the largest of values[0..k); ties go to the lower index. */
+export function argmax(values: Float64Array, k: number): number {
+  let index = 0;
+  for (let c = 1; c < k; c++) if (values[c]! > values[index]!) index = c;
+  return index;
 }
 
 /** Recomputes each centroid as its members' normalised mean, re-seeding empty clusters (see `lloyd`). */

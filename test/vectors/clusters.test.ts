@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ClustersDocSchema, chooseK, clusterRows, clustersDocument, computeClusters, createClusterAccumulator, idsDigest } from "../../lib/vectors/clusters";
 import { encodeNpy, readNpyRows } from "../../lib/vectors/npy";
+import { purity } from "./fixtures/cluster-quality";
 import { plantedTopics } from "./fixtures/planted-topics";
-
-/** Share of rows whose cluster's most common planted label is their own. */
-function purity(assignments: number[], truth: Int32Array): number {
-  const counts = new Map<number, Map<number, number>>();
-  assignments.forEach((c, row) => {
-    const inner = counts.get(c) ?? new Map<number, number>();
-    inner.set(truth[row]!, (inner.get(truth[row]!) ?? 0) + 1);
-    counts.set(c, inner);
-  });
-  let agreeing = 0;
-  for (const inner of counts.values()) agreeing += Math.max(...inner.values());
-  return agreeing / assignments.length;
-}
 
 const small = plantedTopics({ rows: 2400, dim: 128, themes: 8, topicsPerTheme: 1, seed: 3 });
 

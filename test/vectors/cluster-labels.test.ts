@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { documentTerms, labelClusters, nodeTextAt } from "../../lib/vectors/cluster-labels";
+import type { NodeText } from "../../lib/vectors/cluster-labels";
+import { createRng } from "../../lib/vectors/prng";
+
+const node = (text: string, title: string | null = null): NodeText => ({ id: text.slice(0, 8), title, text });
+
+function label(groups: NodeText[][], options = {}) {
+  const nodes = groups.flat();
+  let next = 0;
+  const members = groups.map((g) => g.map(() => next++));
+  return labelClusters(members, nodeTextAt(nodes), createRng(1), options);
+}
+
+describe("documentTerms", () => {
+  it("lower-cases words, drops stop words, short words and numbers, and reads the title", () => {
+    const terms = documentTerms(node("Could you HELP me tune the Postgres vacuum in 2024? ok", "Autovacuum"), 2000);
+    expect([...terms].sort()).toEqual(["autovacuum", "postgres", "tune", "vacuum"]);
+  });
+
+  it("keeps words in any script", () => {
+    expect([...documentTerms(node("Überprüfung der Straßenbahn 東京都"), 2000)]).toEqual(["überprüfung", "der", "straßenbahn", "東京都"]);
+  });
+
+  it("reads only the first maxTextChars of long texts", () => {
+    expect([...documentTerms(node("kubernetes" + " ".repeat(50) + "terraform"), 20)]).toEqual(["kubernetes"]);
+  });
+});
+
+describe("labelClusters", () => {
+  it("prefers words distinctive of a cluster over words common to the whole vault", () => {
+    const labels = label([
+      Array.from({ length: 10 }, (_, i) => node(`answer detail sourdough starter hydration ${i % 2 ? "flour" : ""}`)),
+      Array.from({ length: 10 }, () => node("answer detail terraform module state")),
+    ]);
+    expect(labels[0]!.terms.slice(0, 3).sort()).toEqual(["hydration", "sourdough", "starter"]);
+    expect(labels[0]!.terms).not.toContain("answer");
+    expect(labels[1]!.label).toBe("module, state, terraform");
+  });
+
+  it("labels a cluster with the conversation title half its members share", () => {
+    const labels = label([
+      [node("rise proof", "Sourdough troubleshooting"), node("crumb oven", "Sourdough troubleshooting"), node("crumb scoring", "Bread")],
+      [node("plan module", "New chat"), node("plan state", "New chat")],
+    ]);
+    expect(labels[0]).toMatchObject({ label: "Sourdough troubleshooting", title: "Sourdough troubleshooting" });
+    expect(labels[1]!.title).toBeNull();
+    expect(labels[1]!.label).toBe("plan"); // not "chat": "New chat" is a default title, not a topic
+  });
+
+  it("ignores words found in a single sampled text", () => {
+    const labels = label([[node("alpha beta"), node("alpha gamma"), node("alpha delta"), node("alpha epsilon")]]);
+    expect(labels[0]!.terms).toEqual(["alpha"]);
+  });
+
+  it("reads at most docsPerCluster texts per cluster", () => {
+    const seen: number[] = [];
+    const nodes = Array.from({ length: 500 }, (_, i) => node(`word${i}`));
+    labelClusters([nodes.map((_, i) => i)], (row) => (seen.push(row), nodes[row]!), createRng(1), { docsPerCluster: 50 });
+    expect(seen).toHaveLength(50);
+  });
+
+  it("gives an empty label and no terms to texts without words", () => {
+    expect(label([[node(""), node("123 456")]])[0]).toEqual({ label: "", terms: [], title: null });
+  });
+});
