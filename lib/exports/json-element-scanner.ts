@@ -1,4 +1,4 @@
-import { ExportFormatError } from "./export-format-error";
+import { decodeKey, emptyFile, invalidJson, notAContainer, parseElement, tooDeep, truncated } from "./json-scan-errors";
 
 /**
  * Splits a JSON document into its top-level elements without ever holding the whole document: a
@@ -113,12 +113,7 @@ export class JsonElementScanner {
   /** Call once the input has ended; throws if the document is empty or incomplete. */
   end(): void {
     if (this.state === State.AfterTop) return;
-    if (!this.sawContent) throw new ExportFormatError("empty_file", "This file is empty.");
-    throw new ExportFormatError(
-      "truncated_json",
-      "This file ends too early: it looks cut off, perhaps by an interrupted download. Please download the export again.",
-      { details: { bytes: this.offset } },
-    );
+    throw this.sawContent ? truncated(this.offset) : emptyFile();
   }
 
   /**
@@ -309,49 +304,4 @@ export class JsonElementScanner {
       this.ready.push({ key, member, value: parseElement(whole, offset), tooLarge: false, offset });
     }
   }
-}
-
-function parseElement(bytes: Buffer, offset: number): unknown {
-  try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch (error) {
-    throw invalidJson(offset, undefined, error);
-  }
-}
-
-function decodeKey(bytes: Buffer, offset: number): string {
-  try {
-    return JSON.parse(`"${bytes.toString("utf8")}"`) as string;
-  } catch (error) {
-    throw invalidJson(offset, undefined, error);
-  }
-}
-
-function notAContainer(byte: number): ExportFormatError {
-  if (byte === 0x3c) {
-    return new ExportFormatError(
-      "not_json",
-      "This looks like a web page (such as chat.html), not the export's data. Upload the whole export .zip, or its conversations.json.",
-    );
-  }
-  const jsonScalarStart = byte === QUOTE || byte === 0x2d || (byte >= 0x30 && byte <= 0x39) || byte === 0x74 || byte === 0x66 || byte === 0x6e;
-  if (jsonScalarStart) {
-    return new ExportFormatError("unknown_format", "This file is not a chat export we recognise: expected ChatGPT, Claude, Grok or Gemini data.");
-  }
-  return new ExportFormatError("not_json", "This file is not a chat export: it is neither a .zip nor JSON data.");
-}
-
-function invalidJson(offset: number, reason = "Part of it is not valid JSON.", cause?: unknown): ExportFormatError {
-  return new ExportFormatError("invalid_json", `This file is damaged and cannot be read. ${reason}`, {
-    cause,
-    details: { offset },
-  });
-}
-
-function tooDeep(offset: number, maxDepth: number): ExportFormatError {
-  return new ExportFormatError(
-    "too_deeply_nested",
-    `This file is nested more than ${maxDepth} levels deep, which no chat export is. It cannot be read.`,
-    { details: { offset, maxDepth } },
-  );
 }

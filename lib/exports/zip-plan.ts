@@ -22,8 +22,10 @@ export function zipEntryRole(path: string): Role | null {
   if (base === "conversations.json" || /^conversations-\d+\.json$/.test(base) || base === "prod-grok-backend.json") return "conversations";
   if (base === "projects.json") return "claude_projects";
   if (base === "memories.json") return "claude_memories";
-  // Takeout translates folder and file names; the product name "Gemini" (formerly "Bard") survives.
-  if (base === "myactivity.json" || segments.slice(0, -1).some((segment) => /gemini|bard/i.test(segment))) return "gemini_activity";
+  // Takeout translates folder and file names; the product name "Gemini" (formerly "Bard") survives. Other
+  // products' My Activity files (Search, YouTube) can be large and hold no conversations: not opened.
+  if (segments.slice(0, -1).some((segment) => /gemini|bard/i.test(segment))) return "gemini_activity";
+  if (segments.length === 1 && base === "myactivity.json") return "gemini_activity";
   return null;
 }
 

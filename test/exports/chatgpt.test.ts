@@ -171,4 +171,23 @@ describe("ChatGPT exports", () => {
     expect(after.exchanges.slice(0, 2).map((exchange) => exchange.id)).toEqual(before.exchanges.map((exchange) => exchange.id));
     expect(after.exchanges).toHaveLength(3);
   });
+
+  it("skips odd elements between conversations and counts them, reading the rest", async () => {
+    const [conversation] = JSON.parse(fixtureText("chatgpt/branches.json"));
+    const text = JSON.stringify([null, conversation, 42, "text", { unrelated: true }]);
+
+    const { exchanges, summary } = await readBytes("conversations.json", text);
+
+    expect(exchanges).toHaveLength(2);
+    expect(summary.skipped).toEqual({ unrecognised_record: 4 });
+  });
+
+  it("skips a conversation larger than the element limit and reads the others", async () => {
+    const conversations = JSON.parse(fixtureText("chatgpt/null-fields.json"));
+    conversations[1].mapping.u1.message.content.parts = ["x".repeat(20_000)];
+
+    const { summary } = await readBytes("conversations.json", JSON.stringify(conversations), { limits: { maxElementBytes: 10_000 } });
+
+    expect(summary).toMatchObject({ conversations: 3, skipped: { too_large: 1 } });
+  });
 });

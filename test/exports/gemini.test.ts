@@ -41,6 +41,7 @@ describe("Gemini exports", () => {
     const zip = zipOfFixtures({
       "Takeout/Meine Aktivitäten/Gemini-Apps/MeineAktivitäten.json": "gemini/MyActivity.json",
       "Takeout/archive_browser.html": "gemini/MyActivity.json",
+      "Takeout/My Activity/YouTube/MyActivity.json": "gemini/MyActivity.json",
     });
 
     const { summary } = await readBytes("takeout-20240701.zip", zip);
