@@ -40,7 +40,7 @@ const WORDS = (
 ).split(" ");
 
 class TextMaker {
-  constructor(private readonly next: () => number) {}
+  constructor(readonly next: () => number) {}
   int(min: number, max: number): number {
     return min + Math.floor(this.next() * (max - min + 1));
   }
