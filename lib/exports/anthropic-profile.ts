@@ -16,6 +16,7 @@ export function anthropicMemoryDrafts(value: unknown, projectNames: ReadonlyMap<
   return drafts;
 }
 
+/** `project_memories` (`{projectUuid: text}`), labelled with the project's name when known. */
 export function anthropicProjectMemoryDrafts(value: unknown, projectNames: ReadonlyMap<string, string>): ProfileDraft[] {
   const drafts: ProfileDraft[] = [];
   for (const [projectId, text] of Object.entries(asObject(value) ?? {})) {

@@ -12,6 +12,7 @@ const BLOCK_BYTES = 512 * 1024;
  */
 const sourceErrors = new WeakSet<object>();
 
+/** True when the error came from the byte source (to pass on unchanged), not from the zip's contents. */
 export function isByteSourceError(error: unknown): boolean {
   return typeof error === "object" && error !== null && sourceErrors.has(error);
 }

@@ -10,6 +10,7 @@ const PRIVATE_USE = /[\uE200-\uE2FF]/g;
 const LEGACY_SOURCE_MARK = /【\d+(?::\d+)?†[^】\n]{0,80}】/g;
 const SEPARATOR = "\uE202";
 
+/** Assistant text without citation markers; entity markers become the name they display. */
 export function stripCitationMarkers(text: string): string {
   if (!hasMarkers(text)) return text;
   return text

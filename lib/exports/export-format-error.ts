@@ -28,6 +28,7 @@ export class ExportFormatError extends AppError {
   }
 }
 
+/** True for the errors that mean "this upload is not a usable export" (as opposed to a bug or an outage). */
 export function isExportFormatError(error: unknown): error is ExportFormatError {
   return error instanceof ExportFormatError;
 }

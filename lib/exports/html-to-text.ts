@@ -10,6 +10,7 @@ const BLOCK_ELEMENTS = new Set(["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", 
 const INVISIBLE_ELEMENTS = new Set(["script", "style", "head", "template"]);
 const TAG_NAME = /^\/?([a-zA-Z][a-zA-Z0-9]*)/;
 
+/** The readable text of an HTML fragment, in linear time. */
 export function htmlToText(html: string): string {
   const out: string[] = [];
   let hiddenUntil: string | null = null;

@@ -6,10 +6,12 @@ import { ExportFormatError } from "./export-format-error";
  */
 const QUOTE = 0x22;
 
+/** Nothing but whitespace (or nothing at all). */
 export function emptyFile(): ExportFormatError {
   return new ExportFormatError("empty_file", "This file is empty.");
 }
 
+/** The input ended inside the top-level array or object: usually an interrupted download. */
 export function truncated(bytes: number): ExportFormatError {
   return new ExportFormatError(
     "truncated_json",
@@ -18,6 +20,7 @@ export function truncated(bytes: number): ExportFormatError {
   );
 }
 
+/** `JSON.parse` of one element's bytes; a SyntaxError becomes `invalid_json`. */
 export function parseElement(bytes: Buffer, offset: number): unknown {
   try {
     return JSON.parse(bytes.toString("utf8"));
@@ -26,6 +29,7 @@ export function parseElement(bytes: Buffer, offset: number): unknown {
   }
 }
 
+/** A member name's raw bytes (escapes included) as a string. */
 export function decodeKey(bytes: Buffer, offset: number): string {
   try {
     return JSON.parse(`"${bytes.toString("utf8")}"`) as string;
@@ -34,6 +38,7 @@ export function decodeKey(bytes: Buffer, offset: number): string {
   }
 }
 
+/** The first byte is not `[` or `{`: a web page, a bare JSON value, or not JSON at all. */
 export function notAContainer(byte: number): ExportFormatError {
   if (byte === 0x3c) {
     return new ExportFormatError(
@@ -48,6 +53,7 @@ export function notAContainer(byte: number): ExportFormatError {
   return new ExportFormatError("not_json", "This file is not a chat export: it is neither a .zip nor JSON data.");
 }
 
+/** Broken JSON in the middle of the file (the byte offset goes in `details`, not the message). */
 export function invalidJson(offset: number, reason = "Part of it is not valid JSON.", cause?: unknown): ExportFormatError {
   return new ExportFormatError("invalid_json", `This file is damaged and cannot be read. ${reason}`, {
     cause,
@@ -55,6 +61,7 @@ export function invalidJson(offset: number, reason = "Part of it is not valid JS
   });
 }
 
+/** Nesting beyond the limit: refused before it can exhaust a stack or the heap. */
 export function tooDeep(offset: number, maxDepth: number): ExportFormatError {
   return new ExportFormatError(
     "too_deeply_nested",

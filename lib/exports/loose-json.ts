@@ -4,10 +4,12 @@
  */
 export type JsonObject = Record<string, unknown>;
 
+/** A plain object (not an array, not null), else null. */
 export function asObject(value: unknown): JsonObject | null {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as JsonObject) : null;
 }
 
+/** The array, or an empty one for anything else. */
 export function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
@@ -23,6 +25,7 @@ export function asId(value: unknown): string | null {
   return asText(value)?.trim() ?? null;
 }
 
+/** A finite number, else undefined. */
 export function asNumber(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }

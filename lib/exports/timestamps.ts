@@ -10,6 +10,7 @@ const MIN_EPOCH_SECONDS = 1e8;
 const MS_THRESHOLD = 1e11;
 const MAX_EPOCH_MS = Date.UTC(2200, 0, 1);
 
+/** An export timestamp in any of the spellings above, as ISO 8601 UTC; null when there is none to trust. */
 export function toIsoTimestamp(value: unknown): string | null {
   if (typeof value === "number") return fromEpoch(value);
   if (typeof value === "string") return fromString(value);

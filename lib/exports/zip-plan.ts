@@ -14,6 +14,7 @@ type Role = "claude_projects" | "claude_memories" | "conversations" | "gemini_ac
 /** Read order: project names before the memories that refer to them, profile facts before exchanges. */
 const ROLE_ORDER: Role[] = ["claude_projects", "claude_memories", "conversations", "gemini_activity"];
 
+/** What an entry of an export zip holds, judged by its path; null for entries never opened. */
 export function zipEntryRole(path: string): Role | null {
   const segments = path.split("/");
   const base = (segments.at(-1) ?? "").toLowerCase();
