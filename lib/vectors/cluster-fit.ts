@@ -4,6 +4,8 @@ import { lloyd, normalizeRows, seedCentroids } from "./kmeans";
 import type { LloydResult } from "./kmeans";
 import { createRng } from "./prng";
 import type { Rng } from "./prng";
+import { createRowReservoir } from "./reservoir";
+import type { RowReservoir } from "./reservoir";
 import { createSketch, sketchRows } from "./sketch";
 import type { Sketch } from "./sketch";
 
@@ -94,41 +96,40 @@ interface Model {
  * whatever the batch sizes.
  */
 export function createClusterAccumulator(dim: number, options: ClusterFitOptions = {}): ClusterAccumulator {
-  const params: FitParams = {
-    seedTrials: options.seedTrials,
-    restartSampleSize: options.restartSampleSize,
-    seed: options.seed ?? 0x5eed,
-    sketchDim: options.sketchDim ?? 64,
-    sampleSize: options.sampleSize ?? 16384,
-    iterations: options.iterations ?? 12,
-    refineIterations: options.refineIterations ?? 2,
-    shortlist: options.shortlist ?? 4,
-    restarts: options.restarts ?? 3,
-  };
+  const params = resolveFitParams(options);
   if (!Number.isSafeInteger(dim) || dim < 1) throw new RangeError(`dim must be a positive integer, got ${dim}`);
-  const sampleRng = createRng(params.seed ^ 0x51ed);
-  const sample = new Float32Array(Math.max(1, params.sampleSize) * dim);
-  let seen = 0;
+  const reservoir = createRowReservoir(dim, params.sampleSize, createRng(params.seed ^ 0x51ed));
   let fitted = false;
   return {
     add(rows) {
       if (fitted) throw new Error("add() after fit(): pass 1 is over");
-      const count = wholeRows(rows, dim);
-      for (let r = 0; r < count; r++, seen++) {
-        // Reservoir sampling (Algorithm R): one draw per row, so batch boundaries never change the sample.
-        const slot = seen < params.sampleSize ? seen : sampleRng.int(seen + 1);
-        if (slot < params.sampleSize) sample.set(rows.subarray(r * dim, (r + 1) * dim), slot * dim);
-      }
+      reservoir.add(rows, wholeRows(rows, dim));
     },
     fit() {
       fitted = true;
+      const { seen, size } = reservoir;
       const k = options.k === undefined ? chooseK(seen) : Math.min(Math.max(0, Math.floor(options.k)), seen);
       const rng = createRng(params.seed);
       const sketch = createSketch(dim, params.sketchDim, rng);
-      const n = Math.min(seen, params.sampleSize);
-      const { model, iterations } = fitModel(sample.subarray(0, n * dim), n, dim, k, sketch, rng, params);
+      const { model, iterations } = fitModel(reservoir, size, dim, k, sketch, rng, params);
       return createAssigner(model, dim, seen, iterations, params);
     },
+  };
+}
+
+/** Fills in the defaults (see `ClusterFitOptions`) and keeps every count at least 1. */
+export function resolveFitParams(options: ClusterFitOptions = {}): FitParams {
+  const atLeast = (min: number, value: number) => Math.max(min, Math.floor(value));
+  return {
+    seed: options.seed ?? 0x5eed,
+    sketchDim: atLeast(1, options.sketchDim ?? 64),
+    sampleSize: atLeast(1, options.sampleSize ?? 16384),
+    iterations: atLeast(1, options.iterations ?? 12),
+    refineIterations: atLeast(0, options.refineIterations ?? 2),
+    shortlist: atLeast(1, options.shortlist ?? 4),
+    restarts: atLeast(1, options.restarts ?? 3),
+    seedTrials: options.seedTrials === undefined ? undefined : atLeast(1, options.seedTrials),
+    restartSampleSize: options.restartSampleSize === undefined ? undefined : atLeast(1, options.restartSampleSize),
   };
 }
 
@@ -138,7 +139,7 @@ function wholeRows(rows: Float32Array, dim: number): number {
 }
 
 function fitModel(
-  sample: Float32Array,
+  reservoir: RowReservoir,
   n: number,
   dim: number,
   k: number,
@@ -148,8 +149,9 @@ function fitModel(
 ): { model: Model; iterations: number } {
   const p = sketch.sketchDim;
   if (k === 0) return { model: { sketch, k, full: new Float32Array(0), sketched: new Float32Array(0) }, iterations: 0 };
+  const sample = reservoir.rows();
   const sampleSketch = new Float32Array(n * p);
-  sketchRows(sketch, sample, n, sampleSketch, 0);
+  sketchRows(sketch, sample, n, sampleSketch, 0, reservoir.sourceRow);
   normalizeRows(sampleSketch, n, p);
   const seeds = bestOfRestarts(sampleSketch, n, p, k, rng, params);
   const fit = lloyd(sampleSketch, n, p, seeds, k, params.iterations, 0.001);
@@ -286,7 +288,8 @@ function createAssigner(model: Model, dim: number, total: number, iterations: nu
       if (next + count > total) throw new InvalidVectorsError(`pass 2 got more than the ${total} rows of pass 1`);
       if (k === 0) return;
       if (sketchBuffer.length < count * p) sketchBuffer = new Float32Array(count * p);
-      sketchRows(model.sketch, rows, count, sketchBuffer, 0, next);
+      const first = next;
+      sketchRows(model.sketch, rows, count, sketchBuffer, 0, (r) => first + r);
       assignShortlisted(model, rows, sketchBuffer, count, params.shortlist, assignments, scores, next);
       for (let r = 0; r < count; r++) addRow(sums, assignments[next + r]! * dim, rows, r * dim, dim);
       next += count;

@@ -1,5 +1,5 @@
 import { InvalidVectorsError } from "./errors";
-import { createClusterAccumulator } from "./cluster-fit";
+import { createClusterAccumulator, resolveFitParams } from "./cluster-fit";
 import type { ClusterFit, ClusterFitOptions } from "./cluster-fit";
 import { labelClusters, nodeTextAt } from "./cluster-labels";
 import type { LabelOptions, NodeText, NodeTextSource } from "./cluster-labels";
@@ -83,7 +83,7 @@ export function clustersDocument(fit: ClusterFit, nodes: NodeTextSource, options
 }
 
 function emptyDocument(dim: number, options: ClusterOptions): ClustersDoc {
-  const params = createClusterAccumulator(Math.max(1, dim), options).fit().result().params;
+  const params = resolveFitParams(options);
   return { ...header(0, dim, 0, params, 0, options), ids_digest: idsDigest([]), clusters: [], assignments: [] };
 }
 

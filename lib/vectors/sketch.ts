@@ -33,9 +33,16 @@ export function createSketch(dim: number, sketchDim: number, rng: Rng): Sketch {
 /**
  * Sketches `count` rows of `rows` (row-major) into `out` starting at row `outRow`. Throws
  * `InvalidVectorsError` naming the row if a vector holds NaN or ±Infinity, which would otherwise poison
- * every centroid it touches. `firstRow` only labels that error.
+ * every centroid it touches; `rowNumber` maps a row of `rows` to the number that error gives.
  */
-export function sketchRows(sketch: Sketch, rows: Float32Array, count: number, out: Float32Array, outRow: number, firstRow = 0): void {
+export function sketchRows(
+  sketch: Sketch,
+  rows: Float32Array,
+  count: number,
+  out: Float32Array,
+  outRow: number,
+  rowNumber: (r: number) => number = (r) => r,
+): void {
   const { dim, sketchDim, bucket, sign } = sketch;
   for (let r = 0; r < count; r++) {
     const base = r * dim;
@@ -48,7 +55,7 @@ export function sketchRows(sketch: Sketch, rows: Float32Array, count: number, ou
       out[ob + bucket[i]!]! += sign[i]! * v;
     }
     if (!Number.isFinite(check)) {
-      throw new InvalidVectorsError(`vector ${firstRow + r} contains NaN or infinite values`, { row: firstRow + r });
+      throw new InvalidVectorsError(`vector ${rowNumber(r)} contains NaN or infinite values`, { row: rowNumber(r) });
     }
   }
 }

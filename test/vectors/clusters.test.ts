@@ -142,3 +142,12 @@ describe("chooseK", () => {
     expect(chooseK(rows)).toBe(k);
   });
 });
+
+describe("invalid vectors found in either pass", () => {
+  it("names the row of a NaN vector that only the assignment pass reads", () => {
+    const vectors = new Float32Array(20 * 2).fill(0.5);
+    vectors[17 * 2] = Number.POSITIVE_INFINITY;
+    const nodes = Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, title: null, text: "" }));
+    expect(() => computeClusters(vectors, 2, nodes, { sampleSize: 4, seed: 1 })).toThrow(/vector 17 contains NaN or infinite values/);
+  });
+});
