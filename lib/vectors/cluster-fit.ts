@@ -1,11 +1,12 @@
 import { InvalidVectorsError } from "./errors";
-import { scoreAll, scoreSome } from "./dot-kernels";
 import { lloyd, normalizeRows, seedCentroids } from "./kmeans";
 import type { LloydResult } from "./kmeans";
 import { createRng } from "./prng";
 import type { Rng } from "./prng";
 import { createRowReservoir } from "./reservoir";
 import type { RowReservoir } from "./reservoir";
+import { addRow, assignShortlisted, meanDirections, modelFrom } from "./shortlist-model";
+import type { Shortlist, ShortlistModel } from "./shortlist-model";
 import { createSketch, sketchRows } from "./sketch";
 import type { Sketch } from "./sketch";
 
@@ -23,8 +24,10 @@ export interface ClusterFitOptions {
   iterations?: number;
   /** Lloyd iterations on the sample with full-dimension centroids after that. Default 2. */
   refineIterations?: number;
-  /** Candidate centroids (best by sketch score) re-scored in full dimensions per row. Default 4. */
+  /** Most candidate centroids (best by sketch score) re-scored in full dimensions per row. Default 16. */
   shortlist?: number;
+  /** Re-score candidates whose sketch score is within this of the best one. Default 0.2 (see `Shortlist`). */
+  shortlistMargin?: number;
   /** Candidates per k-means++ step (greedy k-means++). Default 2 + ⌊ln k⌋, as scikit-learn. */
   seedTrials?: number;
   /** Independent k-means++ + Lloyd runs on a subsample; the best seeds the fit. Default 3. */
@@ -79,15 +82,6 @@ export interface ClusterAssigner {
   result(): ClusterFit;
 }
 
-interface Model {
-  sketch: Sketch;
-  k: number;
-  /** k × dim unit centroids. */
-  full: Float32Array;
-  /** k × sketchDim sketches of `full`. */
-  sketched: Float32Array;
-}
-
 /**
  * Starts a streaming clustering: spherical k-means, fitted on a reservoir sample (so memory is
  * sampleSize × dim floats whatever the row count) in a count sketch of the vectors, then one assignment
@@ -126,11 +120,16 @@ export function resolveFitParams(options: ClusterFitOptions = {}): FitParams {
     sampleSize: atLeast(1, options.sampleSize ?? 16384),
     iterations: atLeast(1, options.iterations ?? 12),
     refineIterations: atLeast(0, options.refineIterations ?? 2),
-    shortlist: atLeast(1, options.shortlist ?? 4),
+    shortlist: atLeast(1, options.shortlist ?? 16),
+    shortlistMargin: Math.max(0, options.shortlistMargin ?? 0.2),
     restarts: atLeast(1, options.restarts ?? 3),
     seedTrials: options.seedTrials === undefined ? undefined : atLeast(1, options.seedTrials),
     restartSampleSize: options.restartSampleSize === undefined ? undefined : atLeast(1, options.restartSampleSize),
   };
+}
+
+function shortlistOf(params: FitParams): Shortlist {
+  return { max: params.shortlist, margin: params.shortlistMargin };
 }
 
 function wholeRows(rows: Float32Array, dim: number): number {
@@ -146,7 +145,7 @@ function fitModel(
   sketch: Sketch,
   rng: Rng,
   params: FitParams,
-): { model: Model; iterations: number } {
+): { model: ShortlistModel; iterations: number } {
   const p = sketch.sketchDim;
   if (k === 0) return { model: { sketch, k, full: new Float32Array(0), sketched: new Float32Array(0) }, iterations: 0 };
   const sample = reservoir.rows();
@@ -160,21 +159,20 @@ function fitModel(
   for (let i = 0; i < params.refineIterations; i++) {
     assignments = new Int32Array(n);
     const scores = new Float32Array(n);
-    assignShortlisted(model, sample, sampleSketch, n, params.shortlist, assignments, scores, 0);
+    assignShortlisted(model, sample, sampleSketch, n, shortlistOf(params), assignments, scores, 0);
     model = modelFrom(sketch, k, meanDirections(sample, n, dim, assignments, k));
   }
   return { model, iterations: fit.iterations };
 }
 
+/** Enough Lloyd iterations to tell a good basin from a bad one; the fit on the whole sample finishes the job. */
+const RESTART_ITERATIONS = 6;
 
 /**
  * k-means lands in local optima (two seeds in one topic, one cluster across two). Runs of seeding plus
  * Lloyd on a small random subsample are cheap, so several are tried and the centroids of the tightest
  * run (highest total similarity) seed the fit on the whole sample.
  */
-/** Enough Lloyd iterations to tell a good basin from a bad one; the fit on the whole sample finishes the job. */
-const RESTART_ITERATIONS = 6;
-
 function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, rng: Rng, params: FitParams): Float32Array {
   const size = Math.min(n, params.restartSampleSize ?? Math.max(2048, 64 * k));
   const subsample = new Float32Array(size * p);
@@ -195,85 +193,7 @@ function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, r
   return best!.centroids;
 }
 
-function modelFrom(sketch: Sketch, k: number, full: Float32Array): Model {
-  const sketched = new Float32Array(k * sketch.sketchDim);
-  sketchRows(sketch, full, k, sketched, 0);
-  return { sketch, k, full, sketched };
-}
-
-/** Normalised mean of each cluster's rows; an empty cluster gets a zero centroid, which wins no row. */
-function meanDirections(rows: Float32Array, n: number, dim: number, assignments: Int32Array, k: number): Float32Array {
-  const sums = new Float64Array(k * dim);
-  for (let r = 0; r < n; r++) addRow(sums, assignments[r]! * dim, rows, r * dim, dim);
-  normalizeRows(sums, k, dim);
-  return Float32Array.from(sums);
-}
-
-function addRow(sums: Float64Array, at: number, rows: Float32Array, from: number, dim: number): void {
-  for (let i = 0; i < dim; i++) sums[at + i]! += rows[from + i]!;
-}
-
-/**
- * Assigns rows to the best of the `shortlist` centroids whose sketches score highest, scored exactly in
- * full dimensions. With shortlist ≥ k every centroid is scored exactly and the sketch is not used.
- */
-function assignShortlisted(
-  model: Model,
-  rows: Float32Array,
-  rowSketches: Float32Array,
-  n: number,
-  shortlist: number,
-  assignments: Int32Array,
-  scores: Float32Array,
-  outOffset: number,
-): void {
-  const { k, full, sketched } = model;
-  const dim = model.sketch.dim;
-  const p = model.sketch.sketchDim;
-  const m = Math.min(shortlist, k);
-  const sketchScores = new Float64Array(k);
-  const candIndex = Int32Array.from({ length: m }, (_, j) => j);
-  const candScore = new Float64Array(m);
-  const exact = new Float64Array(m);
-  for (let r = 0; r < n; r++) {
-    if (m < k) {
-      scoreAll(rowSketches, r * p, sketched, k, p, sketchScores);
-      topM(sketchScores, k, m, candIndex, candScore);
-    }
-    scoreSome(rows, r * dim, full, candIndex, m, dim, exact);
-    let best = candIndex[0]!;
-    let bestScore = exact[0]!;
-    for (let j = 1; j < m; j++) {
-      const c = candIndex[j]!;
-      if (exact[j]! > bestScore || (exact[j] === bestScore && c < best)) {
-        bestScore = exact[j]!;
-        best = c;
-      }
-    }
-    assignments[outOffset + r] = best;
-    scores[outOffset + r] = bestScore;
-  }
-}
-
-/** The m highest of scores[0..k) into index/score, best first (insertion into a short sorted list). */
-function topM(scores: Float64Array, k: number, m: number, index: Int32Array, best: Float64Array): void {
-  let filled = 0;
-  for (let c = 0; c < k; c++) {
-    const s = scores[c]!;
-    if (filled < m) filled++;
-    else if (s <= best[m - 1]!) continue;
-    let j = filled - 1;
-    while (j > 0 && best[j - 1]! < s) {
-      best[j] = best[j - 1]!;
-      index[j] = index[j - 1]!;
-      j--;
-    }
-    best[j] = s;
-    index[j] = c;
-  }
-}
-
-function createAssigner(model: Model, dim: number, total: number, iterations: number, params: FitParams): ClusterAssigner {
+function createAssigner(model: ShortlistModel, dim: number, total: number, iterations: number, params: FitParams): ClusterAssigner {
   const { k } = model;
   const p = model.sketch.sketchDim;
   const assignments = new Int32Array(total);
@@ -290,7 +210,7 @@ function createAssigner(model: Model, dim: number, total: number, iterations: nu
       if (sketchBuffer.length < count * p) sketchBuffer = new Float32Array(count * p);
       const first = next;
       sketchRows(model.sketch, rows, count, sketchBuffer, 0, (r) => first + r);
-      assignShortlisted(model, rows, sketchBuffer, count, params.shortlist, assignments, scores, next);
+      assignShortlisted(model, rows, sketchBuffer, count, shortlistOf(params), assignments, scores, next);
       for (let r = 0; r < count; r++) addRow(sums, assignments[next + r]! * dim, rows, r * dim, dim);
       next += count;
     },

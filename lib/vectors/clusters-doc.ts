@@ -35,6 +35,7 @@ export const ClustersDocSchema = z
       iterations: z.number().int(),
       refine_iterations: z.number().int(),
       shortlist: z.number().int(),
+      shortlist_margin: z.number(),
     }),
     k: z.number().int().nonnegative(),
     dim: z.number().int().nonnegative(),

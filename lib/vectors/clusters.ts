@@ -102,6 +102,7 @@ function header(k: number, dim: number, nodeCount: number, params: ClusterFit["p
       iterations,
       refine_iterations: params.refineIterations,
       shortlist: params.shortlist,
+      shortlist_margin: params.shortlistMargin,
     },
   };
 }

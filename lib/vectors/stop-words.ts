@@ -17,8 +17,8 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
   ve very via was wasn way we well were weren what whatever when where whether which while who whom whose
   why will with within without won would wouldn yes yet you your yours yourself yourselves
   able actually already always another anything around ask asked back best better bit came come comes
-  could different does doesn done either enough example examples feel find first give given go goes going
-  good great help helps hello hey hi just keep kind know lot make makes making many maybe mean means new
+  different enough example examples feel find first give given go goes going
+  good great help helps hello hey hi keep kind know lot make makes making many maybe mean means new
   next okay ok right see seems sure take tell thank thanks think thought try trying two want wants
   whole work works yeah
   http https www com org net html`.split(/\s+/).filter(Boolean),
