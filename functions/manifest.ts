@@ -20,6 +20,11 @@ export const routes: RouteDefinition[] = [
   { method: "POST", path: "/api/personal/auth/login", handler: "functions/http/auth-login.handler" },
   { method: "POST", path: "/api/personal/auth/logout", handler: "functions/http/auth-logout.handler" },
   { method: "GET", path: "/api/personal/me", handler: "functions/http/me.handler" },
+  { method: "POST", path: "/api/personal/vault/uploads", handler: "functions/http/uploads-create.handler" },
+  { method: "POST", path: "/api/personal/vault/uploads/{upload_id}/complete", handler: "functions/http/uploads-complete.handler" },
+  { method: "DELETE", path: "/api/personal/vault/uploads/{upload_id}", handler: "functions/http/uploads-abort.handler" },
+  { method: "GET", path: "/api/personal/vault/upload/{upload_id}", handler: "functions/http/upload-get.handler" },
+  { method: "GET", path: "/api/personal/vault/status", handler: "functions/http/vault-status.handler" },
   { method: "POST", path: "/webhooks/b2", handler: "functions/events/b2-webhook.handler", rawBody: true },
 ];
 
@@ -38,17 +43,39 @@ export interface QueueDefinition {
   };
   /** Deliveries before a message moves to the queue's dead-letter queue. */
   maxReceiveCount: number;
+  /** Consumes the dead-letter queue: marks the message's upload failed so nobody waits forever. */
+  deadLetterHandler?: string;
 }
 
 export type QueueName = "ingest" | "embed" | "reduce";
 
+const DEAD_LETTER_HANDLER = "functions/queues/dead-letter.handler";
+
 export const queues: Record<QueueName, QueueDefinition> = {
   /** Object-created events (from the B2 webhook forwarder, or native S3 notifications). */
-  ingest: { name: "ingest", fifo: false, maxReceiveCount: 3 },
-  /** One message per chunk of exchanges to embed. */
-  embed: { name: "embed", fifo: false, maxReceiveCount: 5 },
+  ingest: {
+    name: "ingest",
+    fifo: false,
+    maxReceiveCount: 3,
+    consumer: { handler: "functions/queues/split-upload.handler", batchSize: 1, maxConcurrency: 20, timeoutSeconds: 900, memoryMb: 2048 },
+    deadLetterHandler: DEAD_LETTER_HANDLER,
+  },
+  /** One message per chunk of exchanges to embed; 200 at once, the embedding provider's concurrency limit. */
+  embed: {
+    name: "embed",
+    fifo: false,
+    maxReceiveCount: 5,
+    consumer: { handler: "functions/queues/embed-chunk.handler", batchSize: 1, maxConcurrency: 200, timeoutSeconds: 300, memoryMb: 1024 },
+    deadLetterHandler: DEAD_LETTER_HANDLER,
+  },
   /** Merges of finished uploads into a vault; FIFO grouped by vault id, so one vault's merges never overlap. */
-  reduce: { name: "reduce", fifo: true, maxReceiveCount: 3 },
+  reduce: {
+    name: "reduce",
+    fifo: true,
+    maxReceiveCount: 3,
+    consumer: { handler: "functions/queues/merge-chunks.handler", batchSize: 1, maxConcurrency: 20, timeoutSeconds: 900, memoryMb: 3008 },
+    deadLetterHandler: DEAD_LETTER_HANDLER,
+  },
 };
 
 /** SQS wants the visibility timeout at least 6 × the consumer's timeout (platform-facts.md). */

@@ -45,6 +45,8 @@ const schema = z.object({
   EMBEDDER_BATCH_SIZE: integer(32),
   EMBEDDER_MAX_IN_FLIGHT: integer(1),
 
+  INGEST_CHUNK_SIZE: integer(256),
+
   B2_WEBHOOK_SECRET: z.string().min(16).optional(),
   SESSION_TTL_DAYS: integer(30),
 });
@@ -111,6 +113,7 @@ function buildConfig(env: Env) {
       batchSize: env.EMBEDDER_BATCH_SIZE,
       maxInFlight: env.EMBEDDER_MAX_IN_FLIGHT,
     },
+    ingest: { chunkSize: Math.max(1, env.INGEST_CHUNK_SIZE) },
     webhooks: { b2Secret: env.B2_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET },
     sessions: { ttlDays: env.SESSION_TTL_DAYS, secureCookie: !local },
   };

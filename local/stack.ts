@@ -37,7 +37,8 @@ export interface Stack {
   databaseUrl: string;
   dataDir: string;
   emulator: LocalEmulator;
-  pollers: Partial<Record<QueueName, QueuePoller>>;
+  /** Queue pollers by queue name; dead-letter queues as `{name}-dlq`. */
+  pollers: Record<string, QueuePoller>;
   stop(): Promise<void>;
 }
 
@@ -92,20 +93,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const pollers: Stack["pollers"] = {};
     if (options.consumers !== false) {
-      for (const [name, definition] of Object.entries(queueDefinitions) as [QueueName, (typeof queueDefinitions)[QueueName]][]) {
-        if (!definition.consumer) continue;
-        const handler = await loadHandler<SqsHandler>(projectRoot, definition.consumer.handler);
-        pollers[name] = startQueuePoller({
+      const startPoller = async (name: string, handlerName: string, url: string, arn: string, consumer: { batchSize: number; maxConcurrency: number; timeoutSeconds: number }) => {
+        const handler = await loadHandler<SqsHandler>(projectRoot, handlerName);
+        const poller = startQueuePoller({
           sqs: getSqs(),
-          functionName: definition.consumer.handler,
-          queueUrl: emulator.queues[name].url,
-          queueArn: emulator.queues[name].arn,
+          functionName: handlerName,
+          queueUrl: url,
+          queueArn: arn,
           handler,
-          batchSize: definition.consumer.batchSize,
-          maxConcurrency: definition.consumer.maxConcurrency,
-          timeoutSeconds: definition.consumer.timeoutSeconds,
+          batchSize: consumer.batchSize,
+          maxConcurrency: consumer.maxConcurrency,
+          timeoutSeconds: consumer.timeoutSeconds,
         });
-        started.push(() => pollers[name]!.stop());
+        pollers[name] = poller;
+        started.push(() => poller.stop());
+      };
+      for (const [name, definition] of Object.entries(queueDefinitions) as [QueueName, (typeof queueDefinitions)[QueueName]][]) {
+        const queue = emulator.queues[name];
+        if (definition.consumer) await startPoller(name, definition.consumer.handler, queue.url, queue.arn, definition.consumer);
+        if (definition.deadLetterHandler) {
+          await startPoller(`${name}-dlq`, definition.deadLetterHandler, queue.dlqUrl, queue.dlqArn, { batchSize: 1, maxConcurrency: 2, timeoutSeconds: 60 });
+        }
       }
     }
 

@@ -12,9 +12,11 @@ function componentName(definition: QueueDefinition): string {
  */
 export function createQueues(settings: Settings) {
   const created = {} as Record<QueueName, sst.aws.Queue>;
+  const deadLetters = {} as Record<QueueName, sst.aws.Queue>;
   for (const [key, definition] of Object.entries(definitions) as [QueueName, QueueDefinition][]) {
     const name = componentName(definition);
     const dlq = new sst.aws.Queue(`${name}Dlq`, { fifo: definition.fifo });
+    deadLetters[key] = dlq;
     created[key] = new sst.aws.Queue(name, {
       fifo: definition.fifo,
       visibilityTimeout: `${visibilityTimeoutSeconds(definition)} seconds`,
@@ -30,6 +32,12 @@ export function createQueues(settings: Settings) {
   };
 
   for (const [key, definition] of Object.entries(definitions) as [QueueName, QueueDefinition][]) {
+    if (definition.deadLetterHandler) {
+      deadLetters[key].subscribe(
+        { handler: definition.deadLetterHandler, timeout: "60 seconds", environment, link: Object.values(created) },
+        { batch: { size: 1, partialResponses: true } },
+      );
+    }
     const consumer = definition.consumer;
     if (!consumer) continue;
     created[key].subscribe(

@@ -22,14 +22,18 @@ const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Decodes base64 little-endian float32s (the OpenAI `base64` encoding) into a fresh, aligned array. */
 function decodeBase64Floats(encoded: string, dim: number): Float32Array {
-  const bytes = Buffer.from(encoded, "base64");
-  if (bytes.byteLength !== dim * 4) {
-    throw new InvalidEmbeddingsAnswer(`expected ${dim} dimensions, got a vector of ${bytes.byteLength / 4} (${bytes.byteLength} bytes)`);
+  const byteLength = Buffer.byteLength(encoded, "base64");
+  if (byteLength !== dim * 4) {
+    throw new InvalidEmbeddingsAnswer(`expected ${dim} dimensions, got a vector of ${byteLength / 4} (${byteLength} bytes)`);
   }
   const vector = new Float32Array(dim);
   if (littleEndianHost) {
-    new Uint8Array(vector.buffer).set(bytes);
+    // Decode straight into the vector's memory: no temporary buffer, no copy. Characters outside the
+    // base64 alphabet are skipped by the decoder, so a garbled string shows up as fewer bytes written.
+    const written = Buffer.from(vector.buffer).write(encoded, "base64");
+    if (written !== byteLength) throw new InvalidEmbeddingsAnswer(`embedding is not valid base64 (${written} of ${byteLength} bytes decoded)`);
   } else {
+    const bytes = Buffer.from(encoded, "base64");
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < dim; i++) vector[i] = view.getFloat32(i * 4, true);
   }

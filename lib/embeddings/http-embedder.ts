@@ -36,8 +36,22 @@ export interface HttpEmbedderOptions {
    * makes its own keep-alive `Pool` with `maxInFlight` connections, which `close()` closes.
    */
   dispatcher?: Dispatcher;
+  /** Called after every HTTP attempt, for metrics and logs (request latency, retries, statuses). */
+  onAttempt?: (event: AttemptEvent) => void;
   /** Source of jitter, in [0, 1); tests pass a fixed one. */
   random?: () => number;
+}
+
+/** One HTTP attempt, as reported to `onAttempt`. */
+export interface AttemptEvent {
+  /** 1 for a batch's first request, 2 for its first retry, … */
+  attempt: number;
+  texts: number;
+  /** From sending the request to reading the whole answer (time waiting for a `maxInFlight` slot excluded). */
+  durationMs: number;
+  outcome: AttemptOutcome["kind"];
+  /** HTTP status, when there was an answer that was not a success. */
+  status?: number;
 }
 
 /** An `Embedder` backed by an OpenAI-compatible server; `close()` releases its connections. */
@@ -117,10 +131,21 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
     let shrinks = 0;
     for (let attempt = 1; ; attempt++) {
       const inputs = texts.map((text) => fitToModelInput(text, batchLimits));
-      const outcome: AttemptOutcome = await queue.add(() => requestEmbeddings(endpoint, inputs, signal), {
-        signal,
-        priority: attempt > 1 ? 1 : 0,
-      });
+      const outcome: AttemptOutcome = await queue.add(
+        async () => {
+          const started = performance.now();
+          const result = await requestEmbeddings(endpoint, inputs, signal);
+          options.onAttempt?.({
+            attempt,
+            texts: inputs.length,
+            durationMs: performance.now() - started,
+            outcome: result.kind,
+            status: result.kind === "rejected" || result.kind === "transient" ? result.status : undefined,
+          });
+          return result;
+        },
+        { signal, priority: attempt > 1 ? 1 : 0 },
+      );
       if (outcome.kind === "ok") return outcome.vectors;
 
       const details = { attempts: attempt, batchSize: texts.length, model, origin: route.origin };

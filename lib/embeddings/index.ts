@@ -6,7 +6,7 @@ import type { Embedder, EmbedderIdentity } from "./types";
 
 export type { Embedder, EmbedOptions, EmbedderIdentity } from "./types";
 export { EmbedderError, type EmbedderErrorCode } from "./errors";
-export { createHttpEmbedder, DEFAULT_HTTP_MODEL, type HttpEmbedder, type HttpEmbedderOptions } from "./http-embedder";
+export { createHttpEmbedder, DEFAULT_HTTP_MODEL, type AttemptEvent, type HttpEmbedder, type HttpEmbedderOptions } from "./http-embedder";
 export { createLocalEmbedder, LOCAL_EMBEDDER_MODEL, type LocalEmbedderOptions } from "./local-embedder";
 export { dot, normaliseInPlace } from "./vector-math";
 

@@ -6,7 +6,8 @@ export function normaliseInPlace(vector: Float32Array): number {
     sumOfSquares += x * x;
   }
   const norm = Math.sqrt(sumOfSquares);
-  if (norm > 0) {
+  // Already unit length (bge-m3 servers normalise) within float32 precision: skip rewriting it.
+  if (norm > 0 && Math.abs(norm - 1) > 1e-6) {
     const scale = 1 / norm;
     for (let i = 0; i < vector.length; i++) vector[i]! *= scale;
   }

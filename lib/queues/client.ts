@@ -6,6 +6,7 @@ export function createSqsClient(queues: Config["queues"], credentials?: { access
     region: queues.region,
     ...(queues.endpoint ? { endpoint: queues.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
+    requestHandler: { httpAgent: { keepAlive: true, maxSockets: 256 }, httpsAgent: { keepAlive: true, maxSockets: 256 } },
   });
 }
 

@@ -17,6 +17,8 @@ export function createS3Client(store: Config["store"], options: { endpoint?: str
       : {}),
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // The local stack runs up to 200 embed invocations in one process, all on this client.
+    requestHandler: { httpAgent: { keepAlive: true, maxSockets: 256 }, httpsAgent: { keepAlive: true, maxSockets: 256 } },
   });
 }
 

@@ -15,6 +15,10 @@ export interface VaultRow {
   last_sync_at: Date | null;
   provisioned_at: Date | null;
   created_at: Date;
+  current_version: number;
+  embedder: string | null;
+  embedder_model: string | null;
+  embedding_dim: number | null;
 }
 
 /**

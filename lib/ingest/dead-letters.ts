@@ -1,0 +1,36 @@
+import type { Queryable } from "../db/pool";
+import { log } from "../log";
+import type { Store } from "../store/client";
+import { findUpload } from "../uploads/upload-rows";
+import { parseUploadKey } from "../vaults/layout";
+import { embedChunkMessageSchema, mergeUploadMessageSchema } from "./messages";
+import { ingestMessageSchema, toObjectCreated } from "./object-events";
+import { failUpload } from "./upload-state";
+
+export const GAVE_UP_MESSAGE =
+  "We could not process this upload after several attempts. Your vault is unchanged, and you can upload the file again.";
+
+/** The uploads a dead-lettered message was about, whichever queue it died on. */
+export function uploadIdsOf(body: unknown): string[] {
+  const pipeline = embedChunkMessageSchema.or(mergeUploadMessageSchema).safeParse(body);
+  if (pipeline.success) return [pipeline.data.upload_id];
+  const ingest = ingestMessageSchema.safeParse(body);
+  if (!ingest.success) return [];
+  return toObjectCreated(ingest.data).flatMap((event) => parseUploadKey(event.key)?.uploadId ?? []);
+}
+
+/**
+ * A message that exhausted its retries: its upload is marked failed with a message a person
+ * understands, its claimed exchanges are released and its work files removed. The vault keeps
+ * everything it had, since only a completed merge ever changes it.
+ */
+export async function handleDeadLetter(deps: { db: Queryable; store: Store }, body: unknown): Promise<number> {
+  let failed = 0;
+  for (const uploadId of uploadIdsOf(body)) {
+    const upload = await findUpload(deps.db, uploadId);
+    if (!upload) continue;
+    if (await failUpload(deps, upload, GAVE_UP_MESSAGE)) failed += 1;
+  }
+  if (failed === 0) log.warn("dead letter without a live upload", { body });
+  return failed;
+}

@@ -1,0 +1,119 @@
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type pg from "pg";
+import type { Embedder } from "../embeddings";
+import { log } from "../log";
+import { sendJson } from "../queues/client";
+import type { Store } from "../store/client";
+import { objectBytes } from "../store/streams";
+import { findUpload, type UploadRow } from "../uploads/upload-rows";
+import { encodeNpy } from "../vectors/npy";
+import type { EmbedChunkMessage, MergeUploadMessage } from "./messages";
+import { embeddingText, type VaultNode } from "./vault-nodes";
+import { chunkInputKey, chunkVectorsKey } from "./work-files";
+
+export interface EmbedDeps {
+  db: pg.Pool;
+  store: Store;
+  sqs: SQSClient;
+  reduceQueueUrl: string;
+  embedder: Embedder;
+}
+
+export type EmbedOutcome = "stale" | "already-done" | "embedded";
+
+/**
+ * The embed queue's work: embeds one chunk, writes its vectors next to its input, and marks the chunk
+ * done. Marking is a conditional update, so of any number of deliveries of one chunk exactly one
+ * counts it; the one that counts the last chunk asks for the merge. Messages of a superseded split
+ * attempt, or for an upload that has failed, are dropped unread.
+ */
+export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): Promise<EmbedOutcome> {
+  const upload = await findUpload(deps.db, message.upload_id);
+  if (!upload || upload.vault_id !== message.vault_id || upload.status !== "processing" || upload.split_attempt !== message.attempt) return "stale";
+  // The message is only a pointer: it must point where this upload's chunk lives, nowhere else.
+  const inputKey = chunkInputKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
+  if (message.input_key !== inputKey) {
+    log.warn("embed message points outside its upload; dropped", { uploadId: upload.id, key: message.input_key });
+    return "stale";
+  }
+  const chunk = await deps.db.query<{ state: string }>(
+    "SELECT state FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 AND chunk_index = $3",
+    [upload.id, message.attempt, message.chunk_index],
+  );
+  if (!chunk.rows[0]) return "stale";
+  if (chunk.rows[0].state === "done") {
+    await requestMergeIfReady(deps, upload.id);
+    return "already-done";
+  }
+
+  const nodes = JSON.parse((await objectBytes(deps.store, inputKey)).toString("utf8")) as VaultNode[];
+  const vectors = await deps.embedder.embed(nodes.map(embeddingText));
+  const matrix = new Float32Array(vectors.length * deps.embedder.dim);
+  vectors.forEach((vector, row) => matrix.set(vector, row * deps.embedder.dim));
+  await deps.store.client.send(
+    new PutObjectCommand({
+      Bucket: deps.store.bucket,
+      Key: chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index),
+      Body: encodeNpy(matrix, vectors.length, deps.embedder.dim),
+      ContentType: "application/octet-stream",
+    }),
+  );
+
+  const counted = await markChunkDone(deps.db, upload, message);
+  if (counted && counted.chunks_done === counted.chunks_total) await sendMerge(deps, upload, message.attempt);
+  return "embedded";
+}
+
+/** Counts the chunk once: the conditional update only succeeds for the first delivery that gets here. */
+async function markChunkDone(db: pg.Pool, upload: UploadRow, message: EmbedChunkMessage) {
+  const client = await db.connect();
+  try {
+    await client.query("BEGIN");
+    const marked = await client.query(
+      `UPDATE personal.upload_chunks SET state = 'done', done_at = now()
+        WHERE upload_id = $1 AND attempt = $2 AND chunk_index = $3 AND state = 'pending'`,
+      [upload.id, message.attempt, message.chunk_index],
+    );
+    let counted: { chunks_done: number; chunks_total: number } | undefined;
+    if (marked.rowCount) {
+      const { rows } = await client.query<{ chunks_done: number; chunks_total: number }>(
+        `UPDATE personal.vault_uploads
+            SET chunks_done = chunks_done + 1,
+                phase = CASE WHEN chunks_done + 1 = chunks_total THEN 'merging' ELSE phase END,
+                timings = CASE WHEN chunks_done + 1 = chunks_total
+                  THEN timings || jsonb_build_object('embed_done_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                  ELSE timings END
+          WHERE id = $1 AND split_attempt = $2 AND status = 'processing'
+          RETURNING chunks_done, chunks_total`,
+        [upload.id, message.attempt],
+      );
+      counted = rows[0];
+    }
+    await client.query("COMMIT");
+    return counted;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Asks for the merge when every chunk is done. Called again by redelivered chunk messages, which covers
+ * a crash between counting the last chunk and sending: the reduce queue drops a repeat with the same
+ * deduplication id, and the merge itself is idempotent.
+ */
+export async function requestMergeIfReady(deps: EmbedDeps, uploadId: string): Promise<boolean> {
+  const upload = await findUpload(deps.db, uploadId);
+  if (!upload || upload.status !== "processing" || upload.chunks_total === 0 || upload.chunks_done < upload.chunks_total) return false;
+  await sendMerge(deps, upload, upload.split_attempt);
+  return true;
+}
+
+async function sendMerge(deps: Pick<EmbedDeps, "sqs" | "reduceQueueUrl">, upload: UploadRow, attempt: number): Promise<void> {
+  const message: MergeUploadMessage = { type: "merge-upload", upload_id: upload.id, vault_id: upload.vault_id, attempt };
+  // One group per vault: SQS FIFO runs one vault's merges one after the other, different vaults in parallel.
+  await sendJson(deps.sqs, deps.reduceQueueUrl, message, { groupId: upload.vault_id, deduplicationId: `${upload.id}:${attempt}` });
+}

@@ -1,0 +1,182 @@
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type pg from "pg";
+import type { EmbedderIdentity } from "../embeddings";
+import { log } from "../log";
+import type { Store } from "../store/client";
+import { deletePrefix, putStream } from "../store/streams";
+import { findUpload, type UploadRow } from "../uploads/upload-rows";
+import { clustersDocument, createClusterAccumulator, type NodeText } from "../vectors/clusters";
+import { npyChunks } from "../vectors/npy";
+import { versionKeys } from "../vaults/versions";
+import { markClaimsMerged } from "./claims";
+import type { MergeUploadMessage } from "./messages";
+import { failUpload, refreshVaultStatus } from "./upload-state";
+import { nodesJsonLines, readEmbeddedChunk, readNodeLines, readStoredRows } from "./vault-files";
+import { labelText, type VaultNode } from "./vault-nodes";
+import { workPrefix } from "./work-files";
+
+export interface MergeDeps {
+  db: pg.Pool;
+  store: Store;
+  embedder: EmbedderIdentity;
+  /** Vectors kept in memory for the clustering's second pass; above this they are read back from the store. */
+  maxVectorBytesInMemory?: number;
+}
+
+export type MergeOutcome = "stale" | "already-merged" | "failed" | "merged";
+
+/** Characters of each node kept for cluster labels (labels sample a few per cluster). */
+const LABEL_CHARS = 300;
+
+interface VaultVersion {
+  id: string;
+  prefix: string;
+  current_version: number;
+  node_count: number;
+  embedder_model: string | null;
+  embedding_dim: number | null;
+}
+
+/**
+ * The reduce queue's work (one vault at a time, FIFO grouped by vault): writes version N+1 of the
+ * vault — the current nodes.json and nodes.npy with the upload's nodes appended, and clusters
+ * recomputed over all vectors — then switches the vault to N+1 in the same transaction that completes
+ * the upload. Until that commit the current version is untouched, so a crash anywhere loses nothing
+ * and the files readers see always agree; a retry rewrites N+1 from scratch.
+ */
+export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage): Promise<MergeOutcome> {
+  const upload = await findUpload(deps.db, message.upload_id);
+  if (!upload || upload.vault_id !== message.vault_id) return "stale";
+  if (upload.status === "complete") {
+    await deletePrefix(deps.store, workPrefix(upload.vault_prefix, upload.id));
+    return "already-merged";
+  }
+  if (upload.status !== "processing" || upload.split_attempt !== message.attempt) return "stale";
+  if (upload.chunks_done < upload.chunks_total) throw new Error(`merge of ${upload.id} requested with ${upload.chunks_done}/${upload.chunks_total} chunks embedded`);
+
+  const vault = (await deps.db.query<VaultVersion>("SELECT id, prefix, current_version, node_count, embedder_model, embedding_dim FROM personal.vaults WHERE id = $1", [upload.vault_id])).rows[0]!;
+  if (vault.node_count > 0 && (vault.embedder_model !== deps.embedder.model || vault.embedding_dim !== deps.embedder.dim)) {
+    await failUpload(deps, upload, `This upload was embedded with ${deps.embedder.model}, but your vault holds ${vault.embedder_model} vectors. Mixing them would make search wrong.`);
+    return "failed";
+  }
+
+  const started = Date.now();
+  const written = await writeVersion(deps, upload, vault);
+  const switched = await switchVersion(deps.db, upload, vault, written, deps.embedder, Date.now() - started);
+  if (!switched) throw new Error(`vault ${vault.id} moved past version ${vault.current_version} during the merge; retrying`);
+
+  await refreshVaultStatus(deps.db, vault.id);
+  await deletePrefix(deps.store, workPrefix(upload.vault_prefix, upload.id));
+  // Keep the version just replaced for readers that started before the switch; anything older goes.
+  if (vault.current_version > 1) {
+    for (const prefix of versionKeys(vault.prefix, vault.current_version - 1).prefixes) await deletePrefix(deps.store, prefix);
+  }
+  log.info("upload merged", { uploadId: upload.id, vaultId: vault.id, version: vault.current_version + 1, nodes: written.nodeCount, added: written.added });
+  return "merged";
+}
+
+interface WrittenVersion {
+  nodeCount: number;
+  added: number;
+  bytes: number;
+}
+
+async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion): Promise<WrittenVersion> {
+  const dim = deps.embedder.dim;
+  const from = vault.current_version > 0 ? versionKeys(vault.prefix, vault.current_version) : undefined;
+  const to = versionKeys(vault.prefix, vault.current_version + 1);
+  const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
+  const chunkIndexes = Array.from({ length: upload.chunks_total }, (_, index) => index);
+
+  // nodes.json: the current nodes line by line, then each chunk's nodes; label text kept on the way.
+  const labels: NodeText[] = [];
+  let added = 0;
+  const nodeLines = async function* () {
+    if (from) {
+      for await (const line of readNodeLines(deps.store, from.nodes)) {
+        labels.push(labelText(JSON.parse(line) as VaultNode, LABEL_CHARS));
+        yield line;
+      }
+    }
+    for (const index of chunkIndexes) {
+      const { nodes } = await readEmbeddedChunk(deps.store, location, index, dim);
+      for (const node of nodes) {
+        labels.push(labelText(node, LABEL_CHARS));
+        added += 1;
+        yield JSON.stringify(node);
+      }
+    }
+  };
+  const nodesBytes = await putStream(deps.store, to.nodes, nodesJsonLines(nodeLines()), "application/json");
+  const nodeCount = labels.length;
+
+  // nodes.npy: the same order, row for row; the clustering's first pass sees every row on the way.
+  const pass1 = createClusterAccumulator(dim);
+  const kept: Float32Array[] = [];
+  let keptBytes = 0;
+  const keepLimit = deps.maxVectorBytesInMemory ?? 1024 ** 3;
+  const rows = async function* () {
+    if (from) {
+      for await (const batch of readStoredRows(deps.store, from.vectors)) yield batch.rows;
+    }
+    for (const index of chunkIndexes) yield (await readEmbeddedChunk(deps.store, location, index, dim)).vectors;
+  };
+  const observed = async function* () {
+    for await (const block of rows()) {
+      pass1.add(block);
+      keptBytes += block.byteLength;
+      if (keptBytes <= keepLimit) kept.push(block);
+      yield block;
+    }
+  };
+  const vectorBytes = await putStream(deps.store, to.vectors, npyChunks(nodeCount, dim, observed()), "application/octet-stream");
+
+  const pass2 = pass1.fit();
+  if (keptBytes <= keepLimit) for (const block of kept) pass2.assign(block);
+  else for await (const batch of readStoredRows(deps.store, to.vectors)) pass2.assign(batch.rows);
+  kept.length = 0;
+  const clusters = JSON.stringify(clustersDocument(pass2.result(), labels, { computedAt: new Date().toISOString() }));
+  await deps.store.client.send(new PutObjectCommand({ Bucket: deps.store.bucket, Key: to.clusters, Body: clusters, ContentType: "application/json" }));
+  return { nodeCount, added, bytes: nodesBytes + vectorBytes + Buffer.byteLength(clusters) };
+}
+
+/**
+ * The commit point: the vault moves to the new version only if it is still on the version this merge
+ * started from, in the same transaction that completes the upload and marks its exchanges merged.
+ */
+async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion, written: WrittenVersion, embedder: EmbedderIdentity, mergeMs: number): Promise<boolean> {
+  const client = await db.connect();
+  try {
+    await client.query("BEGIN");
+    const { rows: kept } = await client.query<{ bytes: number }>(
+      "SELECT coalesce(sum(uploaded_bytes), 0)::bigint AS bytes FROM personal.vault_uploads WHERE vault_id = $1 AND (status = 'complete' OR id = $2)",
+      [vault.id, upload.id],
+    );
+    const moved = await client.query(
+      `UPDATE personal.vaults
+          SET current_version = current_version + 1, node_count = $3, total_bytes = $4, last_sync_at = now(),
+              embedder = $5, embedder_model = $6, embedding_dim = $7, error_message = NULL
+        WHERE id = $1 AND current_version = $2`,
+      [vault.id, vault.current_version, written.nodeCount, Number(kept[0]!.bytes) + written.bytes, embedder.embedder, embedder.model, embedder.dim],
+    );
+    if (!moved.rowCount) {
+      await client.query("ROLLBACK");
+      return false;
+    }
+    await client.query(
+      `UPDATE personal.vault_uploads
+          SET status = 'complete', phase = 'done', progress_pct = 100, nodes_created = $3, processing_completed_at = now(),
+              timings = timings || jsonb_build_object('merge_ms', $4::int, 'total_ms', round(extract(epoch FROM now() - uploaded_at) * 1000))
+        WHERE id = $1 AND split_attempt = $2 AND status = 'processing'`,
+      [upload.id, upload.split_attempt, written.added, mergeMs],
+    );
+    await markClaimsMerged(client, upload.id);
+    await client.query("COMMIT");
+    return true;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+/** The embed queue: one message per chunk, a pointer to its input in the store (never the contents). */
+export const embedChunkMessageSchema = z.object({
+  type: z.literal("embed-chunk"),
+  upload_id: z.uuid(),
+  vault_id: z.uuid(),
+  attempt: z.number().int().positive(),
+  chunk_index: z.number().int().nonnegative(),
+  input_key: z.string().min(1),
+});
+export type EmbedChunkMessage = z.infer<typeof embedChunkMessageSchema>;
+
+/** The reduce queue (FIFO, grouped by vault): merge a finished upload's chunks into its vault. */
+export const mergeUploadMessageSchema = z.object({
+  type: z.literal("merge-upload"),
+  upload_id: z.uuid(),
+  vault_id: z.uuid(),
+  attempt: z.number().int().positive(),
+});
+export type MergeUploadMessage = z.infer<typeof mergeUploadMessageSchema>;

@@ -1,0 +1,44 @@
+import { createHash } from "node:crypto";
+import type { ExportRecord } from "../exports";
+
+/**
+ * One memory in `corpus/nodes.json`: an exchange of a conversation, or a profile fact (custom
+ * instructions, saved memories). Row i of `vectors/nodes.npy` is the embedding of node i.
+ */
+export type VaultNode = (ExchangeNode | ProfileNode) & {
+  /** Hex SHA-256 of the dedupe fields; a vault holds each hash at most once. */
+  hash: string;
+  upload_id: string;
+};
+
+type ExchangeNode = Omit<Extract<ExportRecord, { kind: "exchange" }>, never>;
+type ProfileNode = Omit<Extract<ExportRecord, { kind: "profile" }>, never>;
+
+/**
+ * The dedupe key (the brief's `dedup.hash_fields`: human content, assistant content, conversation id):
+ * the same exchange in a later export has the same hash, whatever else changed around it. Fields are
+ * JSON-encoded together so that no two different triples can produce the same input.
+ */
+export function contentHash(record: ExportRecord): Buffer {
+  const fields = record.kind === "exchange"
+    ? ["exchange", record.conversation_id, record.human, record.assistant]
+    : ["profile", record.source, record.profile_kind, record.label ?? "", record.text];
+  return createHash("sha256").update(JSON.stringify(fields)).digest();
+}
+
+export function toVaultNode(record: ExportRecord, hash: Buffer, uploadId: string): VaultNode {
+  return { ...record, hash: hash.toString("hex"), upload_id: uploadId };
+}
+
+/** What gets embedded for a node: the conversation's title for context, then both sides of the turn. */
+export function embeddingText(node: VaultNode): string {
+  if (node.kind === "profile") return node.label ? `${node.label}: ${node.text}` : node.text;
+  const title = node.conversation_title ? `${node.conversation_title}\n\n` : "";
+  return `${title}User: ${node.human}\n\nAssistant: ${node.assistant}`;
+}
+
+/** The short text a topic label is drawn from. */
+export function labelText(node: VaultNode, maxChars: number): { id: string; title: string | null; text: string } {
+  if (node.kind === "profile") return { id: node.id, title: null, text: node.text.slice(0, maxChars) };
+  return { id: node.id, title: node.conversation_title, text: `${node.human}\n${node.assistant}`.slice(0, maxChars) };
+}

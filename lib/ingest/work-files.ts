@@ -1,0 +1,21 @@
+/**
+ * Where an upload's intermediate files live while it is processed: under the vault's own `work/`
+ * folder, one folder per split attempt, deleted once the upload is merged or has failed.
+ */
+export function workPrefix(vaultPrefix: string, uploadId: string): string {
+  return `${vaultPrefix}/work/${uploadId}/`;
+}
+
+function chunkBase(vaultPrefix: string, uploadId: string, attempt: number, chunkIndex: number): string {
+  return `${workPrefix(vaultPrefix, uploadId)}a${attempt}/chunk-${String(chunkIndex).padStart(5, "0")}`;
+}
+
+/** The chunk's node records (JSON array), written by the split. */
+export function chunkInputKey(vaultPrefix: string, uploadId: string, attempt: number, chunkIndex: number): string {
+  return `${chunkBase(vaultPrefix, uploadId, attempt, chunkIndex)}.input.json`;
+}
+
+/** The chunk's vectors (.npy, one row per input record, same order), written by the embedder. */
+export function chunkVectorsKey(vaultPrefix: string, uploadId: string, attempt: number, chunkIndex: number): string {
+  return `${chunkBase(vaultPrefix, uploadId, attempt, chunkIndex)}.vectors.npy`;
+}

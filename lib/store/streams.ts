@@ -1,0 +1,80 @@
+import { createHash } from "node:crypto";
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { Readable } from "node:stream";
+import type { Store } from "./client";
+
+/** SHA-256 of a whole object, streamed. */
+export async function objectSha256(store: Store, key: string): Promise<string> {
+  const answer = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+  const hash = createHash("sha256");
+  for await (const chunk of answer.Body as Readable) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** The object's bytes as a stream (for .npy and nodes.json, which are read front to back). */
+export async function objectStream(store: Store, key: string): Promise<Readable> {
+  const answer = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+  return answer.Body as Readable;
+}
+
+export async function objectBytes(store: Store, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await objectStream(store, key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Writes a stream of unknown length as one object (multipart under the hood, 16 MB parts, 4 in flight),
+ * so a 400 MB vector file never sits in memory whole. Small pieces (a line of JSON) are gathered into
+ * 1 MB blocks first. Returns the bytes written.
+ */
+export async function putStream(store: Store, key: string, body: AsyncIterable<Uint8Array | string>, contentType: string): Promise<number> {
+  let bytes = 0;
+  const blocks = Readable.from(
+    (async function* () {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      for await (const piece of body) {
+        const chunk = typeof piece === "string" ? Buffer.from(piece, "utf8") : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        bytes += chunk.length;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= 1 << 20) {
+          yield Buffer.concat(pending, pendingBytes);
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
+      if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+    })(),
+  );
+  const upload = new Upload({
+    client: store.client,
+    params: { Bucket: store.bucket, Key: key, Body: blocks, ContentType: contentType },
+    partSize: 16 * 1024 * 1024,
+    queueSize: 4,
+  });
+  await upload.done();
+  return bytes;
+}
+
+/**
+ * Deletes every object under `prefix` (work files of an upload, an old vault version), one DeleteObject
+ * at a time, 16 in flight: B2 refuses multi-object DeleteObjects from SDKs that send a CRC32 instead of
+ * Content-MD5 (aws-sdk-js-v3#6920).
+ */
+export async function deletePrefix(store: Store, prefix: string): Promise<number> {
+  let deleted = 0;
+  let token: string | undefined;
+  do {
+    const page = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: token }));
+    const keys = (page.Contents ?? []).map((object) => object.Key!);
+    for (let at = 0; at < keys.length; at += 16) {
+      await Promise.all(keys.slice(at, at + 16).map((key) => store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }))));
+    }
+    deleted += keys.length;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return deleted;
+}

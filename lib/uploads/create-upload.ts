@@ -1,0 +1,113 @@
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
+import type { Store } from "../store/client";
+import { tierLimits, type Tier } from "../tiers/tiers";
+import { ensureVaultProvisioned, findVaultByUser } from "../vaults/provision";
+import { sanitiseFileName } from "./file-names";
+import { abortMultipart, completeMultipart, presignMultipart, presignPut, SINGLE_PUT_LIMIT } from "./presign";
+import { findOwnedUpload } from "./upload-rows";
+
+export interface UploadDeps {
+  db: pg.Pool;
+  store: Store;
+}
+
+export interface UploadRequest {
+  filename: string;
+  size: number;
+  content_type?: string;
+}
+
+const MB = 1024 * 1024;
+const ACCEPTED = /\.(json|zip)$/i;
+
+export class QuotaExceededError extends AppError {
+  constructor(message: string) {
+    super("vault_quota_exceeded", message, { status: 413 });
+  }
+}
+
+/**
+ * Registers an upload and hands back where to send it: a presigned PUT for up to 100 MB, a multipart
+ * plan above. The key is chosen here, under the person's own prefix, so a client can never write
+ * anywhere else; the tier decides whether uploads are allowed and how large the vault may grow.
+ */
+export async function createUpload(deps: UploadDeps, userId: string, request: UploadRequest) {
+  if (!ACCEPTED.test(request.filename)) {
+    throw new ValidationError("Upload your export's .zip, or its conversations.json (MyActivity.json for Gemini).", { field: "filename" });
+  }
+  if (request.size <= 0) throw new ValidationError("This file is empty.", { field: "size" });
+  const contentType = request.filename.toLowerCase().endsWith(".zip") ? "application/zip" : "application/json";
+
+  const vault = await findVaultByUser(deps.db, userId);
+  if (!vault) throw new NotFoundError("You have no vault yet.");
+  await ensureVaultProvisioned(deps.db, deps.store, vault);
+  await checkTier(deps.db, userId, vault.id, vault.total_bytes, request.size);
+
+  const uploadId = randomUUID();
+  const fileName = sanitiseFileName(request.filename);
+  const objectKey = `${vault.prefix}/uploads/${uploadId}/${fileName}`;
+  const multipart = request.size > SINGLE_PUT_LIMIT;
+  const target = multipart
+    ? await presignMultipart(deps.store, objectKey, request.size, contentType)
+    : await presignPut(deps.store, objectKey, request.size, contentType);
+  // The URL is signed before the row exists; nothing can arrive under this key until the client uses it.
+  await deps.db.query(
+    `INSERT INTO personal.vault_uploads (id, vault_id, original_filename, declared_bytes, content_type, object_key, multipart_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [uploadId, vault.id, request.filename.slice(0, 500), request.size, contentType, objectKey, multipart ? (target as { multipart_id: string }).multipart_id : null],
+  );
+  if (target.method === "multipart") {
+    const { multipart_id: _internal, ...plan } = target;
+    return { upload_id: uploadId, key: objectKey, ...plan };
+  }
+  return { upload_id: uploadId, key: objectKey, ...target };
+}
+
+async function checkTier(db: pg.Pool, userId: string, vaultId: string, vaultBytes: number, size: number): Promise<void> {
+  const { rows } = await db.query<{ tier: Tier; in_flight: number }>(
+    `SELECT coalesce((SELECT tier FROM personal.user_tiers WHERE user_id = $1), 'free') AS tier,
+            coalesce((SELECT sum(declared_bytes) FROM personal.vault_uploads
+                       WHERE vault_id = $2 AND status IN ('pending', 'processing')
+                         AND uploaded_at > now() - interval '1 day'), 0)::bigint AS in_flight`,
+    [userId, vaultId],
+  );
+  const tier = rows[0]!.tier;
+  const limits = tierLimits(tier);
+  if (!limits.uploadEnabled) throw new ForbiddenError("Uploads are not part of your plan.", "uploads_disabled");
+  const limit = limits.maxVaultSizeMb * MB;
+  const used = vaultBytes + Number(rows[0]!.in_flight);
+  if (used + size > limit) {
+    throw new QuotaExceededError(
+      `This file (${(size / MB).toFixed(1)} MB) would take your vault past its ${limits.maxVaultSizeMb} MB limit on the ${tier} plan (${(used / MB).toFixed(1)} MB used).`,
+    );
+  }
+}
+
+/** Finishes a multipart upload once the client has sent every part; the store then announces the object. */
+export async function completeUpload(deps: UploadDeps, userId: string, uploadId: string, parts: Array<{ part_number: number; etag: string }>) {
+  const upload = await findOwnedUpload(deps.db, userId, uploadId);
+  if (!upload) throw new NotFoundError("No such upload.");
+  if (!upload.multipart_id) throw new ConflictError("not_multipart", "This upload was a single PUT; there is nothing to complete.");
+  if (upload.status !== "pending" || upload.phase !== "awaiting_upload") throw new ConflictError("upload_not_pending", "This upload is already complete or cancelled.");
+  try {
+    await completeMultipart(deps.store, upload.object_key, upload.multipart_id, parts);
+  } catch (error) {
+    throw new ValidationError(`The upload could not be completed: ${(error as Error).message}`);
+  }
+  return { upload_id: uploadId, status: "pending" as const };
+}
+
+/** Cancels an upload that has not started processing, and frees its parts in the store. */
+export async function abortUpload(deps: UploadDeps, userId: string, uploadId: string) {
+  const upload = await findOwnedUpload(deps.db, userId, uploadId);
+  if (!upload) throw new NotFoundError("No such upload.");
+  const { rowCount } = await deps.db.query(
+    `UPDATE personal.vault_uploads SET status = 'failed', phase = 'failed', error_message = 'Upload cancelled.'
+      WHERE id = $1 AND status = 'pending' AND phase = 'awaiting_upload'`,
+    [uploadId],
+  );
+  if (rowCount === 0) throw new ConflictError("upload_not_pending", "This upload is already being processed or has finished.");
+  if (upload.multipart_id) await abortMultipart(deps.store, upload.object_key, upload.multipart_id).catch(() => undefined);
+}

@@ -1,0 +1,51 @@
+import type { UploadRow } from "./upload-rows";
+
+/**
+ * The share of the work done, from the phase and its own measure: parsing by bytes read, embedding by
+ * chunks done, merging as a short last stretch. Monotonic as the upload moves through its phases.
+ */
+export function progressPct(upload: Pick<UploadRow, "phase" | "status" | "bytes_parsed" | "declared_bytes" | "uploaded_bytes" | "chunks_done" | "chunks_total">): number {
+  const fraction = (done: number, total: number) => (total > 0 ? Math.min(1, done / total) : 0);
+  switch (upload.phase) {
+    case "awaiting_upload":
+      return 0;
+    case "queued":
+      return 2;
+    case "parsing":
+      return Math.round(5 + 25 * fraction(upload.bytes_parsed, upload.uploaded_bytes ?? upload.declared_bytes));
+    case "embedding":
+      return Math.round(30 + 60 * fraction(upload.chunks_done, upload.chunks_total));
+    case "merging":
+      return 92;
+    case "done":
+      return 100;
+    case "failed":
+      return 0;
+  }
+}
+
+/** `GET /api/personal/vault/upload/{id}`: the upload as the person and the CLI see it. */
+export function describeUpload(upload: UploadRow) {
+  return {
+    upload_id: upload.id,
+    filename: upload.original_filename,
+    source_type: upload.source_type,
+    status: upload.status,
+    phase: upload.phase,
+    progress_pct: upload.status === "complete" ? 100 : progressPct(upload),
+    bytes: upload.uploaded_bytes ?? upload.declared_bytes,
+    exchanges_found: upload.exchanges_found,
+    profiles_found: upload.profiles_found,
+    nodes_created: upload.nodes_created,
+    nodes_deduplicated: upload.nodes_deduplicated,
+    chunks_done: upload.chunks_done,
+    chunks_total: upload.chunks_total,
+    duplicate_of: upload.duplicate_of,
+    error_message: upload.error_message,
+    timings: upload.timings,
+    uploaded_at: upload.uploaded_at.toISOString(),
+    completed_at: upload.processing_completed_at?.toISOString() ?? null,
+  };
+}
+
+export type UploadView = ReturnType<typeof describeUpload>;

@@ -1,0 +1,74 @@
+import type { Queryable } from "../db/pool";
+
+export type UploadStatus = "pending" | "processing" | "complete" | "failed";
+export type UploadPhase = "awaiting_upload" | "queued" | "parsing" | "embedding" | "merging" | "done" | "failed";
+
+/** A `personal.vault_uploads` row joined with the owner of its vault. */
+export interface UploadRow {
+  id: string;
+  vault_id: string;
+  user_id: string;
+  vault_prefix: string;
+  source_type: string;
+  original_filename: string | null;
+  object_key: string;
+  declared_bytes: number;
+  uploaded_bytes: number | null;
+  content_type: string | null;
+  multipart_id: string | null;
+  status: UploadStatus;
+  phase: UploadPhase;
+  progress_pct: number;
+  exchanges_found: number;
+  profiles_found: number;
+  nodes_created: number;
+  nodes_deduplicated: number;
+  bytes_parsed: number;
+  chunks_total: number;
+  chunks_done: number;
+  split_attempt: number;
+  chunks_enqueued_at: Date | null;
+  content_sha256: string | null;
+  duplicate_of: string | null;
+  error_message: string | null;
+  parse_summary: Record<string, unknown> | null;
+  timings: Record<string, number | string>;
+  uploaded_at: Date;
+  processing_started_at: Date | null;
+  processing_completed_at: Date | null;
+}
+
+const SELECT_UPLOAD = `
+  SELECT u.*, v.user_id, v.prefix AS vault_prefix
+    FROM personal.vault_uploads u JOIN personal.vaults v ON v.id = u.vault_id`;
+
+/** The upload if it belongs to `userId`; another user's upload is indistinguishable from a missing one. */
+export async function findOwnedUpload(db: Queryable, userId: string, uploadId: string): Promise<UploadRow | undefined> {
+  const { rows } = await db.query<UploadRow>(`${SELECT_UPLOAD} WHERE u.id = $1 AND v.user_id = $2`, [uploadId, userId]);
+  return rows[0];
+}
+
+export async function findUpload(db: Queryable, uploadId: string): Promise<UploadRow | undefined> {
+  const { rows } = await db.query<UploadRow>(`${SELECT_UPLOAD} WHERE u.id = $1`, [uploadId]);
+  return rows[0];
+}
+
+/** The upload an object key was issued for: same user, same upload id, same key, or nothing. */
+export async function findUploadForObject(db: Queryable, key: { userId: string; uploadId: string; objectKey: string }): Promise<UploadRow | undefined> {
+  const { rows } = await db.query<UploadRow>(`${SELECT_UPLOAD} WHERE u.id = $1 AND v.user_id = $2 AND u.object_key = $3`, [
+    key.uploadId,
+    key.userId,
+    key.objectKey,
+  ]);
+  return rows[0];
+}
+
+export async function recentUploads(db: Queryable, vaultId: string, limit = 20): Promise<UploadRow[]> {
+  const { rows } = await db.query<UploadRow>(`${SELECT_UPLOAD} WHERE u.vault_id = $1 ORDER BY u.uploaded_at DESC LIMIT $2`, [vaultId, limit]);
+  return rows;
+}
+
+/** Merges `entries` into the upload's `timings` (milliseconds and ISO timestamps per phase). */
+export async function recordTimings(db: Queryable, uploadId: string, entries: Record<string, number | string>): Promise<void> {
+  await db.query("UPDATE personal.vault_uploads SET timings = timings || $2::jsonb WHERE id = $1", [uploadId, JSON.stringify(entries)]);
+}
