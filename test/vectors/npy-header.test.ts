@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeNpyHeader, npyByteLength, npyPreambleLength, npyRowCount, parseNpyHeader } from "../../lib/vectors/npy";
 
@@ -72,6 +73,35 @@ describe("parseNpyHeader", () => {
     expect(header.headerLength).toBe(bytes.length);
     expect(header.headerLength % 64).not.toBe(0);
     expect(header.shape).toEqual([2, 3]);
+  });
+
+  it("reads any valid spelling of the dict: spacing, quotes, key order, trailing commas, L suffixes", () => {
+    const space = fc.constantFrom("", " ", "  ", "\t", "\n");
+    fc.assert(
+      fc.property(
+        fc.array(space, { minLength: 16, maxLength: 16 }),
+        fc.constantFrom("'", '"'),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3_000_000 }),
+        fc.integer({ min: 1, max: 4096 }),
+        fc.nat(5),
+        (ws, q, trailingComma, tupleComma, longs, rows, dim, rotation) => {
+          const w = (i: number) => ws[i]!;
+          const n = (v: number) => `${v}${longs ? "L" : ""}`;
+          const entries = [
+            `${q}descr${q}${w(0)}:${w(1)}${q}<f4${q}`,
+            `${q}fortran_order${q}${w(2)}:${w(3)}False`,
+            `${q}shape${q}${w(4)}:${w(5)}(${w(6)}${n(rows)}${w(7)},${w(8)}${n(dim)}${w(9)}${tupleComma ? "," : ""}${w(10)})`,
+          ];
+          const ordered = [...entries.slice(rotation % 3), ...entries.slice(0, rotation % 3)];
+          const dict = `${w(11)}{${w(12)}${ordered.join(`${w(13)},${w(14)}`)}${trailingComma ? "," : ""}${w(15)}}`;
+          expect(parseNpyHeader(preamble(1, dict + " \n"))).toMatchObject({ rows, dim, descr: "<f4", fortranOrder: false });
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it("reads version 2.0 headers with a four-byte length field", () => {
