@@ -149,7 +149,7 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
   try {
     await client.query("BEGIN");
     const { rows: kept } = await client.query<{ bytes: number }>(
-      "SELECT coalesce(sum(uploaded_bytes), 0)::bigint AS bytes FROM personal.vault_uploads WHERE vault_id = $1 AND (status = 'complete' OR id = $2)",
+      "SELECT coalesce(sum(uploaded_bytes), 0)::bigint AS bytes FROM personal.vault_uploads WHERE vault_id = $1 AND duplicate_of IS NULL AND (status = 'complete' OR id = $2)",
       [vault.id, upload.id],
     );
     const moved = await client.query(

@@ -6,16 +6,16 @@ import { log } from "../log";
 import type { Store } from "../store/client";
 import { headObject } from "../store/objects";
 import { s3ByteSource } from "../store/s3-byte-source";
-import { deletePrefix, objectSha256 } from "../store/streams";
+import { objectSha256 } from "../store/streams";
 import { findUploadForObject, recordTimings, type UploadRow } from "../uploads/upload-rows";
 import { parseUploadKey } from "../vaults/layout";
 import { ChunkWriter, type WrittenChunk } from "./chunk-writer";
 import { claimExchanges, releaseClaims } from "./claims";
 import type { EmbedChunkMessage } from "./messages";
 import type { ObjectCreated } from "./object-events";
-import { failUpload, refreshVaultStatus } from "./upload-state";
+import { failUpload, refreshVaultStatus, removeUploadFiles } from "./upload-state";
 import { contentHash, toVaultNode } from "./vault-nodes";
-import { chunkInputKey, workPrefix } from "./work-files";
+import { chunkInputKey } from "./work-files";
 
 export interface SplitDeps {
   db: pg.Pool;
@@ -111,7 +111,7 @@ async function runSplit(deps: SplitDeps, upload: UploadRow): Promise<SplitOutcom
   const chunks = await recordChunks(deps.db, upload, attempt, parsed);
   if (chunks === 0) {
     await refreshVaultStatus(deps.db, upload.vault_id);
-    await deletePrefix(deps.store, workPrefix(upload.vault_prefix, upload.id));
+    await removeUploadFiles(deps.store, upload, { keepOriginal: true });
     return "nothing-new";
   }
   await enqueueChunks(deps, upload, attempt);
@@ -173,7 +173,8 @@ async function completeAsDuplicateFile(deps: SplitDeps, upload: UploadRow, sha25
     [upload.id, original.id, original.source_type, original.exchanges_found, original.profiles_found],
   );
   await refreshVaultStatus(deps.db, upload.vault_id);
-  await deletePrefix(deps.store, workPrefix(upload.vault_prefix, upload.id));
+  // The vault already keeps these exact bytes under the original upload.
+  await removeUploadFiles(deps.store, upload, { keepOriginal: false });
   log.info("upload is a file already in the vault", { uploadId: upload.id, duplicateOf: original.id });
   return true;
 }

@@ -1,0 +1,59 @@
+import type pg from "pg";
+import { expect } from "vitest";
+import { getStore } from "../../lib/store/client";
+import { objectStream } from "../../lib/store/streams";
+import { readNodes } from "../../lib/ingest/vault-files";
+import { parseNpyHeader, npyPreambleLength } from "../../lib/vectors/npy";
+import { versionKeys } from "../../lib/vaults/versions";
+import type { apiClient } from "./api";
+
+type Api = ReturnType<typeof apiClient>;
+
+/** Uploads bytes as the browser does: ask for a presigned URL, PUT straight to the store. */
+export async function uploadBytes(api: Api, token: string, name: string, bytes: Buffer): Promise<string> {
+  const created = await api.call("POST", "/api/personal/vault/uploads", { token, body: { filename: name, size: bytes.length } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const put = await fetch(created.body.url, { method: "PUT", headers: created.body.headers, body: bytes });
+  expect(put.status).toBe(200);
+  return created.body.upload_id;
+}
+
+/** Polls the progress endpoint until the upload completes or fails. */
+export async function waitForUpload(api: Api, token: string, uploadId: string, timeoutMs = 60_000) {
+  const started = Date.now();
+  for (;;) {
+    const answer = await api.call("GET", `/api/personal/vault/upload/${uploadId}`, { token });
+    if (answer.body?.status === "complete" || answer.body?.status === "failed") return answer.body;
+    if (Date.now() - started > timeoutMs) throw new Error(`upload ${uploadId} still ${answer.body?.status}/${answer.body?.phase} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * The vault as a reader sees it: the current version's nodes.json, and the row count of its nodes.npy
+ * taken from the file's own header (its length field is parsed, never assumed).
+ */
+export async function readVault(db: pg.Pool, userId: string) {
+  const { rows } = await db.query("SELECT * FROM personal.vaults WHERE user_id = $1", [userId]);
+  const vault = rows[0];
+  if (vault.current_version === 0) return { vault, nodes: [], npy: { rows: 0, dim: 0 } };
+  const keys = versionKeys(vault.prefix, vault.current_version);
+  const nodes = await readNodes(getStore(), keys.nodes);
+  const head: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of await objectStream(getStore(), keys.vectors)) {
+    head.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  const bytes = Buffer.concat(head, size);
+  const header = parseNpyHeader(bytes.subarray(0, npyPreambleLength(bytes)));
+  expect(bytes.length).toBe(header.headerLength + header.dataLength);
+  return { vault, nodes, npy: { rows: header.rows, dim: header.dim } };
+}
+
+/** nodes.json and nodes.npy agree, and no memory is there twice. */
+export function expectConsistent(state: Awaited<ReturnType<typeof readVault>>) {
+  expect(state.npy.rows).toBe(state.nodes.length);
+  expect(state.vault.node_count).toBe(state.nodes.length);
+  expect(new Set(state.nodes.map((node) => node.hash)).size).toBe(state.nodes.length);
+}
