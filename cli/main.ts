@@ -6,6 +6,7 @@ type Command = { summary: string; load: () => Promise<{ run: (args: string[]) =>
 
 const commands: Record<string, Command> = {
   parse: { summary: "parse <file>      read a chat export and print one JSON record per line", load: () => import("./parse") },
+  import: { summary: "import <file>     upload an export into your vault and follow it to the end", load: () => import("./import") },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -46,6 +46,12 @@ const schema = z.object({
   EMBEDDER_MAX_IN_FLIGHT: integer(1),
 
   INGEST_CHUNK_SIZE: integer(256),
+  /**
+   * Uploads above this size go in parts, each part its own presigned PUT. Defaults: 100 MB and 16 MB
+   * parts in production; 10 MB and 8 MB locally, where the emulator takes request bodies up to 11 MiB.
+   */
+  UPLOAD_MULTIPART_THRESHOLD_MB: z.coerce.number().positive().optional(),
+  UPLOAD_PART_SIZE_MB: z.coerce.number().min(5).optional(),
 
   B2_WEBHOOK_SECRET: z.string().min(16).optional(),
   SESSION_TTL_DAYS: integer(30),
@@ -114,6 +120,10 @@ function buildConfig(env: Env) {
       maxInFlight: env.EMBEDDER_MAX_IN_FLIGHT,
     },
     ingest: { chunkSize: Math.max(1, env.INGEST_CHUNK_SIZE) },
+    uploads: {
+      multipartThresholdBytes: Math.round((env.UPLOAD_MULTIPART_THRESHOLD_MB ?? (local ? 10 : 100)) * 1024 * 1024),
+      partSizeBytes: Math.round((env.UPLOAD_PART_SIZE_MB ?? (local ? 8 : 16)) * 1024 * 1024),
+    },
     webhooks: { b2Secret: env.B2_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET },
     sessions: { ttlDays: env.SESSION_TTL_DAYS, secureCookie: !local },
   };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
 import { parseJsonBody, type HttpEvent } from "../../lib/http/request";
@@ -21,7 +22,8 @@ export async function main(event: HttpEvent) {
   const db = getPool();
   const user = await requireUser(db, event);
   const request = parseJsonBody(event, body);
-  return json(201, await createUpload({ db, store: getStore() }, user.userId, request));
+  const { multipartThresholdBytes, partSizeBytes } = getConfig().uploads;
+  return json(201, await createUpload({ db, store: getStore(), multipartThresholdBytes, partSizeBytes }, user.userId, request));
 }
 
 export const handler = httpHandler(main);

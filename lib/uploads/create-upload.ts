@@ -5,13 +5,19 @@ import type { Store } from "../store/client";
 import { tierLimits, type Tier } from "../tiers/tiers";
 import { ensureVaultProvisioned, findVaultByUser } from "../vaults/provision";
 import { sanitiseFileName } from "./file-names";
-import { abortMultipart, completeMultipart, presignMultipart, presignPut, SINGLE_PUT_LIMIT } from "./presign";
+import { abortMultipart, completeMultipart, presignMultipart, presignPut } from "./presign";
 import { findOwnedUpload } from "./upload-rows";
 
 export interface UploadDeps {
   db: pg.Pool;
   store: Store;
+  /** Above this many bytes the upload goes in parts (B2 and S3 take single PUTs up to 5 GB, but parts survive bad networks). */
+  multipartThresholdBytes?: number;
+  partSizeBytes?: number;
 }
+
+const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
+const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 
 export interface UploadRequest {
   filename: string;
@@ -29,8 +35,8 @@ export class QuotaExceededError extends AppError {
 }
 
 /**
- * Registers an upload and hands back where to send it: a presigned PUT for up to 100 MB, a multipart
- * plan above. The key is chosen here, under the person's own prefix, so a client can never write
+ * Registers an upload and hands back where to send it: a presigned PUT up to the multipart threshold
+ * (100 MB by default), a multipart plan above. The key is chosen here, under the person's own prefix, so a client can never write
  * anywhere else; the tier decides whether uploads are allowed and how large the vault may grow.
  */
 export async function createUpload(deps: UploadDeps, userId: string, request: UploadRequest) {
@@ -48,9 +54,9 @@ export async function createUpload(deps: UploadDeps, userId: string, request: Up
   const uploadId = randomUUID();
   const fileName = sanitiseFileName(request.filename);
   const objectKey = `${vault.prefix}/uploads/${uploadId}/${fileName}`;
-  const multipart = request.size > SINGLE_PUT_LIMIT;
+  const multipart = request.size > (deps.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD);
   const target = multipart
-    ? await presignMultipart(deps.store, objectKey, request.size, contentType)
+    ? await presignMultipart(deps.store, objectKey, request.size, contentType, deps.partSizeBytes ?? DEFAULT_PART_SIZE)
     : await presignPut(deps.store, objectKey, request.size, contentType);
   // The URL is signed before the row exists; nothing can arrive under this key until the client uses it.
   await deps.db.query(

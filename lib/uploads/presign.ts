@@ -8,10 +8,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { Store } from "../store/client";
 
-/** Above this the browser uploads in parts (B2 and S3 take single PUTs up to 5 GB, but parts survive bad networks). */
-export const SINGLE_PUT_LIMIT = 100 * 1024 * 1024;
 /** S3 and B2: parts of 5 MB to 5 GB, at most 10,000 of them. */
-const MIN_PART_BYTES = 16 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 
 export const PUT_URL_SECONDS = 15 * 60;
@@ -37,8 +34,9 @@ export async function presignPut(store: Store, key: string, size: number, conten
   return { method: "PUT", url, headers: { "content-type": contentType }, expires_at: new Date(Date.now() + PUT_URL_SECONDS * 1000).toISOString() };
 }
 
-export function partSizeFor(size: number): number {
-  return Math.max(MIN_PART_BYTES, Math.ceil(size / MAX_PARTS / (1024 * 1024)) * 1024 * 1024);
+/** The preferred part size, grown in whole MiB when the file would otherwise need more than 10,000 parts. */
+export function partSizeFor(size: number, preferred: number): number {
+  return Math.max(preferred, Math.ceil(size / MAX_PARTS / (1024 * 1024)) * 1024 * 1024);
 }
 
 export interface MultipartPlan {
@@ -50,10 +48,10 @@ export interface MultipartPlan {
 }
 
 /** Starts a multipart upload and presigns one PUT per part, each for that part's exact length. */
-export async function presignMultipart(store: Store, key: string, size: number, contentType: string): Promise<MultipartPlan> {
+export async function presignMultipart(store: Store, key: string, size: number, contentType: string, preferredPartSize: number): Promise<MultipartPlan> {
   const created = await store.client.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: key, ContentType: contentType }));
   const multipartId = created.UploadId!;
-  const partSize = partSizeFor(size);
+  const partSize = partSizeFor(size, preferredPartSize);
   const count = Math.ceil(size / partSize);
   const parts = await Promise.all(
     Array.from({ length: count }, async (_, index) => {
