@@ -39,7 +39,7 @@ export interface StandInBehaviour {
   ignoreEncodingFormat: boolean;
   /**
    * How vectors are made. `local`: the local-hash-v1 vector of the text (meaningful, ~25 µs each).
-   * `cheap`: one of 64 precomputed unit vectors picked by a hash of the text (deterministic, ~free),
+   * `cheap`: one of 64 precomputed dense unit vectors picked by a hash of the text (deterministic, ~free),
    * for benchmarks that measure the client, not the server's CPU.
    */
   vectors: "local" | "cheap";
@@ -111,11 +111,31 @@ function emptyOutcomeCounts(): Record<StandInOutcome, number> {
   return { ok: 0, "rate-limit": 0, "server-error": 0, malformed: 0, "wrong-dimension": 0, hang: 0, "bad-request": 0 };
 }
 
-/** Encodes a vector as it appears in the JSON answer: a quoted base64 string or a number array. */
-function encodeVector(vector: Float32Array, base64: boolean): string {
-  if (!base64) return JSON.stringify(Array.from(vector));
-  return `"${Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString("base64")}"`;
+/**
+ * A dense pseudo-random unit vector, like a real model's (hashed-feature vectors are mostly zeros, which
+ * would make float JSON answers unrealistically small).
+ */
+function denseUnitVector(dim: number, seed: number): Float32Array {
+  const random = mulberry32(seed);
+  const vector = new Float32Array(dim);
+  let sumOfSquares = 0;
+  for (let i = 0; i < dim; i++) {
+    const x = random() + random() + random() - 1.5;
+    vector[i] = x;
+    sumOfSquares += x * x;
+  }
+  const scale = 1 / Math.sqrt(sumOfSquares);
+  for (let i = 0; i < dim; i++) vector[i]! *= scale;
+  return vector;
 }
+
+/** Encodes a vector as it appears in the JSON answer: a quoted base64 string or a number array. */
+function encodeVector(vector: Float32Array, base64: boolean): Buffer {
+  if (!base64) return Buffer.from(JSON.stringify(Array.from(vector)));
+  return Buffer.from(`"${Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString("base64")}"`);
+}
+
+const CLOSE_ITEM = Buffer.from("}");
 
 /** Starts a stand-in on 127.0.0.1; `close()` it when done. */
 export async function startEmbeddingStandIn(options: StandInOptions = {}): Promise<EmbeddingStandIn> {
@@ -128,13 +148,14 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     return { requests: 0, texts: 0, active: 0, peakConcurrent: 0, overConcurrencyLimit: 0, unauthorized: 0, outcomes: emptyOutcomeCounts() };
   }
 
+  // Encoded vectors are kept as bytes, and answers are assembled as bytes: a 32-vector base64 answer is
+  // ~176 KB, and building it as one string would cost a large-object allocation plus a UTF-8 encode.
   // "cheap" answers reuse 64 pre-encoded vectors, picked by a hash of the text's length and first 256
-  // characters: no per-text work beyond that hash. "local" answers are cached by text, so repeated texts
-  // cost one string copy.
-  const cheapVectors = Array.from({ length: 64 }, (_, i) => hashedFeatureVector(`stand-in cheap vector ${i}`, dim));
+  // characters: no per-text work beyond that hash. "local" answers are cached by text.
+  const cheapVectors = Array.from({ length: 64 }, (_, i) => denseUnitVector(dim, i + 1));
   const cheapEncoded = { base64: cheapVectors.map((v) => encodeVector(v, true)), float: cheapVectors.map((v) => encodeVector(v, false)) };
-  const cache = new Map<string, string>();
-  function encodedVector(text: string, base64: boolean, length: number): string {
+  const cache = new Map<string, Buffer>();
+  function encodedVector(text: string, base64: boolean, length: number): Buffer {
     if (behaviour.vectors === "cheap" && length === dim) {
       const pick = ((fnv1a(text.slice(0, 256)) ^ text.length) >>> 0) % cheapVectors.length;
       return (base64 ? cheapEncoded.base64 : cheapEncoded.float)[pick]!;
@@ -147,6 +168,16 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
       cache.set(key, encoded);
     }
     return encoded;
+  }
+
+  function embeddingsAnswer(texts: string[], base64: boolean, length: number, model: string): Buffer {
+    const parts: Buffer[] = [Buffer.from(`{"object":"list","data":[`)];
+    texts.forEach((text, index) => {
+      parts.push(Buffer.from(`${index === 0 ? "" : ","}{"object":"embedding","index":${index},"embedding":`), encodedVector(text, base64, length), CLOSE_ITEM);
+    });
+    const tokens = texts.reduce((sum, t) => sum + Math.ceil(t.length / 4), 0);
+    parts.push(Buffer.from(`],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`));
+    return Buffer.concat(parts);
   }
 
   function nextOutcome(): StandInOutcome {
@@ -238,9 +269,7 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
       default: {
         const base64 = encodingFormat === "base64" && !behaviour.ignoreEncodingFormat;
         const length = outcome === "wrong-dimension" ? Math.max(1, dim >> 1) : dim;
-        const items = texts.map((text, index) => `{"object":"embedding","index":${index},"embedding":${encodedVector(text, base64, length)}}`);
-        const tokens = texts.reduce((sum, t) => sum + Math.ceil(t.length / 4), 0);
-        sendJson(res, 200, `{"object":"list","data":[${items.join(",")}],"model":${JSON.stringify(String(request.model))},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`);
+        sendJson(res, 200, embeddingsAnswer(texts, base64, length, String(request.model)));
       }
     }
   }
@@ -274,8 +303,8 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+function sendJson(res: ServerResponse, status: number, body: string | Buffer): void {
+  res.writeHead(status, { "content-type": "application/json", "content-length": typeof body === "string" ? Buffer.byteLength(body) : body.length });
   res.end(body);
 }
 

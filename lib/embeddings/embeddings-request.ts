@@ -1,6 +1,5 @@
-import { isAscii } from "node:buffer";
 import type { Dispatcher } from "undici";
-import { decodeEmbeddingsAnswer, InvalidEmbeddingsAnswer, providerErrorMessage } from "./embeddings-response";
+import { bytesToText, decodeEmbeddingsAnswer, InvalidEmbeddingsAnswer, providerErrorMessage } from "./embeddings-response";
 import { isRetryableStatus, parseRetryAfterMs } from "./retry-policy";
 
 /** Where and how to send one `POST …/embeddings`. */
@@ -37,15 +36,6 @@ export function embeddingsRoute(baseUrl: string): { origin: string; path: string
 class AttemptTimedOut extends Error {}
 
 /**
- * The body as a string. Embeddings answers are all ASCII (base64 or numbers), and reading ASCII as
- * latin1 is the same string at a fraction of the cost of UTF-8 decoding (≈ 15 µs vs ≈ 110 µs for a
- * 32-vector answer, which adds up at hundreds of answers a second).
- */
-function bodyText(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
-}
-
-/**
  * Sends one batch once. `signal` is the caller's: its abort rejects with its reason. The attempt's own
  * timeout covers the whole exchange (connect, headers and body), so a server that sends headers and
  * then stalls is caught too.
@@ -67,7 +57,7 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
       body: JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" }),
       signal: controller.signal,
     });
-    const body = bodyText(Buffer.from(await response.body.arrayBuffer()));
+    const body = Buffer.from(await response.body.arrayBuffer());
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       try {
@@ -81,11 +71,11 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
       return {
         kind: "transient",
         status,
-        reason: `HTTP ${status}: ${providerErrorMessage(body)}`,
+        reason: `HTTP ${status}: ${providerErrorMessage(bytesToText(body))}`,
         retryAfterMs: parseRetryAfterMs(response.headers["retry-after"]),
       };
     }
-    return { kind: "rejected", status, message: providerErrorMessage(body) };
+    return { kind: "rejected", status, message: providerErrorMessage(bytesToText(body)) };
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if (controller.signal.reason instanceof AttemptTimedOut) {

@@ -1,19 +1,20 @@
+import { isAscii } from "node:buffer";
 import { z } from "zod";
+import { dataItems } from "./data-items";
 import { normaliseInPlace } from "./vector-math";
 
 /**
- * The part of an OpenAI-compatible embeddings answer we rely on. `embedding` is a base64 string when
- * the server honoured `encoding_format: "base64"`, a number array when it ignored it (some Ollama and
- * TEI versions do). `index` is optional because a few servers omit it; then answers are in input order.
+ * One item of an OpenAI-compatible embeddings answer's `data`, the part we rely on. `embedding` is a
+ * base64 string when the server honoured `encoding_format: "base64"`, a number array when it ignored it
+ * (some Ollama and TEI versions do). `index` is optional because a few servers omit it; then items are
+ * in input order.
  */
-const embeddingsResponseSchema = z.object({
-  data: z.array(
-    z.object({
-      embedding: z.union([z.string(), z.array(z.number())]),
-      index: z.number().int().nonnegative().optional(),
-    }),
-  ),
+const embeddingItemSchema = z.object({
+  embedding: z.union([z.string(), z.array(z.number())]),
+  index: z.number().int().nonnegative().optional(),
 });
+
+type EmbeddingItem = z.infer<typeof embeddingItemSchema>;
 
 /** An answer that parsed as HTTP success but is not the embeddings we asked for. */
 export class InvalidEmbeddingsAnswer extends Error {}
@@ -46,30 +47,50 @@ function toVector(embedding: string | number[], dim: number): Float32Array {
   return Float32Array.from(embedding);
 }
 
+/** The bytes as a string: latin1 when they are ASCII (the same string, decoded several times faster), else UTF-8. */
+export function bytesToText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+}
+
+/** Why a body that `dataItems` could not split is not an embeddings answer (slow path: errors only). */
+function describeUnsplittable(body: Buffer): string {
+  const text = bytesToText(body);
+  try {
+    JSON.parse(text);
+    return `the answer is not an embeddings list (no "data" array of objects): ${JSON.stringify(text.slice(0, 120))}`;
+  } catch {
+    return `the answer is not JSON (${body.length} bytes starting ${JSON.stringify(text.slice(0, 80))})`;
+  }
+}
+
+function parseItem(bytes: Buffer, position: number): EmbeddingItem {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytesToText(bytes));
+  } catch {
+    throw new InvalidEmbeddingsAnswer(`data item ${position} is not JSON`);
+  }
+  const parsed = embeddingItemSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidEmbeddingsAnswer(`data item ${position} is not an embedding: ${z.prettifyError(parsed.error).slice(0, 300)}`);
+  return parsed.data;
+}
+
 /**
  * Parses and checks one embeddings answer: one vector per input, each of length `dim`, finite and
  * non-zero; returns them in input order (by `index`), L2-normalised (bge-m3 servers normalise already,
  * other servers and models may not, and the `Embedder` contract promises unit vectors).
  * Throws `InvalidEmbeddingsAnswer` saying what is wrong.
  */
-export function decodeEmbeddingsAnswer(body: string, expectedCount: number, dim: number): Float32Array[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new InvalidEmbeddingsAnswer(`the answer is not JSON (${body.length} bytes starting ${JSON.stringify(body.slice(0, 80))})`);
-  }
-  const parsed = embeddingsResponseSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidEmbeddingsAnswer(`the answer is not an embeddings list: ${z.prettifyError(parsed.error).slice(0, 300)}`);
-  }
-  const data = parsed.data.data;
-  if (data.length !== expectedCount) throw new InvalidEmbeddingsAnswer(`sent ${expectedCount} inputs, got ${data.length} embeddings`);
+export function decodeEmbeddingsAnswer(body: Buffer, expectedCount: number, dim: number): Float32Array[] {
+  const itemBytes = dataItems(body);
+  if (itemBytes === undefined) throw new InvalidEmbeddingsAnswer(describeUnsplittable(body));
+  if (itemBytes.length !== expectedCount) throw new InvalidEmbeddingsAnswer(`sent ${expectedCount} inputs, got ${itemBytes.length} embeddings`);
+  const items = itemBytes.map(parseItem);
 
   const vectors = new Array<Float32Array | undefined>(expectedCount);
-  const useIndex = data.every((item) => item.index !== undefined);
-  for (let position = 0; position < data.length; position++) {
-    const item = data[position]!;
+  const useIndex = items.every((item) => item.index !== undefined);
+  for (let position = 0; position < items.length; position++) {
+    const item = items[position]!;
     const index = useIndex ? item.index! : position;
     if (index >= expectedCount || vectors[index] !== undefined) {
       throw new InvalidEmbeddingsAnswer(`embedding index ${index} is out of range or repeated (sent ${expectedCount} inputs)`);
