@@ -1,0 +1,119 @@
+/**
+ * The page's client for the personal API. Same-origin fetches carry the HttpOnly `session_id` cookie,
+ * so nothing here touches the session token. Every failure becomes an `ApiError` whose `message` is the
+ * server's own sentence, written for the person to read.
+ */
+
+/**
+ * @typedef {"free" | "premium"} Tier
+ * @typedef {"empty" | "syncing" | "ready" | "error"} VaultState
+ * @typedef {"pending" | "processing" | "complete" | "failed"} UploadStatus
+ * @typedef {"awaiting_upload" | "queued" | "parsing" | "embedding" | "merging" | "done" | "failed"} UploadPhase
+ *
+ * @typedef {{ user_id: string, email: string, token: string, expires_at: string }} Session
+ * @typedef {{ prefix: string, status: VaultState, node_count: number, total_bytes: number }} VaultSummary
+ * @typedef {{ user_id: string, email: string, tier: Tier, vault: VaultSummary }} Me
+ * @typedef {{ embedder: string, model: string, dim: number }} Embedder
+ * @typedef {VaultSummary & { last_sync_at: string | null, version: number, embedder: Embedder | null }} VaultDetail
+ *
+ * @typedef {object} UploadView
+ * @property {string} upload_id
+ * @property {string} filename
+ * @property {string | null} source_type
+ * @property {UploadStatus} status
+ * @property {UploadPhase} phase
+ * @property {number} progress_pct
+ * @property {number} bytes
+ * @property {number} exchanges_found
+ * @property {number} profiles_found
+ * @property {number} nodes_created
+ * @property {number} nodes_deduplicated
+ * @property {number} chunks_done
+ * @property {number} chunks_total
+ * @property {string | null} duplicate_of
+ * @property {string | null} error_message
+ * @property {Record<string, number>} timings
+ * @property {string} uploaded_at
+ * @property {string | null} completed_at
+ *
+ * @typedef {{ vault: VaultDetail, uploads: UploadView[] }} VaultStatus
+ *
+ * @typedef {{ upload_id: string, key: string, method: "PUT", url: string, headers: Record<string, string>, expires_at: string }} SinglePutTarget
+ * @typedef {{ part_number: number, size: number, url: string }} PartTarget
+ * @typedef {{ upload_id: string, key: string, method: "multipart", part_size: number, parts: PartTarget[], expires_at: string }} MultipartTarget
+ * @typedef {SinglePutTarget | MultipartTarget} UploadTarget
+ * @typedef {{ part_number: number, etag: string }} CompletedPart
+ */
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status; 0 when the server could not be reached.
+   * @param {string} code the API's stable error code.
+   * @param {string} message a sentence for the person.
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const OFFLINE_MESSAGE = "Cogzy could not be reached. Check your connection and try again.";
+
+/**
+ * @template T
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<T>}
+ */
+async function call(method, path, body) {
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "offline", OFFLINE_MESSAGE);
+  }
+  if (response.status === 204) return /** @type {T} */ (undefined);
+  const text = await response.text();
+  /** @type {any} */
+  let parsed;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const message = typeof parsed?.message === "string" && parsed.message ? parsed.message : `Something went wrong (HTTP ${response.status}). Try again in a moment.`;
+    throw new ApiError(response.status, typeof parsed?.error === "string" ? parsed.error : "http_error", message);
+  }
+  return parsed;
+}
+
+export const api = {
+  /** @param {string} email @param {string} password @returns {Promise<Session>} */
+  signUp: (email, password) => call("POST", "/api/personal/auth/signup", { email, password }),
+  /** @param {string} email @param {string} password @returns {Promise<Session>} */
+  logIn: (email, password) => call("POST", "/api/personal/auth/login", { email, password }),
+  /** @returns {Promise<void>} */
+  logOut: () => call("POST", "/api/personal/auth/logout"),
+  /** @returns {Promise<Me>} */
+  me: () => call("GET", "/api/personal/me"),
+  /** @returns {Promise<VaultStatus>} */
+  vaultStatus: () => call("GET", "/api/personal/vault/status"),
+  /** @param {string} filename @param {number} size @returns {Promise<UploadTarget>} */
+  createUpload: (filename, size) => call("POST", "/api/personal/vault/uploads", { filename, size }),
+  /** @param {string} uploadId @param {CompletedPart[]} parts @returns {Promise<{ upload_id: string, status: string }>} */
+  completeUpload: (uploadId, parts) => call("POST", `/api/personal/vault/uploads/${encodeURIComponent(uploadId)}/complete`, { parts }),
+  /** @param {string} uploadId @returns {Promise<void>} */
+  cancelUpload: (uploadId) => call("DELETE", `/api/personal/vault/uploads/${encodeURIComponent(uploadId)}`),
+  /** @param {string} uploadId @returns {Promise<UploadView>} */
+  upload: (uploadId) => call("GET", `/api/personal/vault/upload/${encodeURIComponent(uploadId)}`),
+};
