@@ -21,30 +21,28 @@ export class InvalidEmbeddingsAnswer extends Error {}
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Decodes base64 little-endian float32s (the OpenAI `base64` encoding) into a fresh, aligned array. */
-function decodeBase64Floats(encoded: string, dim: number): Float32Array {
+/** Decodes base64 little-endian float32s (the OpenAI `base64` encoding) into `vector`. */
+function decodeBase64Floats(encoded: string, vector: Float32Array): void {
   const byteLength = Buffer.byteLength(encoded, "base64");
-  if (byteLength !== dim * 4) {
-    throw new InvalidEmbeddingsAnswer(`expected ${dim} dimensions, got a vector of ${byteLength / 4} (${byteLength} bytes)`);
+  if (byteLength !== vector.byteLength) {
+    throw new InvalidEmbeddingsAnswer(`expected ${vector.length} dimensions, got a vector of ${byteLength / 4} (${byteLength} bytes)`);
   }
-  const vector = new Float32Array(dim);
   if (littleEndianHost) {
     // Decode straight into the vector's memory: no temporary buffer, no copy. Characters outside the
     // base64 alphabet are skipped by the decoder, so a garbled string shows up as fewer bytes written.
-    const written = Buffer.from(vector.buffer).write(encoded, "base64");
+    const written = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).write(encoded, "base64");
     if (written !== byteLength) throw new InvalidEmbeddingsAnswer(`embedding is not valid base64 (${written} of ${byteLength} bytes decoded)`);
   } else {
     const bytes = Buffer.from(encoded, "base64");
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < dim; i++) vector[i] = view.getFloat32(i * 4, true);
+    for (let i = 0; i < vector.length; i++) vector[i] = view.getFloat32(i * 4, true);
   }
-  return vector;
 }
 
-function toVector(embedding: string | number[], dim: number): Float32Array {
-  if (typeof embedding === "string") return decodeBase64Floats(embedding, dim);
-  if (embedding.length !== dim) throw new InvalidEmbeddingsAnswer(`expected ${dim} dimensions, got a vector of ${embedding.length}`);
-  return Float32Array.from(embedding);
+function decodeVector(embedding: string | number[], vector: Float32Array): void {
+  if (typeof embedding === "string") return decodeBase64Floats(embedding, vector);
+  if (embedding.length !== vector.length) throw new InvalidEmbeddingsAnswer(`expected ${vector.length} dimensions, got a vector of ${embedding.length}`);
+  vector.set(embedding);
 }
 
 /** The bytes as a string: latin1 when they are ASCII (the same string, decoded several times faster), else UTF-8. */
@@ -87,6 +85,8 @@ export function decodeEmbeddingsAnswer(body: Buffer, expectedCount: number, dim:
   if (itemBytes.length !== expectedCount) throw new InvalidEmbeddingsAnswer(`sent ${expectedCount} inputs, got ${itemBytes.length} embeddings`);
   const items = itemBytes.map(parseItem);
 
+  // One allocation per answer rather than one per vector: the vectors are views into a shared buffer.
+  const slab = new Float32Array(expectedCount * dim);
   const vectors = new Array<Float32Array | undefined>(expectedCount);
   const useIndex = items.every((item) => item.index !== undefined);
   for (let position = 0; position < items.length; position++) {
@@ -95,7 +95,8 @@ export function decodeEmbeddingsAnswer(body: Buffer, expectedCount: number, dim:
     if (index >= expectedCount || vectors[index] !== undefined) {
       throw new InvalidEmbeddingsAnswer(`embedding index ${index} is out of range or repeated (sent ${expectedCount} inputs)`);
     }
-    const vector = toVector(item.embedding, dim);
+    const vector = slab.subarray(index * dim, (index + 1) * dim);
+    decodeVector(item.embedding, vector);
     const norm = normaliseInPlace(vector);
     if (!(norm > 0 && Number.isFinite(norm))) {
       throw new InvalidEmbeddingsAnswer(`embedding ${index} is ${Number.isFinite(norm) ? "all zeros" : "not finite"}`);

@@ -189,18 +189,22 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
     }
   }
 
+  // Aborted by close(), so calls still waiting for a slot or a retry end instead of hanging.
+  const lifetime = new AbortController();
+
   return {
     kind: "http",
     model,
     dim,
     async embed(texts: string[], embedOptions?: EmbedOptions): Promise<Float32Array[]> {
       embedOptions?.signal?.throwIfAborted();
+      lifetime.signal.throwIfAborted();
       if (texts.length === 0) return [];
       // The first batch to fail cancels the others: the caller gets one clear error, not a half-done call.
       const call = new AbortController();
-      const parentSignal = embedOptions?.signal;
-      const onParentAbort = () => call.abort(parentSignal!.reason);
-      parentSignal?.addEventListener("abort", onParentAbort, { once: true });
+      const parents = [embedOptions?.signal, lifetime.signal].filter((signal) => signal !== undefined);
+      const onParentAbort = (event: Event) => call.abort((event.target as AbortSignal).reason);
+      for (const parent of parents) parent.addEventListener("abort", onParentAbort, { once: true });
       try {
         const batches: Promise<Float32Array[]>[] = [];
         for (let start = 0; start < texts.length; start += batchSize) {
@@ -210,11 +214,11 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
         }
         return (await Promise.all(batches)).flat();
       } finally {
-        parentSignal?.removeEventListener("abort", onParentAbort);
+        for (const parent of parents) parent.removeEventListener("abort", onParentAbort);
       }
     },
     async close() {
-      queue.clear();
+      lifetime.abort(new EmbedderError("embedder_unavailable", `the embedder for ${where} was closed`));
       await ownPool?.close();
     },
   };

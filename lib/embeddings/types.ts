@@ -9,7 +9,10 @@ export interface Embedder {
   readonly model: string;
   /** Length of every vector this embedder returns (1024 for bge-m3). */
   readonly dim: number;
-  /** Embeds texts in order; returns one L2-normalised Float32Array of length dim per text. */
+  /**
+   * Embeds texts in order; returns one L2-normalised Float32Array of length dim per text. Vectors may be
+   * views into one shared ArrayBuffer (use `vector`, not `vector.buffer`, and copy before transferring).
+   */
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
 }
 
