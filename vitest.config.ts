@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "test/browser/**"],
     // Integration suites each boot Postgres and the S3/SQS emulator; two at a time suits a 2-core machine.
     pool: "forks",
     maxWorkers: 2,

@@ -1,0 +1,125 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { apiClient, uniqueEmail } from "../support/api";
+import { chatgptExport, conversations } from "../support/exports";
+import { uploadBytes, waitForUpload } from "../support/ingest";
+import { startTestStack } from "../support/stack";
+import { launchChromium, openApp, signUp, submitAccountForm } from "./support/browser";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let errors: Error[];
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.cleanup();
+});
+
+async function open() {
+  ({ context, page, errors } = await openApp(browser, stack));
+}
+
+afterEach(async () => {
+  expect(errors, "uncaught errors in the page").toEqual([]);
+  await context?.close();
+});
+
+const text = (selector: string) => () => page.locator(selector).textContent();
+
+describe("signing up", () => {
+  it("shows the signed-in screen with the e-mail, the free plan and an empty vault", async () => {
+    await open();
+    const email = uniqueEmail("browser");
+
+    await signUp(page, email);
+
+    await expect.poll(text("#user-email")).toBe(email);
+    expect(await page.locator("#tier-badge").textContent()).toBe("Free plan");
+    expect(await page.locator("#stat-memories").textContent()).toBe("0");
+    expect(await page.locator("#vault-status").textContent()).toBe("Empty");
+    expect(await page.locator("#auth-screen").isHidden()).toBe(true);
+  });
+
+  it("shows the server's reason when the password is too short", async () => {
+    await open();
+
+    await submitAccountForm(page, "signup", uniqueEmail("browser"), "short");
+
+    await expect.poll(text("#auth-error")).toBe("Choose a password of at least 8 characters.");
+    expect(await page.locator("#password").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.locator("#vault-screen").isHidden()).toBe(true);
+  });
+
+  it("shows the server's message when the e-mail already has an account", async () => {
+    const email = uniqueEmail("browser");
+    await apiClient(stack.apiUrl).signUp(email);
+    await open();
+
+    await submitAccountForm(page, "signup", email, "a long enough passphrase");
+
+    await expect.poll(text("#auth-error")).toMatch(/already/i);
+    expect(await page.locator("#vault-screen").isHidden()).toBe(true);
+  });
+
+  it("keeps the person signed in across a reload", async () => {
+    await open();
+    const email = uniqueEmail("browser");
+    await signUp(page, email);
+
+    await page.reload();
+
+    await page.locator("#vault-screen").waitFor();
+    await expect.poll(text("#user-email")).toBe(email);
+  });
+});
+
+describe("logging in and out", () => {
+  it("shows the server's message for a wrong password and stays on the form", async () => {
+    const email = uniqueEmail("browser");
+    await apiClient(stack.apiUrl).signUp(email);
+    await open();
+
+    await submitAccountForm(page, "login", email, "not the right passphrase");
+
+    await expect.poll(text("#auth-error")).toBe("The e-mail address or password is not right.");
+    expect(await page.locator("#vault-screen").isHidden()).toBe(true);
+    expect(await page.locator("#auth-submit").textContent()).toBe("Log in");
+  });
+
+  it("returns to the form on log-out, and logging in again shows the memories already in the vault", async () => {
+    const email = uniqueEmail("browser");
+    const api = apiClient(stack.apiUrl);
+    const { body } = await api.signUp(email);
+    await waitForUpload(api, body.token, await uploadBytes(api, body.token, "conversations.json", chatgptExport(conversations("kept", 2))));
+    await open();
+    await submitAccountForm(page, "login", email, "a long enough passphrase");
+    await page.locator("#vault-screen").waitFor();
+    await expect.poll(text("#stat-memories")).toBe("6");
+    const cookie = await sessionCookie();
+
+    await page.getByRole("button", { name: "Log out" }).click();
+
+    await page.locator("#auth-screen").waitFor();
+    expect(await page.locator("#vault-screen").isHidden()).toBe(true);
+    expect((await api.call("GET", "/api/personal/me", { cookie })).status, "the old session still works").toBe(401);
+
+    await submitAccountForm(page, "login", email, "a long enough passphrase");
+
+    await page.locator("#vault-screen").waitFor();
+    await expect.poll(text("#stat-memories")).toBe("6");
+    await expect.poll(text("#vault-status")).toBe("Ready");
+  });
+});
+
+/** The browser's cookies for the page, as a `Cookie` header. */
+async function sessionCookie(): Promise<string> {
+  const cookies = await context.cookies(stack.apiUrl);
+  return cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Browser tests: the page in Debian's Chromium (`apt-get install chromium`) against the whole local stack.
+ * Kept out of `npm test`, which must not need a browser; run with `npm run test:browser`.
+ */
+export default defineConfig({
+  test: {
+    include: ["test/browser/**/*.browser.test.ts"],
+    pool: "forks",
+    // Each file boots Postgres, the S3/SQS emulator and Chromium: one file at a time on a 2-core machine.
+    maxWorkers: 1,
+    fileParallelism: false,
+    execArgv: ["--disable-warning=ExperimentalWarning"],
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "error" },
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
