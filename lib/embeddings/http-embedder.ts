@@ -3,7 +3,8 @@ import { Pool, type Dispatcher } from "undici";
 import { requestEmbeddings, embeddingsRoute, type AttemptOutcome, type EmbeddingsEndpoint } from "./embeddings-request";
 import { EmbedderError } from "./errors";
 import { defaultInputLimits, fitToModelInput, halveInputLimits, type InputLimits } from "./input-limits";
-import { backoffDelayMs, defaultRetryPolicy, sleep, type RetryPolicy } from "./retry-policy";
+import { nextStepAfter } from "./failed-attempts";
+import { defaultRetryPolicy, sleep, type RetryPolicy } from "./retry-policy";
 import type { EmbedOptions, Embedder } from "./types";
 
 export interface HttpEmbedderOptions {
@@ -62,11 +63,6 @@ export interface HttpEmbedder extends Embedder {
 
 export const DEFAULT_HTTP_MODEL = "BAAI/bge-m3";
 
-/** Provider messages that mean "input longer than the model takes" (OpenAI, TEI, vLLM, Ollama wording). */
-const INPUT_TOO_LONG = /too long|too many tokens|context length|maximum (input )?length|must have less than|exceeds|token limit|input length/i;
-/** How often a batch is re-sent with halved input limits after such an answer. */
-const MAX_INPUT_SHRINKS = 2;
-
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < 1) {
@@ -104,7 +100,7 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
     ? undefined
     : new Pool(route.origin, {
         connections: maxInFlight,
-        // Keep sockets (and their TLS sessions) open between batches; the server's keep-alive hint, when shorter, wins.
+        // Keep sockets (and their TLS sessions) open between batches, unless the server's Keep-Alive hint says otherwise.
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 600_000,
         connectTimeout: Math.min(10_000, timeoutMs),
@@ -123,69 +119,41 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
   // One queue per embedder: its concurrency is the number of requests open at once. Waiting out a
   // backoff does not hold a slot; retries jump ahead of fresh batches so no batch starves.
   const queue = new PQueue({ concurrency: maxInFlight });
-  const where = `${model} at ${route.origin}`;
+
+  function attempt(inputs: string[], attemptNumber: number, signal: AbortSignal): Promise<AttemptOutcome> {
+    return queue.add(
+      async () => {
+        const started = performance.now();
+        const outcome = await requestEmbeddings(endpoint, inputs, signal);
+        options.onAttempt?.({
+          attempt: attemptNumber,
+          texts: inputs.length,
+          durationMs: performance.now() - started,
+          outcome: outcome.kind,
+          status: outcome.kind === "rejected" || outcome.kind === "transient" ? outcome.status : undefined,
+        });
+        return outcome;
+      },
+      { signal, priority: attemptNumber > 1 ? 1 : 0 },
+    );
+  }
 
   async function embedBatch(texts: string[], signal: AbortSignal): Promise<Float32Array[]> {
+    const context = { model, origin: route.origin, batchSize: texts.length };
+    const history = { attempts: 0, badAnswers: 0, shrinks: 0 };
     let batchLimits = limits;
-    let badAnswers = 0;
-    let shrinks = 0;
-    for (let attempt = 1; ; attempt++) {
-      const inputs = texts.map((text) => fitToModelInput(text, batchLimits));
-      const outcome: AttemptOutcome = await queue.add(
-        async () => {
-          const started = performance.now();
-          const result = await requestEmbeddings(endpoint, inputs, signal);
-          options.onAttempt?.({
-            attempt,
-            texts: inputs.length,
-            durationMs: performance.now() - started,
-            outcome: result.kind,
-            status: result.kind === "rejected" || result.kind === "transient" ? result.status : undefined,
-          });
-          return result;
-        },
-        { signal, priority: attempt > 1 ? 1 : 0 },
-      );
+    for (;;) {
+      history.attempts++;
+      const outcome = await attempt(texts.map((text) => fitToModelInput(text, batchLimits)), history.attempts, signal);
       if (outcome.kind === "ok") return outcome.vectors;
-
-      const details = { attempts: attempt, batchSize: texts.length, model, origin: route.origin };
-      if (outcome.kind === "rejected") {
-        if (INPUT_TOO_LONG.test(outcome.message) && shrinks < MAX_INPUT_SHRINKS && attempt < policy.maxAttempts) {
-          // Our length estimate was too generous for this server or model: cut harder and resend.
-          shrinks++;
-          batchLimits = halveInputLimits(batchLimits);
-          continue;
-        }
-        throw new EmbedderError("embedder_rejected", `embedding request rejected by ${where}: HTTP ${outcome.status}: ${outcome.message}`, {
-          details: { ...details, httpStatus: outcome.status, providerMessage: outcome.message },
-        });
+      if (outcome.kind === "bad-answer") history.badAnswers++;
+      const step = nextStepAfter(outcome, history, policy, context, random);
+      if ("fail" in step) throw step.fail;
+      if (step.shrinkInputs) {
+        history.shrinks++;
+        batchLimits = halveInputLimits(batchLimits);
       }
-      if (outcome.kind === "bad-answer") {
-        badAnswers++;
-        if (badAnswers > policy.maxBadResponseRetries || attempt >= policy.maxAttempts) {
-          throw new EmbedderError("embedder_bad_response", `invalid embeddings answer from ${where} (${attempt} attempts): ${outcome.reason}`, {
-            details: { ...details, reason: outcome.reason },
-          });
-        }
-        await sleep(backoffDelayMs(attempt, policy, random), signal);
-        continue;
-      }
-
-      const retryDetails = { ...details, httpStatus: outcome.status, reason: outcome.reason };
-      if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.maxRetryAfterMs) {
-        const retryAfterSeconds = Math.ceil(outcome.retryAfterMs / 1000);
-        throw new EmbedderError("embedder_unavailable", `${where} asked to retry after ${retryAfterSeconds} s, longer than we wait: ${outcome.reason}`, {
-          details: { ...retryDetails, retryAfterSeconds },
-        });
-      }
-      if (attempt >= policy.maxAttempts) {
-        throw new EmbedderError("embedder_unavailable", `${where} failed ${attempt} attempts; last: ${outcome.reason}`, { details: retryDetails });
-      }
-      // Retry-After is a floor; a little jitter on top keeps workers told the same moment from returning together.
-      const delay = outcome.retryAfterMs !== undefined
-        ? outcome.retryAfterMs + Math.floor(random() * policy.baseDelayMs)
-        : backoffDelayMs(attempt, policy, random);
-      await sleep(delay, signal);
+      if (step.retryAfterMs > 0) await sleep(step.retryAfterMs, signal);
     }
   }
 
@@ -218,7 +186,7 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
       }
     },
     async close() {
-      lifetime.abort(new EmbedderError("embedder_unavailable", `the embedder for ${where} was closed`));
+      lifetime.abort(new EmbedderError("embedder_unavailable", `the embedder for ${model} at ${route.origin} was closed`));
       await ownPool?.close();
     },
   };
