@@ -3,17 +3,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { uploadBytes, waitForUpload } from "../support/ingest";
-import { startTestStack } from "../support/stack";
 import { launchChromium, openApp, signUp, submitAccountForm } from "./support/browser";
+import { startBrowserTestStack } from "./support/stack";
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
+let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let errors: Error[];
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startBrowserTestStack();
   browser = await launchChromium();
 });
 

@@ -37,9 +37,8 @@ const RECORD_STATUSES = `
  * A fresh browser profile (no cookies) on the stack's page, ready once it has decided which screen to
  * show. `errors` collects uncaught exceptions in the page, which every test expects to stay empty.
  */
-export async function openApp(browser: Browser, stack: { apiUrl: string; storeEndpoint: string }): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
+export async function openApp(browser: Browser, stack: { apiUrl: string }): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await allowBrowserUploads(context, stack.storeEndpoint);
   await context.addInitScript({ content: RECORD_STATUSES });
   const page = await context.newPage();
   const errors: Error[] = [];
@@ -52,29 +51,6 @@ export async function openApp(browser: Browser, stack: { apiUrl: string; storeEn
 /** The texts the upload status lines have shown so far. */
 export function statusHistory(page: Page): Promise<string[]> {
   return page.evaluate("window.__statuses");
-}
-
-/**
- * The page PUTs files straight to the store, a different origin, so the store must answer CORS
- * preflights and expose `ETag` (as the B2 bucket's CORS rule does in the cloud). The local emulator
- * (fauxqs 2.4.1) has no CORS at all; until it does, answer for it here: with routing on, Playwright
- * answers preflights itself, and each store response is relayed with the two CORS headers added.
- * When the store answers a preflight on its own, nothing is routed and the real thing is tested.
- */
-async function allowBrowserUploads(context: BrowserContext, storeEndpoint: string): Promise<void> {
-  if (await storeAllowsCors(storeEndpoint)) return;
-  await context.route(`${storeEndpoint}/**`, async (route) => {
-    const response = await route.fetch();
-    await route.fulfill({ response, headers: { ...response.headers(), "access-control-allow-origin": "*", "access-control-expose-headers": "ETag" } });
-  });
-}
-
-async function storeAllowsCors(storeEndpoint: string): Promise<boolean> {
-  const response = await fetch(`${storeEndpoint}/cors-probe`, {
-    method: "OPTIONS",
-    headers: { origin: "http://localhost", "access-control-request-method": "PUT", "access-control-request-headers": "content-type" },
-  });
-  return response.ok && response.headers.has("access-control-allow-origin");
 }
 
 /** Fills and sends the form in the given mode; the caller asserts what follows. */

@@ -1,0 +1,143 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Browser, BrowserContext, Page, Request } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { generateChatGptExport } from "../../bench/generate-export";
+import { uniqueEmail } from "../support/api";
+import { chatgptExport, conversations } from "../support/exports";
+import { launchChromium, openApp, signUp, statusHistory, uploadRow } from "./support/browser";
+import { startBrowserTestStack } from "./support/stack";
+
+let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
+let browser: Browser;
+let dir: string;
+let context: BrowserContext;
+let page: Page;
+let errors: Error[];
+
+const MB = 1024 * 1024;
+/** Long enough for a 12 MB export to be read, embedded and merged on a busy 2-core machine. */
+const PIPELINE_TIMEOUT = 90_000;
+
+beforeAll(async () => {
+  stack = await startBrowserTestStack();
+  browser = await launchChromium();
+  dir = await mkdtemp(path.join(os.tmpdir(), "cogzy-browser-"));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.cleanup();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  expect(errors, "uncaught errors in the page").toEqual([]);
+  await context?.close();
+});
+
+/** A new person, signed up through the form, looking at their empty vault. */
+async function signedIn() {
+  ({ context, page, errors } = await openApp(browser, stack));
+  await signUp(page, uniqueEmail("uploads"));
+}
+
+async function writeTemp(name: string, data: string | Buffer): Promise<string> {
+  const file = path.join(dir, `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, name);
+  await mkdir(path.dirname(file));
+  await writeFile(file, data);
+  return file;
+}
+
+/** Waits until the upload's row has finished (complete or failed) and returns its state. */
+async function settled(filename: string, timeout = 30_000): Promise<string> {
+  const row = uploadRow(page, filename);
+  await row.and(page.locator('[data-state="complete"], [data-state="failed"]')).waitFor({ timeout });
+  return (await row.getAttribute("data-state"))!;
+}
+
+const text = (selector: string) => () => page.locator(selector).textContent();
+
+describe("uploading an export", () => {
+  it("shows the upload's progress, then the memories it added, and updates the vault", async () => {
+    await signedIn();
+    const file = await writeTemp("conversations.json", chatgptExport(conversations("first", 3)));
+
+    await page.locator("#file-input").setInputFiles(file);
+
+    expect(await settled("conversations.json")).toBe("complete");
+    const row = uploadRow(page, "conversations.json");
+    expect(await row.locator(".upload-outcome").textContent()).toBe("9 memories added, 0 already in your vault");
+    expect(await row.locator(".upload-meta").textContent()).toMatch(/^ChatGPT · /);
+    const shown = await statusHistory(page);
+    expect(shown.at(-1)).toBe("Complete");
+    expect(shown.some((status) => /^(Uploading|Sent|Queued|Reading|Indexing|Adding)/.test(status)), `statuses shown: ${shown.join(" | ")}`).toBe(true);
+    await expect.poll(text("#stat-memories")).toBe("9");
+    await expect.poll(text("#vault-status")).toBe("Ready");
+    await expect.poll(text("#announcer")).toContain("is complete: 9 memories added");
+    expect(await page.locator("#embedder-line").textContent()).toContain("offline test embedder (local-hash-v1)");
+    await mkdir("test-results", { recursive: true });
+    await page.screenshot({ path: "test-results/vault-after-upload.png", fullPage: true });
+  });
+
+  it("says the memories are already in the vault when the same export is uploaded again", async () => {
+    await signedIn();
+    const file = await writeTemp("conversations.json", chatgptExport(conversations("again", 2)));
+    await page.locator("#file-input").setInputFiles(file);
+    expect(await settled("conversations.json")).toBe("complete");
+
+    await page.locator("#file-input").setInputFiles(file);
+
+    await expect.poll(() => page.locator('.upload[data-state="complete"]').count()).toBe(2);
+    expect(await uploadRow(page, "conversations.json").locator(".upload-outcome").textContent()).toMatch(/^0 memories added, 6 already in your vault/);
+    await expect.poll(text("#stat-memories")).toBe("6");
+  });
+
+  it("sends a 12 MB export in parts and completes it", async () => {
+    await signedIn();
+    const file = path.join(dir, "big-conversations.json");
+    const generated = await generateChatGptExport(file, 12 * MB, 11);
+    const storePuts: Request[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "PUT" && request.url().startsWith(stack.publicStoreEndpoint)) storePuts.push(request);
+    });
+    const completion = page.waitForRequest((request) => request.method() === "POST" && /\/vault\/uploads\/[^/]+\/complete$/.test(request.url()));
+
+    await page.locator("#file-input").setInputFiles(file);
+
+    await completion;
+    expect(storePuts.length).toBeGreaterThanOrEqual(2);
+    expect(storePuts.every((request) => new URL(request.url()).searchParams.has("partNumber"))).toBe(true);
+    expect(await settled("big-conversations.json", PIPELINE_TIMEOUT)).toBe("complete");
+    const outcome = (await uploadRow(page, "big-conversations.json").locator(".upload-outcome").textContent())!;
+    const added = Number(/^([\d,]+) memories added/.exec(outcome)?.[1]?.replaceAll(",", ""));
+    expect(added).toBeGreaterThan(generated.conversations);
+    await expect.poll(text("#stat-memories")).toBe(added.toLocaleString("en"));
+  });
+});
+
+describe("uploads that fail", () => {
+  it("shows the server's message for a JSON file that is not a chat export", async () => {
+    await signedIn();
+    const file = await writeTemp("letter.json", "Dear diary, this is not an export.");
+
+    await page.locator("#file-input").setInputFiles(file);
+
+    expect(await settled("letter.json")).toBe("failed");
+    expect(await uploadRow(page, "letter.json").locator(".upload-error").textContent()).toMatch(/^This file is not a chat export/);
+    expect(await page.locator("#stat-memories").textContent()).toBe("0");
+  });
+
+  it("shows the server's message for a file that is neither .json nor .zip", async () => {
+    await signedIn();
+    const file = await writeTemp("notes.txt", "Shopping list: bread, honey.");
+
+    await page.locator("#file-input").setInputFiles(file);
+
+    expect(await settled("notes.txt")).toBe("failed");
+    expect(await uploadRow(page, "notes.txt").locator(".upload-error").textContent()).toBe(
+      "Upload your export's .zip, or its conversations.json (MyActivity.json for Gemini).",
+    );
+  });
+});
