@@ -75,6 +75,8 @@ function showVault(me) {
   document.title = "Your vault · Cogzy Vaults";
   renderAccount(me);
   renderVault(me.vault);
+  // Someone with an empty vault most likely still needs to fetch an export.
+  /** @type {HTMLDetailsElement} */ (document.querySelector(".howto")).open = me.vault.node_count === 0;
   draw();
   void refreshStatus();
 }
@@ -140,8 +142,10 @@ async function submitAuth(event) {
     $("vault-main").focus();
   } catch (error) {
     showAuthError(messageOf(error));
-    const field = error instanceof ApiError && error.status === 400 && /password/i.test(error.message) ? passwordInput : emailInput;
-    if (error instanceof ApiError && error.status !== 0 && error.status !== 429) field.setAttribute("aria-invalid", "true");
+    // Point at the field the server found fault with; a failed log-in deliberately does not say which.
+    if (error instanceof ApiError && (error.status === 400 || error.status === 409)) {
+      (error.status === 400 && /password/i.test(error.message) ? passwordInput : emailInput).setAttribute("aria-invalid", "true");
+    }
   } finally {
     submit.disabled = false;
     submit.textContent = label;

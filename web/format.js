@@ -39,9 +39,9 @@ export const VAULT_STATES = {
 /** @type {Record<string, string>} */
 const SOURCES = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
-/** @param {string | null} source */
+/** The export's maker, once the pipeline has recognised it ("" before, or when it could not). @param {string | null} source */
 export function sourceLabel(source) {
-  return source ? (SOURCES[source] ?? source) : "";
+  return (source && SOURCES[source]) ?? "";
 }
 
 /**
@@ -68,13 +68,21 @@ export function phaseLabel(view) {
 }
 
 /**
- * What a finished upload added: "9 memories added, 3 already in your vault".
+ * What a finished upload added, as parts whose numbers the page can emphasise:
+ * "9 memories added, 3 already in your vault".
  * @param {UploadView} view
+ * @returns {Array<string | { number: string }>}
  */
+export function outcomeParts(view) {
+  const parts = [{ number: formatCount(view.nodes_created) }, ` ${view.nodes_created === 1 ? "memory" : "memories"} added, `, { number: formatCount(view.nodes_deduplicated) }, " already in your vault"];
+  return view.duplicate_of ? [...parts, " (you had uploaded this exact file before)"] : parts;
+}
+
+/** @param {UploadView} view */
 export function outcomeLabel(view) {
-  const added = `${plural(view.nodes_created, "memory", "memories")} added`;
-  const known = `${formatCount(view.nodes_deduplicated)} already in your vault`;
-  return view.duplicate_of ? `${added}, ${known} (you had uploaded this exact file before)` : `${added}, ${known}`;
+  return outcomeParts(view)
+    .map((part) => (typeof part === "string" ? part : part.number))
+    .join("");
 }
 
 /**

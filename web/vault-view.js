@@ -3,7 +3,7 @@
  * Rows are keyed, so a row being updated every few hundred milliseconds keeps its element (and any focus
  * inside it) instead of being rebuilt.
  */
-import { embedderLabel, formatBytes, formatCount, outcomeLabel, phaseLabel, sourceLabel, timeAgo, VAULT_STATES } from "./format.js";
+import { embedderLabel, formatBytes, formatCount, outcomeParts, phaseLabel, sourceLabel, timeAgo, VAULT_STATES } from "./format.js";
 
 /** @typedef {import("./api.js").Me} Me */
 /** @typedef {import("./api.js").VaultDetail} VaultDetail */
@@ -112,14 +112,20 @@ function updateRow(item, row) {
   name.title = row.filename;
   setText(item, ".upload-meta", model.meta);
   const bar = /** @type {HTMLElement} */ (item.querySelector(".progress"));
-  bar.setAttribute("aria-valuenow", String(model.pct));
+  // A bar without a value is indeterminate: the file is waiting for the pipeline, which has no measure yet.
+  if (model.pct === null) bar.removeAttribute("aria-valuenow");
+  else bar.setAttribute("aria-valuenow", String(model.pct));
+  bar.classList.toggle("indeterminate", model.pct === null);
   bar.setAttribute("aria-label", `${row.filename}: ${model.status}`);
   bar.hidden = model.state !== "working";
-  /** @type {HTMLElement} */ (bar.firstElementChild).style.width = `${model.pct}%`;
+  /** @type {HTMLElement} */ (bar.firstElementChild).style.width = `${model.pct ?? 0}%`;
   setText(item, ".upload-status", model.status);
   const outcome = /** @type {HTMLElement} */ (item.querySelector(".upload-outcome"));
-  outcome.hidden = model.outcome === null;
-  outcome.textContent = model.outcome ?? "";
+  outcome.hidden = row.view?.status !== "complete";
+  if (row.view?.status === "complete" && outcome.dataset.for !== row.view.upload_id) {
+    outcome.dataset.for = row.view.upload_id;
+    outcome.replaceChildren(...outcomeParts(row.view).map((part) => (typeof part === "string" ? part : strong(part.number))));
+  }
   const error = /** @type {HTMLElement} */ (item.querySelector(".upload-error"));
   error.hidden = model.error === null;
   if (error.textContent !== (model.error ?? "")) error.textContent = model.error ?? "";
@@ -131,22 +137,30 @@ function updateRow(item, row) {
 
 /**
  * @param {UploadRow} row
- * @returns {{ state: "working" | "complete" | "failed" | "stalled", pct: number, status: string, meta: string, outcome: string | null, error: string | null }}
+ * @returns {{ state: "working" | "complete" | "failed" | "stalled", pct: number | null, status: string, meta: string, error: string | null }}
  */
 export function describeRow(row) {
   const view = row.view;
   const meta = [view ? sourceLabel(view.source_type) : "", formatBytes(view?.bytes ?? row.size), view ? timeAgo(view.uploaded_at) : "just now"].filter(Boolean).join(" · ");
   if (row.error !== null || view?.status === "failed") {
-    return { state: "failed", pct: 0, status: "Failed", meta, outcome: null, error: row.error ?? view?.error_message ?? "The upload failed." };
+    return { state: "failed", pct: 0, status: "Failed", meta, error: row.error ?? view?.error_message ?? "The upload failed." };
   }
   if (row.sending) {
     const pct = row.sending.total > 0 ? Math.floor((row.sending.sent / row.sending.total) * 100) : 0;
-    return { state: "working", pct, status: `Uploading: ${pct}% (${formatBytes(row.sending.sent)} of ${formatBytes(row.sending.total)})`, meta, outcome: null, error: null };
+    return { state: "working", pct, status: `Uploading: ${pct}% (${formatBytes(row.sending.sent)} of ${formatBytes(row.sending.total)})`, meta, error: null };
   }
-  if (!view) return { state: "working", pct: 0, status: "Preparing the upload", meta, outcome: null, error: null };
-  if (row.abandoned) return { state: "stalled", pct: 0, status: "Not finished: the file never arrived. Choose it again to upload it.", meta, outcome: null, error: null };
-  if (view.status === "complete") return { state: "complete", pct: 100, status: "Complete", meta, outcome: outcomeLabel(view), error: null };
-  return { state: "working", pct: view.progress_pct, status: `${phaseLabel(view)} (${view.progress_pct}%)`, meta, outcome: null, error: null };
+  if (!view) return { state: "working", pct: null, status: "Preparing the upload", meta, error: null };
+  if (row.abandoned) return { state: "stalled", pct: 0, status: "Not finished: the file never arrived. Choose it again to upload it.", meta, error: null };
+  if (view.status === "complete") return { state: "complete", pct: 100, status: "Complete", meta, error: null };
+  if (view.phase === "awaiting_upload" || view.phase === "queued") return { state: "working", pct: null, status: phaseLabel(view), meta, error: null };
+  return { state: "working", pct: view.progress_pct, status: `${phaseLabel(view)} (${view.progress_pct}%)`, meta, error: null };
+}
+
+/** @param {string} text */
+function strong(text) {
+  const element = document.createElement("strong");
+  element.textContent = text;
+  return element;
 }
 
 /**
