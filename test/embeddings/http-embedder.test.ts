@@ -232,7 +232,7 @@ describe("HTTP embedder: failures", () => {
 
 describe("HTTP embedder: concurrency", () => {
   it("keeps at most maxInFlight requests open", async () => {
-    standIn.setBehaviour({ latencyMs: 40 });
+    standIn.setBehaviour({ latencyMs: 100 });
 
     await embedderFor({ batchSize: 2, maxInFlight: 3 }).embed(texts(30));
 
