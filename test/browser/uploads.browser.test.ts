@@ -94,6 +94,20 @@ describe("uploading an export", () => {
     await expect.poll(text("#stat-memories")).toBe("6");
   });
 
+  it("uploads an export dropped on the drop zone", async () => {
+    await signedIn();
+    const dropped = await page.evaluateHandle(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([${JSON.stringify(chatgptExport(conversations("dropped", 1)).toString())}], "dropped.json", { type: "application/json" }));
+      return transfer;
+    })()`);
+
+    await page.locator("#dropzone").dispatchEvent("drop", { dataTransfer: dropped });
+
+    expect(await settled("dropped.json")).toBe("complete");
+    expect(await uploadRow(page, "dropped.json").locator(".upload-outcome").textContent()).toBe("3 memories added, 0 already in your vault");
+  });
+
   it("sends a 12 MB export in parts and completes it", async () => {
     await signedIn();
     const file = path.join(dir, "big-conversations.json");
@@ -118,6 +132,25 @@ describe("uploading an export", () => {
 });
 
 describe("uploads that fail", () => {
+  it("cancels an upload while it is being sent, and the server records it as cancelled", async () => {
+    await signedIn();
+    const file = path.join(dir, "slow-conversations.json");
+    await generateChatGptExport(file, 12 * MB, 12);
+    const network = await context.newCDPSession(page);
+    await network.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
+    await page.locator("#file-input").setInputFiles(file);
+    const row = uploadRow(page, "slow-conversations.json");
+    await row.locator(".upload-status", { hasText: "Uploading" }).waitFor();
+
+    await row.getByRole("button", { name: "Cancel uploading slow-conversations.json" }).click();
+
+    expect(await settled("slow-conversations.json")).toBe("failed");
+    expect(await row.locator(".upload-error").textContent()).toBe("Upload cancelled.");
+    await expect
+      .poll(async () => (await (await context.request.get(`${stack.apiUrl}/api/personal/vault/status`)).json()).uploads[0])
+      .toMatchObject({ filename: "slow-conversations.json", status: "failed", error_message: "Upload cancelled." });
+  });
+
   it("shows the server's message for a JSON file that is not a chat export", async () => {
     await signedIn();
     const file = await writeTemp("letter.json", "Dear diary, this is not an export.");
