@@ -4,11 +4,12 @@
  * parts, poll progress) and shows the pipeline's phases. Exit 0 once the upload is complete; non-zero
  * with the server's message when it fails.
  */
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { ApiError, createApiClient, type UploadProgress, type UploadTarget } from "./api-client";
+import { ApiError, createApiClient, type UploadProgress } from "./api-client";
 import { createProgressLine } from "./progress-bar";
+import { sendFile } from "./send-file";
 
 const USAGE = `usage: vault import <file> [--email E] [--password P] [--api URL]
 
@@ -65,42 +66,6 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`vault import: ${code === "ENOENT" ? `no such file: ${file}` : (error as Error).message}\n`);
     return 1;
   }
-}
-
-/** PUTs the file (or each part, four at a time) straight to the store. */
-async function sendFile(file: string, size: number, target: UploadTarget, onProgress: (sent: number) => void): Promise<Array<{ part_number: number; etag: string }>> {
-  const handle = await open(file, "r");
-  try {
-    if (target.method === "PUT") {
-      const body = Buffer.alloc(size);
-      await handle.read(body, 0, size, 0);
-      await put(target.url!, body, target.headers ?? {});
-      onProgress(size);
-      return [];
-    }
-    const etags: Array<{ part_number: number; etag: string }> = [];
-    let sent = 0;
-    const queue = [...target.parts!];
-    const worker = async () => {
-      for (let part = queue.shift(); part; part = queue.shift()) {
-        const body = Buffer.alloc(part.size);
-        await handle.read(body, 0, part.size, (part.part_number - 1) * target.part_size!);
-        etags.push({ part_number: part.part_number, etag: await put(part.url, body, {}) });
-        sent += part.size;
-        onProgress(sent);
-      }
-    };
-    await Promise.all(Array.from({ length: 4 }, worker));
-    return etags;
-  } finally {
-    await handle.close();
-  }
-}
-
-async function put(url: string, body: Buffer, headers: Record<string, string>): Promise<string> {
-  const response = await fetch(url, { method: "PUT", headers, body });
-  if (!response.ok) throw new ApiError(response.status, "store_refused", `The store refused the upload (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`);
-  return response.headers.get("etag") ?? "";
 }
 
 async function follow(api: ReturnType<typeof createApiClient>, uploadId: string, bar: ReturnType<typeof createProgressLine>): Promise<UploadProgress> {

@@ -11,7 +11,7 @@ import { versionKeys } from "../vaults/versions";
 import { markClaimsMerged } from "./claims";
 import type { MergeUploadMessage } from "./messages";
 import { failUpload, refreshVaultStatus } from "./upload-state";
-import { nodesJsonLines, readEmbeddedChunk, readNodeLines, readStoredRows } from "./vault-files";
+import { nodesJsonLines, readChunkNodes, readChunkVectors, readNodeLines, readStoredRows } from "./vault-files";
 import { labelText, type VaultNode } from "./vault-nodes";
 import { workPrefix } from "./work-files";
 
@@ -86,11 +86,13 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
   const from = vault.current_version > 0 ? versionKeys(vault.prefix, vault.current_version) : undefined;
   const to = versionKeys(vault.prefix, vault.current_version + 1);
   const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
-  const chunkIndexes = Array.from({ length: upload.chunks_total }, (_, index) => index);
+  const { rows: chunks } = await deps.db.query<{ chunk_index: number; records: number }>(
+    "SELECT chunk_index, records FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 ORDER BY chunk_index",
+    [upload.id, upload.split_attempt],
+  );
 
   // nodes.json: the current nodes line by line, then each chunk's nodes; label text kept on the way.
   const labels: NodeText[] = [];
-  let added = 0;
   const nodeLines = async function* () {
     if (from) {
       for await (const line of readNodeLines(deps.store, from.nodes)) {
@@ -98,19 +100,17 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
         yield line;
       }
     }
-    for (const index of chunkIndexes) {
-      const { nodes } = await readEmbeddedChunk(deps.store, location, index, dim);
-      for (const node of nodes) {
+    for (const chunk of chunks) {
+      for (const node of await readChunkNodes(deps.store, location, chunk.chunk_index)) {
         labels.push(labelText(node, LABEL_CHARS));
-        added += 1;
         yield JSON.stringify(node);
       }
     }
   };
-  const nodesBytes = await putStream(deps.store, to.nodes, nodesJsonLines(nodeLines()), "application/json");
-  const nodeCount = labels.length;
 
   // nodes.npy: the same order, row for row; the clustering's first pass sees every row on the way.
+  const added = chunks.reduce((sum, chunk) => sum + chunk.records, 0);
+  const total = vault.node_count + added;
   const pass1 = createClusterAccumulator(dim);
   const kept: Float32Array[] = [];
   let keptBytes = 0;
@@ -119,7 +119,7 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     if (from) {
       for await (const batch of readStoredRows(deps.store, from.vectors)) yield batch.rows;
     }
-    for (const index of chunkIndexes) yield (await readEmbeddedChunk(deps.store, location, index, dim)).vectors;
+    for (const chunk of chunks) yield await readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim });
   };
   const observed = async function* () {
     for await (const block of rows()) {
@@ -129,7 +129,13 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
       yield block;
     }
   };
-  const vectorBytes = await putStream(deps.store, to.vectors, npyChunks(nodeCount, dim, observed()), "application/octet-stream");
+
+  // The two files share nothing but their order, so they are written side by side.
+  const [nodesBytes, vectorBytes] = await Promise.all([
+    putStream(deps.store, to.nodes, nodesJsonLines(nodeLines()), "application/json"),
+    putStream(deps.store, to.vectors, npyChunks(total, dim, observed()), "application/octet-stream"),
+  ]);
+  if (labels.length !== total) throw new Error(`nodes.json has ${labels.length} nodes but nodes.npy ${total} rows`);
 
   const pass2 = pass1.fit();
   if (keptBytes <= keepLimit) for (const block of kept) pass2.assign(block);
@@ -137,7 +143,7 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
   kept.length = 0;
   const clusters = JSON.stringify(clustersDocument(pass2.result(), labels, { computedAt: new Date().toISOString() }));
   await deps.store.client.send(new PutObjectCommand({ Bucket: deps.store.bucket, Key: to.clusters, Body: clusters, ContentType: "application/json" }));
-  return { nodeCount, added, bytes: nodesBytes + vectorBytes + Buffer.byteLength(clusters) };
+  return { nodeCount: total, added, bytes: nodesBytes + vectorBytes + Buffer.byteLength(clusters) };
 }
 
 /**

@@ -41,12 +41,19 @@ export async function* readStoredRows(store: Store, key: string): AsyncGenerator
   for await (const batch of readNpyRows(await objectStream(store, key), { batchRows: 2048 })) yield batch;
 }
 
-/** One embedded chunk: its node records and their vectors, checked to agree. */
-export async function readEmbeddedChunk(store: Store, location: { vaultPrefix: string; uploadId: string; attempt: number }, chunkIndex: number, dim: number) {
-  const nodes = JSON.parse((await objectBytes(store, chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex))).toString("utf8")) as VaultNode[];
+type ChunkLocation = { vaultPrefix: string; uploadId: string; attempt: number };
+
+/** A chunk's node records, as the split wrote them. */
+export async function readChunkNodes(store: Store, location: ChunkLocation, chunkIndex: number): Promise<VaultNode[]> {
+  const bytes = await objectBytes(store, chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex));
+  return JSON.parse(bytes.toString("utf8")) as VaultNode[];
+}
+
+/** A chunk's vectors, checked to hold `rows` rows of `dim` (the chunk's record count and the vault's dimension). */
+export async function readChunkVectors(store: Store, location: ChunkLocation, chunkIndex: number, expected: { rows: number; dim: number }): Promise<Float32Array> {
   const vectors = decodeNpy(await objectBytes(store, chunkVectorsKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex)));
-  if (vectors.rows !== nodes.length || vectors.dim !== dim) {
-    throw new Error(`chunk ${chunkIndex}: ${nodes.length} nodes but a ${vectors.rows} × ${vectors.dim} vector file (expected dim ${dim})`);
+  if (vectors.rows !== expected.rows || vectors.dim !== expected.dim) {
+    throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${vectors.rows} × ${vectors.dim}`);
   }
-  return { nodes, vectors: vectors.data };
+  return vectors.data;
 }

@@ -39,6 +39,11 @@ export async function putStream(store: Store, key: string, body: AsyncIterable<U
       for await (const piece of body) {
         const chunk = typeof piece === "string" ? Buffer.from(piece, "utf8") : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
         bytes += chunk.length;
+        // Large pieces (a chunk's vectors) go through as they are: copying them would only cost time.
+        if (chunk.length >= 1 << 18 && pendingBytes === 0) {
+          yield chunk;
+          continue;
+        }
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes >= 1 << 20) {

@@ -51,9 +51,11 @@ export function vaultManifest(vault: { id: string; userId: string; prefix: strin
     created_at: vault.createdAt.toISOString(),
     layout: {
       uploads: `${vaultLayout.uploads}{upload_id}/{file name}: the exports as uploaded`,
-      corpus: `${vaultLayout.corpus}nodes.json: one record per memory`,
-      vectors: `${vaultLayout.vectors}nodes.npy: float32 (N, dim), one row per record of nodes.json, same order`,
-      indexes: `${vaultLayout.indexes}clusters.json: topic clusters over the vectors`,
+      corpus: `${vaultLayout.corpus}v{version}/nodes.json: one record per memory, one per line`,
+      vectors: `${vaultLayout.vectors}v{version}/nodes.npy: float32 (N, dim), row i is the embedding of node i of nodes.json`,
+      indexes: `${vaultLayout.indexes}v{version}/clusters.json: topic clusters over the vectors`,
     },
+    versions:
+      "Each merge writes a new version of all three files, then switches the vault's current version in one database transaction; read the version the API reports (GET /api/personal/vault/status), never a mix.",
   };
 }

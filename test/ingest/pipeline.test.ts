@@ -44,7 +44,7 @@ describe("ingesting each export format end to end", () => {
     const uploadId = await uploadBytes(api, user.token, filename, bytes());
     const done = await waitForUpload(api, user.token, uploadId);
 
-    expect(done).toMatchObject({ status: "complete", phase: "done", progress_pct: 100, source_type: source, error_message: null });
+    expect(done, JSON.stringify(done)).toMatchObject({ status: "complete", phase: "done", progress_pct: 100, source_type: source, error_message: null });
     expect(done.nodes_created).toBeGreaterThan(0);
     expect(done.nodes_created).toBe(done.exchanges_found + done.profiles_found - done.nodes_deduplicated);
     const state = await readVault(db, user.userId);
