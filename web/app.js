@@ -2,7 +2,9 @@
  * The Cogzy Vaults page: decides between the signed-out and signed-in screens from `GET /me`, and runs
  * uploads from the moment a file is chosen until the pipeline has merged it into the vault.
  */
+import { setupAccountForm } from "./account-form.js";
 import { api, ApiError } from "./api.js";
+import { watchFilePicker } from "./file-picker.js";
 import { outcomeLabel, phaseLabel } from "./format.js";
 import { followUpload, sendFile } from "./upload.js";
 import { announce, renderAccount, renderUploads, renderVault } from "./vault-view.js";
@@ -13,14 +15,8 @@ import { announce, renderAccount, renderUploads, renderVault } from "./vault-vie
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-const form = /** @type {HTMLFormElement} */ ($("auth-form"));
-const emailInput = /** @type {HTMLInputElement} */ ($("email"));
-const passwordInput = /** @type {HTMLInputElement} */ ($("password"));
-const fileInput = /** @type {HTMLInputElement} */ ($("file-input"));
 
 const state = {
-  /** @type {"signup" | "login"} */
-  mode: "signup",
   /** Uploads chosen on this page, newest first. @type {LiveRow[]} */
   live: [],
   /** Recent uploads as `/vault/status` last listed them. @type {UploadView[]} */
@@ -61,8 +57,8 @@ function showAuth(message) {
   $("auth-screen").hidden = false;
   document.querySelector(".skip-link")?.setAttribute("href", "#main");
   document.title = "Cogzy Vaults: your AI conversations, remembered privately";
-  if (message) setMode("login");
-  showAuthError(message ?? null);
+  if (message) accountForm.setMode("login");
+  accountForm.showError(message ?? null);
 }
 
 /** @param {Me} me */
@@ -96,68 +92,14 @@ function endSession() {
   renderUploads([]);
 }
 
-// ---- signing up and logging in ----
-
-/** @param {"signup" | "login"} mode */
-function setMode(mode) {
-  state.mode = mode;
-  for (const button of document.querySelectorAll("[data-mode]")) button.setAttribute("aria-pressed", String(button.getAttribute("data-mode") === mode));
-  $("auth-title").textContent = mode === "signup" ? "Create your vault" : "Welcome back";
-  $("auth-submit").textContent = mode === "signup" ? "Create account" : "Log in";
-  passwordInput.autocomplete = mode === "signup" ? "new-password" : "current-password";
-  $("password-hint").hidden = mode !== "signup";
-  showAuthError(null);
-}
-
-/** @param {string | null} message */
-function showAuthError(message) {
-  const error = $("auth-error");
-  error.hidden = message === null;
-  error.textContent = message ?? "";
-  emailInput.removeAttribute("aria-invalid");
-  passwordInput.removeAttribute("aria-invalid");
-}
-
-/** @param {SubmitEvent} event */
-async function submitAuth(event) {
-  event.preventDefault();
-  const email = emailInput.value.trim();
-  const password = passwordInput.value;
-  if (!email || !password) {
-    showAuthError(!email ? "Enter your e-mail address." : "Enter your password.");
-    (!email ? emailInput : passwordInput).setAttribute("aria-invalid", "true");
-    (!email ? emailInput : passwordInput).focus();
-    return;
-  }
-  const submit = /** @type {HTMLButtonElement} */ ($("auth-submit"));
-  const label = submit.textContent;
-  submit.disabled = true;
-  submit.textContent = state.mode === "signup" ? "Creating your vault…" : "Logging in…";
-  showAuthError(null);
-  try {
-    await (state.mode === "signup" ? api.signUp(email, password) : api.logIn(email, password));
-    const me = await api.me();
-    passwordInput.value = "";
-    showVault(me);
-    $("vault-main").focus();
-  } catch (error) {
-    showAuthError(messageOf(error));
-    // Point at the field the server found fault with; a failed log-in deliberately does not say which.
-    if (error instanceof ApiError && (error.status === 400 || error.status === 409)) {
-      (error.status === 400 && /password/i.test(error.message) ? passwordInput : emailInput).setAttribute("aria-invalid", "true");
-    }
-  } finally {
-    submit.disabled = false;
-    submit.textContent = label;
-  }
-}
+// ---- signing up, logging in and out ----
 
 async function logOut() {
   endSession();
   await api.logOut().catch(() => undefined);
-  setMode("login");
+  accountForm.setMode("login");
   showAuth();
-  emailInput.focus();
+  accountForm.focus();
 }
 
 // ---- the vault ----
@@ -165,6 +107,7 @@ async function logOut() {
 async function refreshStatus() {
   try {
     const status = await api.vaultStatus();
+    $("page-error").hidden = true;
     renderVault(status.vault);
     state.history = status.uploads;
     for (const upload of status.uploads) adoptIfProcessing(upload);
@@ -281,11 +224,6 @@ async function startUpload(file) {
   }
 }
 
-/** @param {Iterable<File>} files */
-function uploadAll(files) {
-  for (const file of files) void startUpload(file);
-}
-
 /** @param {unknown} error */
 function messageOf(error) {
   return error instanceof ApiError ? error.message : "Something went wrong on this page. Reload it and try again.";
@@ -293,41 +231,19 @@ function messageOf(error) {
 
 // ---- wiring ----
 
-form.addEventListener("submit", (event) => void submitAuth(/** @type {SubmitEvent} */ (event)));
-for (const button of document.querySelectorAll("[data-mode]")) {
-  button.addEventListener("click", () => setMode(/** @type {"signup" | "login"} */ (button.getAttribute("data-mode"))));
-}
+const accountForm = setupAccountForm({
+  onSignedIn: async () => {
+    showVault(await api.me());
+    $("vault-main").focus();
+  },
+});
 $("logout").addEventListener("click", () => void logOut());
-fileInput.addEventListener("change", () => {
-  uploadAll(fileInput.files ?? []);
-  // Let the same file be chosen again (a retry after a failure).
-  fileInput.value = "";
+watchFilePicker({
+  input: /** @type {HTMLInputElement} */ ($("file-input")),
+  dropzone: $("dropzone"),
+  onFiles: (files) => {
+    for (const file of files) void startUpload(file);
+  },
 });
-
-const dropzone = $("dropzone");
-let dragDepth = 0;
-dropzone.addEventListener("dragenter", (event) => {
-  event.preventDefault();
-  dragDepth++;
-  dropzone.classList.add("dragging");
-});
-dropzone.addEventListener("dragleave", () => {
-  if (--dragDepth <= 0) {
-    dragDepth = 0;
-    dropzone.classList.remove("dragging");
-  }
-});
-dropzone.addEventListener("dragover", (event) => {
-  event.preventDefault();
-  if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
-});
-dropzone.addEventListener("drop", (event) => {
-  event.preventDefault();
-  dragDepth = 0;
-  dropzone.classList.remove("dragging");
-  uploadAll(event.dataTransfer?.files ?? []);
-});
-// A file dropped beside the zone would make the browser navigate away from the page (and the upload).
-for (const type of ["dragover", "drop"]) window.addEventListener(type, (event) => event.preventDefault());
 
 void boot();

@@ -139,7 +139,7 @@ function updateRow(item, row) {
  * @param {UploadRow} row
  * @returns {{ state: "working" | "complete" | "failed" | "stalled", pct: number | null, status: string, meta: string, error: string | null }}
  */
-export function describeRow(row) {
+function describeRow(row) {
   const view = row.view;
   const meta = [view ? sourceLabel(view.source_type) : "", formatBytes(view?.bytes ?? row.size), view ? timeAgo(view.uploaded_at) : "just now"].filter(Boolean).join(" · ");
   if (row.error !== null || view?.status === "failed") {
