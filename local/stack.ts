@@ -12,6 +12,7 @@ import { startEmulator, type LocalEmulator } from "./emulator";
 import { startGateway, type Gateway } from "./gateway";
 import { loadHandler } from "./lambda-context";
 import { assertPortFree, freePort } from "./ports";
+import { startCorsRelay } from "./store-cors-relay";
 import { recoverAbandonedServer, startPostgres, type LocalPostgres } from "./postgres";
 import { startQueuePoller, type QueuePoller, type SqsHandler } from "./queue-poller";
 
@@ -33,6 +34,7 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
+  /** The store as browsers (presigned URLs) reach it. */
   storeEndpoint: string;
   databaseUrl: string;
   dataDir: string;
@@ -67,13 +69,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const postgres: LocalPostgres = await startPostgres({ dataDir: path.join(dataDir, "postgres"), port: ports.pg, log: options.verbose ? say : undefined });
     started.push(() => postgres.stop());
     const bucket = process.env.STORE_BUCKET ?? "cogzy-vaults";
-    const emulator = await startEmulator({ dataDir, port: ports.store, bucket });
+    // Functions reach the emulator directly; browsers reach it through the CORS relay on the store port.
+    const emulator = await startEmulator({ dataDir, port: 0, bucket });
     started.push(() => emulator.stop());
+    const relay = await startCorsRelay({ target: emulator.endpoint, port: ports.store });
+    started.push(() => relay.close());
 
     Object.assign(process.env, {
       APP_ENV: process.env.APP_ENV === "test" ? "test" : "local",
       DATABASE_URL: postgres.url,
       STORE_ENDPOINT: emulator.endpoint,
+      STORE_PUBLIC_ENDPOINT: relay.url,
       SQS_ENDPOINT: emulator.endpoint,
       STORE_BUCKET: bucket,
       INGEST_QUEUE_URL: emulator.queues.ingest.url,
@@ -127,7 +133,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     return {
       apiUrl: gateway.url,
-      storeEndpoint: emulator.endpoint,
+      storeEndpoint: relay.url,
       databaseUrl: postgres.url,
       dataDir,
       emulator,

@@ -24,7 +24,8 @@ const stack = await startStack({
 console.log(`
 Cogzy Vaults is running (${((Date.now() - started) / 1000).toFixed(1)} s)
   web and API      ${stack.apiUrl}
-  S3 + SQS         ${stack.storeEndpoint}   (bucket ${process.env.STORE_BUCKET})
+  store (S3)       ${stack.storeEndpoint}   (bucket ${process.env.STORE_BUCKET}; presigned uploads go here)
+  S3 + SQS (emulator, for the functions)  ${process.env.STORE_ENDPOINT}
   PostgreSQL       ${stack.databaseUrl}
   B2 webhook       ${stack.apiUrl}/webhooks/b2
   data             ${stack.dataDir}   (npm run reset wipes it)

@@ -1,6 +1,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
+import { withTransaction } from "../db/transaction";
 import type { Embedder } from "../embeddings";
 import { log } from "../log";
 import { sendJson } from "../queues/client";
@@ -67,37 +68,26 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
 
 /** Counts the chunk once: the conditional update only succeeds for the first delivery that gets here. */
 async function markChunkDone(db: pg.Pool, upload: UploadRow, message: EmbedChunkMessage) {
-  const client = await db.connect();
-  try {
-    await client.query("BEGIN");
-    const marked = await client.query(
+  return withTransaction(db, async (tx) => {
+    const marked = await tx.query(
       `UPDATE personal.upload_chunks SET state = 'done', done_at = now()
         WHERE upload_id = $1 AND attempt = $2 AND chunk_index = $3 AND state = 'pending'`,
       [upload.id, message.attempt, message.chunk_index],
     );
-    let counted: { chunks_done: number; chunks_total: number } | undefined;
-    if (marked.rowCount) {
-      const { rows } = await client.query<{ chunks_done: number; chunks_total: number }>(
-        `UPDATE personal.vault_uploads
-            SET chunks_done = chunks_done + 1,
-                phase = CASE WHEN chunks_done + 1 = chunks_total THEN 'merging' ELSE phase END,
-                timings = CASE WHEN chunks_done + 1 = chunks_total
-                  THEN timings || jsonb_build_object('embed_done_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-                  ELSE timings END
-          WHERE id = $1 AND split_attempt = $2 AND status = 'processing'
-          RETURNING chunks_done, chunks_total`,
-        [upload.id, message.attempt],
-      );
-      counted = rows[0];
-    }
-    await client.query("COMMIT");
-    return counted;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    if (!marked.rowCount) return undefined;
+    const { rows } = await tx.query<{ chunks_done: number; chunks_total: number }>(
+      `UPDATE personal.vault_uploads
+          SET chunks_done = chunks_done + 1,
+              phase = CASE WHEN chunks_done + 1 = chunks_total THEN 'merging' ELSE phase END,
+              timings = CASE WHEN chunks_done + 1 = chunks_total
+                THEN timings || jsonb_build_object('embed_done_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                ELSE timings END
+        WHERE id = $1 AND split_attempt = $2 AND status = 'processing'
+        RETURNING chunks_done, chunks_total`,
+      [upload.id, message.attempt],
+    );
+    return rows[0];
+  });
 }
 
 /**

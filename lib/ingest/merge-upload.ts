@@ -1,5 +1,6 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type pg from "pg";
+import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
@@ -151,38 +152,27 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
  * started from, in the same transaction that completes the upload and marks its exchanges merged.
  */
 async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion, written: WrittenVersion, embedder: EmbedderIdentity, mergeMs: number): Promise<boolean> {
-  const client = await db.connect();
-  try {
-    await client.query("BEGIN");
-    const { rows: kept } = await client.query<{ bytes: number }>(
+  return withTransaction(db, async (tx) => {
+    const { rows: kept } = await tx.query<{ bytes: number }>(
       "SELECT coalesce(sum(uploaded_bytes), 0)::bigint AS bytes FROM personal.vault_uploads WHERE vault_id = $1 AND duplicate_of IS NULL AND (status = 'complete' OR id = $2)",
       [vault.id, upload.id],
     );
-    const moved = await client.query(
+    const moved = await tx.query(
       `UPDATE personal.vaults
           SET current_version = current_version + 1, node_count = $3, total_bytes = $4, last_sync_at = now(),
               embedder = $5, embedder_model = $6, embedding_dim = $7, error_message = NULL
         WHERE id = $1 AND current_version = $2`,
       [vault.id, vault.current_version, written.nodeCount, Number(kept[0]!.bytes) + written.bytes, embedder.embedder, embedder.model, embedder.dim],
     );
-    if (!moved.rowCount) {
-      await client.query("ROLLBACK");
-      return false;
-    }
-    await client.query(
+    if (!moved.rowCount) return false;
+    await tx.query(
       `UPDATE personal.vault_uploads
           SET status = 'complete', phase = 'done', progress_pct = 100, nodes_created = $3, processing_completed_at = now(),
               timings = timings || jsonb_build_object('merge_ms', $4::int, 'total_ms', round(extract(epoch FROM now() - uploaded_at) * 1000))
         WHERE id = $1 AND split_attempt = $2 AND status = 'processing'`,
       [upload.id, upload.split_attempt, written.added, mergeMs],
     );
-    await markClaimsMerged(client, upload.id);
-    await client.query("COMMIT");
+    await markClaimsMerged(tx, upload.id);
     return true;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
+import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
 import { isExportFormatError, readExport, type ExportReader, type ExportRecord } from "../exports";
 import { log } from "../log";
@@ -235,18 +236,16 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
 async function recordChunks(db: pg.Pool, upload: UploadRow, attempt: number, parsed: ParseResult): Promise<number> {
   const { summary, format } = parsed.reader;
   const chunks = parsed.chunks;
-  const client = await db.connect();
-  try {
-    await client.query("BEGIN");
+  await withTransaction(db, async (tx) => {
     if (chunks.length > 0) {
-      await client.query(
+      await tx.query(
         `INSERT INTO personal.upload_chunks (upload_id, attempt, chunk_index, records)
          SELECT $1, $2, i, n FROM unnest($3::int[], $4::int[]) AS t(i, n)`,
         [upload.id, attempt, chunks.map((chunk) => chunk.index), chunks.map((chunk) => chunk.records)],
       );
     }
     const nothingNew = chunks.length === 0;
-    await client.query(
+    await tx.query(
       `UPDATE personal.vault_uploads
           SET source_type = $3, exchanges_found = $4, profiles_found = $5, nodes_deduplicated = $6,
               parse_summary = $7, bytes_parsed = uploaded_bytes, chunks_total = $8,
@@ -257,13 +256,7 @@ async function recordChunks(db: pg.Pool, upload: UploadRow, attempt: number, par
         WHERE id = $1 AND split_attempt = $2`,
       [upload.id, attempt, format?.source ?? summary.source ?? "unknown", summary.exchanges, summary.profiles, parsed.duplicates, JSON.stringify(summary), chunks.length, nothingNew],
     );
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   return chunks.length;
 }
 

@@ -1,7 +1,7 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { embedChunk } from "../../lib/ingest/embed-chunk";
@@ -12,31 +12,18 @@ import { ingestMessageSchema, toObjectCreated } from "../../lib/ingest/object-ev
 import { splitUpload } from "../../lib/ingest/split-upload";
 import { getSqs } from "../../lib/queues/client";
 import { getStore, type Store } from "../../lib/store/client";
-import { apiClient, uniqueEmail } from "../support/api";
+import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { crashingPool, crashingSqs, crashingStore, type Fault } from "../support/faults";
 import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
-import { startTestStack } from "../support/stack";
+import { useTestStack } from "../support/stack";
 
 /**
  * The pipeline driven by hand, message by message, with a crash injected at one exact point of one
  * stage: the crashed message is delivered again (as SQS would after its visibility timeout) and the
  * final vault must equal a clean run's. Consumers are off, so nothing else touches the queues.
  */
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let db: pg.Pool;
-let api: ReturnType<typeof apiClient>;
-
-beforeAll(async () => {
-  stack = await startTestStack({ consumers: false });
-  db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
-  api = apiClient(stack.apiUrl);
-});
-
-afterAll(async () => {
-  await db?.end();
-  await stack?.cleanup();
-});
+const ctx = useTestStack({ consumers: false });
 
 // 1,200 exchanges: more than one claim batch (1,000) and five embed chunks (256).
 const exportFile = chatgptExport(conversations("crash", 400, 3));
@@ -67,7 +54,7 @@ function handlers(wiring: Wiring) {
  */
 async function drive(uploadId: string, wiring: Wiring, options: { twice?: boolean } = {}) {
   const run = handlers(wiring);
-  const queues = stack.emulator.queues;
+  const queues = ctx.stack.emulator.queues;
   let redeliveries = 0;
   for (let round = 0; round < 400; round += 1) {
     let delivered = 0;
@@ -94,7 +81,7 @@ async function drive(uploadId: string, wiring: Wiring, options: { twice?: boolea
         await getSqs().send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle! }));
       }
     }
-    const { rows } = await db.query("SELECT status FROM personal.vault_uploads WHERE id = $1", [uploadId]);
+    const { rows } = await ctx.db.query("SELECT status FROM personal.vault_uploads WHERE id = $1", [uploadId]);
     const settled = rows[0].status === "complete" || rows[0].status === "failed";
     // Settled, and every redelivery (e.g. of a merge that crashed after its commit) has run too.
     if (settled && delivered === 0) return { status: rows[0].status as string, redeliveries };
@@ -104,14 +91,14 @@ async function drive(uploadId: string, wiring: Wiring, options: { twice?: boolea
 }
 
 async function ingestWith(wiring: (real: Wiring) => Wiring, options: { twice?: boolean } = {}) {
-  const { body } = await api.signUp(uniqueEmail("crash"));
-  const uploadId = await uploadBytes(api, body.token, "conversations.json", exportFile);
+  const { body } = await ctx.api.signUp(uniqueEmail("crash"));
+  const uploadId = await uploadBytes(ctx.api, body.token, "conversations.json", exportFile);
   // The B2 bridge delivers the event to the ingest queue; give it a moment.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const outcome = await drive(uploadId, wiring({ db: getPool(), store: getStore(), sqs: getSqs() }), options);
-  const state = await readVault(db, body.user_id);
-  const upload = (await db.query("SELECT * FROM personal.vault_uploads WHERE id = $1", [uploadId])).rows[0];
-  const leftovers = (await db.query("SELECT count(*)::int AS n FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [uploadId])).rows[0].n;
+  const state = await readVault(ctx.db, body.user_id);
+  const upload = (await ctx.db.query("SELECT * FROM personal.vault_uploads WHERE id = $1", [uploadId])).rows[0];
+  const leftovers = (await ctx.db.query("SELECT count(*)::int AS n FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [uploadId])).rows[0].n;
   const work = await getStore().client.send(new ListObjectsV2Command({ Bucket: getStore().bucket, Prefix: `${state.vault.prefix}/work/` }));
   return { ...outcome, state, upload, leftovers, workFiles: work.KeyCount ?? 0, hashes: state.nodes.map((node) => node.hash).sort() };
 }

@@ -1,34 +1,20 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { getEmbedderIdentity } from "../../lib/ingest/embedder";
 import { splitUpload } from "../../lib/ingest/split-upload";
 import { getSqs } from "../../lib/queues/client";
 import { getStore } from "../../lib/store/client";
-import { apiClient, uniqueEmail } from "../support/api";
+import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { readVault, uploadBytes, waitForUpload } from "../support/ingest";
-import { startTestStack } from "../support/stack";
+import { useTestStack } from "../support/stack";
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let db: pg.Pool;
-let api: ReturnType<typeof apiClient>;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
-  api = apiClient(stack.apiUrl);
-});
-
-afterAll(async () => {
-  await db?.end();
-  await stack?.cleanup();
-});
+const ctx = useTestStack();
 
 async function newUser(label: string) {
-  const { body } = await api.signUp(uniqueEmail(label));
+  const { body } = await ctx.api.signUp(uniqueEmail(label));
   return { token: body.token as string, userId: body.user_id as string };
 }
 
@@ -41,23 +27,23 @@ describe("tenant isolation", () => {
   it("answers 404 to another user's upload, exactly as to a missing one", async () => {
     const alice = await newUser("alice");
     const bob = await newUser("bob");
-    const uploadId = await uploadBytes(api, alice.token, "conversations.json", chatgptExport(conversations("alice", 1)));
+    const uploadId = await uploadBytes(ctx.api, alice.token, "conversations.json", chatgptExport(conversations("alice", 1)));
 
-    const asBob = await api.call("GET", `/api/personal/vault/upload/${uploadId}`, { token: bob.token });
-    const missing = await api.call("GET", `/api/personal/vault/upload/${crypto.randomUUID()}`, { token: bob.token });
+    const asBob = await ctx.api.call("GET", `/api/personal/vault/upload/${uploadId}`, { token: bob.token });
+    const missing = await ctx.api.call("GET", `/api/personal/vault/upload/${crypto.randomUUID()}`, { token: bob.token });
 
     expect(asBob.status).toBe(404);
     expect(asBob.body).toEqual(missing.body);
-    const bobStatus = await api.call("GET", "/api/personal/vault/status", { token: bob.token });
+    const bobStatus = await ctx.api.call("GET", "/api/personal/vault/status", { token: bob.token });
     expect(bobStatus.body.uploads).toEqual([]);
-    expect((await api.call("DELETE", `/api/personal/vault/uploads/${uploadId}`, { token: bob.token })).status).toBe(404);
+    expect((await ctx.api.call("DELETE", `/api/personal/vault/uploads/${uploadId}`, { token: bob.token })).status).toBe(404);
   });
 
   it("issues upload keys only under the caller's own prefix, whatever file name is asked for", async () => {
     const alice = await newUser("alice");
     const bob = await newUser("bob");
 
-    const created = await api.call("POST", "/api/personal/vault/uploads", {
+    const created = await ctx.api.call("POST", "/api/personal/vault/uploads", {
       token: bob.token,
       body: { filename: `../../${alice.userId}/uploads/x/../../corpus/evil.json`, size: 10 },
     });
@@ -70,16 +56,16 @@ describe("tenant isolation", () => {
   it("ignores an event for a key in one user's prefix that names another user's upload", async () => {
     const alice = await newUser("alice");
     const bob = await newUser("bob");
-    const created = await api.call("POST", "/api/personal/vault/uploads", { token: bob.token, body: { filename: "conversations.json", size: 10 } });
+    const created = await ctx.api.call("POST", "/api/personal/vault/uploads", { token: bob.token, body: { filename: "conversations.json", size: 10 } });
     const forgedKey = `users/${alice.userId}/uploads/${created.body.upload_id}/conversations.json`;
     await getStore().client.send(new PutObjectCommand({ Bucket: getStore().bucket, Key: forgedKey, Body: chatgptExport(conversations("forged", 1)) }));
 
     const outcome = await splitUpload(splitDeps(), { eventId: "forged", bucket: getStore().bucket, key: forgedKey, size: 10, origin: "b2" });
 
     expect(outcome).toBe("ignored");
-    const bobUpload = await api.call("GET", `/api/personal/vault/upload/${created.body.upload_id}`, { token: bob.token });
+    const bobUpload = await ctx.api.call("GET", `/api/personal/vault/upload/${created.body.upload_id}`, { token: bob.token });
     expect(bobUpload.body.status).toBe("pending");
-    expect((await readVault(db, alice.userId)).nodes).toEqual([]);
+    expect((await readVault(ctx.db, alice.userId)).nodes).toEqual([]);
   });
 
   it("ignores objects without an upload row, and keys outside users/{uuid}/uploads/", async () => {
@@ -91,7 +77,7 @@ describe("tenant isolation", () => {
     expect(await splitUpload(splitDeps(), { eventId: "corpus", bucket: getStore().bucket, key: `users/${alice.userId}/corpus/nodes.json`, size: 1, origin: "s3" })).toBe("ignored");
     expect(await splitUpload(splitDeps(), { eventId: "bucket", bucket: "someone-elses-bucket", key: strayKey, size: 1, origin: "s3" })).toBe("ignored");
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect((await readVault(db, alice.userId)).nodes).toEqual([]);
+    expect((await readVault(ctx.db, alice.userId)).nodes).toEqual([]);
   });
 
   it("keeps each user's memories in their own vault when both upload the same export", async () => {
@@ -100,16 +86,16 @@ describe("tenant isolation", () => {
     const file = chatgptExport(conversations("common", 2));
 
     const [a, b] = await Promise.all([
-      uploadBytes(api, alice.token, "conversations.json", file).then((id) => waitForUpload(api, alice.token, id)),
-      uploadBytes(api, bob.token, "conversations.json", file).then((id) => waitForUpload(api, bob.token, id)),
+      uploadBytes(ctx.api, alice.token, "conversations.json", file).then((id) => waitForUpload(ctx.api, alice.token, id)),
+      uploadBytes(ctx.api, bob.token, "conversations.json", file).then((id) => waitForUpload(ctx.api, bob.token, id)),
     ]);
 
     // Dedupe is per vault: the same export is new to each of them.
     expect([a.nodes_created, b.nodes_created]).toEqual([6, 6]);
     expect(a.duplicate_of).toBeNull();
     expect(b.duplicate_of).toBeNull();
-    const aliceVault = await readVault(db, alice.userId);
-    const bobVault = await readVault(db, bob.userId);
+    const aliceVault = await readVault(ctx.db, alice.userId);
+    const bobVault = await readVault(ctx.db, bob.userId);
     expect(aliceVault.vault.prefix).toBe(`users/${alice.userId}`);
     expect(aliceVault.nodes.every((node) => node.upload_id === a.upload_id)).toBe(true);
     expect(bobVault.nodes.every((node) => node.upload_id === b.upload_id)).toBe(true);
@@ -119,7 +105,7 @@ describe("tenant isolation", () => {
 describe("upload requests", () => {
   it("refuses files that are not exports, empty files, and uploads past the free tier's quota", async () => {
     const user = await newUser("limits");
-    const call = (body: unknown) => api.call("POST", "/api/personal/vault/uploads", { token: user.token, body });
+    const call = (body: unknown) => ctx.api.call("POST", "/api/personal/vault/uploads", { token: user.token, body });
 
     expect((await call({ filename: "photo.png", size: 100 })).body.error).toBe("invalid_request");
     expect((await call({ filename: "conversations.json", size: 0 })).body.message).toBe("This file is empty.");
@@ -130,9 +116,9 @@ describe("upload requests", () => {
 
   it("lets premium upload large exports as a multipart plan, then complete or cancel it", async () => {
     const user = await newUser("premium");
-    await db.query("UPDATE personal.user_tiers SET tier = 'premium' WHERE user_id = $1", [user.userId]);
+    await ctx.db.query("UPDATE personal.user_tiers SET tier = 'premium' WHERE user_id = $1", [user.userId]);
 
-    const plan = await api.call("POST", "/api/personal/vault/uploads", { token: user.token, body: { filename: "export.zip", size: 150 * 1024 * 1024 } });
+    const plan = await ctx.api.call("POST", "/api/personal/vault/uploads", { token: user.token, body: { filename: "export.zip", size: 150 * 1024 * 1024 } });
 
     expect(plan.status).toBe(201);
     // Locally parts are 8 MB: the emulator takes request bodies of at most 11 MiB.
@@ -140,9 +126,9 @@ describe("upload requests", () => {
     expect(plan.body.parts).toHaveLength(19);
     expect(plan.body.parts.at(-1).size).toBe(150 * 1024 * 1024 - 18 * 8 * 1024 * 1024);
     expect(plan.body).not.toHaveProperty("multipart_id");
-    const cancelled = await api.call("DELETE", `/api/personal/vault/uploads/${plan.body.upload_id}`, { token: user.token });
+    const cancelled = await ctx.api.call("DELETE", `/api/personal/vault/uploads/${plan.body.upload_id}`, { token: user.token });
     expect(cancelled.status).toBe(204);
-    const view = await api.call("GET", `/api/personal/vault/upload/${plan.body.upload_id}`, { token: user.token });
+    const view = await ctx.api.call("GET", `/api/personal/vault/upload/${plan.body.upload_id}`, { token: user.token });
     expect(view.body).toMatchObject({ status: "failed", error_message: "Upload cancelled." });
   });
 });

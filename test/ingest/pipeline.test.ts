@@ -1,32 +1,18 @@
 import { readFileSync } from "node:fs";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { getStore } from "../../lib/store/client";
 import { getJson } from "../../lib/store/objects";
 import { versionKeys } from "../../lib/vaults/versions";
 import { buildZip } from "../exports/support/zip-writer";
-import { apiClient, uniqueEmail } from "../support/api";
+import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { expectConsistent, readVault, uploadBytes, waitForUpload } from "../support/ingest";
-import { startTestStack } from "../support/stack";
+import { useTestStack } from "../support/stack";
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let db: pg.Pool;
-let api: ReturnType<typeof apiClient>;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
-  api = apiClient(stack.apiUrl);
-});
-
-afterAll(async () => {
-  await db?.end();
-  await stack?.cleanup();
-});
+const ctx = useTestStack();
 
 async function newUser() {
-  const { body } = await api.signUp(uniqueEmail("ingest"));
+  const { body } = await ctx.api.signUp(uniqueEmail("ingest"));
   return { token: body.token as string, userId: body.user_id as string };
 }
 
@@ -41,13 +27,13 @@ describe("ingesting each export format end to end", () => {
   ])("turns a %s into vault nodes whose vectors agree row for row", async (_name, filename, bytes, source) => {
     const user = await newUser();
 
-    const uploadId = await uploadBytes(api, user.token, filename, bytes());
-    const done = await waitForUpload(api, user.token, uploadId);
+    const uploadId = await uploadBytes(ctx.api, user.token, filename, bytes());
+    const done = await waitForUpload(ctx.api, user.token, uploadId);
 
     expect(done, JSON.stringify(done)).toMatchObject({ status: "complete", phase: "done", progress_pct: 100, source_type: source, error_message: null });
     expect(done.nodes_created).toBeGreaterThan(0);
     expect(done.nodes_created).toBe(done.exchanges_found + done.profiles_found - done.nodes_deduplicated);
-    const state = await readVault(db, user.userId);
+    const state = await readVault(ctx.db, user.userId);
     expectConsistent(state);
     expect(state.npy.dim).toBe(1024);
     expect(state.nodes.every((node) => node.upload_id === uploadId && node.source === source)).toBe(true);
@@ -62,13 +48,13 @@ describe("re-uploads", () => {
   it("completes the same file again as a duplicate, with 0 new nodes and no re-embedding", async () => {
     const user = await newUser();
     const file = chatgptExport(conversations("same", 3));
-    const first = await waitForUpload(api, user.token, await uploadBytes(api, user.token, "conversations.json", file));
-    const before = await readVault(db, user.userId);
+    const first = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", file));
+    const before = await readVault(ctx.db, user.userId);
 
-    const again = await waitForUpload(api, user.token, await uploadBytes(api, user.token, "conversations.json", file));
+    const again = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", file));
 
     expect(again).toMatchObject({ status: "complete", nodes_created: 0, nodes_deduplicated: 9, duplicate_of: first.upload_id, chunks_total: 0 });
-    const after = await readVault(db, user.userId);
+    const after = await readVault(ctx.db, user.userId);
     expect(after.vault.current_version).toBe(before.vault.current_version);
     expect(after.nodes).toHaveLength(9);
   });
@@ -80,11 +66,11 @@ describe("re-uploads", () => {
     // The later export also continues one old conversation by a turn.
     newer[0] = { ...newer[0]!, turns: [...newer[0]!.turns, ["And one more thing?", "Here is the answer to one more thing."]] };
 
-    await waitForUpload(api, user.token, await uploadBytes(api, user.token, "conversations.json", chatgptExport(older)));
-    const second = await waitForUpload(api, user.token, await uploadBytes(api, user.token, "conversations.json", chatgptExport(newer)));
+    await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(older)));
+    const second = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(newer)));
 
     expect(second).toMatchObject({ status: "complete", exchanges_found: 3 * 3 + 1 + 2 * 3, nodes_created: 1 + 2 * 3, nodes_deduplicated: 9 });
-    const state = await readVault(db, user.userId);
+    const state = await readVault(ctx.db, user.userId);
     expectConsistent(state);
     expect(state.nodes).toHaveLength(4 * 3 + 1 + 2 * 3);
   });
@@ -94,12 +80,12 @@ describe("re-uploads", () => {
     const a = chatgptExport([...conversations("shared", 3), ...conversations("only-a", 2)]);
     const b = chatgptExport([...conversations("shared", 3), ...conversations("only-b", 3)]);
 
-    const ids = await Promise.all([uploadBytes(api, user.token, "a.json", a), uploadBytes(api, user.token, "b.json", b)]);
-    const results = await Promise.all(ids.map((id) => waitForUpload(api, user.token, id)));
+    const ids = await Promise.all([uploadBytes(ctx.api, user.token, "a.json", a), uploadBytes(ctx.api, user.token, "b.json", b)]);
+    const results = await Promise.all(ids.map((id) => waitForUpload(ctx.api, user.token, id)));
 
     expect(results.map((result) => result.status)).toEqual(["complete", "complete"]);
     expect(results[0].nodes_created + results[1].nodes_created).toBe((3 + 2 + 3) * 3);
-    const state = await readVault(db, user.userId);
+    const state = await readVault(ctx.db, user.userId);
     expectConsistent(state);
     expect(state.nodes).toHaveLength((3 + 2 + 3) * 3);
     expect(state.vault.current_version).toBe(2);
@@ -109,11 +95,11 @@ describe("re-uploads", () => {
     const user = await newUser();
     const file = chatgptExport(conversations("many", 200, 5));
 
-    const done = await waitForUpload(api, user.token, await uploadBytes(api, user.token, "conversations.json", file));
+    const done = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", file));
 
     expect(done.chunks_total).toBe(Math.ceil(1000 / 256));
     expect(done.chunks_done).toBe(done.chunks_total);
-    const state = await readVault(db, user.userId);
+    const state = await readVault(ctx.db, user.userId);
     expectConsistent(state);
     expect(state.nodes).toHaveLength(1000);
   });
@@ -126,15 +112,15 @@ describe("bad uploads", () => {
     ["a zip without conversations", "export.zip", buildZip([{ name: "notes.txt", data: "hello" }]), /conversation/i],
   ])("marks %s failed with a clear message and leaves the vault as it was", async (_case, name, bytes, message) => {
     const user = await newUser();
-    await waitForUpload(api, user.token, await uploadBytes(api, user.token, "good.json", chatgptExport(conversations("kept", 2))));
-    const before = await readVault(db, user.userId);
+    await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "good.json", chatgptExport(conversations("kept", 2))));
+    const before = await readVault(ctx.db, user.userId);
 
-    const failed = await waitForUpload(api, user.token, await uploadBytes(api, user.token, name, bytes));
+    const failed = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, name, bytes));
 
     expect(failed.status).toBe("failed");
     expect(failed.error_message).toMatch(message);
     expect(failed.error_message).not.toMatch(/\bat .*\.ts:\d+/);
-    const after = await readVault(db, user.userId);
+    const after = await readVault(ctx.db, user.userId);
     expect(after.vault.current_version).toBe(before.vault.current_version);
     expect(after.nodes).toEqual(before.nodes);
     expect(after.vault.status).toBe("ready");
@@ -146,12 +132,12 @@ describe("bad uploads", () => {
     // The same conversations, then garbage: the reader yields records before it finds the damage.
     const damaged = Buffer.concat([chatgptExport(good).subarray(0, -1), Buffer.from(', {"broken": ')]);
 
-    const failed = await waitForUpload(api, user.token, await uploadBytes(api, user.token, "conversations.json", damaged));
-    const fixed = await waitForUpload(api, user.token, await uploadBytes(api, user.token, "conversations.json", chatgptExport(good)));
+    const failed = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", damaged));
+    const fixed = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(good)));
 
     expect(failed.status).toBe("failed");
     expect(fixed).toMatchObject({ status: "complete", nodes_created: 6, nodes_deduplicated: 0 });
-    const claims = await db.query("SELECT count(*)::int AS n FROM personal.vault_exchanges WHERE upload_id = $1", [failed.upload_id]);
+    const claims = await ctx.db.query("SELECT count(*)::int AS n FROM personal.vault_exchanges WHERE upload_id = $1", [failed.upload_id]);
     expect(claims.rows[0].n).toBe(0);
   });
 });

@@ -1,39 +1,25 @@
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { describeAccount, signUp } from "../../lib/accounts/accounts";
 import { createS3Client } from "../../lib/store/client";
 import { getConfig } from "../../lib/config";
 import { getStore } from "../../lib/store/client";
 import { getJson } from "../../lib/store/objects";
-import { apiClient, uniqueEmail } from "../support/api";
-import { startTestStack } from "../support/stack";
+import { uniqueEmail } from "../support/api";
+import { useTestStack } from "../support/stack";
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let db: pg.Pool;
-let api: ReturnType<typeof apiClient>;
-
-beforeAll(async () => {
-  stack = await startTestStack({ consumers: false });
-  db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
-  api = apiClient(stack.apiUrl);
-});
-
-afterAll(async () => {
-  await db?.end();
-  await stack?.cleanup();
-});
+const ctx = useTestStack({ consumers: false });
 
 describe("sign-up", () => {
   it("creates the user, a vault with prefix users/{uuid}, a free tier, and vault.json in the store", async () => {
     const email = uniqueEmail("signup");
-    const answer = await api.signUp(email);
+    const answer = await ctx.api.signUp(email);
 
     expect(answer.status).toBe(201);
     const userId: string = answer.body.user_id;
-    const vault = await db.query("SELECT * FROM personal.vaults WHERE user_id = $1", [userId]);
+    const vault = await ctx.db.query("SELECT * FROM personal.vaults WHERE user_id = $1", [userId]);
     expect(vault.rows[0]).toMatchObject({ prefix: `users/${userId}`, status: "empty", node_count: 0 });
     expect(vault.rows[0].provisioned_at).toBeInstanceOf(Date);
-    const tier = await db.query("SELECT tier, messages_today FROM personal.user_tiers WHERE user_id = $1", [userId]);
+    const tier = await ctx.db.query("SELECT tier, messages_today FROM personal.user_tiers WHERE user_id = $1", [userId]);
     expect(tier.rows).toEqual([{ tier: "free", messages_today: 0 }]);
     const manifest = await getJson<Record<string, any>>(getStore(), `users/${userId}/vault.json`);
     expect(manifest).toMatchObject({ schema_version: 1, user_id: userId, prefix: `users/${userId}`, vault_id: vault.rows[0].id });
@@ -41,7 +27,7 @@ describe("sign-up", () => {
   });
 
   it("answers with an HttpOnly SameSite=Lax session cookie and the same token in the body", async () => {
-    const answer = await api.signUp(uniqueEmail("cookie"));
+    const answer = await ctx.api.signUp(uniqueEmail("cookie"));
 
     const setCookie = answer.headers.get("set-cookie") ?? "";
     expect(setCookie).toContain(`session_id=${answer.body.token}`);
@@ -51,21 +37,21 @@ describe("sign-up", () => {
   });
 
   it("stores only a hash of the session token and a scrypt hash of the password", async () => {
-    const answer = await api.signUp(uniqueEmail("hashes"), "my secret passphrase");
+    const answer = await ctx.api.signUp(uniqueEmail("hashes"), "my secret passphrase");
 
-    const user = await db.query("SELECT password_hash FROM personal.users WHERE id = $1", [answer.body.user_id]);
+    const user = await ctx.db.query("SELECT password_hash FROM personal.users WHERE id = $1", [answer.body.user_id]);
     expect(user.rows[0].password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(user.rows[0].password_hash).not.toContain("my secret passphrase");
-    const sessions = await db.query("SELECT token_hash FROM personal.sessions WHERE user_id = $1", [answer.body.user_id]);
+    const sessions = await ctx.db.query("SELECT token_hash FROM personal.sessions WHERE user_id = $1", [answer.body.user_id]);
     expect(sessions.rows).toHaveLength(1);
     expect(Buffer.from(sessions.rows[0].token_hash).toString("base64url")).not.toBe(answer.body.token);
   });
 
   it("refuses an e-mail address already taken, whatever its case, with 409", async () => {
     const email = uniqueEmail("taken");
-    await api.signUp(email);
+    await ctx.api.signUp(email);
 
-    const again = await api.signUp(`  ${email.toUpperCase()} `);
+    const again = await ctx.api.signUp(`  ${email.toUpperCase()} `);
 
     expect(again.status).toBe(409);
     expect(again.body).toEqual({ error: "email_taken", message: expect.stringContaining("already exists") });
@@ -77,7 +63,7 @@ describe("sign-up", () => {
     ["a common password", { email: uniqueEmail("common"), password: "password123" }, /too common/],
     ["a missing password", { email: uniqueEmail("missing") }, /password/],
   ])("refuses %s with 400 and a readable message", async (_case, body, message) => {
-    const answer = await api.call("POST", "/api/personal/auth/signup", { body });
+    const answer = await ctx.api.call("POST", "/api/personal/auth/signup", { body });
 
     expect(answer.status).toBe(400);
     expect(answer.body.error).toBe("invalid_request");
@@ -85,7 +71,7 @@ describe("sign-up", () => {
   });
 
   it("answers a body that is not JSON with 400, not a stack trace", async () => {
-    const answer = await api.call("POST", "/api/personal/auth/signup", { body: "{not json", headers: { "content-type": "application/json" } });
+    const answer = await ctx.api.call("POST", "/api/personal/auth/signup", { body: "{not json", headers: { "content-type": "application/json" } });
 
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({ error: "invalid_request", message: "The request body must be JSON." });
@@ -95,10 +81,10 @@ describe("sign-up", () => {
 describe("me, log-in and log-out", () => {
   it("shows the account and its vault to a bearer token and to the cookie alike", async () => {
     const email = uniqueEmail("me");
-    const { body } = await api.signUp(email);
+    const { body } = await ctx.api.signUp(email);
 
-    const byToken = await api.me(body.token);
-    const byCookie = await api.call("GET", "/api/personal/me", { cookie: `session_id=${body.token}` });
+    const byToken = await ctx.api.me(body.token);
+    const byCookie = await ctx.api.call("GET", "/api/personal/me", { cookie: `session_id=${body.token}` });
 
     const expected = { user_id: body.user_id, email, tier: "free", vault: { prefix: `users/${body.user_id}`, status: "empty", node_count: 0, total_bytes: 0 } };
     expect(byToken).toMatchObject({ status: 200, body: expected });
@@ -106,30 +92,30 @@ describe("me, log-in and log-out", () => {
   });
 
   it("refuses /me without a session, or with a made-up one, with 401", async () => {
-    expect((await api.call("GET", "/api/personal/me")).status).toBe(401);
-    expect((await api.me("A".repeat(43))).status).toBe(401);
+    expect((await ctx.api.call("GET", "/api/personal/me")).status).toBe(401);
+    expect((await ctx.api.me("A".repeat(43))).status).toBe(401);
   });
 
   it("logs in with any capitalisation of the address and ends the session on log-out", async () => {
     const email = uniqueEmail("login");
-    await api.signUp(email, "the right passphrase");
+    await ctx.api.signUp(email, "the right passphrase");
 
-    const login = await api.logIn(email.toUpperCase(), "the right passphrase");
+    const login = await ctx.api.logIn(email.toUpperCase(), "the right passphrase");
     expect(login.status).toBe(200);
-    expect((await api.me(login.body.token)).status).toBe(200);
+    expect((await ctx.api.me(login.body.token)).status).toBe(200);
 
-    const logout = await api.call("POST", "/api/personal/auth/logout", { token: login.body.token });
+    const logout = await ctx.api.call("POST", "/api/personal/auth/logout", { token: login.body.token });
     expect(logout.status).toBe(204);
     expect(logout.headers.get("set-cookie")).toContain("Max-Age=0");
-    expect((await api.me(login.body.token)).status).toBe(401);
+    expect((await ctx.api.me(login.body.token)).status).toBe(401);
   });
 
   it("answers a wrong password and an unknown address with the same 401", async () => {
     const email = uniqueEmail("wrong");
-    await api.signUp(email);
+    await ctx.api.signUp(email);
 
-    const wrong = await api.logIn(email, "not the passphrase");
-    const unknown = await api.logIn(uniqueEmail("nobody"), "not the passphrase");
+    const wrong = await ctx.api.logIn(email, "not the passphrase");
+    const unknown = await ctx.api.logIn(uniqueEmail("nobody"), "not the passphrase");
 
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
@@ -138,12 +124,12 @@ describe("me, log-in and log-out", () => {
 
   it("throttles an address after 10 failed log-ins, even for the right password", async () => {
     const email = uniqueEmail("throttle");
-    await api.signUp(email, "the right passphrase");
+    await ctx.api.signUp(email, "the right passphrase");
     for (let attempt = 0; attempt < 10; attempt += 1) {
-      expect((await api.logIn(email, `guess number ${attempt}`)).status).toBe(401);
+      expect((await ctx.api.logIn(email, `guess number ${attempt}`)).status).toBe(401);
     }
 
-    const blocked = await api.logIn(email, "the right passphrase");
+    const blocked = await ctx.api.logIn(email, "the right passphrase");
 
     expect(blocked.status).toBe(429);
     expect(blocked.body.error).toBe("login_throttled");
@@ -151,10 +137,10 @@ describe("me, log-in and log-out", () => {
   });
 
   it("refuses an expired session", async () => {
-    const { body } = await api.signUp(uniqueEmail("expired"));
-    await db.query("UPDATE personal.sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1", [body.user_id]);
+    const { body } = await ctx.api.signUp(uniqueEmail("expired"));
+    await ctx.db.query("UPDATE personal.sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1", [body.user_id]);
 
-    expect((await api.me(body.token)).status).toBe(401);
+    expect((await ctx.api.me(body.token)).status).toBe(401);
   });
 });
 
@@ -164,16 +150,16 @@ describe("vault provisioning when the store is unreachable", () => {
     const unreachable = { client: createS3Client({ ...config.store, endpoint: "http://127.0.0.1:9" }), presignClient: getStore().client, bucket: config.store.bucket };
     unreachable.client.config.maxAttempts = () => Promise.resolve(1);
 
-    const account = await signUp({ db, store: unreachable, sessionTtlDays: 1 }, { email: uniqueEmail("offline"), password: "a long enough passphrase" });
+    const account = await signUp({ db: ctx.db, store: unreachable, sessionTtlDays: 1 }, { email: uniqueEmail("offline"), password: "a long enough passphrase" });
 
-    const before = await db.query("SELECT provisioned_at FROM personal.vaults WHERE user_id = $1", [account.userId]);
+    const before = await ctx.db.query("SELECT provisioned_at FROM personal.vaults WHERE user_id = $1", [account.userId]);
     expect(before.rows[0].provisioned_at).toBeNull();
     expect(await getJson(getStore(), `users/${account.userId}/vault.json`)).toBeUndefined();
 
-    const described = await describeAccount({ db, store: getStore() }, account.userId);
+    const described = await describeAccount({ db: ctx.db, store: getStore() }, account.userId);
 
     expect(described.vault.prefix).toBe(`users/${account.userId}`);
-    const after = await db.query("SELECT provisioned_at FROM personal.vaults WHERE user_id = $1", [account.userId]);
+    const after = await ctx.db.query("SELECT provisioned_at FROM personal.vaults WHERE user_id = $1", [account.userId]);
     expect(after.rows[0].provisioned_at).toBeInstanceOf(Date);
     expect(await getJson(getStore(), `users/${account.userId}/vault.json`)).toMatchObject({ user_id: account.userId });
   });

@@ -45,7 +45,7 @@ async function post(body: string, signature = signB2Body(body, getConfig().webho
     headers: { "content-type": "application/json", "x-bz-event-notification-signature": signature },
     body,
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as any };
 }
 
 async function drainIngestQueue(): Promise<any[]> {

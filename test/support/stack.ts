@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 import { startStack, type Stack, type StackOptions } from "../../local/stack";
+import { apiClient } from "./api";
 
 /**
  * Starts the same stack `npm start` runs, on free ports in a fresh temporary folder. One per test file:
@@ -19,4 +22,22 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One stack for a test file: started before its tests, stopped after, with a database pool and an API
+ * client ready. Read the fields inside tests (they are set once `beforeAll` has run).
+ */
+export function useTestStack(options: Partial<StackOptions> = {}) {
+  const context = {} as { stack: Awaited<ReturnType<typeof startTestStack>>; db: pg.Pool; api: ReturnType<typeof apiClient> };
+  beforeAll(async () => {
+    context.stack = await startTestStack(options);
+    context.db = new pg.Pool({ connectionString: context.stack.databaseUrl, max: 2 });
+    context.api = apiClient(context.stack.apiUrl);
+  });
+  afterAll(async () => {
+    await context.db?.end();
+    await context.stack?.cleanup();
+  });
+  return context;
 }
