@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import { fnv1a, hashedFeatureVector } from "../lib/embeddings/hashed-features";
 
 /** What the stand-in does with one request. */
@@ -47,6 +48,8 @@ export interface StandInBehaviour {
   apiKey: string | null;
   /** When set, an input longer than this many characters gets 400 "maximum context length", as OpenAI does. */
   maxInputChars: number | null;
+  /** Gzip answers although the client did not ask, as some proxies do. */
+  gzipAnswers: boolean;
 }
 
 export interface StandInOptions extends Partial<StandInBehaviour> {
@@ -93,6 +96,7 @@ export const defaultStandInBehaviour: Readonly<StandInBehaviour> = {
   vectors: "local",
   apiKey: null,
   maxInputChars: null,
+  gzipAnswers: false,
 };
 
 const ROUTES = new Set(["/embeddings", "/v1/embeddings"]);
@@ -269,7 +273,9 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
       default: {
         const base64 = encodingFormat === "base64" && !behaviour.ignoreEncodingFormat;
         const length = outcome === "wrong-dimension" ? Math.max(1, dim >> 1) : dim;
-        sendJson(res, 200, embeddingsAnswer(texts, base64, length, String(request.model)));
+        const answer = embeddingsAnswer(texts, base64, length, String(request.model));
+        if (behaviour.gzipAnswers) res.setHeader("content-encoding", "gzip");
+        sendJson(res, 200, behaviour.gzipAnswers ? gzipSync(answer) : answer);
       }
     }
   }

@@ -69,6 +69,15 @@ describe("HTTP embedder: answers", () => {
     expect(dot(v!, expected!)).toBeCloseTo(1, 5);
   });
 
+  it("reads an answer a proxy compressed without being asked", async () => {
+    standIn.setBehaviour({ gzipAnswers: true });
+
+    const [v] = await embedderFor().embed(["compressed"]);
+    const [expected] = await reference.embed(["compressed"]);
+
+    expect(dot(v!, expected!)).toBeCloseTo(1, 5);
+  });
+
   it("works with a base URL ending in /v1, with or without a trailing slash", async () => {
     await embedderFor({ baseUrl: `${standIn.url}/v1/` }).embed(["a"]);
     await embedderFor({ baseUrl: `${standIn.url}/v1` }).embed(["b"]);
