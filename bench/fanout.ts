@@ -217,7 +217,7 @@ async function main(): Promise<void> {
   console.log(`stand-in: ${LATENCY_MS} ms per request, 429 beyond ${PROVIDER_LIMIT} concurrent, cheap vectors, own process`);
   console.log(`workload: ${fmt(textCount)} texts (~${fmt(pool.reduce((s, t) => s + t.length, 0) / pool.length)} chars each) in ${chunks.length} chunks of ${anySizes ? "32–256" : "32, 64 … 256"} texts = ${fmt(requests)} requests of ≤ ${BATCH} (${fmt(textCount / requests, 1)} texts each)`);
   console.log(`          ${WORKERS} workers, each its own embedder: maxInFlight 1, batch ${BATCH}, keep-alive pool, base64`);
-  console.log(`ceiling:  ${WORKERS} × ${BATCH} / ${LATENCY_MS / 1000} s = ${fmt(CEILING)} texts/s; a perfect client on these chunks: ${fmt(perfect)} texts/s (${ratio(perfect)}), the rest lost to partly filled workers at the end\n`);
+  console.log(`ceiling:  ${WORKERS} × ${BATCH} / ${LATENCY_MS / 1000} s = ${fmt(CEILING)} texts/s; a perfect client on these chunks: ${fmt(perfect)} texts/s (${ratio(perfect)}); the rest is lost to part-filled batches and to workers running out of chunks at the end\n`);
 
   await embedderRun(url, chunks.slice(0, 40), 40); // warm-up: JIT, not counted
   const loop = monitorEventLoopDelay({ resolution: 5 });
