@@ -44,6 +44,7 @@ const schema = z.object({
   EMBEDDER_DIM: integer(1024),
   EMBEDDER_BATCH_SIZE: integer(32),
   EMBEDDER_MAX_IN_FLIGHT: integer(1),
+  EMBEDDER_TIMEOUT_MS: integer(30_000),
 
   INGEST_CHUNK_SIZE: integer(256),
   /**
@@ -118,6 +119,7 @@ function buildConfig(env: Env) {
       dim: env.EMBEDDER_DIM,
       batchSize: env.EMBEDDER_BATCH_SIZE,
       maxInFlight: env.EMBEDDER_MAX_IN_FLIGHT,
+      timeoutMs: env.EMBEDDER_TIMEOUT_MS,
     },
     ingest: { chunkSize: Math.max(1, env.INGEST_CHUNK_SIZE) },
     uploads: {

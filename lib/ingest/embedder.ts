@@ -20,6 +20,7 @@ export function getEmbedder(): Embedder {
       dim: settings.dim,
       batchSize: settings.batchSize,
       maxInFlight: settings.maxInFlight,
+      timeoutMs: settings.timeoutMs,
     });
     const identity = embedderIdentity(embedder);
     log.info(
