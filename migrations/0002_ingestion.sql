@@ -19,6 +19,10 @@ ALTER TABLE personal.vault_uploads
   -- Each split attempt writes its chunks under its own number, so a crashed attempt's leftovers are never mixed in.
   ADD COLUMN split_attempt       integer NOT NULL DEFAULT 0,
   ADD COLUMN chunks_enqueued_at  timestamptz,
+  -- The embedder the split chose; every chunk must be embedded by it, and the merge records it.
+  ADD COLUMN embedder            text,
+  ADD COLUMN embedder_model      text,
+  ADD COLUMN embedding_dim       integer,
   ADD COLUMN parse_summary       jsonb,
   ADD COLUMN timings             jsonb NOT NULL DEFAULT '{}'::jsonb,
   ADD COLUMN updated_at          timestamptz NOT NULL DEFAULT now(),
@@ -84,6 +88,9 @@ ALTER TABLE personal.vault_uploads
   DROP COLUMN IF EXISTS chunks_done,
   DROP COLUMN IF EXISTS split_attempt,
   DROP COLUMN IF EXISTS chunks_enqueued_at,
+  DROP COLUMN IF EXISTS embedder,
+  DROP COLUMN IF EXISTS embedder_model,
+  DROP COLUMN IF EXISTS embedding_dim,
   DROP COLUMN IF EXISTS parse_summary,
   DROP COLUMN IF EXISTS timings,
   DROP COLUMN IF EXISTS updated_at;

@@ -1,5 +1,4 @@
 import { getPool } from "../../lib/db/pool";
-import { getEmbedderIdentity } from "../../lib/ingest/embedder";
 import { mergeUploadMessageSchema } from "../../lib/ingest/messages";
 import { mergeUpload } from "../../lib/ingest/merge-upload";
 import { sqsConsumer } from "../../lib/queues/consumer";
@@ -9,6 +8,6 @@ import { getStore } from "../../lib/store/client";
 export const { main, handler } = sqsConsumer(
   "merge-chunks",
   mergeUploadMessageSchema,
-  (message) => mergeUpload({ db: getPool(), store: getStore(), embedder: getEmbedderIdentity() }, message),
+  (message) => mergeUpload({ db: getPool(), store: getStore() }, message),
   { fifo: true },
 );

@@ -11,6 +11,7 @@ import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { encodeNpy } from "../vectors/npy";
 import type { EmbedChunkMessage, MergeUploadMessage } from "./messages";
 import { embeddingText, type VaultNode } from "./vault-nodes";
+import { failUpload } from "./upload-state";
 import { chunkInputKey, chunkVectorsKey } from "./work-files";
 
 export interface EmbedDeps {
@@ -48,6 +49,11 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     return "already-done";
   }
 
+  if (upload.embedder_model !== deps.embedder.model || upload.embedding_dim !== deps.embedder.dim) {
+    // The embedding service changed mid-upload (a deploy): vectors of two models must never meet in a vault.
+    await failUpload(deps, upload, "The embedding service changed while this upload was being processed. Your vault is unchanged; please upload the file again.");
+    return "stale";
+  }
   const nodes = JSON.parse((await objectBytes(deps.store, inputKey)).toString("utf8")) as VaultNode[];
   const vectors = await deps.embedder.embed(nodes.map(embeddingText));
   const matrix = new Float32Array(vectors.length * deps.embedder.dim);

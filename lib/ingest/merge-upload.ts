@@ -19,7 +19,6 @@ import { workPrefix } from "./work-files";
 export interface MergeDeps {
   db: pg.Pool;
   store: Store;
-  embedder: EmbedderIdentity;
   /** Vectors kept in memory for the clustering's second pass; above this they are read back from the store. */
   maxVectorBytesInMemory?: number;
 }
@@ -55,15 +54,17 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
   if (upload.status !== "processing" || upload.split_attempt !== message.attempt) return "stale";
   if (upload.chunks_done < upload.chunks_total) throw new Error(`merge of ${upload.id} requested with ${upload.chunks_done}/${upload.chunks_total} chunks embedded`);
 
+  // The vectors are the ones the split's embedder made (embed workers refuse any other).
+  const embedder: EmbedderIdentity = { embedder: upload.embedder!, model: upload.embedder_model!, dim: upload.embedding_dim! };
   const vault = (await deps.db.query<VaultVersion>("SELECT id, prefix, current_version, node_count, embedder_model, embedding_dim FROM personal.vaults WHERE id = $1", [upload.vault_id])).rows[0]!;
-  if (vault.node_count > 0 && (vault.embedder_model !== deps.embedder.model || vault.embedding_dim !== deps.embedder.dim)) {
-    await failUpload(deps, upload, `This upload was embedded with ${deps.embedder.model}, but your vault holds ${vault.embedder_model} vectors. Mixing them would make search wrong.`);
+  if (vault.node_count > 0 && (vault.embedder_model !== embedder.model || vault.embedding_dim !== embedder.dim)) {
+    await failUpload(deps, upload, `This upload was embedded with ${embedder.model}, but your vault holds ${vault.embedder_model} vectors. Mixing them would make search wrong.`);
     return "failed";
   }
 
   const started = Date.now();
-  const written = await writeVersion(deps, upload, vault);
-  const switched = await switchVersion(deps.db, upload, vault, written, deps.embedder, Date.now() - started);
+  const written = await writeVersion(deps, upload, vault, embedder.dim);
+  const switched = await switchVersion(deps.db, upload, vault, written, embedder, Date.now() - started);
   if (!switched) throw new Error(`vault ${vault.id} moved past version ${vault.current_version} during the merge; retrying`);
 
   await refreshVaultStatus(deps.db, vault.id);
@@ -82,8 +83,7 @@ interface WrittenVersion {
   bytes: number;
 }
 
-async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion): Promise<WrittenVersion> {
-  const dim = deps.embedder.dim;
+async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, dim: number): Promise<WrittenVersion> {
   const from = vault.current_version > 0 ? versionKeys(vault.prefix, vault.current_version) : undefined;
   const to = versionKeys(vault.prefix, vault.current_version + 1);
   const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };

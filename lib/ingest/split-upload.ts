@@ -93,7 +93,7 @@ async function runSplit(deps: SplitDeps, upload: UploadRow): Promise<SplitOutcom
   const mismatch = await embedderMismatch(deps, upload.vault_id);
   if (mismatch) return failed(deps, upload, mismatch);
 
-  const attempt = await startAttempt(deps.db, upload, head.size);
+  const attempt = await startAttempt(deps, upload, head.size);
   if (attempt === undefined) return "settled";
   await refreshVaultStatus(deps.db, upload.vault_id);
 
@@ -137,20 +137,24 @@ async function embedderMismatch(deps: SplitDeps, vaultId: string): Promise<strin
   return `Your vault's memories were embedded with ${vault.embedder_model} (${vault.embedding_dim} dimensions), but this service now embeds with ${deps.embedder.model} (${deps.embedder.dim}). Mixing them would make search wrong, so this upload was not processed.`;
 }
 
-/** Starts a new split attempt; its number names the attempt's chunks. `undefined` if the upload settled meanwhile. */
-async function startAttempt(db: pg.Pool, upload: UploadRow, size: number): Promise<number | undefined> {
-  const { rows } = await db.query<{ split_attempt: number }>(
+/**
+ * Starts a new split attempt; its number names the attempt's chunks. Records the embedder every chunk
+ * of the attempt must be embedded with. `undefined` if the upload settled meanwhile.
+ */
+async function startAttempt(deps: SplitDeps, upload: UploadRow, size: number): Promise<number | undefined> {
+  const { rows } = await deps.db.query<{ split_attempt: number }>(
     `UPDATE personal.vault_uploads
         SET status = 'processing', phase = 'parsing', uploaded_bytes = $2, bytes_parsed = 0,
+            embedder = $3, embedder_model = $4, embedding_dim = $5,
             processing_started_at = coalesce(processing_started_at, now()),
             split_attempt = split_attempt + 1, chunks_total = 0, chunks_done = 0, chunks_enqueued_at = NULL,
             timings = timings || jsonb_build_object('queued_ms', round(extract(epoch FROM now() - uploaded_at) * 1000))
       WHERE id = $1 AND status IN ('pending', 'processing')
       RETURNING split_attempt`,
-    [upload.id, size],
+    [upload.id, size, deps.embedder.embedder, deps.embedder.model, deps.embedder.dim],
   );
   if (!rows[0]) return undefined;
-  await db.query("DELETE FROM personal.upload_chunks WHERE upload_id = $1", [upload.id]);
+  await deps.db.query("DELETE FROM personal.upload_chunks WHERE upload_id = $1", [upload.id]);
   return rows[0].split_attempt;
 }
 

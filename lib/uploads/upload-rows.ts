@@ -28,6 +28,9 @@ export interface UploadRow {
   chunks_done: number;
   split_attempt: number;
   chunks_enqueued_at: Date | null;
+  embedder: "http" | "local" | null;
+  embedder_model: string | null;
+  embedding_dim: number | null;
   content_sha256: string | null;
   duplicate_of: string | null;
   error_message: string | null;

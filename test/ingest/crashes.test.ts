@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { embedChunk } from "../../lib/ingest/embed-chunk";
+import { createLocalEmbedder, type Embedder } from "../../lib/embeddings";
 import { getEmbedder, getEmbedderIdentity } from "../../lib/ingest/embedder";
 import { mergeUpload } from "../../lib/ingest/merge-upload";
 import { embedChunkMessageSchema, mergeUploadMessageSchema } from "../../lib/ingest/messages";
@@ -34,7 +35,7 @@ interface Wiring {
   sqs: SQSClient;
 }
 
-function handlers(wiring: Wiring) {
+function handlers(wiring: Wiring, embedder: Embedder = getEmbedder()) {
   const config = getConfig();
   return {
     ingest: async (body: unknown) => {
@@ -42,8 +43,8 @@ function handlers(wiring: Wiring) {
         await splitUpload({ ...wiring, embedQueueUrl: config.queues.embedUrl, embedder: getEmbedderIdentity(), chunkSize: 256 }, event);
       }
     },
-    embed: (body: unknown) => embedChunk({ ...wiring, reduceQueueUrl: config.queues.reduceUrl, embedder: getEmbedder() }, embedChunkMessageSchema.parse(body)),
-    reduce: (body: unknown) => mergeUpload({ ...wiring, embedder: getEmbedderIdentity() }, mergeUploadMessageSchema.parse(body)),
+    embed: (body: unknown) => embedChunk({ ...wiring, reduceQueueUrl: config.queues.reduceUrl, embedder }, embedChunkMessageSchema.parse(body)),
+    reduce: (body: unknown) => mergeUpload(wiring, mergeUploadMessageSchema.parse(body)),
   };
 }
 
@@ -52,8 +53,8 @@ function handlers(wiring: Wiring) {
  * queues are empty. A message whose handler throws is delivered again; with `twice`, every message is
  * delivered two times.
  */
-async function drive(uploadId: string, wiring: Wiring, options: { twice?: boolean } = {}) {
-  const run = handlers(wiring);
+async function drive(uploadId: string, wiring: Wiring, options: DriveOptions = {}) {
+  const run = handlers(wiring, options.embedWith);
   const queues = ctx.stack.emulator.queues;
   let redeliveries = 0;
   for (let round = 0; round < 400; round += 1) {
@@ -90,7 +91,14 @@ async function drive(uploadId: string, wiring: Wiring, options: { twice?: boolea
   throw new Error("the pipeline did not settle");
 }
 
-async function ingestWith(wiring: (real: Wiring) => Wiring, options: { twice?: boolean } = {}) {
+interface DriveOptions {
+  /** Deliver every message twice. */
+  twice?: boolean;
+  /** The embedder the embed workers use (default: the configured one, as the split does). */
+  embedWith?: Embedder;
+}
+
+async function ingestWith(wiring: (real: Wiring) => Wiring, options: DriveOptions = {}) {
   const { body } = await ctx.api.signUp(uniqueEmail("crash"));
   const uploadId = await uploadBytes(ctx.api, body.token, "conversations.json", exportFile);
   // The B2 bridge delivers the event to the ingest queue; give it a moment.
@@ -171,5 +179,15 @@ describe("crashes and duplicate deliveries", () => {
     expect(result.hashes).toEqual(clean.hashes);
     expect(result.upload).toMatchObject({ nodes_created: 1200, chunks_done: 5 });
     expect(result.state.vault.current_version).toBe(1);
+  });
+
+  it("fails the upload, and leaves the vault alone, when the embed workers run another model than the split chose", async () => {
+    const result = await ingestWith((real) => real, { embedWith: createLocalEmbedder({ dim: 512 }) });
+
+    expect(result.status).toBe("failed");
+    expect(result.upload.error_message).toContain("embedding service changed");
+    expect(result.state.nodes).toEqual([]);
+    expect(result.leftovers).toBe(0);
+    expect(result.workFiles).toBe(0);
   });
 });
