@@ -260,6 +260,13 @@ async function recordChunks(db: pg.Pool, upload: UploadRow, attempt: number, par
         WHERE id = $1 AND split_attempt = $2`,
       [upload.id, attempt, format?.source ?? summary.source ?? "unknown", summary.exchanges, summary.profiles, parsed.duplicates, JSON.stringify(summary), chunks.length, nothingNew],
     );
+    // Kept without a merge (nothing new in it), the file still takes room in the vault.
+    if (nothingNew) {
+      await tx.query(
+        "UPDATE personal.vaults SET total_bytes = total_bytes + (SELECT coalesce(uploaded_bytes, 0) FROM personal.vault_uploads WHERE id = $2) WHERE id = $1",
+        [upload.vault_id, upload.id],
+      );
+    }
   });
   return chunks.length;
 }

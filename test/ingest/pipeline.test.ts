@@ -70,6 +70,12 @@ describe("re-uploads", () => {
     const second = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(newer)));
 
     expect(second).toMatchObject({ status: "complete", exchanges_found: 3 * 3 + 1 + 2 * 3, nodes_created: 1 + 2 * 3, nodes_deduplicated: 9 });
+    const older2 = chatgptExport(older.slice(0, 2));
+    const before = (await readVault(ctx.db, user.userId)).vault.total_bytes;
+    const third = await waitForUpload(ctx.api, user.token, await uploadBytes(ctx.api, user.token, "conversations.json", older2));
+    expect(third).toMatchObject({ status: "complete", nodes_created: 0, duplicate_of: null });
+    // Nothing new to merge, but the file is kept, so it counts towards the vault's size.
+    expect((await readVault(ctx.db, user.userId)).vault.total_bytes).toBe(before + older2.length);
     const state = await readVault(ctx.db, user.userId);
     expectConsistent(state);
     expect(state.nodes).toHaveLength(4 * 3 + 1 + 2 * 3);
