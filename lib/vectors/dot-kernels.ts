@@ -75,29 +75,10 @@ export function scoreSome(x: Float32Array, xOff: number, rows: Float32Array, row
   for (; j < m; j++) out[j] = dot(x, xOff, rows, rowsIdx[j]! * d, d);
 }
 
-/** out[r] = row r of `points` · vec[vOff ..], for the first n rows (each d long). */
+/**
+ * out[r] = row r of `points` · vec[vOff ..], for the first n rows (each d long): the same products as
+ * `scoreAll` with the roles of the single vector and the matrix named the other way round.
+ */
 export function dotsWithRow(points: Float32Array, n: number, d: number, vec: Float32Array, vOff: number, out: Float64Array): void {
-  let r = 0;
-  for (; r + 3 < n; r += 4) {
-    const b0 = r * d;
-    const b1 = b0 + d;
-    const b2 = b1 + d;
-    const b3 = b2 + d;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let i = 0; i < d; i++) {
-      const v = vec[vOff + i]!;
-      s0 += v * points[b0 + i]!;
-      s1 += v * points[b1 + i]!;
-      s2 += v * points[b2 + i]!;
-      s3 += v * points[b3 + i]!;
-    }
-    out[r] = s0;
-    out[r + 1] = s1;
-    out[r + 2] = s2;
-    out[r + 3] = s3;
-  }
-  for (; r < n; r++) out[r] = dot(points, r * d, vec, vOff, d);
+  scoreAll(vec, vOff, points, n, d, out);
 }
