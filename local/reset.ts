@@ -2,18 +2,13 @@
 import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
+import { isProcessAlive } from "./processes";
 import { projectRoot } from "./stack";
 
 const dataDir = path.resolve(projectRoot, process.env.DATA_DIR ?? ".data");
 const lock = path.join(dataDir, "stack.pid");
 const owner = existsSync(lock) ? Number(readFileSync(lock, "utf8")) : 0;
-let running = false;
-try {
-  if (owner) running = process.kill(owner, 0);
-} catch {
-  running = false;
-}
-if (running) {
+if (owner && isProcessAlive(owner)) {
   console.error(`Cogzy is running (process ${owner}); stop it before resetting.`);
   process.exit(1);
 }

@@ -12,6 +12,7 @@ import { startEmulator, type LocalEmulator } from "./emulator";
 import { startGateway, type Gateway } from "./gateway";
 import { loadHandler } from "./lambda-context";
 import { assertPortFree, freePort } from "./ports";
+import { isProcessAlive } from "./processes";
 import { startCorsRelay } from "./store-cors-relay";
 import { recoverAbandonedServer, startPostgres, type LocalPostgres } from "./postgres";
 import { startQueuePoller, type QueuePoller, type SqsHandler } from "./queue-poller";
@@ -165,7 +166,7 @@ async function choosePorts(options: StackOptions) {
 async function claimDataDir(dataDir: string): Promise<void> {
   const lock = path.join(dataDir, "stack.pid");
   const owner = Number(await readFile(lock, "utf8").catch(() => ""));
-  if (owner && owner !== process.pid && isAlive(owner)) {
+  if (owner && owner !== process.pid && isProcessAlive(owner)) {
     throw new Error(`Cogzy is already running from ${dataDir} (process ${owner}). Stop it first, or set DATA_DIR to another folder.`);
   }
   await writeFile(lock, String(process.pid));
@@ -173,13 +174,4 @@ async function claimDataDir(dataDir: string): Promise<void> {
 
 async function releaseDataDir(dataDir: string): Promise<void> {
   await rm(path.join(dataDir, "stack.pid"), { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
