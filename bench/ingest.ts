@@ -7,6 +7,7 @@
  *
  * Target (issue 4): ≥ 1,500 exchanges/s end to end on a 2-core machine.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { createWriteStream, existsSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
@@ -91,7 +92,7 @@ async function runPipeline(bytes: number) {
       progress = await api.progress(target.upload_id);
       phaseStarts[progress.phase] ??= Date.now();
       if (progress.status === "complete" || progress.status === "failed") break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     const finished = Date.now();
     if (progress.status === "failed") throw new Error(`the upload failed: ${progress.error_message}`);

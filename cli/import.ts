@@ -4,6 +4,7 @@
  * parts, poll progress) and shows the pipeline's phases. Exit 0 once the upload is complete; non-zero
  * with the server's message when it fails.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
@@ -74,7 +75,7 @@ async function follow(api: ReturnType<typeof createApiClient>, uploadId: string,
     const detail = progress.phase === "embedding" ? ` ${progress.chunks_done}/${progress.chunks_total} chunks` : progress.phase === "parsing" ? ` ${progress.exchanges_found} exchanges` : "";
     bar.update(progress.progress_pct, `${PHASES[progress.phase] ?? progress.phase}${detail}`);
     if (progress.status === "complete" || progress.status === "failed") return progress;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import type { FauxqsServer, S3SpyEvent, SpyMessage } from "fauxqs";
 import { log } from "../lib/log";
@@ -74,7 +75,7 @@ async function deliver(options: { store: Store; webhookUrl: string; secret: stri
     } catch (error) {
       log.warn("local B2 webhook unreachable; retrying", { attempt, error: (error as Error).message });
     }
-    await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    await sleep(250 * 2 ** attempt);
   }
   log.error("local B2 webhook gave up", { key: upload.key });
 }

@@ -4,6 +4,7 @@
  * `base64`, and injectable trouble (latency, a concurrency limit answered with 429, scripted or random
  * 429 / 500 / garbled JSON / wrong dimensions / hangs), with counters to check a client against.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
@@ -253,7 +254,7 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     const outcome = nextOutcome();
     stats.outcomes[outcome]++;
     if (outcome === "hang") return; // released when the client disconnects or the stand-in closes
-    if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
+    if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
     if (!open) return; // the client gave up while we were "computing"
 
     const tooLong = behaviour.maxInputChars !== null ? texts.findIndex((t) => t.length > behaviour.maxInputChars!) : -1;

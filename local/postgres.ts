@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { existsSync } from "node:fs";
 import { chmod, lstat, mkdir, readFile, readlink, rm, stat, symlink } from "node:fs/promises";
 import { createHash } from "node:crypto";
@@ -87,8 +88,6 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
     await client.end();
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * As root, PostgreSQL runs as the `postgres` user, who must be able to walk down to its data folder. A

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
@@ -184,5 +185,3 @@ function toRecord(message: Message, options: PollerOptions): SQSRecord {
     awsRegion: options.region ?? "us-east-1",
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
