@@ -1,0 +1,75 @@
+/**
+ * Who may call what: one entry per route of `functions/manifest.ts`, keyed `"METHOD /path"`, with the
+ * status each principal gets. `test/security/authorization.test.ts` calls every route as every principal;
+ * a route without an entry here fails that suite (and `test/unit/authorization-matrix.test.ts`).
+ *
+ * Adding a route? Add one line: pick the preset that says who may use it and, if it has path parameters
+ * or a body, say how to build a request the owner would legitimately make. Path parameters always name
+ * the owner's resources, so "another user" is asking for someone else's data.
+ */
+import type { MatrixFixture } from "./support/matrix-fixture";
+
+/** The callers every route is tried with. */
+export const principals = ["owner", "anotherUser", "anonymous", "expiredSession"] as const;
+export type Principal = (typeof principals)[number];
+
+export interface MatrixRequest {
+  /** Values for the route's `{name}` path parameters. */
+  params?: Record<string, string>;
+  /** A JSON body (sent as application/json). */
+  body?: unknown;
+}
+
+export interface MatrixEntry {
+  /** Builds a fresh request the owner would make (called once per principal). */
+  request?: (fixture: MatrixFixture) => Promise<MatrixRequest> | MatrixRequest;
+  expected: Record<Principal, number>;
+  /** Whether answers to principals other than the owner must not mention the owner (ids, e-mail). */
+  private: boolean;
+}
+
+type RequestBuilder = MatrixEntry["request"];
+
+/** The owner's own resource: another user is told it does not exist, anyone without a live session 401. */
+export const ownerOnly = (ok: number, request?: RequestBuilder): MatrixEntry => ({
+  request,
+  expected: { owner: ok, anotherUser: 404, anonymous: 401, expiredSession: 401 },
+  private: true,
+});
+
+/** Any signed-in user, about their own account: the other user gets their own answer, never the owner's. */
+export const signedIn = (ok: number, request?: RequestBuilder): MatrixEntry => ({
+  request,
+  expected: { owner: ok, anotherUser: ok, anonymous: 401, expiredSession: 401 },
+  private: true,
+});
+
+/** No session needed (sign-up, log-in): everybody gets the same answer. */
+export const open = (status: number, request?: RequestBuilder): MatrixEntry => ({
+  request,
+  expected: { owner: status, anotherUser: status, anonymous: status, expiredSession: status },
+  private: false,
+});
+
+/** Callbacks authenticated by their own signature: a session, or none, gets nobody in. */
+export const signedCallback = (request?: RequestBuilder): MatrixEntry => ({
+  request,
+  expected: { owner: 401, anotherUser: 401, anonymous: 401, expiredSession: 401 },
+  private: true,
+});
+
+export const authorizationMatrix: Record<string, MatrixEntry> = {
+  "POST /api/personal/auth/signup": open(201, (f) => ({ body: { email: f.uniqueEmail(), password: "a long enough passphrase" } })),
+  "POST /api/personal/auth/login": open(200, (f) => ({ body: { email: f.owner.email, password: f.owner.password } })),
+  "POST /api/personal/auth/logout": open(204),
+  "GET /api/personal/me": signedIn(200),
+  "POST /api/personal/vault/uploads": signedIn(201, () => ({ body: { filename: "conversations.json", size: 1024 } })),
+  "POST /api/personal/vault/uploads/{upload_id}/complete": ownerOnly(200, async (f) => {
+    const upload = await f.multipartUploadWithPartsSent();
+    return { params: { upload_id: upload.uploadId }, body: { parts: upload.parts } };
+  }),
+  "DELETE /api/personal/vault/uploads/{upload_id}": ownerOnly(204, async (f) => ({ params: { upload_id: await f.pendingUpload() } })),
+  "GET /api/personal/vault/upload/{upload_id}": ownerOnly(200, async (f) => ({ params: { upload_id: await f.pendingUpload() } })),
+  "GET /api/personal/vault/status": signedIn(200),
+  "POST /webhooks/b2": signedCallback(() => ({ body: { events: [] } })),
+};

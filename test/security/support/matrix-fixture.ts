@@ -1,0 +1,79 @@
+import type pg from "pg";
+import { createSession } from "../../../lib/accounts/sessions";
+import { getStore } from "../../../lib/store/client";
+import { createUpload } from "../../../lib/uploads/create-upload";
+import { apiClient, uniqueEmail } from "../../support/api";
+import type { Principal } from "../authorization-matrix";
+
+export interface Account {
+  userId: string;
+  email: string;
+  password: string;
+}
+
+/**
+ * What the authorization matrix's requests are built from: the owner (whose resources every request
+ * names), another user, and credentials for each principal. Every call gets a fresh session, so a route
+ * that ends one (log-out) cannot disturb the next.
+ */
+export interface MatrixFixture {
+  owner: Account;
+  other: Account;
+  uniqueEmail(): string;
+  /** The `Authorization` token a principal sends, or none. */
+  tokenFor(principal: Principal): Promise<string | undefined>;
+  /** A new upload of the owner's, waiting for its file. */
+  pendingUpload(): Promise<string>;
+  /** A new multipart upload of the owner's whose one part has been sent: ready to complete. */
+  multipartUploadWithPartsSent(): Promise<{ uploadId: string; parts: Array<{ part_number: number; etag: string }> }>;
+}
+
+export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<MatrixFixture> {
+  const api = apiClient(apiUrl);
+  const signUp = async (label: string): Promise<Account> => {
+    const email = uniqueEmail(label);
+    const password = `${label} passphrase that is long`;
+    const answer = await api.signUp(email, password);
+    if (answer.status !== 201) throw new Error(`fixture sign-up failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return { userId: answer.body.user_id, email, password };
+  };
+  const owner = await signUp("owner");
+  const other = await signUp("other");
+  const session = async (account: Account) => (await createSession(db, account.userId, { ttlDays: 1 })).token;
+
+  return {
+    owner,
+    other,
+    uniqueEmail: () => uniqueEmail("matrix"),
+    async tokenFor(principal) {
+      switch (principal) {
+        case "owner":
+          return session(owner);
+        case "anotherUser":
+          return session(other);
+        case "anonymous":
+          return undefined;
+        case "expiredSession":
+          // The owner's own session, with a lifetime of zero: expired by the time it is used.
+          return (await createSession(db, owner.userId, { ttlDays: 0 })).token;
+      }
+    },
+    async pendingUpload() {
+      const answer = await api.call("POST", "/api/personal/vault/uploads", { token: await session(owner), body: { filename: "conversations.json", size: 64 } });
+      if (answer.status !== 201) throw new Error(`fixture upload failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body.upload_id as string;
+    },
+    async multipartUploadWithPartsSent() {
+      const bytes = Buffer.from(JSON.stringify([{ id: "c", mapping: {} }]));
+      const plan = await createUpload({ db, store: getStore(), multipartThresholdBytes: 1, partSizeBytes: 5 * 1024 * 1024 }, owner.userId, {
+        filename: "conversations.json",
+        size: bytes.length,
+      });
+      if (plan.method !== "multipart") throw new Error("fixture expected a multipart plan");
+      const part = plan.parts[0]!;
+      const put = await fetch(part.url, { method: "PUT", body: bytes });
+      if (!put.ok) throw new Error(`fixture part upload failed: ${put.status}`);
+      return { uploadId: plan.upload_id, parts: [{ part_number: part.part_number, etag: put.headers.get("etag")! }] };
+    },
+  };
+}
