@@ -1,6 +1,8 @@
 import path from "node:path";
+import { ChangeMessageVisibilityCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
 import { queues, visibilityTimeoutSeconds, type QueueDefinition, type QueueName } from "../functions/manifest";
+import { createSqsClient } from "../lib/queues/client";
 
 export interface LocalQueue {
   name: string;
@@ -27,7 +29,13 @@ export function localQueueName(definition: QueueDefinition, suffix = ""): string
 /**
  * S3 + SQS on one port (`fauxqs`), persisted under `dataDir`: queues and messages in SQLite, objects as
  * plain files (large exports and vector files would bloat SQLite). Creates the vault bucket and every
- * queue of the manifest with its dead-letter queue; both are idempotent across restarts.
+ * queue of the manifest with its dead-letter queue, but only those that do not exist yet: re-creating
+ * a queue replaces its row, and the emulator's foreign key then deletes every message it held. A
+ * queue that exists gets the manifest's attributes set on it instead.
+ *
+ * Messages left in flight by an earlier run are made visible again at once: the data folder's lock
+ * guarantees that the process which received them is gone, so nobody will delete them, and waiting
+ * out their visibility timeout (up to 15 minutes) would only hold the uploads they carry.
  */
 export async function startEmulator(options: { dataDir: string; port: number; bucket: string; messageSpies?: boolean }): Promise<LocalEmulator> {
   const server = await startFauxqs({
@@ -37,32 +45,59 @@ export async function startEmulator(options: { dataDir: string; port: number; bu
     s3StorageDir: path.join(options.dataDir, "objects"),
     messageSpies: options.messageSpies ?? true,
   });
-  server.createBucket(options.bucket);
-  const created = {} as Record<QueueName, LocalQueue>;
-  for (const [key, definition] of Object.entries(queues) as [QueueName, QueueDefinition][]) {
-    created[key] = createQueueWithDlq(server, definition);
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const sqs = createSqsClient({ endpoint, region: "us-east-1" }, { accessKeyId: "local", secretAccessKey: "local" });
+  try {
+    server.createBucket(options.bucket);
+    const created = {} as Record<QueueName, LocalQueue>;
+    for (const [key, definition] of Object.entries(queues) as [QueueName, QueueDefinition][]) {
+      created[key] = await ensureQueueWithDlq(server, sqs, definition);
+      await releaseInFlight(server, sqs, created[key].name);
+      await releaseInFlight(server, sqs, localQueueName(definition, "-dlq"));
+    }
+    return { endpoint, port: server.port, server, queues: created, stop: () => server.stop() };
+  } finally {
+    sqs.destroy();
   }
-  return {
-    endpoint: `http://127.0.0.1:${server.port}`,
-    port: server.port,
-    server,
-    queues: created,
-    stop: () => server.stop(),
-  };
 }
 
-/** Creates a queue and its dead-letter queue, wired with a redrive policy as SST/AWS would. */
-export function createQueueWithDlq(server: FauxqsServer, definition: QueueDefinition, overrides: { visibilityTimeoutSeconds?: number } = {}): LocalQueue {
+/** A queue and its dead-letter queue, wired with a redrive policy as SST/AWS would; created only if missing. */
+export async function ensureQueueWithDlq(
+  server: FauxqsServer,
+  sqs: SQSClient,
+  definition: QueueDefinition,
+  overrides: { visibilityTimeoutSeconds?: number } = {},
+): Promise<LocalQueue> {
   const fifoAttributes: Record<string, string> = definition.fifo ? { FifoQueue: "true", ContentBasedDeduplication: "false" } : {};
-  const dlq = server.createQueue(localQueueName(definition, "-dlq"), {
-    attributes: { ...fifoAttributes, MessageRetentionPeriod: "1209600" },
-  });
-  const queue = server.createQueue(localQueueName(definition), {
-    attributes: {
-      ...fifoAttributes,
-      VisibilityTimeout: String(overrides.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds(definition)),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(definition.maxReceiveCount) }),
-    },
+  const dlq = await ensureQueue(server, sqs, localQueueName(definition, "-dlq"), { ...fifoAttributes, MessageRetentionPeriod: "1209600" });
+  const queue = await ensureQueue(server, sqs, localQueueName(definition), {
+    ...fifoAttributes,
+    VisibilityTimeout: String(overrides.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds(definition)),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(definition.maxReceiveCount) }),
   });
   return { name: queue.queueName, url: queue.queueUrl, arn: queue.queueArn, dlqUrl: dlq.queueUrl, dlqArn: dlq.queueArn, definition };
+}
+
+async function ensureQueue(server: FauxqsServer, sqs: SQSClient, name: string, attributes: Record<string, string>) {
+  const existing = server.inspectQueue(name);
+  if (!existing) return server.createQueue(name, { attributes });
+  const url = currentUrl(server, existing.url);
+  const { FifoQueue: _fixedAtCreation, ...settable } = attributes;
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: settable }));
+  return { queueUrl: url, queueArn: existing.arn, queueName: existing.name };
+}
+
+/** A stored queue URL names the port of the run that created it; the emulator finds queues by name, whatever the port. */
+function currentUrl(server: FauxqsServer, storedUrl: string): string {
+  const url = new URL(storedUrl);
+  url.port = String(server.port);
+  return url.href;
+}
+
+async function releaseInFlight(server: FauxqsServer, sqs: SQSClient, name: string): Promise<void> {
+  const queue = server.inspectQueue(name);
+  for (const { receiptHandle } of queue?.messages.inflight ?? []) {
+    // 1 s, not 0: see the note on visibility 0 in local/queue-poller.ts.
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: currentUrl(server, queue!.url), ReceiptHandle: receiptHandle, VisibilityTimeout: 1 }));
+  }
 }

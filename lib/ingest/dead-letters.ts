@@ -22,9 +22,18 @@ export function uploadIdsOf(body: unknown): string[] {
 /**
  * A message that exhausted its retries: its upload is marked failed with a message a person
  * understands, its claimed exchanges are released and its work files removed. The vault keeps
- * everything it had, since only a completed merge ever changes it.
+ * everything it had, since only a completed merge ever changes it. A body that is not JSON, or names
+ * no upload, is logged and consumed: there is nothing to fail, and a dead-letter queue has no further
+ * queue to retry into.
  */
-export async function handleDeadLetter(deps: { db: Queryable; store: Store }, body: unknown): Promise<number> {
+export async function handleDeadLetter(deps: { db: Queryable; store: Store }, rawBody: string): Promise<number> {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    log.warn("dead letter is not JSON; nothing to fail", { bytes: rawBody.length, start: rawBody.slice(0, 80) });
+    return 0;
+  }
   let failed = 0;
   for (const uploadId of uploadIdsOf(body)) {
     const upload = await findUpload(deps.db, uploadId);

@@ -33,16 +33,24 @@ const s3RecordSchema = z.object({
 
 const s3NotificationSchema = z.object({ Records: z.array(s3RecordSchema) });
 
-/** `s3:TestEvent`, sent once when a notification is configured: nothing to ingest. */
-const s3TestEventSchema = z.object({ Event: z.literal("s3:TestEvent") });
+/**
+ * `s3:TestEvent`, sent once when a notification is configured: nothing to ingest
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+ */
+const s3TestEventSchema = z.object({ Service: z.literal("Amazon S3"), Event: z.literal("s3:TestEvent") });
 
 export const ingestMessageSchema = z.union([forwardedObjectCreatedSchema, s3NotificationSchema, s3TestEventSchema]);
+export type IngestMessage = z.infer<typeof ingestMessageSchema>;
 
-export function toObjectCreated(message: z.infer<typeof ingestMessageSchema>): ObjectCreated[] {
+export function isS3TestEvent(message: IngestMessage): message is z.infer<typeof s3TestEventSchema> {
+  return "Event" in message;
+}
+
+export function toObjectCreated(message: IngestMessage): ObjectCreated[] {
   if ("type" in message) {
     return [{ eventId: message.event_id, bucket: message.bucket, key: message.key, size: message.size, origin: "b2" }];
   }
-  if ("Event" in message) return [];
+  if (isS3TestEvent(message)) return [];
   return message.Records.filter((record) => record.eventName.startsWith("ObjectCreated:")).map((record) => {
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, " "));
     const version = record.s3.object.sequencer ?? record.s3.object.eTag ?? String(record.s3.object.size);

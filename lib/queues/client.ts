@@ -1,7 +1,7 @@
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { getConfig, type Config } from "../config";
 
-export function createSqsClient(queues: Config["queues"], credentials?: { accessKeyId: string; secretAccessKey: string }): SQSClient {
+export function createSqsClient(queues: Pick<Config["queues"], "endpoint" | "region">, credentials?: { accessKeyId: string; secretAccessKey: string }): SQSClient {
   return new SQSClient({
     region: queues.region,
     ...(queues.endpoint ? { endpoint: queues.endpoint } : {}),

@@ -49,11 +49,22 @@ describe("native S3 event notifications on the ingest queue", () => {
     expect(upload.rows[0]).toEqual({ status: "processing", phase: "embedding", chunks_total: 1, exchanges_found: 6 });
   });
 
-  it("drop S3's test event and bodies of unknown shape without failing the batch", async () => {
-    const test = await splitHandler(sqsEvent({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: "cogzy-vaults" }), {} as Context);
-    const junk = await splitHandler(sqsEvent({ hello: "world" }), {} as Context);
+  it("treat S3's test event as nothing to do", async () => {
+    const test = await splitHandler(sqsEvent({ Service: "Amazon S3", Event: "s3:TestEvent", Time: "2026-01-01T00:00:00.000Z", Bucket: "cogzy-vaults" }), {} as Context);
 
     expect(test).toEqual({ batchItemFailures: [] });
-    expect(junk).toEqual({ batchItemFailures: [] });
+  });
+
+  it("fail bodies that are not JSON or not of a known shape, so they are retried and dead-lettered", async () => {
+    const junk = sqsEvent({ hello: "world" });
+    const notJson = sqsEvent("placeholder");
+    notJson.Records[0]!.body = "{not json";
+
+    const answers = [await splitHandler(junk, {} as Context), await splitHandler(notJson, {} as Context)];
+
+    expect(answers).toEqual([
+      { batchItemFailures: [{ itemIdentifier: junk.Records[0]!.messageId }] },
+      { batchItemFailures: [{ itemIdentifier: notJson.Records[0]!.messageId }] },
+    ]);
   });
 });

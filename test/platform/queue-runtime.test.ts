@@ -2,7 +2,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getSqs } from "../../lib/queues/client";
-import { createQueueWithDlq } from "../../local/emulator";
+import { ensureQueueWithDlq } from "../../local/emulator";
 import { startQueuePoller } from "../../local/queue-poller";
 import { startTestStack } from "../support/stack";
 
@@ -19,7 +19,7 @@ afterAll(async () => {
 let queueCounter = 0;
 function testQueue(maxReceiveCount = 3) {
   queueCounter += 1;
-  return createQueueWithDlq(stack.emulator.server, { name: `runtime-test-${queueCounter}`, fifo: false, maxReceiveCount }, { visibilityTimeoutSeconds: 30 });
+  return ensureQueueWithDlq(stack.emulator.server, getSqs(), { name: `runtime-test-${queueCounter}`, fifo: false, maxReceiveCount }, { visibilityTimeoutSeconds: 30 });
 }
 
 async function send(queueUrl: string, bodies: string[]) {
@@ -36,7 +36,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
 
 describe("local queue runtime", () => {
   it("delivers SQS event batches and redelivers only the items a handler reports as failed", async () => {
-    const queue = testQueue();
+    const queue = await testQueue();
     const deliveries = new Map<string, number>();
     const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       const failures = [];
@@ -62,7 +62,7 @@ describe("local queue runtime", () => {
   });
 
   it("moves a message that keeps failing to the dead-letter queue after maxReceiveCount deliveries", async () => {
-    const queue = testQueue(3);
+    const queue = await testQueue(3);
     let attempts = 0;
     const handler = async (event: SQSEvent) => {
       attempts += event.Records.length;
@@ -84,7 +84,7 @@ describe("local queue runtime", () => {
   });
 
   it("fails the whole batch when a handler reports an id that is not in it", async () => {
-    const queue = testQueue();
+    const queue = await testQueue();
     let deliveries = 0;
     const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       deliveries += event.Records.length;
@@ -100,7 +100,7 @@ describe("local queue runtime", () => {
   });
 
   it("never runs more invocations at once than the queue's maximum concurrency, and reaches it", async () => {
-    const queue = testQueue();
+    const queue = await testQueue();
     let running = 0;
     let peak = 0;
     let done = 0;
@@ -111,9 +111,9 @@ describe("local queue runtime", () => {
       running -= 1;
       done += 1;
     };
-    const poller = startQueuePoller({ sqs: getSqs(), functionName: "test", queueUrl: queue.url, queueArn: queue.arn, handler, batchSize: 1, maxConcurrency: 7, timeoutSeconds: 5 });
-
+    // All 40 wait before the poller starts, so a slow machine sending them cannot keep the peak below 7.
     await send(queue.url, Array.from({ length: 40 }, (_, index) => `m${index}`));
+    const poller = startQueuePoller({ sqs: getSqs(), functionName: "test", queueUrl: queue.url, queueArn: queue.arn, handler, batchSize: 1, maxConcurrency: 7, timeoutSeconds: 5 });
     await waitFor(() => done === 40);
     await poller.stop();
 

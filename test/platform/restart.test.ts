@@ -2,7 +2,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, describe, expect, it } from "vitest";
+import { getSqs } from "../../lib/queues/client";
 import { startStack } from "../../local/stack";
 import { apiClient, uniqueEmail } from "../support/api";
 
@@ -32,6 +34,31 @@ describe("the local stack across restarts", () => {
       expect(login.body.user_id).toBe(signedUp.body.user_id);
       const me = await apiClient(second.apiUrl).me(login.body.token);
       expect(me.body.vault.prefix).toBe(`users/${signedUp.body.user_id}`);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("keeps queued messages, and hands back in-flight ones at once, across a restart", async () => {
+    const first = await startStack({ dataDir, port: 0, consumers: false });
+    const queueUrl = first.emulator.queues.embed.url;
+    await getSqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "queued" }));
+    await getSqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "in flight" }));
+    // A consumer takes one message for 15 minutes, and its process dies with it.
+    const taken = await getSqs().send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 900 }));
+    expect(taken.Messages).toHaveLength(1);
+    await first.stop();
+
+    const second = await startStack({ dataDir, port: 0, consumers: false });
+    try {
+      const bodies: string[] = [];
+      await expect
+        .poll(async () => {
+          const answer = await getSqs().send(new ReceiveMessageCommand({ QueueUrl: second.emulator.queues.embed.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+          bodies.push(...(answer.Messages ?? []).map((message) => message.Body!));
+          return [...bodies].sort();
+        }, { timeout: 10_000 })
+        .toEqual(["in flight", "queued"]);
     } finally {
       await second.stop();
     }
