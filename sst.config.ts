@@ -23,9 +23,11 @@ export default $config({
     const { secrets } = await import("./stacks/secrets");
     const { createQueues } = await import("./stacks/queues");
     const { createApi } = await import("./stacks/api");
+    const { createSchedules } = await import("./stacks/schedules");
     const settings = secrets();
     const queues = createQueues(settings);
     const api = createApi(settings, queues);
+    createSchedules(queues);
     return { api: api.url, webhook: $interpolate`${api.url}/webhooks/b2` };
   },
 });

@@ -1,5 +1,6 @@
 /**
- * What the system deploys, as plain data: the API routes and the queues with their consumers. SST's
+ * What the system deploys, as plain data: the API routes, the queues with their consumers, and the
+ * scheduled functions. SST's
  * stacks (`stacks/`) and the local stack (`local/`) both read this, so the routes and queue settings
  * that run locally are the ones that run in the cloud.
  *
@@ -82,3 +83,25 @@ export const queues: Record<QueueName, QueueDefinition> = {
 export function visibilityTimeoutSeconds(queue: QueueDefinition): number {
   return Math.max(30, 6 * (queue.consumer?.timeoutSeconds ?? 30));
 }
+
+/**
+ * A function run on a timer: EventBridge Scheduler in the cloud (`sst.aws.Cron`), a timer in the local
+ * stack. Every run must be safe to repeat and to overlap with the previous one.
+ */
+export interface ScheduleDefinition {
+  /** Logical name, kebab-case; the component is named after it. */
+  name: string;
+  handler: string;
+  /**
+   * An EventBridge schedule expression, `rate(5 minutes)` or `cron(0 3 * * ? *)` (UTC):
+   * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+   */
+  schedule: string;
+  timeoutSeconds: number;
+  memoryMb?: number;
+}
+
+export const schedules: ScheduleDefinition[] = [
+  /** Uploads with no progress for longer than their stage's timeout: re-driven, or failed with a reason. */
+  { name: "sweep-stale-uploads", handler: "functions/schedules/sweep-stale-uploads.handler", schedule: "rate(5 minutes)", timeoutSeconds: 120 },
+];

@@ -158,7 +158,7 @@ async function setVisibility(options: PollerOptions, messages: Message[], second
 }
 
 /** The record shape Lambda hands to SQS consumers. */
-function toRecord(message: Message, options: PollerOptions): SQSRecord {
+export function toRecord(message: Message, options: Pick<PollerOptions, "queueArn" | "region">): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId!,

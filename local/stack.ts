@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { queues as queueDefinitions, routes, type QueueName } from "../functions/manifest";
+import { queues as queueDefinitions, routes, schedules, type QueueName } from "../functions/manifest";
 import { getConfig, resetConfig } from "../lib/config";
 import { closePool } from "../lib/db/pool";
 import { migrate } from "../lib/db/migrate";
@@ -16,6 +16,7 @@ import { isProcessAlive } from "./processes";
 import { startCorsRelay } from "./store-cors-relay";
 import { recoverAbandonedServer, startPostgres, type LocalPostgres } from "./postgres";
 import { startQueuePoller, type QueuePoller, type SqsHandler } from "./queue-poller";
+import { startSchedule, type LocalSchedule } from "./schedules";
 
 export const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 
@@ -28,6 +29,8 @@ export interface StackOptions {
   pgPort?: number;
   /** Start the queue consumers (default true). */
   consumers?: boolean;
+  /** Run the scheduled functions on their timers (default: when consumers run); `runNow` works either way. */
+  scheduleTimers?: boolean;
   log?: (line: string) => void;
   /** Also pass PostgreSQL's own log lines to `log`. */
   verbose?: boolean;
@@ -42,13 +45,16 @@ export interface Stack {
   emulator: LocalEmulator;
   /** Queue pollers by queue name; dead-letter queues as `{name}-dlq`. */
   pollers: Record<string, QueuePoller>;
+  /** The scheduled functions of the manifest, by name. */
+  schedules: Record<string, LocalSchedule>;
   stop(): Promise<void>;
 }
 
 /**
  * Brings up the whole system in this process: embedded PostgreSQL (migrated), the S3 + SQS emulator
  * with the vault bucket and every queue, the API gateway in front of the route handlers, the queue
- * pollers in front of the queue handlers, and the B2 webhook bridge. Configuration reaches the handlers
+ * pollers in front of the queue handlers, timers in front of the scheduled functions, and the B2 webhook
+ * bridge. Configuration reaches the handlers
  * through the environment, exactly as in a deployed function.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -124,6 +130,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
     }
 
+    const scheduled: Stack["schedules"] = {};
+    for (const definition of schedules) {
+      const schedule = await startSchedule(projectRoot, definition, { timer: options.scheduleTimers ?? options.consumers !== false });
+      scheduled[definition.name] = schedule;
+      started.push(() => schedule.stop());
+    }
+
     const bridge = startB2Bridge({
       server: emulator.server,
       store: getStore(),
@@ -139,6 +152,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       dataDir,
       emulator,
       pollers,
+      schedules: scheduled,
       stop: async () => {
         await stopAll();
         await releaseDataDir(dataDir);

@@ -4,12 +4,12 @@ import type pg from "pg";
 import { withTransaction } from "../db/transaction";
 import type { Embedder } from "../embeddings";
 import { log } from "../log";
-import { sendJson } from "../queues/client";
 import type { Store } from "../store/client";
 import { objectBytes } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { encodeNpy } from "../vectors/npy";
-import type { EmbedChunkMessage, MergeUploadMessage } from "./messages";
+import type { EmbedChunkMessage } from "./messages";
+import { requestMerge } from "./pipeline-messages";
 import { embeddingText, type VaultNode } from "./vault-nodes";
 import { failUpload } from "./upload-state";
 import { chunkInputKey, chunkVectorsKey } from "./work-files";
@@ -68,7 +68,7 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   );
 
   const counted = await markChunkDone(deps.db, upload, message);
-  if (counted && counted.chunks_done === counted.chunks_total) await sendMerge(deps, upload, message.attempt);
+  if (counted && counted.chunks_done === counted.chunks_total) await requestMerge(deps, upload, message.attempt);
   return "embedded";
 }
 
@@ -104,12 +104,6 @@ async function markChunkDone(db: pg.Pool, upload: UploadRow, message: EmbedChunk
 export async function requestMergeIfReady(deps: EmbedDeps, uploadId: string): Promise<boolean> {
   const upload = await findUpload(deps.db, uploadId);
   if (!upload || upload.status !== "processing" || upload.chunks_total === 0 || upload.chunks_done < upload.chunks_total) return false;
-  await sendMerge(deps, upload, upload.split_attempt);
+  await requestMerge(deps, upload, upload.split_attempt);
   return true;
-}
-
-async function sendMerge(deps: Pick<EmbedDeps, "sqs" | "reduceQueueUrl">, upload: UploadRow, attempt: number): Promise<void> {
-  const message: MergeUploadMessage = { type: "merge-upload", upload_id: upload.id, vault_id: upload.vault_id, attempt };
-  // One group per vault: SQS FIFO runs one vault's merges one after the other, different vaults in parallel.
-  await sendJson(deps.sqs, deps.reduceQueueUrl, message, { groupId: upload.vault_id, deduplicationId: `${upload.id}:${attempt}` });
 }

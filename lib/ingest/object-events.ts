@@ -10,12 +10,13 @@ export interface ObjectCreated {
   bucket: string;
   key: string;
   size: number;
-  origin: "b2" | "s3";
+  origin: "b2" | "s3" | "sweep";
 }
 
+/** Our own shape: the B2 webhook forwards store events in it, and the sweeper re-announces stalled uploads. */
 export const forwardedObjectCreatedSchema = z.object({
   type: z.literal("object-created"),
-  origin: z.literal("b2"),
+  origin: z.enum(["b2", "sweep"]),
   event_id: z.string().min(1),
   bucket: z.string().min(1),
   key: z.string().min(1),
@@ -39,6 +40,8 @@ const s3NotificationSchema = z.object({ Records: z.array(s3RecordSchema) });
  */
 const s3TestEventSchema = z.object({ Service: z.literal("Amazon S3"), Event: z.literal("s3:TestEvent") });
 
+export type ObjectCreatedMessage = z.infer<typeof forwardedObjectCreatedSchema>;
+
 export const ingestMessageSchema = z.union([forwardedObjectCreatedSchema, s3NotificationSchema, s3TestEventSchema]);
 export type IngestMessage = z.infer<typeof ingestMessageSchema>;
 
@@ -48,7 +51,7 @@ export function isS3TestEvent(message: IngestMessage): message is z.infer<typeof
 
 export function toObjectCreated(message: IngestMessage): ObjectCreated[] {
   if ("type" in message) {
-    return [{ eventId: message.event_id, bucket: message.bucket, key: message.key, size: message.size, origin: "b2" }];
+    return [{ eventId: message.event_id, bucket: message.bucket, key: message.key, size: message.size, origin: message.origin }];
   }
   if (isS3TestEvent(message)) return [];
   return message.Records.filter((record) => record.eventName.startsWith("ObjectCreated:")).map((record) => {

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
@@ -12,11 +12,10 @@ import { findUploadForObject, recordTimings, type UploadRow } from "../uploads/u
 import { parseUploadKey } from "../vaults/layout";
 import { ChunkWriter, type WrittenChunk } from "./chunk-writer";
 import { claimExchanges, releaseClaims } from "./claims";
-import type { EmbedChunkMessage } from "./messages";
+import { enqueueChunks } from "./pipeline-messages";
 import type { ObjectCreated } from "./object-events";
 import { failUpload, refreshVaultStatus, removeUploadFiles } from "./upload-state";
 import { contentHash, toVaultNode } from "./vault-nodes";
-import { chunkInputKey } from "./work-files";
 
 export interface SplitDeps {
   db: pg.Pool;
@@ -56,7 +55,7 @@ export async function splitUpload(deps: SplitDeps, event: ObjectCreated): Promis
   if (upload.status === "complete" || upload.status === "failed") return "settled";
   if (upload.phase === "embedding" || upload.phase === "merging") {
     // Split finished before; only the enqueueing may be incomplete (a crash right after the commit).
-    if (!upload.chunks_enqueued_at) await enqueueChunks(deps, upload, upload.split_attempt);
+    if (!upload.chunks_enqueued_at) await enqueueAttempt(deps, upload, upload.split_attempt);
     return "resumed";
   }
   return withUploadLock(deps.db, upload.id, () => runSplit(deps, upload));
@@ -115,7 +114,7 @@ async function runSplit(deps: SplitDeps, upload: UploadRow): Promise<SplitOutcom
     await removeUploadFiles(deps.store, upload, { keepOriginal: true });
     return "nothing-new";
   }
-  await enqueueChunks(deps, upload, attempt);
+  await enqueueAttempt(deps, upload, attempt);
   log.info("upload split", { uploadId: upload.id, attempt, chunks, exchanges: parsed.reader.summary.exchanges, duplicates: parsed.duplicates });
   return "split";
 }
@@ -271,29 +270,8 @@ async function recordChunks(db: pg.Pool, upload: UploadRow, attempt: number, par
   return chunks.length;
 }
 
-/** One message per chunk not yet embedded, ten per SendMessageBatch; then the upload notes they are all out. */
-async function enqueueChunks(deps: SplitDeps, upload: UploadRow, attempt: number): Promise<void> {
-  const { rows } = await deps.db.query<{ chunk_index: number }>(
-    "SELECT chunk_index FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 AND state = 'pending' ORDER BY chunk_index",
-    [upload.id, attempt],
-  );
-  const messages: EmbedChunkMessage[] = rows.map((row) => ({
-    type: "embed-chunk",
-    upload_id: upload.id,
-    vault_id: upload.vault_id,
-    attempt,
-    chunk_index: row.chunk_index,
-    input_key: chunkInputKey(upload.vault_prefix, upload.id, attempt, row.chunk_index),
-  }));
-  for (let at = 0; at < messages.length; at += 10) {
-    const batch = messages.slice(at, at + 10);
-    const answer = await deps.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: deps.embedQueueUrl,
-        Entries: batch.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) })),
-      }),
-    );
-    if (answer.Failed?.length) throw new Error(`could not enqueue ${answer.Failed.length} embed messages: ${answer.Failed[0]!.Message}`);
-  }
+/** Sends the attempt's embed messages, then notes on the upload that they are all out. */
+async function enqueueAttempt(deps: SplitDeps, upload: UploadRow, attempt: number): Promise<void> {
+  await enqueueChunks(deps, upload, attempt);
   await deps.db.query("UPDATE personal.vault_uploads SET chunks_enqueued_at = now() WHERE id = $1 AND split_attempt = $2", [upload.id, attempt]);
 }

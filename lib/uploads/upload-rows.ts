@@ -27,6 +27,7 @@ export interface UploadRow {
   chunks_total: number;
   chunks_done: number;
   split_attempt: number;
+  redrives: number;
   chunks_enqueued_at: Date | null;
   embedder: "http" | "local" | null;
   embedder_model: string | null;
