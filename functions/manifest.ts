@@ -27,6 +27,10 @@ export const routes: RouteDefinition[] = [
   { method: "GET", path: "/api/personal/vault/upload/{upload_id}", handler: "functions/http/upload-get.handler" },
   { method: "GET", path: "/api/personal/vault/status", handler: "functions/http/vault-status.handler" },
   { method: "POST", path: "/webhooks/b2", handler: "functions/events/b2-webhook.handler", rawBody: true },
+  { method: "GET", path: "/api/personal/plans", handler: "functions/http/plans.handler" },
+  { method: "GET", path: "/api/personal/usage", handler: "functions/http/usage.handler" },
+  { method: "POST", path: "/api/personal/billing/checkout", handler: "functions/http/billing-checkout.handler" },
+  { method: "POST", path: "/webhooks/stripe", handler: "functions/events/stripe-webhook.handler", rawBody: true },
 ];
 
 export interface QueueDefinition {

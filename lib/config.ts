@@ -7,11 +7,15 @@
  * variables there); the local stack sets them for the processes it runs.
  */
 import { z } from "zod";
+import { DEFAULT_TIER_PLANS } from "./tiers/plans";
+import { parseTierPlans } from "./tiers/tiers";
 
 const LOCAL_WEBHOOK_SECRET = "local-b2-webhook-secret-not-for-production";
 
 const integer = (fallback: number) => z.coerce.number().int().default(fallback);
 const flag = (fallback: boolean) => z.stringbool().default(fallback);
+/** A setting that may be left empty (an SST secret's "" placeholder) to mean "not set". */
+const optionalText = () => z.string().trim().optional().transform((value) => value || undefined);
 
 const schema = z.object({
   APP_ENV: z.enum(["local", "test", "production"]).default("local"),
@@ -56,6 +60,16 @@ const schema = z.object({
 
   B2_WEBHOOK_SECRET: z.string().min(16).optional(),
   SESSION_TTL_DAYS: integer(30),
+
+  /** Replaces the shipped plans (`lib/tiers/plans.ts`) with JSON of the same shape. */
+  TIER_PLANS: z.string().min(1).optional(),
+  /** Stripe (https://docs.stripe.com/keys): without a secret key and a price, checkout answers 501. */
+  STRIPE_SECRET_KEY: optionalText(),
+  STRIPE_PREMIUM_PRICE_ID: optionalText(),
+  /** The endpoint's signing secret (`whsec_…`); without it the Stripe webhook answers 501. */
+  STRIPE_WEBHOOK_SECRET: optionalText(),
+  /** Another Stripe API base URL, for stripe-mock or a test stand-in. */
+  STRIPE_API_URL: z.url().optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -128,7 +142,30 @@ function buildConfig(env: Env) {
     },
     webhooks: { b2Secret: env.B2_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET },
     sessions: { ttlDays: env.SESSION_TTL_DAYS, secureCookie: !local },
+    tiers: readTierPlans(env.TIER_PLANS),
+    stripe: {
+      secretKey: env.STRIPE_SECRET_KEY,
+      premiumPriceId: env.STRIPE_PREMIUM_PRICE_ID,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      apiUrl: env.STRIPE_API_URL,
+    },
   };
+}
+
+function readTierPlans(json: string | undefined) {
+  let raw: unknown = DEFAULT_TIER_PLANS;
+  if (json !== undefined) {
+    try {
+      raw = JSON.parse(json);
+    } catch {
+      throw new ConfigError("Invalid configuration: TIER_PLANS: not JSON");
+    }
+  }
+  try {
+    return parseTierPlans(raw);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: TIER_PLANS: ${(error as Error).message}`);
+  }
 }
 
 /**

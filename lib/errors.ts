@@ -8,14 +8,21 @@ export class AppError extends Error {
   readonly status: number;
   readonly expose: boolean;
   readonly details?: Record<string, unknown>;
+  /** Members added to the error body next to `error` and `message`, for callers that act on them (limits, reset times). */
+  readonly fields?: Record<string, unknown>;
 
-  constructor(code: string, message: string, options: { status?: number; cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { status?: number; expose?: boolean; cause?: unknown; details?: Record<string, unknown>; fields?: Record<string, unknown> } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.status = options.status ?? 400;
-    this.expose = this.status < 500;
+    this.expose = options.expose ?? this.status < 500;
     this.details = options.details;
+    this.fields = options.fields;
   }
 }
 
@@ -51,9 +58,16 @@ export class ConflictError extends AppError {
 
 export class TooManyRequestsError extends AppError {
   readonly retryAfterSeconds: number;
-  constructor(message: string, retryAfterSeconds: number, code = "too_many_requests") {
-    super(code, message, { status: 429 });
+  constructor(message: string, retryAfterSeconds: number, code = "too_many_requests", fields?: Record<string, unknown>) {
+    super(code, message, { status: 429, fields });
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A feature this deployment has not been set up for (501): the caller may read why, nothing is wrong with their request. */
+export class NotConfiguredError extends AppError {
+  constructor(code: string, message: string) {
+    super(code, message, { status: 501, expose: true });
   }
 }
 

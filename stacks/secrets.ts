@@ -17,6 +17,10 @@ export function secrets() {
     EMBEDDER_MODEL: setting("EmbedderModel", "BAAI/bge-m3"),
     EMBEDDER_API_KEY: setting("EmbedderApiKey"),
     B2_WEBHOOK_SECRET: setting("B2WebhookSecret"),
+    // Optional: left empty, checkout and the Stripe webhook answer 501.
+    STRIPE_SECRET_KEY: setting("StripeSecretKey", ""),
+    STRIPE_PREMIUM_PRICE_ID: setting("StripePremiumPriceId", ""),
+    STRIPE_WEBHOOK_SECRET: setting("StripeWebhookSecret", ""),
   };
   const environment: Record<string, $util.Input<string>> = { APP_ENV: "production" };
   for (const [name, secret] of Object.entries(values)) environment[name] = secret.value;

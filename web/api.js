@@ -12,7 +12,10 @@
  *
  * @typedef {{ user_id: string, email: string, token: string, expires_at: string }} Session
  * @typedef {{ prefix: string, status: VaultState, node_count: number, total_bytes: number }} VaultSummary
- * @typedef {{ user_id: string, email: string, tier: Tier, vault: VaultSummary }} Me
+ * @typedef {{ tier: Tier, messages_used: number, messages_limit: number | null, messages_remaining: number | null, resets_at: string, vault_bytes: number, vault_limit_bytes: number, features: string[] }} Usage
+ * @typedef {{ name: string, messages_per_day: number | null, upload_enabled: boolean, max_vault_size_mb: number, features: string[], price_monthly_usd: number }} Plan
+ * @typedef {{ free: Plan, premium: Plan }} Plans
+ * @typedef {{ user_id: string, email: string, tier: Tier, vault: VaultSummary, usage: Usage }} Me
  * @typedef {{ embedder: string, model: string, dim: number }} Embedder
  * @typedef {VaultSummary & { last_sync_at: string | null, version: number, embedder: Embedder | null }} VaultDetail
  *
@@ -116,4 +119,10 @@ export const api = {
   cancelUpload: (uploadId) => call("DELETE", `/api/personal/vault/uploads/${encodeURIComponent(uploadId)}`),
   /** @param {string} uploadId @returns {Promise<UploadView>} */
   upload: (uploadId) => call("GET", `/api/personal/vault/upload/${encodeURIComponent(uploadId)}`),
+  /** @returns {Promise<Usage>} */
+  usage: () => call("GET", "/api/personal/usage"),
+  /** @returns {Promise<Plans>} */
+  plans: () => call("GET", "/api/personal/plans"),
+  /** @returns {Promise<{ url: string, session_id: string }>} */
+  checkout: () => call("POST", "/api/personal/billing/checkout", {}),
 };

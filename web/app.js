@@ -6,6 +6,7 @@ import { setupAccountForm } from "./account-form.js";
 import { api, ApiError } from "./api.js";
 import { watchFilePicker } from "./file-picker.js";
 import { outcomeLabel, phaseLabel } from "./format.js";
+import { renderOffer, renderUsage, upgrade } from "./plan-view.js";
 import { followUpload, sendFile } from "./upload.js";
 import { announce, renderAccount, renderUploads, renderVault } from "./vault-view.js";
 
@@ -70,6 +71,7 @@ function showVault(me) {
   document.querySelector(".skip-link")?.setAttribute("href", "#vault-main");
   document.title = "Your vault · Cogzy Vaults";
   renderAccount(me);
+  renderUsage(me.usage);
   renderVault(me.vault);
   // Someone with an empty vault most likely still needs to fetch an export.
   /** @type {HTMLDetailsElement} */ (document.querySelector(".howto")).open = me.vault.node_count === 0;
@@ -109,6 +111,7 @@ async function refreshStatus() {
     const status = await api.vaultStatus();
     $("page-error").hidden = true;
     renderVault(status.vault);
+    void api.usage().then(renderUsage, () => undefined);
     state.history = status.uploads;
     for (const upload of status.uploads) adoptIfProcessing(upload);
     draw();
@@ -238,6 +241,8 @@ const accountForm = setupAccountForm({
   },
 });
 $("logout").addEventListener("click", () => void logOut());
+$("upgrade").addEventListener("click", () => void upgrade());
+void renderOffer();
 watchFilePicker({
   input: /** @type {HTMLInputElement} */ ($("file-input")),
   dropzone: $("dropzone"),

@@ -29,9 +29,6 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 /** @param {Me} me */
 export function renderAccount(me) {
   $("user-email").textContent = me.email;
-  const badge = $("tier-badge");
-  badge.textContent = me.tier === "premium" ? "Premium" : "Free plan";
-  badge.dataset.tier = me.tier;
 }
 
 /** @param {VaultSummary & Partial<VaultDetail>} vault */

@@ -22,8 +22,9 @@ export async function main(event: HttpEvent) {
   const db = getPool();
   const user = await requireUser(db, event);
   const request = parseJsonBody(event, body);
-  const { multipartThresholdBytes, partSizeBytes } = getConfig().uploads;
-  return json(201, await createUpload({ db, store: getStore(), multipartThresholdBytes, partSizeBytes }, user.userId, request));
+  const { uploads, tiers } = getConfig();
+  const deps = { db, store: getStore(), plans: tiers, ...uploads };
+  return json(201, await createUpload(deps, user.userId, request));
 }
 
 export const handler = httpHandler(main);

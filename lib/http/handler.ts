@@ -16,7 +16,7 @@ export function errorResponses(): MiddlewareObj<HttpEvent, HttpResult> {
       if (isAppError(error) && error.expose) {
         const headers: Record<string, string> = {};
         if (error instanceof TooManyRequestsError) headers["retry-after"] = String(error.retryAfterSeconds);
-        request.response = json(error.status, { error: error.code, message: error.message }, { headers });
+        request.response = json(error.status, { error: error.code, message: error.message, ...error.fields }, { headers });
         return;
       }
       log.error("request failed", {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import type { Store } from "../store/client";
-import { tierLimits, type Tier } from "../tiers/tiers";
+import { asTier, vaultLimitBytes, type TierPlans } from "../tiers/tiers";
 import { ensureVaultProvisioned, findVaultByUser } from "../vaults/provision";
 import { sanitiseFileName } from "./file-names";
 import { abortMultipart, completeMultipart, presignMultipart, presignPut } from "./presign";
@@ -39,7 +39,7 @@ export class QuotaExceededError extends AppError {
  * (100 MB by default), a multipart plan above. The key is chosen here, under the person's own prefix, so a client can never write
  * anywhere else; the tier decides whether uploads are allowed and how large the vault may grow.
  */
-export async function createUpload(deps: UploadDeps, userId: string, request: UploadRequest) {
+export async function createUpload(deps: UploadDeps & { plans: TierPlans }, userId: string, request: UploadRequest) {
   if (!ACCEPTED.test(request.filename)) {
     throw new ValidationError("Upload your export's .zip, or its conversations.json (MyActivity.json for Gemini).", { field: "filename" });
   }
@@ -49,7 +49,7 @@ export async function createUpload(deps: UploadDeps, userId: string, request: Up
   const vault = await findVaultByUser(deps.db, userId);
   if (!vault) throw new NotFoundError("You have no vault yet.");
   await ensureVaultProvisioned(deps.db, deps.store, vault);
-  await checkTier(deps.db, userId, vault.id, vault.total_bytes, request.size);
+  await checkTier(deps, userId, vault.id, vault.total_bytes, request.size);
 
   const uploadId = randomUUID();
   const fileName = sanitiseFileName(request.filename);
@@ -71,22 +71,29 @@ export async function createUpload(deps: UploadDeps, userId: string, request: Up
   return { upload_id: uploadId, key: objectKey, ...target };
 }
 
-async function checkTier(db: pg.Pool, userId: string, vaultId: string, vaultBytes: number, size: number): Promise<void> {
-  const { rows } = await db.query<{ tier: Tier; in_flight: number }>(
+/** `plans` are the validated plans (`getConfig().tiers`): whether uploads are allowed and how large the vault may grow. */
+async function checkTier(deps: UploadDeps & { plans: TierPlans }, userId: string, vaultId: string, vaultBytes: number, size: number): Promise<void> {
+  const { rows } = await deps.db.query<{ tier: string; in_flight: number }>(
     `SELECT coalesce((SELECT tier FROM personal.user_tiers WHERE user_id = $1), 'free') AS tier,
             coalesce((SELECT sum(declared_bytes) FROM personal.vault_uploads
                        WHERE vault_id = $2 AND status IN ('pending', 'processing')
                          AND uploaded_at > now() - interval '1 day'), 0)::bigint AS in_flight`,
     [userId, vaultId],
   );
-  const tier = rows[0]!.tier;
-  const limits = tierLimits(tier);
-  if (!limits.uploadEnabled) throw new ForbiddenError("Uploads are not part of your plan.", "uploads_disabled");
-  const limit = limits.maxVaultSizeMb * MB;
+  const plan = deps.plans[asTier(rows[0]!.tier)];
+  if (!plan.upload_enabled) throw new ForbiddenError("Uploads are not part of your plan.", "uploads_disabled");
+  const limit = vaultLimitBytes(plan);
+  // A vault kept through a downgrade may already hold more than the plan allows: nothing is deleted,
+  // but nothing more comes in.
+  if (vaultBytes >= limit) {
+    throw new QuotaExceededError(
+      `Your vault holds ${(vaultBytes / MB).toFixed(1)} MB, more than the ${plan.name} plan's ${plan.max_vault_size_mb} MB. Everything in it stays; new uploads need a larger plan.`,
+    );
+  }
   const used = vaultBytes + Number(rows[0]!.in_flight);
   if (used + size > limit) {
     throw new QuotaExceededError(
-      `This file (${(size / MB).toFixed(1)} MB) would take your vault past its ${limits.maxVaultSizeMb} MB limit on the ${tier} plan (${(used / MB).toFixed(1)} MB used).`,
+      `This file (${(size / MB).toFixed(1)} MB) would take your vault past its ${plan.max_vault_size_mb} MB limit on the ${plan.name} plan (${(used / MB).toFixed(1)} MB used).`,
     );
   }
 }
