@@ -80,20 +80,21 @@ async function checkTier(deps: UploadDeps & { plans: TierPlans }, userId: string
                          AND uploaded_at > now() - interval '1 day'), 0)::bigint AS in_flight`,
     [userId, vaultId],
   );
-  const plan = deps.plans[asTier(rows[0]!.tier)];
+  const tier = asTier(rows[0]!.tier);
+  const plan = deps.plans[tier];
   if (!plan.upload_enabled) throw new ForbiddenError("Uploads are not part of your plan.", "uploads_disabled");
   const limit = vaultLimitBytes(plan);
   // A vault kept through a downgrade may already hold more than the plan allows: nothing is deleted,
   // but nothing more comes in.
   if (vaultBytes >= limit) {
     throw new QuotaExceededError(
-      `Your vault holds ${(vaultBytes / MB).toFixed(1)} MB, more than the ${plan.name} plan's ${plan.max_vault_size_mb} MB. Everything in it stays; new uploads need a larger plan.`,
+      `Your vault holds ${(vaultBytes / MB).toFixed(1)} MB, more than the ${tier} plan's ${plan.max_vault_size_mb} MB. Everything in it stays; new uploads need a larger plan.`,
     );
   }
   const used = vaultBytes + Number(rows[0]!.in_flight);
   if (used + size > limit) {
     throw new QuotaExceededError(
-      `This file (${(size / MB).toFixed(1)} MB) would take your vault past its ${plan.max_vault_size_mb} MB limit on the ${plan.name} plan (${(used / MB).toFixed(1)} MB used).`,
+      `This file (${(size / MB).toFixed(1)} MB) would take your vault past its ${plan.max_vault_size_mb} MB limit on the ${tier} plan (${(used / MB).toFixed(1)} MB used).`,
     );
   }
 }

@@ -154,7 +154,7 @@ describe("the Stripe webhook", () => {
     expect(await getJson(getStore(), `users/${userId}/vault.json`)).toMatchObject({ user_id: userId });
     const upload = await ctx.api.call("POST", "/api/personal/vault/uploads", { token, body: { filename: "conversations.json", size: 1024 } });
     expect(upload.status).toBe(413);
-    expect(upload.body).toEqual({ error: "vault_quota_exceeded", message: expect.stringMatching(/holds 150\.0 MB.*Free plan's 100 MB\. Everything in it stays/) });
+    expect(upload.body).toEqual({ error: "vault_quota_exceeded", message: expect.stringMatching(/holds 150\.0 MB.*free plan's 100 MB\. Everything in it stays/) });
   });
 
   it("answers 501 when this server has no webhook secret", async () => {
