@@ -11,6 +11,7 @@ import { DEFAULT_TIER_PLANS } from "./tiers/plans";
 import { parseTierPlans } from "./tiers/tiers";
 
 const LOCAL_WEBHOOK_SECRET = "local-b2-webhook-secret-not-for-production";
+const LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_local_not_for_production";
 
 const integer = (fallback: number) => z.coerce.number().int().default(fallback);
 const flag = (fallback: boolean) => z.stringbool().default(fallback);
@@ -66,7 +67,7 @@ const schema = z.object({
   /** Stripe (https://docs.stripe.com/keys): without a secret key and a price, checkout answers 501. */
   STRIPE_SECRET_KEY: optionalText(),
   STRIPE_PREMIUM_PRICE_ID: optionalText(),
-  /** The endpoint's signing secret (`whsec_…`); without it the Stripe webhook answers 501. */
+  /** The endpoint's signing secret (`whsec_…`); in production without it the Stripe webhook answers 501. */
   STRIPE_WEBHOOK_SECRET: optionalText(),
   /** Another Stripe API base URL, for stripe-mock or a test stand-in. */
   STRIPE_API_URL: z.url().optional(),
@@ -146,7 +147,8 @@ function buildConfig(env: Env) {
     stripe: {
       secretKey: env.STRIPE_SECRET_KEY,
       premiumPriceId: env.STRIPE_PREMIUM_PRICE_ID,
-      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      // Locally a fixed secret, so signed test events (and `stripe trigger` forwarded here) can be checked.
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? (local ? LOCAL_STRIPE_WEBHOOK_SECRET : undefined),
       apiUrl: env.STRIPE_API_URL,
     },
   };

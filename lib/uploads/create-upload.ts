@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import { getConfig } from "../config";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import type { Store } from "../store/client";
 import { asTier, vaultLimitBytes, type TierPlans } from "../tiers/tiers";
@@ -39,7 +40,7 @@ export class QuotaExceededError extends AppError {
  * (100 MB by default), a multipart plan above. The key is chosen here, under the person's own prefix, so a client can never write
  * anywhere else; the tier decides whether uploads are allowed and how large the vault may grow.
  */
-export async function createUpload(deps: UploadDeps & { plans: TierPlans }, userId: string, request: UploadRequest) {
+export async function createUpload(deps: UploadDeps & { plans?: TierPlans }, userId: string, request: UploadRequest) {
   if (!ACCEPTED.test(request.filename)) {
     throw new ValidationError("Upload your export's .zip, or its conversations.json (MyActivity.json for Gemini).", { field: "filename" });
   }
@@ -71,8 +72,8 @@ export async function createUpload(deps: UploadDeps & { plans: TierPlans }, user
   return { upload_id: uploadId, key: objectKey, ...target };
 }
 
-/** `plans` are the validated plans (`getConfig().tiers`): whether uploads are allowed and how large the vault may grow. */
-async function checkTier(deps: UploadDeps & { plans: TierPlans }, userId: string, vaultId: string, vaultBytes: number, size: number): Promise<void> {
+/** `plans` (default: the configured ones) say whether uploads are allowed and how large the vault may grow. */
+async function checkTier(deps: UploadDeps & { plans?: TierPlans }, userId: string, vaultId: string, vaultBytes: number, size: number): Promise<void> {
   const { rows } = await deps.db.query<{ tier: string; in_flight: number }>(
     `SELECT coalesce((SELECT tier FROM personal.user_tiers WHERE user_id = $1), 'free') AS tier,
             coalesce((SELECT sum(declared_bytes) FROM personal.vault_uploads
@@ -81,7 +82,7 @@ async function checkTier(deps: UploadDeps & { plans: TierPlans }, userId: string
     [userId, vaultId],
   );
   const tier = asTier(rows[0]!.tier);
-  const plan = deps.plans[tier];
+  const plan = (deps.plans ?? getConfig().tiers)[tier];
   if (!plan.upload_enabled) throw new ForbiddenError("Uploads are not part of your plan.", "uploads_disabled");
   const limit = vaultLimitBytes(plan);
   // A vault kept through a downgrade may already hold more than the plan allows: nothing is deleted,

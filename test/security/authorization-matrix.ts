@@ -51,10 +51,10 @@ export const open = (status: number, request?: RequestBuilder): MatrixEntry => (
   private: false,
 });
 
-/** Callbacks authenticated by their own signature: a session, or none, gets nobody in. */
-export const signedCallback = (request?: RequestBuilder): MatrixEntry => ({
+/** Callbacks authenticated by their own signature: a session, or none, gets nobody in (Stripe's convention is 400). */
+export const signedCallback = (request?: RequestBuilder, status = 401): MatrixEntry => ({
   request,
-  expected: { owner: 401, anotherUser: 401, anonymous: 401, expiredSession: 401 },
+  expected: { owner: status, anotherUser: status, anonymous: status, expiredSession: status },
   private: true,
 });
 
@@ -72,4 +72,9 @@ export const authorizationMatrix: Record<string, MatrixEntry> = {
   "GET /api/personal/vault/upload/{upload_id}": ownerOnly(200, async (f) => ({ params: { upload_id: await f.pendingUpload() } })),
   "GET /api/personal/vault/status": signedIn(200),
   "POST /webhooks/b2": signedCallback(() => ({ body: { events: [] } })),
+  "GET /api/personal/plans": open(200),
+  "GET /api/personal/usage": signedIn(200),
+  // No Stripe key in the test stack: a signed-in caller is told payments are not set up.
+  "POST /api/personal/billing/checkout": signedIn(501, () => ({ body: {} })),
+  "POST /webhooks/stripe": signedCallback((f) => ({ body: { id: "evt_unsigned", object: "event", type: "checkout.session.completed", data: { object: { client_reference_id: f.owner.userId } } } }), 400),
 };
