@@ -74,7 +74,7 @@ async function runPipeline(bytes: number) {
   const stack = await startStack({ dataDir, port: 0 });
   try {
     const api = createApiClient(stack.apiUrl);
-    await api.logInOrSignUp("bench@example.com", "a long bench passphrase");
+    await api.signUp("bench@example.com", "a long bench passphrase");
     // The free tier's 100 MB vault would refuse a 500 MB export.
     const db = new pg.Client({ connectionString: stack.databaseUrl });
     await db.connect();

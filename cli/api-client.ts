@@ -26,6 +26,7 @@ export interface UploadProgress {
   phase: string;
   progress_pct: number;
   exchanges_found: number;
+  profiles_found: number;
   nodes_created: number;
   nodes_deduplicated: number;
   chunks_done: number;
@@ -56,25 +57,18 @@ export function createApiClient(baseUrl: string) {
   }
 
   return {
-    /** Logs in, or signs up when no account has that address. */
-    async logInOrSignUp(email: string, password: string): Promise<"logged-in" | "signed-up"> {
-      try {
-        token = (await call<{ token: string }>("POST", "/api/personal/auth/login", { email, password })).token;
-        return "logged-in";
-      } catch (error) {
-        if (!(error instanceof ApiError) || error.code !== "invalid_credentials") throw error;
-      }
-      try {
-        token = (await call<{ token: string }>("POST", "/api/personal/auth/signup", { email, password })).token;
-        return "signed-up";
-      } catch (error) {
-        if (error instanceof ApiError && error.code === "email_taken") throw new ApiError(401, "invalid_credentials", "The e-mail address or password is not right.");
-        throw error;
-      }
+    /** Logs in; a wrong address or password is an `ApiError` with code `invalid_credentials`. */
+    async logIn(email: string, password: string): Promise<void> {
+      token = (await call<{ token: string }>("POST", "/api/personal/auth/login", { email, password })).token;
+    },
+    /** Creates the account (and its vault) and logs in; `email_taken` when the address has one already. */
+    async signUp(email: string, password: string): Promise<void> {
+      token = (await call<{ token: string }>("POST", "/api/personal/auth/signup", { email, password })).token;
     },
     requestUpload: (filename: string, size: number) => call<UploadTarget>("POST", "/api/personal/vault/uploads", { filename, size }),
     completeUpload: (uploadId: string, parts: Array<{ part_number: number; etag: string }>) =>
       call("POST", `/api/personal/vault/uploads/${uploadId}/complete`, { parts }),
     progress: (uploadId: string) => call<UploadProgress>("GET", `/api/personal/vault/upload/${uploadId}`),
+    vaultStatus: () => call<{ vault: { node_count: number } }>("GET", "/api/personal/vault/status"),
   };
 }

@@ -1,26 +1,27 @@
 /**
- * `vault import <file> [--email E --password P] [--api URL]`: uploads an export through the public API
- * exactly as the web page does (log in or sign up, request the upload, PUT to the presigned URL or its
- * parts, poll progress) and shows the pipeline's phases. Exit 0 once the upload is complete; non-zero
- * with the server's message when it fails.
+ * `vault import <file>`: checks the file with the local reader, then uploads it through the public API
+ * exactly as the web page does (log in, or sign up when asked; request the upload; PUT to the presigned
+ * URL or its parts; poll progress) and follows the pipeline to the end. Exit 0 once the upload is
+ * complete; 1 with a message a person understands when it is not.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
+import { isExportFormatError, type ExportSource } from "../lib/exports";
 import { ApiError, createApiClient, type UploadProgress } from "./api-client";
+import { checkExport, type CheckedExport } from "./check-export";
+import type { Invocation } from "./command-line";
+import { formatBytes } from "./format-bytes";
 import { createProgressLine } from "./progress-bar";
 import { sendFile } from "./send-file";
 
-const USAGE = `usage: vault import <file> [--email E] [--password P] [--api URL]
+type ApiClient = ReturnType<typeof createApiClient>;
+type ProgressLine = ReturnType<typeof createProgressLine>;
 
-  Uploads a ChatGPT, Claude, Grok or Gemini export into your vault and follows it until it is merged.
-  --email, --password   your account (or VAULT_EMAIL, VAULT_PASSWORD); signs up if there is none yet
-  --api                 the API to talk to (or VAULT_API; default http://localhost:3000)
-`;
+const SOURCE_NAMES: Record<ExportSource, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
 const PHASES: Record<string, string> = {
-  awaiting_upload: "waiting for the file",
+  awaiting_upload: "waiting for the pipeline to pick up the file",
   queued: "queued",
   parsing: "reading the export",
   embedding: "embedding",
@@ -28,71 +29,111 @@ const PHASES: Record<string, string> = {
   done: "done",
 };
 
-export async function run(args: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseArgs({ args, allowPositionals: true, options: { email: { type: "string" }, password: { type: "string" }, api: { type: "string" }, help: { type: "boolean" } } });
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = options;
-  const email = values.email ?? process.env.VAULT_EMAIL;
-  const password = values.password ?? process.env.VAULT_PASSWORD;
-  if (values.help || positionals.length !== 1 || !email || !password) {
-    process.stderr.write(USAGE);
-    return values.help ? 0 : 2;
-  }
-  const file = positionals[0]!;
-  const api = createApiClient(values.api ?? process.env.VAULT_API ?? "http://localhost:3000");
-  const bar = createProgressLine();
+export async function run({ values, operands }: Invocation<{ email: string; password: string; api: string; signup: boolean }>): Promise<number> {
+  const file = operands[0]!;
+  const name = basename(file);
+  const line = createProgressLine();
   try {
     const size = (await stat(file)).size;
-    const account = await api.logInOrSignUp(email, password);
-    process.stderr.write(`${account === "signed-up" ? "Signed up" : "Logged in"} as ${email}\n`);
-    const target = await api.requestUpload(basename(file), size);
-    const parts = await sendFile(file, size, target, (sent) => bar.update((sent / size) * 100, `uploading ${formatBytes(sent)} of ${formatBytes(size)}`));
-    if (target.method === "multipart") await api.completeUpload(target.upload_id, parts);
-    bar.done();
-    const final = await follow(api, target.upload_id, bar);
-    bar.done();
-    return report(final);
-  } catch (error) {
-    bar.done();
-    if (error instanceof ApiError) {
-      process.stderr.write(`vault import: ${error.message}\n`);
-      return 1;
+    const checked = await checkExport(file, (read) => line.update(size > 0 ? (read / size) * 100 : 100, `checking ${name}: ${formatBytes(read)} of ${formatBytes(size)}`));
+    line.finish(describeCheck(name, checked));
+    if (checked.summary.exchanges + checked.summary.profiles === 0) {
+      return fail(`${name} holds nothing to import${skippedNote(checked)}. Nothing was uploaded.`);
     }
+    const api = createApiClient(values.api);
+    process.stderr.write(`${await openSession(api, values.email, values.password, values.signup)}\n`);
+    const target = await api.requestUpload(name, size);
+    const started = Date.now();
+    const parts = await sendFile(file, size, target, (sent) => line.update(size > 0 ? (sent / size) * 100 : 100, `uploading ${formatBytes(sent)} of ${formatBytes(size)}`));
+    if (target.method === "multipart") await api.completeUpload(target.upload_id, parts);
+    line.finish(`Uploaded ${formatBytes(size)} in ${seconds(Date.now() - started)}.`);
+    const final = await follow(api, target.upload_id, line);
+    line.finish();
+    return report(name, final, final.status === "complete" ? await api.vaultStatus() : undefined);
+  } catch (error) {
+    line.finish();
+    if (isExportFormatError(error)) return fail(`${error.message}\nNothing was uploaded: ${name} was checked on this machine first.`);
+    if (error instanceof ApiError) return fail(error.message);
     const code = (error as NodeJS.ErrnoException).code;
-    process.stderr.write(`vault import: ${code === "ENOENT" ? `no such file: ${file}` : (error as Error).message}\n`);
-    return 1;
+    if (code === "ENOENT") return fail(`There is no file ${file}.`);
+    if (code === "EISDIR") return fail(`${file} is a folder; give the export's .zip or its conversations .json file.`);
+    throw error;
   }
 }
 
-async function follow(api: ReturnType<typeof createApiClient>, uploadId: string, bar: ReturnType<typeof createProgressLine>): Promise<UploadProgress> {
+/** Logs in; creates the account first only when `--signup` asked for it, so a mistyped address never does. */
+async function openSession(api: ApiClient, email: string, password: string, signup: boolean): Promise<string> {
+  if (signup) {
+    try {
+      await api.signUp(email, password);
+      return `Created the account ${email} and logged in.`;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== "email_taken") throw error;
+    }
+  }
+  try {
+    await api.logIn(email, password);
+  } catch (error) {
+    if (!signup && error instanceof ApiError && error.code === "invalid_credentials") {
+      throw new ApiError(error.status, error.code, `${error.message} If you have no account yet, add --signup to create one.`);
+    }
+    throw error;
+  }
+  return `Logged in as ${email}.`;
+}
+
+async function follow(api: ApiClient, uploadId: string, line: ProgressLine): Promise<UploadProgress> {
   for (;;) {
     const progress = await api.progress(uploadId);
-    const detail = progress.phase === "embedding" ? ` ${progress.chunks_done}/${progress.chunks_total} chunks` : progress.phase === "parsing" ? ` ${progress.exchanges_found} exchanges` : "";
-    bar.update(progress.progress_pct, `${PHASES[progress.phase] ?? progress.phase}${detail}`);
+    const detail =
+      progress.phase === "embedding" ? ` ${progress.chunks_done} of ${progress.chunks_total} chunks`
+      : progress.phase === "parsing" ? `, ${progress.exchanges_found} exchanges so far`
+      : "";
+    line.update(progress.progress_pct, `${PHASES[progress.phase] ?? progress.phase}${detail}`);
     if (progress.status === "complete" || progress.status === "failed") return progress;
     await sleep(500);
   }
 }
 
-function report(upload: UploadProgress): number {
-  if (upload.status === "failed") {
-    process.stderr.write(`vault import: ${upload.error_message ?? "the upload failed"}\n`);
-    return 1;
-  }
-  const seconds = typeof upload.timings.total_ms === "number" ? ` in ${(upload.timings.total_ms / 1000).toFixed(1)} s` : "";
-  const duplicate = upload.duplicate_of ? " (this exact file was already in your vault)" : "";
+function describeCheck(name: string, checked: CheckedExport): string {
+  const { summary, format } = checked;
+  const source = format ? `a ${SOURCE_NAMES[format.source]} export` : "an export";
+  const profiles = summary.profiles > 0 ? ` and ${count(summary.profiles, "profile fact")}` : "";
+  return `Checked ${name}: ${source} with ${count(summary.exchanges, "exchange")} in ${count(summary.conversations, "conversation")}${profiles}${skippedNote(checked)}.`;
+}
+
+function skippedNote({ summary }: CheckedExport): string {
+  const skipped = Object.entries(summary.skipped).map(([reason, n]) => `${n} ${reason.replaceAll("_", " ")}`);
+  return skipped.length > 0 ? ` (left out: ${skipped.join(", ")})` : "";
+}
+
+function report(name: string, upload: UploadProgress, status: { vault: { node_count: number } } | undefined): number {
+  if (upload.status === "failed") return fail(upload.error_message ?? "The upload failed.");
   process.stdout.write(
-    `${JSON.stringify({ upload_id: upload.upload_id, status: upload.status, exchanges_found: upload.exchanges_found, nodes_created: upload.nodes_created, nodes_deduplicated: upload.nodes_deduplicated })}\n`,
+    `${JSON.stringify({ upload_id: upload.upload_id, status: upload.status, exchanges_found: upload.exchanges_found, profiles_found: upload.profiles_found, nodes_created: upload.nodes_created, nodes_deduplicated: upload.nodes_deduplicated })}\n`,
   );
-  process.stderr.write(`Added ${upload.nodes_created} memories, skipped ${upload.nodes_deduplicated} already in your vault${duplicate}${seconds}.\n`);
+  const took = typeof upload.timings.total_ms === "number" ? ` in ${seconds(upload.timings.total_ms)}` : "";
+  const lines = [
+    upload.duplicate_of
+      ? `Nothing new: this exact file is already in your vault.`
+      : `Added ${count(upload.nodes_created, "new memory", "new memories")} to your vault${took}; ${count(upload.nodes_deduplicated, "was", "were")} already there.`,
+    `  ${name} held ${count(upload.exchanges_found, "exchange")} (a message you sent and the answer to it) and ${count(upload.profiles_found ?? 0, "profile fact")}`,
+    `  (custom instructions, saved memories). Each one is a memory your AI can recall.`,
+  ];
+  if (status) lines.push(`Your vault now holds ${count(status.vault.node_count, "memory", "memories")}.`);
+  process.stderr.write(`${lines.join("\n")}\n`);
   return 0;
 }
 
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
+function fail(message: string): number {
+  process.stderr.write(`vault import: ${message}\n`);
+  return 1;
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }

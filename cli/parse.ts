@@ -4,32 +4,19 @@
  */
 import { once } from "node:events";
 import { isExportFormatError, fileByteSource, readExport } from "../lib/exports";
-
-const USAGE = `usage: vault parse <file> [--include-do-not-remember] [--summary-only]
-
-  Prints one JSON record per line (exchanges and profile facts) on stdout and a summary on stderr.
-  --include-do-not-remember   keep ChatGPT conversations marked "do not remember" (skipped by default)
-  --summary-only              print only the summary
-`;
+import type { Invocation } from "./command-line";
 
 /** Lines are batched into writes of about this size; stdout backpressure is honoured between batches. */
 const WRITE_BATCH_CHARS = 64 * 1024;
 
-export async function run(args: string[]): Promise<number> {
-  const flags = new Set(args.filter((arg) => arg.startsWith("--")));
-  const files = args.filter((arg) => !arg.startsWith("--"));
-  const unknownFlags = [...flags].filter((flag) => flag !== "--include-do-not-remember" && flag !== "--summary-only");
-  if (files.length !== 1 || unknownFlags.length > 0 || flags.has("--help")) {
-    process.stderr.write(USAGE);
-    return flags.has("--help") ? 0 : 2;
-  }
+export async function run({ values, operands }: Invocation<{ "include-do-not-remember": boolean; "summary-only": boolean }>): Promise<number> {
   // A closed pipe (`vault parse x | head`) is the reader of stdout saying it has seen enough.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(0);
   });
   try {
-    const reader = readExport(await fileByteSource(files[0]!), { includeDoNotRemember: flags.has("--include-do-not-remember") });
-    const printing = !flags.has("--summary-only");
+    const reader = readExport(await fileByteSource(operands[0]!), { includeDoNotRemember: values["include-do-not-remember"] });
+    const printing = !values["summary-only"];
     let batch = "";
     for await (const record of reader) {
       if (!printing) continue;

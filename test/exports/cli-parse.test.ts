@@ -39,6 +39,6 @@ describe("vault parse", () => {
     const { status, stderr } = vault("parse");
 
     expect(status).toBe(2);
-    expect(stderr).toMatch(/^usage: vault parse <file>/);
+    expect(stderr).toMatch(/^vault parse: Missing <file>.\nusage: vault parse <file>/);
   });
 });

@@ -1,0 +1,38 @@
+/**
+ * Every `vault` command, declared once: its name, operands, one-line summary and options. Parsing,
+ * `--help` and `vault --help` are generated from this table (`command-line.ts`), and each command's
+ * module is loaded only when it runs. To add a command, add an entry here (a name may be two words,
+ * e.g. "tier set") and a module exporting `run({ values, operands })` that returns the exit code.
+ */
+import { defineCommand, type CommandSpec, type OptionSpec } from "./command-line";
+
+/** The options of every command that talks to the API as the person. */
+export const ACCOUNT_OPTIONS = {
+  email: { type: "string", value: "address", env: "VAULT_EMAIL", required: true, description: "your account's e-mail address" },
+  password: { type: "string", value: "passphrase", env: "VAULT_PASSWORD", required: true, description: "your account's password" },
+  api: { type: "string", value: "url", env: "VAULT_API", default: "http://localhost:3000", description: "the Cogzy Vaults API to talk to" },
+} as const satisfies Record<string, OptionSpec>;
+
+export const COMMANDS: Record<string, CommandSpec<any>> = {
+  parse: defineCommand({
+    operands: "<file>",
+    summary: "Read a chat export on this machine and print one JSON record per line (nothing is sent anywhere).",
+    details: "Records go to stdout, the summary to stderr; a file that is not a usable export gets a one-line reason and exit code 1.",
+    options: {
+      "include-do-not-remember": { type: "boolean", description: 'keep ChatGPT conversations marked "do not remember" (skipped by default)' },
+      "summary-only": { type: "boolean", description: "print only the summary" },
+    },
+    load: () => import("./parse"),
+  }),
+  import: defineCommand({
+    operands: "<file>",
+    summary: "Upload a ChatGPT, Claude, Grok or Gemini export (.zip or .json) into your vault and follow it until it is merged.",
+    details:
+      "The file is checked on this machine first: one that is not a usable export is never uploaded. Each exchange (a message you sent and the answer to it) and each profile fact (custom instructions, saved memories) becomes one memory; ones your vault already holds are skipped.",
+    options: {
+      ...ACCOUNT_OPTIONS,
+      signup: { type: "boolean", description: "create the account if there is none with this address (never done otherwise)" },
+    },
+    load: () => import("./import"),
+  }),
+};
