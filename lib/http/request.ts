@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { z } from "zod";
 import { ValidationError } from "../errors";
+import { validationSentence } from "./validation-messages";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 
@@ -35,7 +36,7 @@ export function bearerToken(event: HttpEvent): string | undefined {
   return match?.[1];
 }
 
-/** Parses a JSON body against `schema`; anything else is a 400 with a message naming the field. */
+/** Parses a JSON body against `schema`; anything else is a 400 whose message is a sentence naming the field. */
 export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
   let value: unknown;
   try {
@@ -55,9 +56,9 @@ export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.
 }
 
 function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { error: validationSentence });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = issue.path.join(".");
-  throw new ValidationError(field ? `${field}: ${issue.message}` : issue.message, { field: field || undefined });
+  throw new ValidationError(issue.message, { field: field || undefined });
 }
