@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { routes } from "../../functions/manifest";
 import { startBanner } from "../../local/banner";
 import { projectRoot } from "../../local/data-dir";
+import { authorizationMatrix } from "../security/authorization-matrix";
 
 const readme = readFileSync(path.join(projectRoot, "README.md"), "utf8");
 
@@ -12,6 +13,14 @@ function section(title: string): string {
   expect(start, `README has no "## ${title}" section`).toBeGreaterThan(-1);
   const end = readme.indexOf("\n## ", start + 1);
   return readme.slice(start, end === -1 ? undefined : end);
+}
+
+/** What the API table's auth column must say, from who the authorization matrix lets in. */
+function authShownFor(key: string): RegExp {
+  const expected = authorizationMatrix[key]?.expected;
+  if (!expected) return /^$/;
+  if (Object.values(expected).every((status) => status === 401)) return /signature/;
+  return expected.anonymous === 401 ? /^session/ : /^none/;
 }
 
 describe("README", () => {
@@ -29,7 +38,7 @@ describe("README", () => {
     const row = api.split("\n").find((line) => line.startsWith(`| \`${route.method} ${route.path}\` |`));
     expect(row, `add a row for ${route.method} ${route.path} to the README's API table`).toBeDefined();
     const auth = row!.split("|")[2]!.trim();
-    expect(auth, "the row's second column says what authenticates the route").not.toBe("");
+    expect(auth, "the row's auth column agrees with test/security/authorization-matrix.ts").toMatch(authShownFor(`${route.method} ${route.path}`));
 
     const path = route.path.replace(/\{[^}]+\}/g, "[^/\\s]+").replace(/\//g, "\\/");
     const method = route.method === "GET" ? "(?!.*-X )" : `.*-X ${route.method} `;
