@@ -1,7 +1,7 @@
 import type { ConversationReading } from "./conversation-reading";
 import { type JsonObject, asArray, asId, asNumber, asObject, asText, asTitle } from "./loose-json";
 import { stableId } from "./record-id";
-import type { ExchangeAttachment } from "./records";
+import { type ExchangeAttachment, MAX_ATTACHMENT_TEXT_CHARS } from "./records";
 import { toIsoTimestamp } from "./timestamps";
 import { type ThreadMessage, buildExchanges } from "./turns";
 
@@ -12,8 +12,8 @@ const ROOT_PARENT = "00000000-0000-4000-8000-000000000000";
  * One Claude conversation (an element of Claude's `conversations.json`). Messages are usually a flat list
  * in order; consecutive messages from one sender merge into one side of a turn. Text comes from the
  * `text` blocks of `content[]` (thinking, tool use and tool results are not what the person saw), falling
- * back to `text` for messages without blocks; pasted files (`attachments[].extracted_content`) are part of
- * what the person said.
+ * back to `text` for messages without blocks. Pasted and uploaded text files
+ * (`attachments[].extracted_content`) stay beside what the person typed, as the attachments' text.
  */
 export function readAnthropicConversation(value: unknown, countSkip: (reason: string) => void): ConversationReading {
   const conversation = asObject(value) ?? {};
@@ -23,7 +23,13 @@ export function readAnthropicConversation(value: unknown, countSkip: (reason: st
     const thread = threadMessage(message);
     if (thread !== null) messages.push(thread);
   }
-  const exchanges = buildExchanges(messages, { source: "anthropic", conversationId, title: asTitle(conversation.name), countSkip });
+  const exchanges = buildExchanges(messages, {
+    source: "anthropic",
+    conversationId,
+    title: asTitle(conversation.name),
+    conversationTime: toIsoTimestamp(conversation.created_at) ?? toIsoTimestamp(conversation.updated_at),
+    countSkip,
+  });
   return { conversationId, exchanges, profile: [], ...(exchanges.length === 0 && { skipped: "empty_conversation" }) };
 }
 
@@ -57,16 +63,8 @@ function threadMessage(message: JsonObject): ThreadMessage | null {
   if (sender !== "human" && sender !== "assistant") return null;
   const base = { id: asId(message.uuid), created_at: toIsoTimestamp(message.created_at) };
   if (sender === "assistant") return { role: "assistant", ...base, text: visibleText(message) };
-  const pasted = asArray(message.attachments)
-    .map((attachment) => asText(asObject(attachment)?.extracted_content))
-    .filter((text): text is string => text !== null);
   const attachments = attachmentsOf(message);
-  return {
-    role: "human",
-    ...base,
-    text: [visibleText(message), ...pasted].filter((part) => part.trim() !== "").join("\n\n"),
-    ...(attachments.length > 0 && { attachments }),
-  };
+  return { role: "human", ...base, text: visibleText(message), ...(attachments.length > 0 && { attachments }) };
 }
 
 function visibleText(message: JsonObject): string {
@@ -78,6 +76,14 @@ function visibleText(message: JsonObject): string {
   return blocks.length > 0 ? blocks.join("\n\n") : (asText(message.text) ?? "");
 }
 
+function boundedText(text: string | null): Pick<ExchangeAttachment, "text" | "text_truncated"> {
+  if (text === null || text.trim() === "") return {};
+  if (text.length <= MAX_ATTACHMENT_TEXT_CHARS) return { text };
+  // Never end on the first half of a surrogate pair (an emoji cut in two is not valid UTF-16).
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_ATTACHMENT_TEXT_CHARS - 1]!) ? MAX_ATTACHMENT_TEXT_CHARS - 1 : MAX_ATTACHMENT_TEXT_CHARS;
+  return { text: text.slice(0, end), text_truncated: true };
+}
+
 function attachmentsOf(message: JsonObject): ExchangeAttachment[] {
   const attachments: ExchangeAttachment[] = [];
   for (const item of asArray(message.attachments)) {
@@ -86,7 +92,7 @@ function attachmentsOf(message: JsonObject): ExchangeAttachment[] {
     if (attachment === null || name === null) continue;
     const type = asText(attachment.file_type) ?? undefined;
     const size = asNumber(attachment.file_size);
-    attachments.push({ name, ...(type && { type }), ...(size !== undefined && { size }) });
+    attachments.push({ name, ...(type && { type }), ...(size !== undefined && { size }), ...boundedText(asText(attachment.extracted_content)) });
   }
   for (const item of [...asArray(message.files), ...asArray(message.files_v2)]) {
     const name = asText(asObject(item)?.file_name);

@@ -25,7 +25,13 @@ export function readGrokConversation(value: unknown, countSkip: (reason: string)
     const message = threadMessage(response);
     if (message !== null) messages.push(message);
   }
-  const exchanges = buildExchanges(messages, { source: "grok", conversationId, title: asTitle(conversation.title), countSkip });
+  const exchanges = buildExchanges(messages, {
+    source: "grok",
+    conversationId,
+    title: asTitle(conversation.title),
+    conversationTime: toIsoTimestamp(conversation.create_time) ?? toIsoTimestamp(conversation.modify_time),
+    countSkip,
+  });
   return { conversationId, exchanges, profile: [], ...(exchanges.length === 0 && { skipped: "empty_conversation" }) };
 }
 

@@ -7,6 +7,7 @@ export { type ExportFormatErrorCode, ExportFormatError, isExportFormatError } fr
 export { type ExportFormat, type ExportReader, readExport } from "./export-reader";
 export {
   DEFAULT_LIMITS,
+  MAX_ATTACHMENT_TEXT_CHARS,
   type ExchangeAttachment,
   type ExchangeRecord,
   type ExportRecord,

@@ -4,6 +4,7 @@ import type { ConversationReading } from "./conversation-reading";
 import { type JsonObject, asId, asObject, asText, asTitle } from "./loose-json";
 import type { ProfileDraft } from "./profiles";
 import { stableId } from "./record-id";
+import { toIsoTimestamp } from "./timestamps";
 import { type ThreadMessage, buildExchanges } from "./turns";
 
 export interface OpenAiReadOptions {
@@ -36,6 +37,7 @@ export function readOpenAiConversation(value: unknown, options: OpenAiReadOption
     conversationId,
     title: asTitle(conversation.title),
     ...(defaultModel && { defaultModel }),
+    conversationTime: toIsoTimestamp(conversation.create_time) ?? toIsoTimestamp(conversation.update_time),
     countSkip: options.countSkip,
   });
   return { conversationId, exchanges, profile, ...(exchanges.length === 0 && { skipped: "empty_conversation" }) };

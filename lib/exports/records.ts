@@ -6,10 +6,27 @@
 /** ChatGPT, Claude, Grok and Gemini, spelled as the database spells them. */
 export type ExportSource = "openai" | "anthropic" | "grok" | "gemini";
 
+/**
+ * Characters of an attachment's text kept with its exchange (about 2,000 tokens of English). Enough for
+ * search to find the exchange by what was pasted, without a pasted book inflating every copy of the
+ * vault's corpus; the rest stays in the person's own export.
+ */
+export const MAX_ATTACHMENT_TEXT_CHARS = 8000;
+
+/** A file the person attached to their message, as the export names it. */
 export interface ExchangeAttachment {
   name: string;
   type?: string;
   size?: number;
+  /**
+   * The file's text when the export carries it (Claude's `extracted_content` for pasted and uploaded
+   * text files), cut to {@link MAX_ATTACHMENT_TEXT_CHARS}. Not part of `human`: it is what the person
+   * attached, not what they typed. Search matches it: it is embedded with the exchange, and a lexical
+   * index should read `attachments[].text` too.
+   */
+  text?: string;
+  /** Present (true) when `text` was cut to the limit. */
+  text_truncated?: true;
 }
 
 /** One turn of a conversation: what the person said, and the visible answer to it. */
@@ -22,9 +39,12 @@ export interface ExchangeRecord {
   conversation_title: string | null;
   /** Position of the turn in its conversation, from 0. */
   sequence_index: number;
-  /** When the person sent the turn (ISO 8601), as the export recorded it; null when it did not. */
+  /**
+   * When the person sent the turn (ISO 8601). A turn the export left undated takes its answer's time,
+   * else its conversation's; null only when none of them is dated (never the import time).
+   */
   created_at: string | null;
-  /** The person's words; consecutive messages merged, pasted attachment text included. */
+  /** The person's words; consecutive messages merged. Attached files' text is in `attachments`. */
   human: string;
   /** The visible answer until the person's next turn; "" when the answer was not text (an image, a tool). */
   assistant: string;

@@ -18,6 +18,8 @@ export interface ThreadContext {
   title: string | null;
   /** Used when no assistant message names its model (ChatGPT's `default_model_slug`). */
   defaultModel?: string;
+  /** The conversation's own time: the date of a turn whose messages have none. */
+  conversationTime: string | null;
   countSkip: (reason: string) => void;
 }
 
@@ -28,7 +30,10 @@ interface Turn {
   answered: boolean;
   firstHumanId: string | null;
   firstAssistantId: string | null;
+  /** The first human message's time (or, with no human message, the answer's): part of a content-derived id. */
   created_at: string | null;
+  /** The first dated answer's time: the turn's date when its prompt has none. */
+  answeredAt: string | null;
   model?: string;
   attachments: ExchangeAttachment[];
 }
@@ -55,7 +60,7 @@ export function buildExchanges(messages: Iterable<ThreadMessage>, context: Threa
   };
   for (const message of messages) {
     if (message.role === "human" && turn !== null && turn.answered) flush();
-    turn ??= { human: [], assistant: [], answered: false, firstHumanId: null, firstAssistantId: null, created_at: null, attachments: [] };
+    turn ??= { human: [], assistant: [], answered: false, firstHumanId: null, firstAssistantId: null, created_at: null, answeredAt: null, attachments: [] };
     addMessage(turn, message);
   }
   flush();
@@ -74,6 +79,7 @@ function addMessage(turn: Turn, message: ThreadMessage): void {
   if (text !== "") turn.assistant.push(text);
   turn.answered = true;
   turn.firstAssistantId ??= message.id;
+  turn.answeredAt ??= message.created_at;
   // An answer with no prompt before it (a GPT's greeting) is dated by the answer.
   if (turn.firstHumanId === null) turn.created_at ??= message.created_at;
   if (message.model !== undefined) turn.model = message.model;
@@ -90,7 +96,9 @@ function toExchange(turn: Turn, sequenceIndex: number, context: ThreadContext): 
     conversation_id: context.conversationId,
     conversation_title: context.title,
     sequence_index: sequenceIndex,
-    created_at: turn.created_at,
+    // ChatGPT exports leave some messages undated inside dated conversations; an undated memory would
+    // sort and filter as if it had no past at all.
+    created_at: turn.created_at ?? turn.answeredAt ?? context.conversationTime,
     human,
     assistant,
   };

@@ -30,11 +30,16 @@ export function toVaultNode(record: ExportRecord, hash: Buffer, uploadId: string
   return { ...record, hash: hash.toString("hex"), upload_id: uploadId };
 }
 
-/** What gets embedded for a node: the conversation's title for context, then both sides of the turn. */
+/**
+ * What gets embedded for a node: the conversation's title for context, both sides of the turn, then the
+ * text of files the person attached (bounded by the reader), so search finds an exchange by its paste.
+ * The attachments come last so that, when the input is cut to the model's limit, the turn itself stays.
+ */
 export function embeddingText(node: VaultNode): string {
   if (node.kind === "profile") return node.label ? `${node.label}: ${node.text}` : node.text;
   const title = node.conversation_title ? `${node.conversation_title}\n\n` : "";
-  return `${title}User: ${node.human}\n\nAssistant: ${node.assistant}`;
+  const attached = (node.attachments ?? []).filter((file) => file.text).map((file) => `\n\nAttached ${file.name}: ${file.text}`);
+  return `${title}User: ${node.human}\n\nAssistant: ${node.assistant}${attached.join("")}`;
 }
 
 /** The short text a topic label is drawn from. */

@@ -10,10 +10,11 @@ const claudeZip = (): Buffer =>
   });
 
 describe("Claude exports", () => {
-  it("merges consecutive human messages and includes pasted attachment text", async () => {
+  it("merges consecutive human messages, keeping pasted attachment text beside them", async () => {
     const { exchanges } = await readFixture("claude/conversations.json");
 
-    expect(exchanges[0]!.human).toBe("Please review my essay.\n\nBees are important pollinators.\n\nFocus on the first line.");
+    expect(exchanges[0]!.human).toBe("Please review my essay.\n\nFocus on the first line.");
+    expect(exchanges[0]!.attachments![0]).toMatchObject({ name: "essay.txt", text: "Bees are important pollinators." });
   });
 
   it("takes the answer from content[] text blocks when text is empty, without thinking or tool blocks", async () => {
@@ -36,7 +37,7 @@ describe("Claude exports", () => {
       conversation_id: "c1000000-0000-4000-8000-000000000001",
       conversation_title: null,
       created_at: "2024-03-01T09:00:01.123Z",
-      attachments: [{ name: "essay.txt", type: "txt", size: 1234 }, { name: "photo.png" }],
+      attachments: [{ name: "essay.txt", type: "txt", size: 1234, text: "Bees are important pollinators." }, { name: "photo.png" }],
     });
   });
 
