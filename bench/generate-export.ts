@@ -5,9 +5,10 @@
  *   npx tsx bench/generate-export.ts chatgpt bench/out/conversations.json --mb 600
  *   npx tsx bench/generate-export.ts claude  bench/out/claude-export.zip --mb 200
  *
- * The shapes follow /work/shared/notes/export-formats.md: ChatGPT mapping trees with hidden system
- * messages, custom instructions, regenerated branches, tool calls and reasoning; Claude messages whose
- * content blocks (thinking, tool use and results) outweigh their text, and pasted attachments.
+ * The shapes follow real exports (downloaded as the help pages cited in lib/exports/classify-element.ts
+ * describe): ChatGPT mapping trees with hidden system messages, custom instructions, regenerated
+ * branches, tool calls and reasoning; Claude messages whose content blocks (thinking, tool use and
+ * results) outweigh their text, and pasted attachments.
  * Output is deterministic for a given seed.
  */
 import { once } from "node:events";

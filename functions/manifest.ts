@@ -83,7 +83,10 @@ export const queues: Record<QueueName, QueueDefinition> = {
   },
 };
 
-/** SQS wants the visibility timeout at least 6 × the consumer's timeout (platform-facts.md). */
+/**
+ * At least 6 × the consumer's timeout, as Lambda asks of an SQS event source
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ */
 export function visibilityTimeoutSeconds(queue: QueueDefinition): number {
   return Math.max(30, 6 * (queue.consumer?.timeoutSeconds ?? 30));
 }

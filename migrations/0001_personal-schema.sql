@@ -1,5 +1,5 @@
 -- Up Migration
--- Accounts, sessions, vaults, uploads and tiers for the personal product (brief, Task 1A).
+-- Accounts, sessions, vaults, uploads and tiers for the personal product.
 
 CREATE SCHEMA IF NOT EXISTS personal;
 

@@ -20,7 +20,8 @@ export interface HttpEmbedderOptions {
   dim?: number;
   /**
    * Requests this embedder keeps open at once (default 1). The provider limits concurrent requests
-   * (DeepInfra: 200 per model), so workers × maxInFlight must stay within it.
+   * (DeepInfra: 200 per model, https://deepinfra.com/docs/advanced/rate-limits), so workers ×
+   * maxInFlight must stay within it.
    */
   maxInFlight?: number;
   /** Per attempt, from sending to the last byte of the answer. Defaults to 30 s. */
@@ -28,7 +29,10 @@ export interface HttpEmbedderOptions {
   /** Attempts per batch, the first included (default 6); shorthand for `retry.maxAttempts`. */
   maxAttempts?: number;
   retry?: Partial<RetryPolicy>;
-  /** Input window in tokens, estimated without a tokenizer (default 8192, bge-m3's); longer texts are cut. */
+  /**
+   * Input window in tokens, estimated without a tokenizer (default 8192, bge-m3's:
+   * https://huggingface.co/BAAI/bge-m3); longer texts are cut.
+   */
   maxInputTokens?: number;
   /** Hard cap in UTF-16 code units per text (default 24,000); longer texts are cut, never rejected. */
   maxInputChars?: number;
@@ -73,7 +77,8 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 
 /**
  * An embedder for any OpenAI-compatible `POST /embeddings` server (DeepInfra, OpenAI, Ollama, vLLM,
- * TEI). Batches inputs, caps requests in flight, retries 429/5xx/network errors/timeouts with
+ * TEI; the request and answer are OpenAI's, https://platform.openai.com/docs/api-reference/embeddings/create).
+ * Batches inputs, caps requests in flight, retries 429/5xx/network errors/timeouts with
  * full-jitter backoff (honouring `Retry-After`), fails fast on other 4xx, and throws `EmbedderError`
  * when a batch cannot be embedded.
  */

@@ -23,9 +23,12 @@ export const SOURCE_OF_KIND: Record<Exclude<ElementKind, "unknown">, ExportSourc
 };
 
 /**
- * The fields that tell the formats apart (see /work/shared/notes/export-formats.md): ChatGPT's `mapping`
- * tree, Claude's `chat_messages`, Grok's `{conversation, responses}` pairs, Gemini's activity `header`
- * and `safeHtmlItem`. Claude's side files are recognised so that they are read, not mistaken for noise.
+ * The fields that tell the formats apart: ChatGPT's `mapping` tree, Claude's `chat_messages`, Grok's
+ * `{conversation, responses}` pairs, Gemini's activity `header` and `safeHtmlItem`. None of the four
+ * formats is specified; these are the field names the exports themselves carry, as downloaded through
+ * https://help.openai.com/en/articles/7260999-how-do-i-export-my-chatgpt-history-and-data,
+ * https://support.anthropic.com/en/articles/9450526-how-can-i-export-my-claude-ai-data,
+ * https://accounts.x.ai/data and Google Takeout's "My Activity" (https://takeout.google.com). Claude's side files are recognised so that they are read, not mistaken for noise.
  */
 export function classifyElement(value: unknown): ElementKind {
   const object = asObject(value);

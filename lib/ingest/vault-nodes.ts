@@ -15,7 +15,7 @@ type ExchangeNode = Omit<Extract<ExportRecord, { kind: "exchange" }>, never>;
 type ProfileNode = Omit<Extract<ExportRecord, { kind: "profile" }>, never>;
 
 /**
- * The dedupe key (the brief's `dedup.hash_fields`: human content, assistant content, conversation id):
+ * The dedupe key (human content, assistant content, conversation id):
  * the same exchange in a later export has the same hash, whatever else changed around it. Fields are
  * JSON-encoded together so that no two different triples can produce the same input.
  */

@@ -3,8 +3,9 @@ import { getConfig, type Config } from "../config";
 
 /**
  * Builds an S3 client for B2, AWS S3 or the local emulator. Checksums only "when required": SDK
- * ≥ 3.729 adds CRC32 by default, which B2 rejects and which would make presigned URLs carry the
- * checksum of an empty body (platform-facts.md, Backblaze B2).
+ * ≥ 3.729 adds CRC32 by default (https://github.com/aws/aws-sdk-js-v3/issues/6810), which B2 rejects
+ * (https://www.backblaze.com/docs/cloud-storage-use-the-aws-sdk-for-javascript-v3-with-backblaze-b2)
+ * and which would make presigned URLs carry the checksum of an empty body.
  */
 export function createS3Client(store: Config["store"], options: { endpoint?: string } = {}): S3Client {
   const endpoint = options.endpoint ?? store.endpoint;

@@ -1,5 +1,5 @@
 /**
- * What each tier allows, as validated configuration (brief, Task 1B). The shipped values are in
+ * What each tier allows, as validated configuration. The shipped values are in
  * `plans.ts`; `lib/config.ts` parses them (or a deployment's `TIER_PLANS`) with {@link parseTierPlans}
  * at cold start, so a plan that makes no sense stops the function before it serves anyone.
  */

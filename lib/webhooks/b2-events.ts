@@ -1,6 +1,9 @@
 import { z } from "zod";
 
-/** Body of a B2 Event Notification POST (platform-facts.md, Backblaze B2); one POST may carry several events. */
+/**
+ * Body of a B2 Event Notification POST; one POST may carry several events
+ * (https://www.backblaze.com/docs/cloud-storage-event-notifications-reference-guide).
+ */
 export const b2EventSchema = z.object({
   accountId: z.string().optional(),
   bucketId: z.string().optional(),

@@ -25,7 +25,7 @@ async function personalTables(): Promise<string[]> {
 }
 
 describe("migrations", () => {
-  it("create the personal schema of the brief, undo cleanly, and apply again", async () => {
+  it("create the personal schema, undo cleanly, and apply again", async () => {
     expect(await personalTables()).toEqual(expect.arrayContaining(["sessions", "user_tiers", "users", "vault_uploads", "vaults"]));
 
     const undone = await migrate(stack.databaseUrl, { direction: "down", count: Infinity });
@@ -37,7 +37,7 @@ describe("migrations", () => {
     expect(await personalTables()).toEqual(expect.arrayContaining(["users", "vaults", "vault_uploads", "user_tiers"]));
   });
 
-  it("enforce the brief's states and checks", async () => {
+  it("enforce the schema's states and checks", async () => {
     const client = new pg.Client({ connectionString: stack.databaseUrl });
     await client.connect();
     try {
