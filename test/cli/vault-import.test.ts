@@ -45,7 +45,8 @@ async function uploadsOf(email: string): Promise<number> {
   return rows[0].n;
 }
 
-describe("vault import", () => {
+// Each case starts the CLI in its own process (tsx compiles it on the way), twice in some cases.
+describe("vault import", { timeout: 90_000 }, () => {
   it("with --signup creates the account, uploads, follows the phases and explains the counts", async () => {
     const file = path.join(dir, "conversations.json");
     await writeFile(file, chatgptExport(conversations("cli", 3)));
@@ -100,7 +101,7 @@ describe("vault import", () => {
     const { rows } = await context.db.query("SELECT multipart_id, uploaded_bytes FROM personal.vault_uploads WHERE id = $1", [summary.upload_id]);
     expect(rows[0].multipart_id).not.toBeNull();
     expect(rows[0].uploaded_bytes).toBe(generated.bytes);
-  }, 90_000); // 20 MB through the whole pipeline, checked locally first, on a shared 2-core machine
+  }, 120_000); // 20 MB through the whole pipeline, checked locally first, on a shared 2-core machine
 
   it("exits non-zero on a wrong password and uploads nothing", async () => {
     const file = path.join(dir, "conversations.json");
