@@ -1,4 +1,3 @@
-import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import type { Dispatcher } from "undici";
 import { bytesToText, decodeEmbeddingsAnswer, InvalidEmbeddingsAnswer, providerErrorMessage } from "./embeddings-response";
 import { isRetryableStatus, parseRetryAfterMs } from "./retry-policy";
@@ -37,24 +36,6 @@ export function embeddingsRoute(baseUrl: string): { origin: string; path: string
 class AttemptTimedOut extends Error {}
 
 /**
- * We never ask for compression (base64 floats barely compress), but a proxy may compress anyway, and
- * undici's `request` hands over the bytes as sent.
- */
-function decompress(body: Buffer, encoding: string | string[] | undefined): Buffer {
-  switch (String(encoding ?? "").trim().toLowerCase()) {
-    case "gzip":
-    case "x-gzip":
-      return gunzipSync(body);
-    case "br":
-      return brotliDecompressSync(body);
-    case "deflate":
-      return inflateSync(body);
-    default:
-      return body;
-  }
-}
-
-/**
  * Sends one batch once. `signal` is the caller's: its abort rejects with its reason. The attempt's own
  * timeout covers the whole exchange (connect, headers and body), so a server that sends headers and
  * then stalls is caught too.
@@ -76,7 +57,7 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
       body: JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" }),
       signal: controller.signal,
     });
-    const body = decompress(Buffer.from(await response.body.arrayBuffer()), response.headers["content-encoding"]);
+    const body = Buffer.from(await response.body.arrayBuffer());
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       try {

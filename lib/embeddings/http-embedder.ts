@@ -1,11 +1,14 @@
 import PQueue from "p-queue";
-import { Pool, type Dispatcher } from "undici";
+import { interceptors, Pool, type Dispatcher } from "undici";
 import { requestEmbeddings, embeddingsRoute, type AttemptOutcome, type EmbeddingsEndpoint } from "./embeddings-request";
 import { EmbedderError } from "./errors";
 import { defaultInputLimits, fitToModelInput, halveInputLimits, type InputLimits } from "./input-limits";
 import { nextStepAfter } from "./failed-attempts";
 import { defaultRetryPolicy, sleep, type RetryPolicy } from "./retry-policy";
 import type { EmbedOptions, Embedder } from "./types";
+
+/** A decompressed answer larger than this is refused: 32 vectors of 1024 floats are under 1 MB even as JSON. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export interface HttpEmbedderOptions {
   /** OpenAI-compatible base URL, with or without a trailing `/`, e.g. `https://api.deepinfra.com/v1/openai`. */
@@ -114,7 +117,9 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
         bodyTimeout: timeoutMs + 1_000,
       });
   const endpoint: EmbeddingsEndpoint = {
-    dispatcher: options.dispatcher ?? ownPool!,
+    // We never ask for compression (base64 floats barely compress), but a proxy may compress anyway and
+    // undici's `request` hands over the bytes as sent; its interceptor decodes gzip, deflate, br and zstd.
+    dispatcher: (options.dispatcher ?? ownPool!).compose(interceptors.decompress({ skipErrorResponses: false, maxSize: MAX_ANSWER_BYTES })),
     ...route,
     model,
     apiKey: options.apiKey,

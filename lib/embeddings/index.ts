@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { EmbedderError } from "./errors";
 import { createHttpEmbedder } from "./http-embedder";
 import { createLocalEmbedder } from "./local-embedder";
@@ -10,28 +9,18 @@ export { createHttpEmbedder, DEFAULT_HTTP_MODEL, type AttemptEvent, type HttpEmb
 export { createLocalEmbedder, LOCAL_EMBEDDER_MODEL, type LocalEmbedderOptions } from "./local-embedder";
 export { dot, normaliseInPlace } from "./vector-math";
 
-/**
- * The embedder part of the app's configuration, for the config module to validate once at cold start
- * (e.g. `embedderSettingsSchema.parse({ provider: env.EMBEDDINGS_PROVIDER, … })`).
- */
-export const embedderSettingsSchema = z
-  .object({
-    provider: z.enum(["local", "http"]),
-    baseUrl: z.url().optional(),
-    model: z.string().min(1).optional(),
-    apiKey: z.string().min(1).optional(),
-    batchSize: z.number().int().positive().optional(),
-    dim: z.number().int().positive().optional(),
-    maxInFlight: z.number().int().positive().optional(),
-    timeoutMs: z.number().int().positive().optional(),
-    maxAttempts: z.number().int().positive().optional(),
-  })
-  .refine((settings) => settings.provider !== "http" || settings.baseUrl !== undefined, {
-    message: 'provider "http" needs baseUrl',
-    path: ["baseUrl"],
-  });
-
-export type EmbedderSettings = z.infer<typeof embedderSettingsSchema>;
+/** Which embedder to make; `lib/config.ts` reads these from the environment and validates them. */
+export interface EmbedderSettings {
+  provider: "local" | "http";
+  baseUrl?: string;
+  model?: string;
+  apiKey?: string;
+  batchSize?: number;
+  dim?: number;
+  maxInFlight?: number;
+  timeoutMs?: number;
+  maxAttempts?: number;
+}
 
 /**
  * The embedder the settings describe: `local` is the offline hashed-feature embedder (only `dim`

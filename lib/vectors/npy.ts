@@ -8,7 +8,7 @@ import { encodeNpyHeader, parseNpyHeader } from "./npy-header";
  * reader used for files too large to hold twice; `npy-header` the preamble itself.
  */
 export { encodeNpyHeader, npyByteLength, npyPreambleLength, npyRowCount, parseNpyHeader } from "./npy-header";
-export type { NpyHeader, NpyVersion } from "./npy-header";
+export type { NpyHeader } from "./npy-header";
 export { npyChunks, readNpyRows } from "./npy-stream";
 export type { NpyRowBatch, ReadNpyRowsOptions } from "./npy-stream";
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createEmbedder, createHttpEmbedder, createLocalEmbedder, dot, embedderIdentity, EmbedderError, embedderSettingsSchema, type HttpEmbedder, type HttpEmbedderOptions } from "../../lib/embeddings";
+import { createEmbedder, createHttpEmbedder, createLocalEmbedder, dot, embedderIdentity, EmbedderError, type HttpEmbedder, type HttpEmbedderOptions } from "../../lib/embeddings";
 import { defaultStandInBehaviour, startEmbeddingStandIn, type EmbeddingStandIn } from "../../local/embedding-stand-in";
 
 // One real stand-in server for the file; each test restores its behaviour and counters.
@@ -303,20 +303,5 @@ describe("closing an HTTP embedder", () => {
     const error = await call;
     expect(error.message).toMatch(/was closed/);
     await expect(embedder.embed(["after close"])).rejects.toThrow(/was closed/);
-  });
-});
-
-describe("embedder settings", () => {
-  it("names baseUrl when provider http comes without one", () => {
-    const result = embedderSettingsSchema.safeParse({ provider: "http", model: "BAAI/bge-m3" });
-
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.path).toEqual(["baseUrl"]);
-  });
-
-  it("accepts a complete HTTP configuration", () => {
-    const settings = { provider: "http", baseUrl: "https://api.deepinfra.com/v1/openai", apiKey: "k", maxInFlight: 1, batchSize: 32 };
-
-    expect(embedderSettingsSchema.parse(settings)).toEqual(settings);
   });
 });

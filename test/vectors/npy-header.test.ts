@@ -1,20 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeNpyHeader, npyByteLength, npyPreambleLength, npyRowCount, parseNpyHeader } from "../../lib/vectors/npy";
+import { encodeNpyHeader, npyByteLength, npyRowCount, parseNpyHeader } from "../../lib/vectors/npy";
 
 const latin1 = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
-/** Builds a preamble by hand: any version, any dict text, any padding, like a third-party writer. */
-function preamble(version: 1 | 2 | 3, dict: string): Uint8Array {
-  const body = version === 3 ? new TextEncoder().encode(dict) : latin1(dict);
-  const field = version === 1 ? 2 : 4;
-  const out = new Uint8Array(8 + field + body.length);
+/** A version 1.0 preamble around any dict text, as another writer might make it. */
+function preamble(dict: string, version = 1): Uint8Array {
+  const body = latin1(dict);
+  const out = new Uint8Array(10 + body.length);
   out.set(latin1("\x93NUMPY"), 0);
   out[6] = version;
-  const view = new DataView(out.buffer);
-  if (version === 1) view.setUint16(8, body.length, true);
-  else view.setUint32(8, body.length, true);
-  out.set(body, 8 + field);
+  new DataView(out.buffer).setUint16(8, body.length, true);
+  out.set(body, 10);
   return out;
 }
 
@@ -55,63 +52,15 @@ describe("encodeNpyHeader", () => {
 
 describe("parseNpyHeader", () => {
   it("reads back what encodeNpyHeader writes", () => {
-    expect(parseNpyHeader(encodeNpyHeader(100_000, 1024))).toEqual({
-      version: "1.0",
-      headerLength: 128,
-      descr: "<f4",
-      fortranOrder: false,
-      shape: [100_000, 1024],
-      rows: 100_000,
-      dim: 1024,
-      dataLength: 100_000 * 1024 * 4,
-    });
+    expect(parseNpyHeader(encodeNpyHeader(100_000, 1024))).toEqual({ headerLength: 128, rows: 100_000, dim: 1024, dataLength: 100_000 * 1024 * 4 });
   });
 
-  it("uses the declared header length, not numpy's usual one", () => {
-    const bytes = preamble(1, "{'descr':'<f4','fortran_order':False,'shape':(2,3)}\n");
-    const header = parseNpyHeader(bytes);
-    expect(header.headerLength).toBe(bytes.length);
-    expect(header.headerLength % 64).not.toBe(0);
-    expect(header.shape).toEqual([2, 3]);
-  });
-
-  it("reads any valid spelling of the dict: spacing, quotes, key order, trailing commas, L suffixes", () => {
-    const space = fc.constantFrom("", " ", "  ", "\t", "\n");
+  it("reads back every shape encodeNpyHeader writes", () => {
     fc.assert(
-      fc.property(
-        fc.array(space, { minLength: 16, maxLength: 16 }),
-        fc.constantFrom("'", '"'),
-        fc.boolean(),
-        fc.boolean(),
-        fc.boolean(),
-        fc.integer({ min: 0, max: 3_000_000 }),
-        fc.integer({ min: 1, max: 4096 }),
-        fc.nat(5),
-        (ws, q, trailingComma, tupleComma, longs, rows, dim, rotation) => {
-          const w = (i: number) => ws[i]!;
-          const n = (v: number) => `${v}${longs ? "L" : ""}`;
-          const entries = [
-            `${q}descr${q}${w(0)}:${w(1)}${q}<f4${q}`,
-            `${q}fortran_order${q}${w(2)}:${w(3)}False`,
-            `${q}shape${q}${w(4)}:${w(5)}(${w(6)}${n(rows)}${w(7)},${w(8)}${n(dim)}${w(9)}${tupleComma ? "," : ""}${w(10)})`,
-          ];
-          const ordered = [...entries.slice(rotation % 3), ...entries.slice(0, rotation % 3)];
-          const dict = `${w(11)}{${w(12)}${ordered.join(`${w(13)},${w(14)}`)}${trailingComma ? "," : ""}${w(15)}}`;
-          expect(parseNpyHeader(preamble(1, dict + " \n"))).toMatchObject({ rows, dim, descr: "<f4", fortranOrder: false });
-        },
-      ),
-      { numRuns: 500 },
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 1, max: 8192 }), (rows, dim) => {
+        expect(parseNpyHeader(encodeNpyHeader(rows, dim))).toMatchObject({ rows, dim });
+      }),
     );
-  });
-
-  it("reads version 2.0 headers with a four-byte length field", () => {
-    const header = parseNpyHeader(preamble(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (5, 8), }" + " ".repeat(100) + "\n"));
-    expect(header).toMatchObject({ version: "2.0", rows: 5, dim: 8 });
-  });
-
-  it("reads version 3.0 headers as UTF-8", () => {
-    const header = parseNpyHeader(preamble(3, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }\n"));
-    expect(header).toMatchObject({ version: "3.0", rows: 1, dim: 2 });
   });
 
   it("ignores data bytes after the preamble", () => {
@@ -120,58 +69,36 @@ describe("parseNpyHeader", () => {
     expect(parseNpyHeader(bytes).rows).toBe(2);
   });
 
-  it("accepts the empty shapes (0, D) and (0,)", () => {
+  it("accepts the empty matrix (0, D)", () => {
     expect(parseNpyHeader(encodeNpyHeader(0, 1024))).toMatchObject({ rows: 0, dim: 1024, dataLength: 0 });
-    expect(parseNpyHeader(preamble(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }\n"))).toMatchObject({
-      shape: [0],
-      rows: 0,
-      dim: 0,
-    });
   });
 
   it.each([
-    ["big-endian float32", "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 2), }", /'>f4'/],
-    ["float64", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", /only little-endian float32/],
-    ["a structured dtype", "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", /unsupported dtype/],
-    ["Fortran order", "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", /fortran_order is True/],
-    ["a 3-D shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }", /expected a 2-D matrix/],
-    ["a non-empty 1-D shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", /expected a 2-D matrix/],
-    ["rows of zero floats", "{'descr': '<f4', 'fortran_order': False, 'shape': (5, 0), }", /rows of zero floats/],
-  ])("rejects %s as unsupported_npy", (_what, dict, message) => {
-    expect(() => parseNpyHeader(preamble(1, dict + "\n"))).toThrow(expect.objectContaining({ code: "unsupported_npy", message: expect.stringMatching(message) }));
-  });
-
-  it.each([
-    ["a missing key", "{'descr': '<f4', 'shape': (2, 2), }", /keys are \[descr, shape\]/],
-    ["an extra key", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), 'x': 1}", /keys are/],
-    ["a negative dimension", "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 2), }", /non-negative/],
-    ["a string fortran_order", "{'descr': '<f4', 'fortran_order': 'no', 'shape': (2, 2), }", /True or False/],
-    ["a list instead of a dict", "['descr', '<f4']", /not a dict/],
-    ["garbage", "\x00\x01\x02", /not a valid Python literal/],
-  ])("rejects %s as invalid_npy", (_what, dict, message) => {
-    expect(() => parseNpyHeader(preamble(1, dict))).toThrow(expect.objectContaining({ code: "invalid_npy", message: expect.stringMatching(message) }));
+    ["big-endian float32", "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 2), }"],
+    ["float64", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }"],
+    ["Fortran order", "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }"],
+    ["a 3-D shape", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }"],
+    ["a negative dimension", "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 2), }"],
+    ["another writer's spelling", '{"descr": "<f4", "fortran_order": False, "shape": (2, 2)}'],
+    ["garbage", "\x00\x01\x02"],
+  ])("rejects %s: only the header this code writes is read", (_what, dict) => {
+    expect(() => parseNpyHeader(preamble(dict + "\n"))).toThrow(expect.objectContaining({ code: "invalid_npy", message: expect.stringMatching(/not the <f4 C-order matrix header/) }));
   });
 
   it("rejects bytes without the magic string", () => {
     expect(() => parseNpyHeader(latin1("PK\x03\x04 this is a zip file"))).toThrow(/magic string/);
   });
 
-  it("rejects an unknown format version", () => {
+  it("rejects a format version other than 1.0", () => {
     const bytes = encodeNpyHeader(1, 1);
-    bytes[6] = 4;
-    expect(() => parseNpyHeader(bytes)).toThrow(expect.objectContaining({ code: "unsupported_npy", message: expect.stringMatching(/version 4.0/) }));
+    bytes[6] = 2;
+    expect(() => parseNpyHeader(bytes)).toThrow(expect.objectContaining({ code: "invalid_npy", message: expect.stringMatching(/version 2.0/) }));
   });
 
   it("rejects a header cut short, saying how many bytes it has", () => {
     const bytes = encodeNpyHeader(3, 4);
     expect(() => parseNpyHeader(bytes.subarray(0, 5))).toThrow(/truncated .npy header: got 5 bytes/);
     expect(() => parseNpyHeader(bytes.subarray(0, 100))).toThrow(/truncated .npy header: got 100 bytes of 128/);
-  });
-
-  it("rejects a header length beyond the safety limit before reading it", () => {
-    const bytes = preamble(2, "{}");
-    new DataView(bytes.buffer).setUint32(8, 0xffffffff, true);
-    expect(() => npyPreambleLength(bytes)).toThrow(/exceeds/);
   });
 });
 
