@@ -1,5 +1,5 @@
 /**
- * The plans as shipped: the brief's values (Task 1B). This is the one source of truth: the server
+ * The plans as shipped. This is the one source of truth: the server
  * enforces it, `GET /api/personal/plans` serves it to the web page, and the CLI prints it from there.
  * A deployment may replace it with `TIER_PLANS` (JSON of the same shape), validated at cold start by
  * `parseTierPlans`.

@@ -28,7 +28,7 @@ const MB = 1024 * 1024;
 const planSchema = z
   .object({
     name: z.string().trim().min(1),
-    /** `null` (or the brief's `-1`) is unlimited. */
+    /** `null` (or `-1`, as plans are often written) is unlimited. */
     messages_per_day: z.union([z.literal(-1), z.null(), z.number().int().positive()]).transform((value) => (value === -1 ? null : value)),
     upload_enabled: z.boolean(),
     max_vault_size_mb: z.number().int().positive(),

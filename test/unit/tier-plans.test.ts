@@ -6,7 +6,7 @@ import { contextWindow, hasFeature, parseTierPlans, vaultLimitBytes } from "../.
 const copy = () => structuredClone(DEFAULT_TIER_PLANS) as any;
 
 describe("tier plans", () => {
-  it("ship the brief's values: free 20 a day and 100 MB, premium unlimited, 10 GB and 20 USD", () => {
+  it("ship free at 20 a day and 100 MB, premium unlimited, 10 GB and 20 USD", () => {
     const plans = loadConfig({}).tiers;
 
     expect(plans.free).toMatchObject({ messages_per_day: 20, upload_enabled: true, max_vault_size_mb: 100, price_monthly_usd: 0 });
@@ -18,7 +18,7 @@ describe("tier plans", () => {
     expect(vaultLimitBytes(plans.free)).toBe(100 * 1024 * 1024);
   });
 
-  it("read the brief's -1 as unlimited", () => {
+  it("read -1 as unlimited", () => {
     const raw = copy();
     raw.premium.messages_per_day = -1;
 
