@@ -17,10 +17,12 @@ function section(title: string): string {
 
 /** What the API table's auth column must say, from who the authorization matrix lets in. */
 function authShownFor(key: string): RegExp {
-  const expected = authorizationMatrix[key]?.expected;
-  if (!expected) return /^$/;
-  if (Object.values(expected).every((status) => status === 401)) return /signature/;
-  return expected.anonymous === 401 ? /^session/ : /^none/;
+  const entry = authorizationMatrix[key];
+  if (!entry) return /^$/;
+  const statuses = new Set(Object.values(entry.expected));
+  // Everyone answered alike: open to all, or (private) a callback only its own signature lets in.
+  if (statuses.size === 1) return entry.private ? /signature/ : /^none/;
+  return entry.expected.anonymous === 401 ? /^session/ : /^none/;
 }
 
 describe("README", () => {
