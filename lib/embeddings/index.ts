@@ -1,5 +1,5 @@
 import { EmbedderError } from "./errors";
-import { createHttpEmbedder } from "./http-embedder";
+import { createHttpEmbedder, type HttpEmbedderOptions } from "./http-embedder";
 import { createLocalEmbedder } from "./local-embedder";
 import type { Embedder, EmbedderIdentity } from "./types";
 
@@ -10,17 +10,9 @@ export { createLocalEmbedder, LOCAL_EMBEDDER_MODEL, type LocalEmbedderOptions } 
 export { dot, normaliseInPlace } from "./vector-math";
 
 /** Which embedder to make; `lib/config.ts` reads these from the environment and validates them. */
-export interface EmbedderSettings {
-  provider: "local" | "http";
-  baseUrl?: string;
-  model?: string;
-  apiKey?: string;
-  batchSize?: number;
-  dim?: number;
-  maxInFlight?: number;
-  timeoutMs?: number;
-  maxAttempts?: number;
-}
+export type EmbedderSettings = { provider: "local" | "http" } & Partial<
+  Pick<HttpEmbedderOptions, "baseUrl" | "model" | "apiKey" | "batchSize" | "dim" | "maxInFlight" | "timeoutMs" | "maxAttempts">
+>;
 
 /**
  * The embedder the settings describe: `local` is the offline hashed-feature embedder (only `dim`
