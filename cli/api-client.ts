@@ -1,6 +1,8 @@
 /**
  * The public API as the CLI uses it: the same calls, in the same order, as the web page.
  */
+import type { SearchResponse } from "../lib/search/contract";
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -70,5 +72,10 @@ export function createApiClient(baseUrl: string) {
       call("POST", `/api/personal/vault/uploads/${uploadId}/complete`, { parts }),
     progress: (uploadId: string) => call<UploadProgress>("GET", `/api/personal/vault/upload/${uploadId}`),
     vaultStatus: () => call<{ vault: { node_count: number } }>("GET", "/api/personal/vault/status"),
+    /** Uses a personal access token (or a session token) instead of logging in. */
+    useToken(value: string): void {
+      token = value;
+    },
+    search: (query: Record<string, string>) => call<SearchResponse>("GET", `/api/personal/vault/search?${new URLSearchParams(query)}`),
   };
 }

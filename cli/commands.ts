@@ -35,4 +35,29 @@ export const COMMANDS: Record<string, CommandSpec<any>> = {
     },
     load: () => import("./import"),
   }),
+  search: defineCommand({
+    operands: "<query> [more words...]",
+    summary: "Search your vault (a premium feature) and print the best matching memories as a table.",
+    details:
+      "Hybrid search: meaning and exact words, so names, order numbers and function names are found as typed. Each row shows the date it was said, the source, the conversation's title and a snippet, then the memory's id and a link to the conversation. Log in with --email and --password, or give a personal access token.",
+    options: {
+      k: { type: "string", value: "n", default: "10", description: "how many memories (1–50)" },
+      source: { type: "string", value: "name", description: "only memories from openai, anthropic, grok or gemini" },
+      from: { type: "string", value: "date", description: "only memories said on or after this date (2024-01-31)" },
+      to: { type: "string", value: "date", description: "only memories said on or before this date" },
+      token: { type: "string", value: "cvt_…", env: "VAULT_TOKEN", description: "a personal access token (instead of --email and --password)" },
+      email: { ...ACCOUNT_OPTIONS.email, required: false },
+      password: { ...ACCOUNT_OPTIONS.password, required: false },
+      api: ACCOUNT_OPTIONS.api,
+      json: { type: "boolean", description: "print the API's answer as JSON instead of a table" },
+    },
+    load: () => import("./search"),
+  }),
+  "tier set": defineCommand({
+    operands: "<email> <tier>",
+    summary: "Put a user on the free or premium plan, directly in the database (for operators and local use).",
+    details: "Connects to DATABASE_URL; without it, to the local stack's PostgreSQL (PG_PORT, else PORT + 2, else 3002).",
+    options: {},
+    load: () => import("./tier"),
+  }),
 };

@@ -14,18 +14,41 @@ export interface RouteDefinition {
   /** Routes whose body must reach the function byte for byte (signatures). */
   rawBody?: boolean;
   timeoutSeconds?: number;
+  /**
+   * A personal access token (read-only, for MCP clients and scripts) may call this route. Every route
+   * without it refuses tokens with 403; lib/http/session.ts enforces this for all routes in one place.
+   */
+  acceptsAccessTokens?: boolean;
+  /** Lambda memory, MB (default SST's 1024). */
+  memoryMb?: number;
+  /** Native packages SST installs into the function instead of bundling (a prebuilt binary inside). */
+  nativePackages?: string[];
+  /** Disk at /tmp for the function, MB (Lambda: 512–10,240). */
+  tmpMb?: number;
 }
+
+/** The search functions: vault indexes cached per warm container (SEARCH_CACHE_MB), the vector index file in /tmp. */
+const SEARCH_FUNCTION: Partial<RouteDefinition> = { acceptsAccessTokens: true, memoryMb: 2048, tmpMb: 2048, nativePackages: ["usearch"] };
 
 export const routes: RouteDefinition[] = [
   { method: "POST", path: "/api/personal/auth/signup", handler: "functions/http/auth-signup.handler" },
   { method: "POST", path: "/api/personal/auth/login", handler: "functions/http/auth-login.handler" },
   { method: "POST", path: "/api/personal/auth/logout", handler: "functions/http/auth-logout.handler" },
-  { method: "GET", path: "/api/personal/me", handler: "functions/http/me.handler" },
+  { method: "GET", path: "/api/personal/me", handler: "functions/http/me.handler", acceptsAccessTokens: true },
   { method: "POST", path: "/api/personal/vault/uploads", handler: "functions/http/uploads-create.handler" },
   { method: "POST", path: "/api/personal/vault/uploads/{upload_id}/complete", handler: "functions/http/uploads-complete.handler" },
   { method: "DELETE", path: "/api/personal/vault/uploads/{upload_id}", handler: "functions/http/uploads-abort.handler" },
-  { method: "GET", path: "/api/personal/vault/upload/{upload_id}", handler: "functions/http/upload-get.handler" },
-  { method: "GET", path: "/api/personal/vault/status", handler: "functions/http/vault-status.handler" },
+  { method: "GET", path: "/api/personal/vault/upload/{upload_id}", handler: "functions/http/upload-get.handler", acceptsAccessTokens: true },
+  { method: "GET", path: "/api/personal/vault/status", handler: "functions/http/vault-status.handler", acceptsAccessTokens: true },
+  { method: "GET", path: "/api/personal/vault/search", handler: "functions/http/search.handler", ...SEARCH_FUNCTION },
+  { method: "GET", path: "/api/personal/vault/memories/{memory_id}", handler: "functions/http/memory-get.handler", ...SEARCH_FUNCTION },
+  { method: "POST", path: "/api/personal/tokens", handler: "functions/http/tokens-create.handler" },
+  { method: "GET", path: "/api/personal/tokens", handler: "functions/http/tokens-list.handler" },
+  { method: "DELETE", path: "/api/personal/tokens/{token_id}", handler: "functions/http/tokens-revoke.handler" },
+  // MCP streamable HTTP (stateless): POST carries JSON-RPC; GET and DELETE answer 405 from the transport.
+  { method: "POST", path: "/mcp", handler: "functions/http/mcp.handler", ...SEARCH_FUNCTION },
+  { method: "GET", path: "/mcp", handler: "functions/http/mcp.handler", ...SEARCH_FUNCTION },
+  { method: "DELETE", path: "/mcp", handler: "functions/http/mcp.handler", ...SEARCH_FUNCTION },
   { method: "POST", path: "/webhooks/b2", handler: "functions/events/b2-webhook.handler", rawBody: true },
   { method: "GET", path: "/api/personal/plans", handler: "functions/http/plans.handler" },
   { method: "GET", path: "/api/personal/usage", handler: "functions/http/usage.handler" },
@@ -45,6 +68,7 @@ export interface QueueDefinition {
     maxConcurrency: number;
     timeoutSeconds: number;
     memoryMb: number;
+    nativePackages?: string[];
   };
   /** Deliveries before a message moves to the queue's dead-letter queue. */
   maxReceiveCount: number;
@@ -78,7 +102,8 @@ export const queues: Record<QueueName, QueueDefinition> = {
     name: "reduce",
     fifo: true,
     maxReceiveCount: 3,
-    consumer: { handler: "functions/queues/merge-chunks.handler", batchSize: 1, maxConcurrency: 20, timeoutSeconds: 900, memoryMb: 3008 },
+    // The merge also builds the version's search indexes (USearch, a native package: see `nativePackages`).
+    consumer: { handler: "functions/queues/merge-chunks.handler", batchSize: 1, maxConcurrency: 20, timeoutSeconds: 900, memoryMb: 3008, nativePackages: ["usearch"] },
     deadLetterHandler: DEAD_LETTER_HANDLER,
   },
 };

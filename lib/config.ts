@@ -71,6 +71,8 @@ const schema = z.object({
   STRIPE_WEBHOOK_SECRET: optionalText(),
   /** Another Stripe API base URL, for stripe-mock or a test stand-in. */
   STRIPE_API_URL: z.url().optional(),
+  /** Memory (and /tmp) a search function may spend on loaded vault indexes before evicting the least recent. */
+  SEARCH_CACHE_MB: integer(1024),
 });
 
 type Env = z.infer<typeof schema>;
@@ -151,6 +153,7 @@ function buildConfig(env: Env) {
       webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? (local ? LOCAL_STRIPE_WEBHOOK_SECRET : undefined),
       apiUrl: env.STRIPE_API_URL,
     },
+    search: { cacheBytes: Math.max(1, env.SEARCH_CACHE_MB) * 1024 * 1024 },
   };
 }
 

@@ -4,6 +4,7 @@ import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
+import { writeVersionIndexes } from "../search/version-indexes";
 import { deletePrefix, putStream } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { clustersDocument, createClusterAccumulator, type NodeText } from "../vectors/clusters";
@@ -64,6 +65,8 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
 
   const started = Date.now();
   const written = await writeVersion(deps, upload, vault, embedder.dim);
+  // Search indexes are part of the version: built from its own files before it becomes current.
+  await writeVersionIndexes(deps.store, versionKeys(vault.prefix, vault.current_version + 1), embedder);
   const switched = await switchVersion(deps.db, upload, vault, written, embedder, Date.now() - started);
   if (!switched) throw new Error(`vault ${vault.id} moved past version ${vault.current_version} during the merge; retrying`);
 
