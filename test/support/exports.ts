@@ -6,6 +6,8 @@ export interface ConversationSpec {
   id: string;
   title: string;
   turns: Array<[human: string, assistant: string]>;
+  /** Unix seconds of the first turn (default: 2023-11-14 plus the conversation's position). */
+  startTime?: number;
 }
 
 export function chatgptExport(conversations: ConversationSpec[]): Buffer {
@@ -15,7 +17,7 @@ export function chatgptExport(conversations: ConversationSpec[]): Buffer {
 function chatgptConversation(spec: ConversationSpec, index: number) {
   const mapping: Record<string, unknown> = { root: { id: "root", parent: null, children: [], message: null } };
   let parent = "root";
-  const start = 1_700_000_000 + index * 10_000;
+  const start = spec.startTime ?? 1_700_000_000 + index * 10_000;
   spec.turns.forEach(([human, assistant], turn) => {
     const userId = `${spec.id}-u${turn}`;
     const assistantId = `${spec.id}-a${turn}`;
