@@ -45,6 +45,7 @@ export function createQueues(settings: Settings) {
         handler: consumer.handler,
         timeout: `${consumer.timeoutSeconds} seconds`,
         memory: `${consumer.memoryMb} MB`,
+        ...(consumer.nativePackages ? { nodejs: { install: consumer.nativePackages } } : {}),
         environment,
         link: Object.values(created),
       },

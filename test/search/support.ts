@@ -41,6 +41,6 @@ export function fillerConversations(prefix: string, count: number, theme: string
 }
 
 export function search(api: Api, token: string, params: Record<string, string | number>) {
-  const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
+  const query = new URLSearchParams(Object.entries(params).map(([key, value]): [string, string] => [key, String(value)]));
   return api.call("GET", `/api/personal/vault/search?${query}`, { token });
 }
