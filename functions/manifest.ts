@@ -45,10 +45,9 @@ export const routes: RouteDefinition[] = [
   { method: "POST", path: "/api/personal/tokens", handler: "functions/http/tokens-create.handler" },
   { method: "GET", path: "/api/personal/tokens", handler: "functions/http/tokens-list.handler" },
   { method: "DELETE", path: "/api/personal/tokens/{token_id}", handler: "functions/http/tokens-revoke.handler" },
-  // MCP streamable HTTP (stateless): POST carries JSON-RPC; GET and DELETE answer 405 from the transport.
+  // MCP streamable HTTP, stateless: POST carries JSON-RPC; GET (a server-to-client stream) answers 405.
   { method: "POST", path: "/mcp", handler: "functions/http/mcp.handler", ...SEARCH_FUNCTION },
   { method: "GET", path: "/mcp", handler: "functions/http/mcp.handler", ...SEARCH_FUNCTION },
-  { method: "DELETE", path: "/mcp", handler: "functions/http/mcp.handler", ...SEARCH_FUNCTION },
   { method: "POST", path: "/webhooks/b2", handler: "functions/events/b2-webhook.handler", rawBody: true },
   { method: "GET", path: "/api/personal/plans", handler: "functions/http/plans.handler" },
   { method: "GET", path: "/api/personal/usage", handler: "functions/http/usage.handler" },

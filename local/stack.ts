@@ -5,6 +5,7 @@ import { getConfig, resetConfig } from "../lib/config";
 import { closePool } from "../lib/db/pool";
 import { migrate } from "../lib/db/migrate";
 import { closeSqs, getSqs } from "../lib/queues/client";
+import { closeIndexCache } from "../lib/search/index-cache";
 import { closeStore, getStore } from "../lib/store/client";
 import { startB2Bridge } from "./b2-bridge";
 import { projectRoot } from "./data-dir";
@@ -92,7 +93,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       REDUCE_QUEUE_URL: emulator.queues.reduce.url,
     });
     resetConfig();
-    started.push(() => {
+    started.push(async () => {
+      await closeIndexCache();
       closeStore();
       closeSqs();
       return closePool();

@@ -1,14 +1,14 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { httpHandler } from "../../lib/http/handler";
 import { rawBody, type HttpEvent } from "../../lib/http/request";
-import type { HttpResult } from "../../lib/http/response";
+import { json, type HttpResult } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 import { getRetrievalDeps } from "../../lib/search/deps";
 import { createVaultMcpServer } from "../../lib/search/mcp-tools";
 import { requireFeature } from "../../lib/tiers/features";
 
 /**
- * POST|GET|DELETE /mcp: the vault as a remote MCP server (streamable HTTP transport,
+ * POST /mcp (and GET, which answers 405): the vault as a remote MCP server (streamable HTTP transport,
  * https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#streamable-http) in the
  * SDK's stateless mode: no session id, a fresh server per request, JSON responses instead of an SSE
  * stream, since API Gateway buffers responses and any container may take the next request.
@@ -17,6 +17,10 @@ import { requireFeature } from "../../lib/tiers/features";
 export async function main(event: HttpEvent): Promise<HttpResult> {
   const deps = getRetrievalDeps();
   const user = await requireUser(deps.db, event);
+  // The spec lets a server without a server-to-client stream answer GET with 405; there are no sessions to DELETE.
+  if (event.requestContext.http.method !== "POST") {
+    return json(405, { error: "method_not_allowed", message: "This MCP server is stateless: send JSON-RPC with POST." }, { headers: { allow: "POST" } });
+  }
   await requireFeature(deps.db, user.userId, "memory_search");
   const server = createVaultMcpServer(deps, user.userId);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

@@ -38,6 +38,7 @@ export interface IndexCache {
   readonly bytes: number;
   /** Versions held now, least recently used first (for tests and logs). */
   keys(): string[];
+  /** Drops every version and removes the cache's files. */
   clear(): Promise<void>;
 }
 
@@ -136,6 +137,9 @@ export function createIndexCache(options: { maxBytes: number; tmpDir?: string })
     },
     async clear() {
       for (const key of [...held.keys()]) await drop(key);
+      const folder = root;
+      root = undefined;
+      if (folder) await rm(await folder, { recursive: true, force: true });
     },
   };
 }
@@ -146,4 +150,11 @@ let shared: IndexCache | undefined;
 export function getIndexCache(): IndexCache {
   shared ??= createIndexCache({ maxBytes: getConfig().search.cacheBytes });
   return shared;
+}
+
+/** Empties the process's cache and removes its files (the local stack, on shutdown). */
+export async function closeIndexCache(): Promise<void> {
+  const closing = shared;
+  shared = undefined;
+  await closing?.clear();
 }

@@ -53,7 +53,7 @@ export function vaultManifest(vault: { id: string; userId: string; prefix: strin
       uploads: `${vaultLayout.uploads}{upload_id}/{file name}: the exports as uploaded`,
       corpus: `${vaultLayout.corpus}v{version}/nodes.json: one record per memory, one per line`,
       vectors: `${vaultLayout.vectors}v{version}/nodes.npy: float32 (N, dim), row i is the embedding of node i of nodes.json`,
-      indexes: `${vaultLayout.indexes}v{version}/clusters.json: topic clusters over the vectors`,
+      indexes: `${vaultLayout.indexes}v{version}/: clusters.json (topic clusters over the vectors) and the search indexes (search.json, vectors.usearch, lexical.bin, memories.bin)`,
     },
     versions:
       "Each merge writes a new version of all three files, then switches the vault's current version in one database transaction; read the version the API reports (GET /api/personal/vault/status), never a mix.",

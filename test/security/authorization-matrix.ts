@@ -18,6 +18,10 @@ export interface MatrixRequest {
   params?: Record<string, string>;
   /** A JSON body (sent as application/json). */
   body?: unknown;
+  /** Query string parameters. */
+  query?: Record<string, string>;
+  /** Extra request headers (e.g. the `Accept` an MCP client sends). */
+  headers?: Record<string, string>;
 }
 
 export interface MatrixEntry {
@@ -77,4 +81,24 @@ export const authorizationMatrix: Record<string, MatrixEntry> = {
   // No Stripe key in the test stack: a signed-in caller is told payments are not set up.
   "POST /api/personal/billing/checkout": signedIn(501, () => ({ body: {} })),
   "POST /webhooks/stripe": signedCallback((f) => ({ body: { id: "evt_unsigned", object: "event", type: "checkout.session.completed", data: { object: { client_reference_id: f.owner.userId } } } }), 400),
+  // Memory search is premium: the builders put both users on it, so the rows test access, not plans.
+  "GET /api/personal/vault/search": signedIn(200, async (f) => {
+    await f.premium();
+    return { query: { q: "owner memory" } };
+  }),
+  "GET /api/personal/vault/memories/{memory_id}": ownerOnly(200, async (f) => {
+    await f.premium();
+    return { params: { memory_id: await f.ownerMemory() } };
+  }),
+  "POST /api/personal/tokens": signedIn(201, () => ({ body: { name: "matrix" } })),
+  "GET /api/personal/tokens": signedIn(200),
+  "DELETE /api/personal/tokens/{token_id}": ownerOnly(204, async (f) => ({ params: { token_id: await f.ownerAccessToken() } })),
+  "POST /mcp": signedIn(200, async (f) => {
+    await f.premium();
+    return {
+      headers: { accept: "application/json, text/event-stream" },
+      body: { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "matrix", version: "1" } } },
+    };
+  }),
+  "GET /mcp": { expected: { owner: 405, anotherUser: 405, anonymous: 401, expiredSession: 401 }, private: true },
 };

@@ -28,7 +28,8 @@ describe.each(routes.map((route) => `${route.method} ${route.path}`))("%s", (rou
     const request = (await entry.request?.(fixture)) ?? {};
     const token = await fixture.tokenFor(principal);
 
-    const answer = await ctx.api.call(method, fillPath(path, request.params), { token, body: request.body });
+    const query = request.query ? `?${new URLSearchParams(request.query)}` : "";
+    const answer = await ctx.api.call(method, fillPath(path, request.params) + query, { token, body: request.body, headers: request.headers });
 
     expect(answer.status, JSON.stringify(answer.body)).toBe(entry.expected[principal]);
     if (answer.status >= 400) expect(answer.body).toEqual({ error: expect.any(String), message: expect.any(String) });

@@ -1,4 +1,10 @@
+import { randomBytes, randomUUID } from "node:crypto";
 import type pg from "pg";
+import { getEmbedder, getEmbedderIdentity } from "../../../lib/ingest/embedder";
+import { nodesJsonLines } from "../../../lib/ingest/vault-files";
+import { putStream } from "../../../lib/store/streams";
+import { encodeNpy } from "../../../lib/vectors/npy";
+import { versionKeys } from "../../../lib/vaults/versions";
 import { createSession } from "../../../lib/accounts/sessions";
 import { getStore } from "../../../lib/store/client";
 import { createUpload } from "../../../lib/uploads/create-upload";
@@ -26,6 +32,12 @@ export interface MatrixFixture {
   pendingUpload(): Promise<string>;
   /** A new multipart upload of the owner's whose one part has been sent: ready to complete. */
   multipartUploadWithPartsSent(): Promise<{ uploadId: string; parts: Array<{ part_number: number; etag: string }> }>;
+  /** Puts the owner and the other user on the premium plan (memory search). */
+  premium(): Promise<void>;
+  /** The id of a memory in the owner's vault (a one-memory version, written once). */
+  ownerMemory(): Promise<string>;
+  /** The id of a new personal access token of the owner's. */
+  ownerAccessToken(): Promise<string>;
 }
 
 export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<MatrixFixture> {
@@ -41,9 +53,20 @@ export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<
   const other = await signUp("other");
   const session = async (account: Account) => (await createSession(db, account.userId, { ttlDays: 1 })).token;
 
+  let memory: Promise<string> | undefined;
+
   return {
     owner,
     other,
+    async premium() {
+      await db.query("UPDATE personal.user_tiers SET tier = 'premium' WHERE user_id = ANY($1::uuid[])", [[owner.userId, other.userId]]);
+    },
+    ownerMemory: () => (memory ??= writeOneMemoryVersion(db, owner.userId)),
+    async ownerAccessToken() {
+      const answer = await api.call("POST", "/api/personal/tokens", { token: await session(owner), body: { name: "matrix" } });
+      if (answer.status !== 201) throw new Error(`fixture token failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body.id as string;
+    },
     uniqueEmail: () => uniqueEmail("matrix"),
     async tokenFor(principal) {
       switch (principal) {
@@ -76,4 +99,28 @@ export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<
       return { uploadId: plan.upload_id, parts: [{ part_number: part.part_number, etag: put.headers.get("etag")! }] };
     },
   };
+}
+
+/**
+ * Version 1 of the user's vault holding one memory, written as the reducer would (nodes.json, nodes.npy,
+ * the current-version switch) but without the queues this suite runs without; search builds the
+ * version's indexes on first use.
+ */
+async function writeOneMemoryVersion(db: pg.Pool, userId: string): Promise<string> {
+  const store = getStore();
+  const embedder = getEmbedderIdentity();
+  const id = randomBytes(16).toString("hex");
+  const node = {
+    kind: "exchange", id, source: "openai", conversation_id: `matrix-${id}`, conversation_title: "Owner memory", sequence_index: 0,
+    created_at: "2024-01-01T00:00:00.000Z", human: "The owner's memory", assistant: "Noted.", hash: id + id, upload_id: randomUUID(),
+  };
+  const [vector] = await getEmbedder().embed(["The owner's memory"]);
+  const keys = versionKeys(`users/${userId}`, 1);
+  await putStream(store, keys.nodes, nodesJsonLines((async function* () { yield JSON.stringify(node); })()), "application/json");
+  await putStream(store, keys.vectors, (async function* () { yield encodeNpy(vector!, 1, embedder.dim); })(), "application/octet-stream");
+  await db.query(
+    "UPDATE personal.vaults SET current_version = 1, node_count = 1, embedder = $2, embedder_model = $3, embedding_dim = $4 WHERE user_id = $1",
+    [userId, embedder.embedder, embedder.model, embedder.dim],
+  );
+  return id;
 }
