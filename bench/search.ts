@@ -27,10 +27,11 @@ import { nodesJsonLines } from "../lib/ingest/vault-files";
 import type { VaultNode } from "../lib/ingest/vault-nodes";
 import { createIndexCache } from "../lib/search/index-cache";
 import { rankMemories } from "../lib/search/rank";
+import { queryTerms } from "../lib/search/tokens";
 import { topK } from "../lib/search/top-k";
 import { writeVersionIndexes } from "../lib/search/version-indexes";
 import { getStore } from "../lib/store/client";
-import { putStream } from "../lib/store/streams";
+import { objectBytes, putStream } from "../lib/store/streams";
 import { npyChunks } from "../lib/vectors/npy";
 import { versionKeys } from "../lib/vaults/versions";
 import { startEmulator } from "../local/emulator";
@@ -50,12 +51,14 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
+function progress(text: string) {
+  process.stderr.write(`… ${text}\n`);
+}
 function line(label: string, text: string) {
   process.stdout.write(`  ${label.padEnd(34)} ${text}\n`);
 }
 
 async function main() {
-  process.env.LOG_LEVEL ??= "warn";
   process.stdout.write(`vault: ${ROWS} memories × ${DIM} dims (planted topics), ${QUERIES} queries, k = ${K}; ${os.availableParallelism()} cores, Node ${process.version}\n\n`);
   let started = now();
   const corpus = plantedTopics({ rows: ROWS + QUERIES, dim: DIM, seed: 11 });
@@ -64,6 +67,7 @@ async function main() {
   const queryTexts = Array.from({ length: QUERIES }, (_, q) => corpus.nodes[ROWS + q]!.text.split(" ").filter((word) => word.length > 4).slice(0, 6).join(" "));
   process.stdout.write(`generated in ${((now() - started) / 1000).toFixed(1)} s\n\n`);
 
+  progress("exact float32 loop over every query (the ground truth)");
   // Baseline 1 and ground truth: the plain float32 loop.
   const truth: number[][] = [];
   const loopTimes: number[] = [];
@@ -87,6 +91,7 @@ async function main() {
   }
   const recallOf = (found: number[][]) => found.reduce((hits, rows, q) => hits + rows.filter((row) => truth[q]!.includes(row)).length, 0) / (QUERIES * K);
 
+  progress("exact int8 scan");
   // Baseline 2: exact int8 scan with SIMD (what "quantise and scan" buys without a graph).
   const int8 = Int8Array.from(data, (value) => Math.round(value * 127));
   const int8Times: number[] = [];
@@ -106,18 +111,27 @@ async function main() {
     const store = getStore();
     const prefix = "users/00000000-0000-4000-8000-000000000000";
     const keys = versionKeys(prefix, 1);
+    progress("writing nodes.json and nodes.npy to the local store");
     started = now();
     await Promise.all([
       putStream(store, keys.nodes, nodesJsonLines(nodeLines(corpus, ROWS)), "application/json"),
       putStream(store, keys.vectors, npyChunks(ROWS, DIM, blocks(data)), "application/octet-stream"),
     ]);
     const storedMs = now() - started;
+    progress("building the search indexes (writeVersionIndexes)");
     started = now();
     const embedder = { embedder: "local" as const, model: "planted-topics", dim: DIM };
     const manifest = await writeVersionIndexes(store, keys, embedder);
     const buildMs = now() - started;
 
+    progress("cold load and warm queries");
+    // The store's own speed, as a baseline for the download: one plain GET of the same bytes.
+    started = now();
+    for (const key of [keys.vectorIndex, keys.lexicalIndex, keys.memoryTable]) await objectBytes(store, key);
+    const plainGetMs = now() - started;
     const cache = createIndexCache({ maxBytes: 4 * 1024 ** 3 });
+    const collect = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+    collect();
     const rssBefore = process.memoryUsage().rss;
     started = now();
     const loaded = await cache.get(store, { vaultId: "bench", prefix, version: 1, embedder });
@@ -130,12 +144,19 @@ async function main() {
       vectorTimes.push(now() - started);
       return rows;
     });
+    const lexicalTimes: number[] = [];
+    for (const text of queryTexts) {
+      started = now();
+      loaded.lexical.search(queryTerms(text), { limit: 50 });
+      lexicalTimes.push(now() - started);
+    }
     const hybridTimes: number[] = [];
     queryVectors.forEach((vector, q) => {
       started = now();
       rankMemories(loaded, { text: queryTexts[q]!, vector }, { k: K });
       hybridTimes.push(now() - started);
     });
+    collect();
     const rssAfter = process.memoryUsage().rss;
 
     const vectorRecall = recallOf(vectorFound);
@@ -146,6 +167,7 @@ async function main() {
     row("plain float32 loop (baseline)", loopTimes, 1);
     row("exact int8 scan (USearch SIMD)", int8Times, recallOf(int8Found));
     row("HNSW f16 (USearch), vector side", vectorTimes, vectorRecall);
+    line("BM25, lexical side (top 50)", `${ms(percentile(lexicalTimes, 0.5)).padStart(9)}  ${ms(percentile(lexicalTimes, 0.99)).padStart(9)}`);
     // The hybrid list is meant to differ from the nearest vectors (BM25 reorders it), so no recall here.
     line("hybrid: HNSW + BM25 + RRF", `${ms(hybridP50).padStart(9)}  ${ms(percentile(hybridTimes, 0.99)).padStart(9)}  ${"(differs by design)".padStart(8)}`);
     process.stdout.write(`  speed-up of the hybrid query over the float32 loop: ${(percentile(loopTimes, 0.5) / hybridP50).toFixed(0)}×\n\n`);
@@ -157,14 +179,21 @@ async function main() {
     line("lexical.bin (BM25)", mb(manifest.files.lexical));
     line("memories.bin (filters, offsets)", mb(manifest.files.memories));
     line("nodes.npy for comparison", mb(ROWS * DIM * 4));
-    line("cold load from the store", `${(coldMs / 1000).toFixed(2)} s (download in 8 MiB parts × 8, map, read dictionaries)`);
-    line("resident memory added", `${mb(rssAfter - rssBefore)} after the queries (cache accounts ${mb(loaded.bytes)})`);
+    const fetched = manifest.files.vectors + manifest.files.lexical + manifest.files.memories;
+    process.stdout.write("\ncold load (the search function's first query on a version)\n");
+    line("from the store, total", `${(coldMs / 1000).toFixed(2)} s for ${mb(fetched)}`);
+    line("  download (16 MiB ranges × 8)", `${(loaded.timings.downloadMs / 1000).toFixed(2)} s  (${(fetched / 1024 / 1024 / (loaded.timings.downloadMs / 1000)).toFixed(0)} MB/s)`);
+    line("  open (map graph, dictionaries)", `${(loaded.timings.openMs / 1000).toFixed(2)} s`);
+    line("baseline: one plain GET of the same", `${(plainGetMs / 1000).toFixed(2)} s  (${(fetched / 1024 / 1024 / (plainGetMs / 1000)).toFixed(0)} MB/s: the store's own speed)`);
+    line("resident memory added", `${mb(rssAfter - rssBefore)} after the queries (the cache accounts ${mb(loaded.bytes)}; the graph file is mapped)`);
     process.stdout.write("\n");
 
-    const met = hybridP50 <= TARGET.p50Ms && vectorRecall >= TARGET.recall && coldMs <= TARGET.coldLoadMs;
+    const fast = hybridP50 <= TARGET.p50Ms && vectorRecall >= TARGET.recall;
+    const coldMet = coldMs <= TARGET.coldLoadMs;
     process.stdout.write(
-      `target (p50 ≤ ${TARGET.p50Ms} ms at recall@10 ≥ ${TARGET.recall}, cold load ≤ ${TARGET.coldLoadMs / 1000} s): ${met ? "MET" : "NOT MET"} ` +
-        `(p50 ${ms(hybridP50)}, recall ${vectorRecall.toFixed(3)}, cold ${(coldMs / 1000).toFixed(2)} s)\n`,
+      `target p50 ≤ ${TARGET.p50Ms} ms at recall@10 ≥ ${TARGET.recall}: ${fast ? "MET" : "NOT MET"} (hybrid p50 ${ms(hybridP50)}, recall ${vectorRecall.toFixed(3)})\n` +
+        `target cold load ≤ ${TARGET.coldLoadMs / 1000} s: ${coldMet ? "MET" : "NOT MET"} (${(coldMs / 1000).toFixed(2)} s; opening takes ${(loaded.timings.openMs / 1000).toFixed(2)} s, ` +
+        `the rest is the transfer, at ${(fetched / 1024 / 1024 / (loaded.timings.downloadMs / 1000)).toFixed(0)} MB/s from this store)\n`,
     );
     await cache.clear();
   } finally {

@@ -23,6 +23,9 @@ const K1 = 1.2;
 const B = 0.75;
 /** tf is stored up to this; a word repeated more often in one memory adds nothing further to its score. */
 const MAX_TF = 255;
+/** Below this many memories every query term is scored (it is cheap); above, see `scoredTerms`. */
+const COMMON_MIN_DOCS = 20_000;
+const COMMON_SHARE = 0.1;
 
 interface LexicalHeader {
   format: "bm25";
@@ -123,30 +126,61 @@ export function loadLexicalIndex(bytes: Uint8Array): LexicalIndex {
     }
   }
 
+  // BM25's length normalisation per memory, computed once; scores are accumulated in one reused array
+  // (search is synchronous, so no two queries share it) and only the touched entries are reset.
+  const norms = new Float32Array(docs);
+  for (let row = 0; row < docs; row++) norms[row] = K1 * (1 - B + (B * lengths[row]!) / averageLength);
+  const scores = new Float64Array(docs);
+
+  /**
+   * The dictionary indexes of the query terms worth scoring. In a large vault a term most memories hold
+   * ("what", "the", "about") costs a pass over most postings and moves almost nothing (its idf is near
+   * zero), so, as a data-driven stop-word list, terms held by more than COMMON_SHARE of the memories are
+   * left out of a query that has rarer terms; a query made only of such terms keeps its two rarest.
+   */
+  function scoredTerms(queryTerms: string[]): number[] {
+    const known = [...new Set(queryTerms)].map((term) => dictionary.get(term)).filter((index) => index !== undefined);
+    if (docs < COMMON_MIN_DOCS) return known;
+    const rare = known.filter((index) => counts[index]! <= COMMON_SHARE * docs);
+    return rare.length > 0 ? rare : known.sort((a, b) => counts[a]! - counts[b]!).slice(0, 2);
+  }
+
   return {
     docs,
-    bytes: bytes.byteLength + dictionaryText.length * 2 + dictionary.size * 64,
+    bytes: bytes.byteLength + docs * 12 + dictionaryText.length * 2 + dictionary.size * 64,
     documentFrequency: (term) => {
       const index = dictionary.get(term);
       return index === undefined ? 0 : counts[index]!;
     },
     search(queryTerms, { limit, allowed }) {
-      const scores = new Float64Array(docs);
       const touched: number[] = [];
-      for (const term of new Set(queryTerms)) {
-        const index = dictionary.get(term);
-        if (index === undefined) continue;
+      for (const index of scoredTerms(queryTerms)) {
         const df = counts[index]!;
         const idf = Math.log(1 + (docs - df + 0.5) / (df + 0.5));
-        decode(index, (row, tf) => {
-          if (allowed && allowed[row] !== 1) return;
-          const norm = K1 * (1 - B + (B * lengths[row]!) / averageLength);
+        // The varint loop is inlined: this is the hot path of a query with common words.
+        let at = offsets[index]!;
+        let row = 0;
+        for (let n = df; n > 0; n--) {
+          let delta = 0;
+          let shift = 0;
+          let byte: number;
+          do {
+            byte = postings[at++]!;
+            delta += (byte & 0x7f) * 2 ** shift;
+            shift += 7;
+          } while (byte >= 0x80);
+          row += delta;
+          let tf = postings[at++]!;
+          if (tf >= 0x80) tf = (tf & 0x7f) + postings[at++]! * 128;
+          if (allowed && allowed[row] !== 1) continue;
           if (scores[row] === 0) touched.push(row);
-          scores[row]! += (idf * tf * (K1 + 1)) / (tf + norm);
-        });
+          scores[row]! += (idf * tf * (K1 + 1)) / (tf + norms[row]!);
+        }
       }
       const best = topK(touched, (row) => scores[row]!, limit);
-      return { rows: best, scores: best.map((row) => scores[row]!) };
+      const bestScores = best.map((row) => scores[row]!);
+      for (const row of touched) scores[row] = 0;
+      return { rows: best, scores: bestScores };
     },
     rowsWithAll(wanted) {
       let rows: number[] | undefined;

@@ -1,6 +1,8 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createIndexCache, type VaultVersionRef } from "../../lib/search/index-cache";
 import { getStore } from "../../lib/store/client";
+import { findVaultByUser } from "../../lib/vaults/provision";
 import { versionKeys } from "../../lib/vaults/versions";
 import { fillerConversations, importConversations, newUser, search, type TestUser } from "./support";
 import { useTestStack } from "../support/stack";
@@ -166,5 +168,33 @@ describe("versions", () => {
     const answer = await search(ctx.api, user.token, { q: "kayak paddle" });
 
     expect(answer.body.results[0].conversation_id).toBe("legacy-kayak");
+  });
+});
+
+describe("index cache", () => {
+  async function refOf(user: TestUser): Promise<VaultVersionRef> {
+    const vault = (await findVaultByUser(ctx.db, user.userId))!;
+    return { vaultId: vault.id, prefix: vault.prefix, version: vault.current_version, embedder: { embedder: "local", model: vault.embedder_model!, dim: vault.embedding_dim! } };
+  }
+
+  it("keeps versions within its byte budget, evicting the least recently used", async () => {
+    const other = await newUser(ctx.api, ctx.db, "cache");
+    await importConversations(ctx.api, other, fillerConversations("cache", 2, "knitting"));
+    const [a, b] = [await refOf(alice), await refOf(other)];
+    const roomy = createIndexCache({ maxBytes: 1024 ** 3 });
+    const tight = createIndexCache({ maxBytes: 1 });
+
+    await roomy.get(getStore(), a);
+    await roomy.get(getStore(), b);
+    await roomy.get(getStore(), a);
+    await tight.get(getStore(), a);
+    const loadedB = await tight.get(getStore(), b);
+
+    expect(roomy.keys()).toEqual([`${b.vaultId}@${b.version}`, `${a.vaultId}@${a.version}`]);
+    expect(tight.keys()).toEqual([`${b.vaultId}@${b.version}`]);
+    expect(tight.bytes).toBe(loadedB.bytes);
+    await Promise.all([roomy.clear(), tight.clear()]);
+    expect(roomy.keys()).toEqual([]);
+    expect(roomy.bytes).toBe(0);
   });
 });
