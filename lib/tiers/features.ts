@@ -1,17 +1,17 @@
 import { getConfig } from "../config";
 import type { Queryable } from "../db/pool";
-import { ForbiddenError } from "../errors";
+import { AppError } from "../errors";
 import { asTier, hasFeature, type Feature, type Tier, type TierPlans } from "./tiers";
 
 /**
  * Server-side feature checks: a feature is allowed when the caller's plan (`personal.user_tiers.tier`,
  * the plans of `lib/config.ts`) names it. A user without a tier row is on the free tier.
  */
-export class FeatureNotInPlanError extends ForbiddenError {
+export class FeatureNotInPlanError extends AppError {
   constructor(plans: TierPlans, feature: Feature, tier: Tier) {
     const holders = (Object.keys(plans) as Tier[]).filter((name) => hasFeature(plans, name, feature)).map((name) => plans[name].name);
     const needed = holders.length > 0 ? `is part of the ${holders.join(" and ")} plan` : "is not part of any plan";
-    super(`${FEATURE_NAMES[feature] ?? feature} ${needed}; your account is on the ${plans[tier].name} plan.`, "feature_not_in_plan", { feature });
+    super("feature_not_in_plan", `${FEATURE_NAMES[feature] ?? feature} ${needed}; your account is on the ${plans[tier].name} plan.`, { status: 403, fields: { feature } });
   }
 }
 

@@ -116,7 +116,7 @@ describe("search", () => {
     const allowed = await search(ctx.api, user.token, { q: "desk" });
 
     expect(refused.status).toBe(403);
-    expect(refused.body).toEqual({ error: "feature_not_in_plan", feature: "memory_search", message: expect.stringContaining("premium") });
+    expect(refused.body).toEqual({ error: "feature_not_in_plan", feature: "memory_search", message: "Memory search is part of the Premium plan; your account is on the Free plan." });
     expect(allowed.status).toBe(200);
   });
 
