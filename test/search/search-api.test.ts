@@ -92,7 +92,7 @@ describe("search", () => {
     const badDate = await search(ctx.api, alice.token, { q: "desk", from: "last tuesday" });
 
     expect(empty.status).toBe(400);
-    expect(empty.body).toEqual({ error: "invalid_request", message: "q: Type something to search for." });
+    expect(empty.body).toEqual({ error: "invalid_request", message: "Type something to search for." });
     expect(long.status).toBe(400);
     expect(long.body.message).toContain("2000 characters");
     expect(bigK.status).toBe(400);
