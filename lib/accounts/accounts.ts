@@ -5,8 +5,8 @@ import type { Store } from "../store/client";
 import type { Tier } from "../tiers/tiers";
 import { vaultPrefix } from "../vaults/layout";
 import { ensureVaultProvisioned, findVaultByUser, type VaultRow } from "../vaults/provision";
-import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from "./login-throttle";
-import { hashPassword, passwordWeakness, verifyAgainstDecoy, verifyPassword } from "./passwords";
+import { clearLoginAttempts, reserveLoginAttempt } from "./login-throttle";
+import { assertPasswordHashingCapacity, hashPassword, passwordWeakness, verifyAgainstDecoy, verifyPassword } from "./passwords";
 import { createSession } from "./sessions";
 
 export interface AccountDeps {
@@ -19,6 +19,8 @@ export interface Credentials {
   email: string;
   password: string;
   userAgent?: string;
+  /** The caller's address as throttles key it ({@link clientAddress}). */
+  client?: string;
 }
 
 export function normaliseEmail(email: string): string {
@@ -57,12 +59,23 @@ export async function signUp(deps: AccountDeps, credentials: Credentials) {
   return { userId: vault.user_id, email, session };
 }
 
-/** Checks a password, throttled per address; unknown address and wrong password look the same. */
+/**
+ * Checks a password, throttled per (e-mail address, client address) (see login-throttle.ts); an unknown
+ * address and a wrong password look the same, in answer and in time.
+ */
 export async function logIn(deps: AccountDeps, credentials: Credentials) {
   const email = normaliseEmail(credentials.email);
-  const wait = await loginRetryAfter(deps.db, email);
-  if (wait > 0) {
-    throw new TooManyRequestsError(`Too many failed log-ins for this address. Try again in ${Math.ceil(wait / 60)} minute(s).`, wait, "login_throttled");
+  const attempt = { email, client: credentials.client ?? "unknown" };
+  // A burst that would queue behind the password hashes is refused before it spends the owner's attempts.
+  assertPasswordHashingCapacity();
+  const reservation = await reserveLoginAttempt(deps.db, attempt);
+  if (!reservation.allowed) {
+    const minutes = Math.ceil(reservation.retryAfterSeconds / 60);
+    throw new TooManyRequestsError(
+      `Too many failed log-ins for this address from your network. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+      reservation.retryAfterSeconds,
+      "login_throttled",
+    );
   }
   const { rows } = await deps.db.query<{ id: string; password_hash: string }>(
     "SELECT id, password_hash FROM personal.users WHERE email = $1",
@@ -70,11 +83,8 @@ export async function logIn(deps: AccountDeps, credentials: Credentials) {
   );
   const user = rows[0];
   const valid = user ? await verifyPassword(credentials.password, user.password_hash) : await verifyAgainstDecoy(credentials.password);
-  if (!user || !valid) {
-    await recordLoginFailure(deps.db, email);
-    throw new UnauthorizedError("The e-mail address or password is not right.", "invalid_credentials");
-  }
-  await clearLoginFailures(deps.db, email);
+  if (!user || !valid) throw new UnauthorizedError("The e-mail address or password is not right.", "invalid_credentials");
+  await clearLoginAttempts(deps.db, attempt);
   const session = await createSession(deps.db, user.id, { ttlDays: deps.sessionTtlDays, userAgent: credentials.userAgent });
   return { userId: user.id, email, session };
 }

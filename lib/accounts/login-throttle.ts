@@ -1,37 +1,86 @@
+import { createHash } from "node:crypto";
 import type { Queryable } from "../db/pool";
+import { log } from "../log";
 
 /**
- * Throttles password guessing per e-mail address: after `maxFailures` failed log-ins within `windowMinutes`,
- * further attempts are refused until the window has passed. The state lives in Postgres because function
- * instances share nothing else.
+ * Password-guessing throttle, after OWASP's Authentication Cheat Sheet (login throttling, account
+ * lockout): keyed by (e-mail address, client address), so a stranger guessing from elsewhere never locks
+ * the owner out of their own usual address; the first `freeFailures` attempts are free, then each one
+ * waits twice as long as the one before (`firstDelaySeconds` doubling up to `maxDelaySeconds`). Failures
+ * are forgotten on a successful log-in, or after `forgetAfterHours` without an attempt.
+ *
+ * Every attempt is counted as a failure *before* its password is checked, in the same statement that
+ * checks the delay (`UPDATE … WHERE next_allowed_at <= now RETURNING`, under the row's lock): of any
+ * number of concurrent guesses only the budget's worth get a hash computed, the rest are refused at
+ * once. A success gives the attempt back by clearing the row.
  */
-export const LOGIN_THROTTLE = { maxFailures: 10, windowMinutes: 15 } as const;
+export const LOGIN_THROTTLE = { freeFailures: 5, firstDelaySeconds: 60, maxDelaySeconds: 15 * 60, forgetAfterHours: 24 } as const;
 
-/** Seconds until the address may try again, or 0 if it may try now. */
-export async function loginRetryAfter(db: Queryable, email: string): Promise<number> {
-  const { rows } = await db.query<{ wait: number }>(
-    `SELECT ceil(extract(epoch FROM locked_until - now()))::int AS wait
-       FROM personal.login_failures WHERE email = $1 AND locked_until > now()`,
-    [email],
-  );
-  return rows[0]?.wait ?? 0;
+export interface LoginClient {
+  email: string;
+  /** From {@link clientAddress}. */
+  client: string;
 }
 
-export async function recordLoginFailure(db: Queryable, email: string): Promise<void> {
-  await db.query(
-    `INSERT INTO personal.login_failures AS f (email, failures, window_started)
-     VALUES ($1, 1, now())
-     ON CONFLICT (email) DO UPDATE SET
-       failures = CASE WHEN f.window_started < now() - make_interval(mins => $3) THEN 1 ELSE f.failures + 1 END,
-       window_started = CASE WHEN f.window_started < now() - make_interval(mins => $3) THEN now() ELSE f.window_started END,
-       locked_until = CASE
-         WHEN f.window_started >= now() - make_interval(mins => $3) AND f.failures + 1 >= $2
-         THEN f.window_started + make_interval(mins => $3)
-         ELSE NULL END`,
-    [email, LOGIN_THROTTLE.maxFailures, LOGIN_THROTTLE.windowMinutes],
+export type LoginReservation = { allowed: true; failures: number } | { allowed: false; retryAfterSeconds: number };
+
+// $3 freeFailures, $4 firstDelaySeconds, $5 maxDelaySeconds, $6 forgetAfterHours
+const FAILURES_AFTER = `CASE WHEN a.last_attempt_at < clock_timestamp() - make_interval(hours => $6) THEN 1 ELSE a.failures + 1 END`;
+const delayAfter = (failures: string) =>
+  `make_interval(secs => CASE WHEN ${failures} >= $3 THEN least($5::float8, $4::float8 * power(2, ${failures} - $3)) ELSE 0 END)`;
+const SECONDS_UNTIL_ALLOWED = "greatest(0, ceil(extract(epoch FROM next_allowed_at - clock_timestamp())))::int";
+
+/**
+ * Counts one attempt and says whether its password may be checked now, in one statement: a pair's first
+ * attempt inserts its row; a later one is an UPDATE whose WHERE is the delay check. (A plain UPDATE,
+ * not INSERT … ON CONFLICT DO UPDATE, which locks and WAL-logs the row even when its WHERE refuses: here
+ * a refused attempt writes nothing, and one that waited for the row's lock re-checks the delay against
+ * the row as the attempt before it left it.) If a concurrent first attempt inserted the row after this
+ * statement's snapshot was taken, this one is refused: erring towards refusal is the safe side.
+ */
+export async function reserveLoginAttempt(db: Queryable, attempt: LoginClient): Promise<LoginReservation> {
+  const { freeFailures, firstDelaySeconds, maxDelaySeconds, forgetAfterHours } = LOGIN_THROTTLE;
+  const { rows } = await db.query<{ allowed: boolean; failures: number; lockouts: number; wait_seconds: number }>(
+    `WITH inserted AS (
+       INSERT INTO personal.login_attempts AS a (email, client, failures, next_allowed_at, lockouts, last_attempt_at)
+       VALUES ($1, $2, 1, clock_timestamp() + ${delayAfter("1")}, (1 >= $3)::int, clock_timestamp())
+       ON CONFLICT (email, client) DO NOTHING
+       RETURNING failures, lockouts, next_allowed_at
+     ), updated AS (
+       UPDATE personal.login_attempts AS a SET
+         failures = ${FAILURES_AFTER},
+         next_allowed_at = clock_timestamp() + ${delayAfter(FAILURES_AFTER)},
+         lockouts = a.lockouts + (${FAILURES_AFTER} >= $3)::int,
+         last_attempt_at = clock_timestamp()
+       WHERE a.email = $1 AND a.client = $2 AND a.next_allowed_at <= clock_timestamp() AND NOT EXISTS (SELECT FROM inserted)
+       RETURNING failures, lockouts, next_allowed_at
+     )
+     SELECT true AS allowed, failures, lockouts, ${SECONDS_UNTIL_ALLOWED} AS wait_seconds FROM inserted
+     UNION ALL SELECT true, failures, lockouts, ${SECONDS_UNTIL_ALLOWED} FROM updated
+     UNION ALL SELECT false, failures, lockouts, greatest(1, ${SECONDS_UNTIL_ALLOWED}) FROM personal.login_attempts
+      WHERE email = $1 AND client = $2 AND NOT EXISTS (SELECT FROM inserted) AND NOT EXISTS (SELECT FROM updated)`,
+    [attempt.email, attempt.client, freeFailures, firstDelaySeconds, maxDelaySeconds, forgetAfterHours],
   );
+  const row = rows[0];
+  if (!row?.allowed) return { allowed: false, retryAfterSeconds: row?.wait_seconds ?? 1 };
+  if (row.wait_seconds > 0) {
+    log.warn("log-in attempts locked", {
+      account: accountDigest(attempt.email),
+      client: attempt.client,
+      failures: row.failures,
+      lockedForSeconds: row.wait_seconds,
+      lockouts: row.lockouts,
+    });
+  }
+  return { allowed: true, failures: row.failures };
 }
 
-export async function clearLoginFailures(db: Queryable, email: string): Promise<void> {
-  await db.query("DELETE FROM personal.login_failures WHERE email = $1", [email]);
+/** The right password got in: its attempt and the earlier failures from this client are forgotten. */
+export async function clearLoginAttempts(db: Queryable, attempt: LoginClient): Promise<void> {
+  await db.query("DELETE FROM personal.login_attempts WHERE email = $1 AND client = $2", [attempt.email, attempt.client]);
+}
+
+/** Logs name accounts by a digest, never by e-mail address. */
+function accountDigest(email: string): string {
+  return createHash("sha256").update(email).digest("hex").slice(0, 16);
 }

@@ -1,4 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import PQueue from "p-queue";
+import { TooManyRequestsError } from "../errors";
 
 /**
  * Password hashing with scrypt (memory-hard). Stored as `scrypt$N$r$p$salt$hash` (base64) so the cost
@@ -7,7 +9,37 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:c
 const DEFAULT_COST = { N: 2 ** 15, r: 8, p: 1 };
 const KEY_LENGTH = 32;
 
-function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
+/**
+ * scrypt runs on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise), which file
+ * system, DNS and zlib work share. So at most two hashes run at once, and a caller who would wait more
+ * than `MAX_WAIT_MS` behind the ones queued (judged from how long hashes have been taking here) is told
+ * at once to come back, instead of a burst of log-ins queueing everything until requests time out.
+ */
+const HASHES_AT_ONCE = 2;
+const MAX_WAIT_MS = 2_000;
+const hashing = new PQueue({ concurrency: HASHES_AT_ONCE });
+/** Moving average of one hash's duration on this machine, as loaded as it is. */
+let typicalHashMs = 60;
+
+/** Refuses at once (429 `server_busy`) when a password check would have to wait behind a burst. */
+export function assertPasswordHashingCapacity(): void {
+  const expectedWaitMs = ((hashing.size + hashing.pending) * typicalHashMs) / HASHES_AT_ONCE;
+  if (expectedWaitMs > MAX_WAIT_MS) {
+    throw new TooManyRequestsError("Too many people are logging in right now. Try again in a moment.", 1, "server_busy");
+  }
+}
+
+async function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
+  assertPasswordHashingCapacity();
+  return hashing.add(async () => {
+    const started = performance.now();
+    const key = await deriveNow(password, salt, cost);
+    typicalHashMs = 0.8 * typicalHashMs + 0.2 * (performance.now() - started);
+    return key;
+  });
+}
+
+function deriveNow(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r };
   return new Promise((resolve, reject) =>
     scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key))),
