@@ -1,9 +1,11 @@
+import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { RouteDefinition } from "../functions/manifest";
+import { decodeComponent } from "../lib/http/request";
 import { log } from "../lib/log";
 import { lambdaContext, loadHandler } from "./lambda-context";
 
@@ -55,15 +57,21 @@ export async function startGateway(options: { root: string; routes: RouteDefinit
     const method = (request.method ?? "GET").toUpperCase();
     const candidates = compiled.filter((route) => route.pattern.test(url.pathname));
     if (candidates.length === 0) {
-      if (options.webDir && (method === "GET" || method === "HEAD") && serveStatic(options.webDir, url.pathname, response)) return;
+      if (options.webDir && (method === "GET" || method === "HEAD")) {
+        const served = serveStatic(options.webDir, url.pathname, response);
+        if (served === "malformed") return writeJson(response, 400, { error: "invalid_request", message: "The address has a malformed %-escape." });
+        if (served) return;
+      }
       return writeJson(response, 404, { error: "not_found", message: `No route for ${method} ${url.pathname}.` });
     }
     const route = candidates.find((candidate) => candidate.definition.method === method);
     if (!route) return writeJson(response, 405, { error: "method_not_allowed", message: `${method} is not allowed on ${url.pathname}.` });
 
+    const pathParameters = decodePathParameters(route, url.pathname);
+    if (!pathParameters) return writeJson(response, 400, { error: "invalid_request", message: "The address has a malformed %-escape." });
     const body = await readBody(request);
-    if (body === undefined) return writeJson(response, 413, { error: "payload_too_large", message: "The request body is too large." });
-    const event = toEvent(request, url, route, body);
+    if (body === undefined) return refuseOversizeBody(request, response);
+    const event = toEvent(request, url, route, body, pathParameters);
     const fn = await handlerFor(route.definition);
     const result = await fn(event, lambdaContext(route.definition.handler, route.definition.timeoutSeconds ?? 30));
     writeResult(response, result);
@@ -97,34 +105,65 @@ function compileRoute(definition: RouteDefinition): CompiledRoute {
   return { definition, routeKey: `${definition.method} ${definition.path}`, pattern: new RegExp(`^${source}/?$`), names };
 }
 
+/**
+ * The whole body, or `undefined` once it is over API Gateway's limit (announced by Content-Length, or
+ * found while reading); the rest is then left to {@link refuseOversizeBody}.
+ */
 function readBody(request: http.IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(request.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.destroy();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      request.off("data", onData);
+      chunks.length = 0;
+      resolve(undefined);
+    };
+    request.on("data", onData);
     request.on("end", () => resolve(Buffer.concat(chunks)));
     request.on("error", reject);
   });
 }
 
-function toEvent(request: http.IncomingMessage, url: URL, route: CompiledRoute, body: Buffer): APIGatewayProxyEventV2 {
+/**
+ * 413 as API Gateway answers it. The rest of the body is read and dropped, so the client gets to read
+ * the answer: closing while it still sends would reset the connection and lose the answer. A client
+ * that keeps sending is cut off after a while.
+ */
+function refuseOversizeBody(request: http.IncomingMessage, response: http.ServerResponse): void {
+  response.setHeader("connection", "close");
+  writeJson(response, 413, { error: "payload_too_large", message: `The request body is over the ${MAX_BODY_BYTES / 1024 / 1024} MB limit.` });
+  const cutOff = setTimeout(() => request.destroy(), 10_000).unref();
+  request.on("end", () => clearTimeout(cutOff));
+  request.resume();
+}
+
+/** The route's path parameters, decoded; `undefined` if one has a malformed %-escape. */
+function decodePathParameters(route: CompiledRoute, pathname: string): Record<string, string> | undefined {
+  const match = route.pattern.exec(pathname)!;
+  const decoded: Record<string, string> = {};
+  for (const [index, name] of route.names.entries()) {
+    const value = decodeComponent(match[index + 1]!);
+    if (value === undefined) return undefined;
+    decoded[name] = value;
+  }
+  return decoded;
+}
+
+function toEvent(request: http.IncomingMessage, url: URL, route: CompiledRoute, body: Buffer, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && name !== "cookie") headers[name] = Array.isArray(value) ? value.join(",") : value;
   }
   const cookies = request.headers.cookie?.split(";").map((pair) => pair.trim()).filter(Boolean);
-  const match = route.pattern.exec(url.pathname)!;
-  const pathParameters = Object.fromEntries(route.names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
   const query = [...url.searchParams.keys()].length
     ? Object.fromEntries([...new Set(url.searchParams.keys())].map((key) => [key, url.searchParams.getAll(key).join(",")]))
     : undefined;
-  const textual = isTextual(headers["content-type"]) && !route.definition.rawBody;
+  // Text goes through as a string, as API Gateway passes text bodies; bytes that are not UTF-8 stay
+  // base64 so nothing is silently replaced before the function sees it.
+  const textual = isTextual(headers["content-type"]) && !route.definition.rawBody && isUtf8(body);
   const now = new Date();
   return {
     version: "2.0",
@@ -185,8 +224,10 @@ const contentTypes: Record<string, string> = {
   ".json": "application/json; charset=utf-8",
 };
 
-function serveStatic(webDir: string, pathname: string, response: http.ServerResponse): boolean {
-  const relative = decodeURIComponent(pathname).replace(/^\/+/, "") || "index.html";
+function serveStatic(webDir: string, pathname: string, response: http.ServerResponse): boolean | "malformed" {
+  const decoded = decodeComponent(pathname);
+  if (decoded === undefined) return "malformed";
+  const relative = decoded.replace(/^\/+/, "") || "index.html";
   const file = path.resolve(webDir, relative);
   if (!file.startsWith(path.resolve(webDir) + path.sep) || !existsSync(file) || !statSync(file).isFile()) return false;
   response.writeHead(200, {

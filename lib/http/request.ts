@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { z } from "zod";
-import { ValidationError } from "../errors";
+import { UnsupportedMediaTypeError, ValidationError } from "../errors";
 import { validationSentence } from "./validation-messages";
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -25,9 +25,18 @@ export function cookie(event: HttpEvent, name: string): string | undefined {
   const pairs = event.cookies ?? header(event, "cookie")?.split(";") ?? [];
   for (const pair of pairs) {
     const at = pair.indexOf("=");
-    if (at > 0 && pair.slice(0, at).trim() === name) return decodeURIComponent(pair.slice(at + 1).trim());
+    if (at > 0 && pair.slice(0, at).trim() === name) return decodeComponent(pair.slice(at + 1).trim());
   }
   return undefined;
+}
+
+/** `decodeURIComponent`, or `undefined` for a malformed escape (`%zz`, a cut-off UTF-8 sequence). */
+export function decodeComponent(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
 
 export function bearerToken(event: HttpEvent): string | undefined {
@@ -36,15 +45,36 @@ export function bearerToken(event: HttpEvent): string | undefined {
   return match?.[1];
 }
 
-/** Parses a JSON body against `schema`; anything else is a 400 whose message is a sentence naming the field. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parses a JSON body against `schema`; anything else is a 400 whose message is a sentence naming the field. The body
+ * must be declared `application/json`: a cross-site form can send `text/plain` without a CORS preflight,
+ * but not JSON, so this keeps cookie-authenticated writes from resting on SameSite alone (OWASP CSRF
+ * Prevention Cheat Sheet). Bytes that are not UTF-8 are refused rather than silently replaced.
+ */
 export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  const body = rawBody(event);
+  if (body.length > 0 && !isJsonContentType(header(event, "content-type"))) {
+    throw new UnsupportedMediaTypeError("Send the request body as JSON, with Content-Type: application/json.");
+  }
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new ValidationError("The request body must be UTF-8 text.");
+  }
   let value: unknown;
   try {
-    value = JSON.parse(rawBody(event).toString("utf8") || "null");
+    value = JSON.parse(text || "null");
   } catch {
     throw new ValidationError("The request body must be JSON.");
   }
   return parseWith(schema, value);
+}
+
+function isJsonContentType(contentType: string | undefined): boolean {
+  return /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType ?? "");
 }
 
 export function parsePathParameters<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
@@ -56,9 +86,36 @@ export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.
 }
 
 function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const unstorable = findUnstorableText(value);
+  if (unstorable !== undefined) {
+    throw new ValidationError(
+      `${unstorable ? `"${unstorable}"` : "The request"} contains a NUL character or a broken (unpaired surrogate) character, which cannot be stored. Remove it and try again.`,
+      { field: unstorable || undefined },
+    );
+  }
   const parsed = schema.safeParse(value, { error: validationSentence });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = issue.path.join(".");
   throw new ValidationError(issue.message, { field: field || undefined });
+}
+
+/**
+ * The path (`a.b.0`, `""` for the value itself) of the first string or key that cannot be stored as
+ * text: U+0000, which PostgreSQL refuses, or a lone UTF-16 surrogate, which is not Unicode at all and
+ * would be turned into U+FFFD on the way to the database or into a hash (so two different passwords
+ * would compare equal). `undefined` if there is none.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function findUnstorableText(value: unknown, path: string[] = []): string | undefined {
+  const bad = (text: string) => text.includes("\u0000") || LONE_SURROGATE.test(text);
+  if (typeof value === "string") return bad(value) ? path.join(".") : undefined;
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (bad(key)) return [...path, "(a key)"].join(".");
+    const found = findUnstorableText(item, [...path, key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

@@ -1,13 +1,22 @@
 import { routes } from "../../functions/manifest";
+import { getConfig } from "../config";
 import type { Queryable } from "../db/pool";
 import { ForbiddenError, UnauthorizedError } from "../errors";
 import { findSession, SESSION_COOKIE } from "../accounts/sessions";
 import { findAccessTokenUser, isAccessToken } from "../tokens/access-tokens";
-import { bearerToken, cookie, type HttpEvent } from "./request";
+import { bearerToken, cookie, header, type HttpEvent } from "./request";
 
-/** The session token a request carries: the `session_id` cookie (browser) or `Authorization: Bearer` (CLI). */
+/**
+ * The session token a request carries: `Authorization: Bearer` (CLI) or the `session_id` cookie
+ * (browser). A cookie comes with every request the browser sends, whoever's page asks, so a write that
+ * relies on it must come from our own site (see {@link assertSameOriginWrite}).
+ */
 export function sessionToken(event: HttpEvent): string | undefined {
-  return bearerToken(event) ?? cookie(event, SESSION_COOKIE);
+  const bearer = bearerToken(event);
+  if (bearer) return bearer;
+  const fromCookie = cookie(event, SESSION_COOKIE);
+  if (fromCookie !== undefined) assertSameOriginWrite(event);
+  return fromCookie;
 }
 
 export interface RequestUser {
@@ -39,4 +48,31 @@ export async function requireUser(db: Queryable, event: HttpEvent): Promise<Requ
   const user = token ? await findSession(db, token) : undefined;
   if (!user) throw new UnauthorizedError("Your session has ended or is not valid. Log in again.");
   return { userId: user.userId, email: user.email, via: "session" };
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * OWASP's CSRF Prevention Cheat Sheet, "verifying origin with standard headers": browsers send `Origin`
+ * with every cross-origin write, so a write whose `Origin` is not this site's (its Host, or PUBLIC_URL)
+ * is refused with 403. Without `Origin` the caller is not a browser page on another site; JSON bodies
+ * must then still be `application/json`, which no cross-site form can send (see parseJsonBody).
+ */
+export function assertSameOriginWrite(event: HttpEvent): void {
+  const method = (event.requestContext?.http?.method ?? "GET").toUpperCase();
+  const origin = header(event, "origin");
+  if (SAFE_METHODS.has(method) || origin === undefined) return;
+  const allowed = new Set([header(event, "host"), hostOf(getConfig().publicUrl)].filter(Boolean));
+  if (!allowed.has(hostOf(origin))) {
+    throw new ForbiddenError("This request came from another site, so it was refused. Use Cogzy's own page.", "cross_site_request");
+  }
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined; // "null" (sandboxed frames, some redirects) and anything unparseable match nothing
+  }
 }

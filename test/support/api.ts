@@ -8,7 +8,7 @@ export interface ApiAnswer<T = any> {
 export function apiClient(baseUrl: string) {
   async function call<T = any>(method: string, path: string, options: { body?: unknown; token?: string; cookie?: string; headers?: Record<string, string> } = {}): Promise<ApiAnswer<T>> {
     const headers: Record<string, string> = { ...options.headers };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (options.body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.cookie) headers.cookie = options.cookie;
     const response = await fetch(`${baseUrl}${path}`, {
