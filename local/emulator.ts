@@ -1,3 +1,4 @@
+import net from "node:net";
 import path from "node:path";
 import { ChangeMessageVisibilityCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
@@ -38,13 +39,15 @@ export function localQueueName(definition: QueueDefinition, suffix = ""): string
  * out their visibility timeout (up to 15 minutes) would only hold the uploads they carry.
  */
 export async function startEmulator(options: { dataDir: string; port: number; bucket: string; messageSpies?: boolean }): Promise<LocalEmulator> {
-  const server = await startFauxqs({
-    port: options.port,
-    logger: false,
-    dataDir: path.join(options.dataDir, "queues"),
-    s3StorageDir: path.join(options.dataDir, "objects"),
-    messageSpies: options.messageSpies ?? true,
-  });
+  const server = await onLoopbackOnly(() =>
+    startFauxqs({
+      port: options.port,
+      logger: false,
+      dataDir: path.join(options.dataDir, "queues"),
+      s3StorageDir: path.join(options.dataDir, "objects"),
+      messageSpies: options.messageSpies ?? true,
+    }),
+  );
   const endpoint = `http://127.0.0.1:${server.port}`;
   const sqs = createSqsClient({ endpoint, region: "us-east-1" }, { accessKeyId: "local", secretAccessKey: "local" });
   try {
@@ -99,5 +102,28 @@ async function releaseInFlight(server: FauxqsServer, sqs: SQSClient, name: strin
   for (const { receiptHandle } of queue?.messages.inflight ?? []) {
     // 1 s, not 0: see the note on visibility 0 in local/queue-poller.ts.
     await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: currentUrl(server, queue!.url), ReceiptHandle: receiptHandle, VisibilityTimeout: 1 }));
+  }
+}
+
+let loopbackStarts = 0;
+const listen = net.Server.prototype.listen;
+
+/**
+ * fauxqs 2.4.1 always listens on 0.0.0.0 (its `host` option only names queue URLs), which would put an
+ * unauthenticated S3 + SQS server on the network. While it starts, a listen on every interface is
+ * turned into a listen on 127.0.0.1.
+ */
+async function onLoopbackOnly<T>(start: () => Promise<T>): Promise<T> {
+  if (loopbackStarts++ === 0) {
+    net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+      const first = args[0] as { host?: string } | undefined;
+      if (first && typeof first === "object" && (first.host === "0.0.0.0" || first.host === "::")) args[0] = { ...first, host: "127.0.0.1" };
+      return (listen as (...a: unknown[]) => net.Server).apply(this, args);
+    } as typeof listen;
+  }
+  try {
+    return await start();
+  } finally {
+    if (--loopbackStarts === 0) net.Server.prototype.listen = listen;
   }
 }

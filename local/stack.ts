@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { queues as queueDefinitions, routes, schedules, type QueueName } from "../functions/manifest";
-import { getConfig, resetConfig } from "../lib/config";
+import { getConfig, loadConfig, resetConfig } from "../lib/config";
 import { closePool } from "../lib/db/pool";
 import { migrate } from "../lib/db/migrate";
 import { closeSqs, getSqs } from "../lib/queues/client";
@@ -78,7 +78,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Functions reach the emulator directly; browsers reach it through the CORS relay on the store port.
     const emulator = await startEmulator({ dataDir, port: 0, bucket });
     started.push(() => emulator.stop());
-    const relay = await startCorsRelay({ target: emulator.endpoint, port: ports.store });
+    // The store port checks presigned URLs with the keys the functions sign them with.
+    const { accessKeyId = "local", secretAccessKey = "local" } = loadConfig().store;
+    const relay = await startCorsRelay({ target: emulator.endpoint, port: ports.store, credentials: { accessKeyId, secretAccessKey } });
     started.push(() => relay.close());
 
     Object.assign(process.env, {

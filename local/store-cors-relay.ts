@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { checkPresignedRequest, type StoreCredentials } from "./presigned-requests";
 
 const CORS_HEADERS = { "access-control-allow-origin": "*", "access-control-expose-headers": "ETag" };
 
@@ -9,13 +10,16 @@ export interface CorsRelay {
 }
 
 /**
- * The store's address for browsers. The page PUTs files straight to the store, another origin, so the
- * store must answer CORS preflights and expose `ETag` (multipart completion needs it), as the B2
- * bucket's CORS rule does in production. The emulator (fauxqs 2.4.1) has no CORS at all, so this relay
- * answers preflights as a permissive bucket rule would and passes everything else through byte for
- * byte, adding only the CORS headers. Functions talk to the emulator directly.
+ * The store's address for browsers, in front of the emulator (which checks no signature at all and
+ * listens on loopback only). Like the B2 bucket in production it:
+ * - answers CORS preflights as a permissive bucket rule would and exposes `ETag` (multipart completion
+ *   needs it): the page PUTs files straight to the store, another origin;
+ * - verifies every other request as a presigned URL (signature over method, key, query and signed
+ *   headers including the length; credential; expiry) and answers 403 with S3's error XML otherwise,
+ *   so a URL issued for one key cannot write another, however its path is edited.
+ * What passes is relayed byte for byte. Functions talk to the emulator directly.
  */
-export async function startCorsRelay(options: { target: string; port: number }): Promise<CorsRelay> {
+export async function startCorsRelay(options: { target: string; port: number; credentials: StoreCredentials }): Promise<CorsRelay> {
   const target = new URL(options.target);
   const server = http.createServer((request, response) => {
     if (request.method === "OPTIONS") {
@@ -28,6 +32,8 @@ export async function startCorsRelay(options: { target: string; port: number }):
       response.end();
       return;
     }
+    const refusal = checkPresignedRequest({ method: request.method ?? "GET", url: request.url ?? "/", headers: request.headers }, options.credentials);
+    if (refusal) return refuse(request, response, refusal);
     // The Host header stays as the browser sent it: it is part of what the URL's signature covers.
     const upstream = http.request(
       { hostname: target.hostname, port: Number(target.port), method: request.method, path: request.url, headers: request.headers },
@@ -54,4 +60,13 @@ export async function startCorsRelay(options: { target: string; port: number }):
         server.closeAllConnections();
       }),
   };
+}
+
+/** 403 with S3's error document; the body being sent is read and dropped so the client sees the answer. */
+function refuse(request: http.IncomingMessage, response: http.ServerResponse, refusal: { code: string; message: string }): void {
+  response.writeHead(403, { ...CORS_HEADERS, "content-type": "application/xml", connection: "close" });
+  response.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`);
+  const cutOff = setTimeout(() => request.destroy(), 10_000).unref();
+  request.on("end", () => clearTimeout(cutOff));
+  request.resume();
 }
