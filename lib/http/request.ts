@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { z } from "zod";
 import { UnsupportedMediaTypeError, ValidationError } from "../errors";
-import { validationSentence } from "./validation-messages";
+import { fieldName, validationSentence } from "./validation-messages";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 
@@ -101,20 +101,21 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 }
 
 /**
- * The path (`a.b.0`, `""` for the value itself) of the first string or key that cannot be stored as
- * text: U+0000, which PostgreSQL refuses, or a lone UTF-16 surrogate, which is not Unicode at all and
- * would be turned into U+FFFD on the way to the database or into a hash (so two different passwords
- * would compare equal). `undefined` if there is none.
+ * The field (`parts[0].etag`, `""` for the body itself) of the first string or key that cannot be stored
+ * as text: U+0000, which PostgreSQL refuses, or a lone UTF-16 surrogate, which is not Unicode at all and
+ * would become U+FFFD on the way to the database or into a hash (so two different passwords would
+ * compare equal). `undefined` if there is none.
  */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function findUnstorableText(value: unknown, path: string[] = []): string | undefined {
+function findUnstorableText(value: unknown, path: PropertyKey[] = []): string | undefined {
   const bad = (text: string) => text.includes("\u0000") || LONE_SURROGATE.test(text);
-  if (typeof value === "string") return bad(value) ? path.join(".") : undefined;
+  if (typeof value === "string") return bad(value) ? fieldName(path) : undefined;
   if (typeof value !== "object" || value === null) return undefined;
   for (const [key, item] of Object.entries(value)) {
-    if (bad(key)) return [...path, "(a key)"].join(".");
-    const found = findUnstorableText(item, [...path, key]);
+    if (bad(key)) return fieldName([...path, "(a key)"]);
+    const at = [...path, Array.isArray(value) ? Number(key) : key];
+    const found = findUnstorableText(item, at);
     if (found !== undefined) return found;
   }
   return undefined;

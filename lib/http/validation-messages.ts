@@ -67,6 +67,7 @@ function sizeSentence(field: string, origin: string, bound: "at least" | "at mos
 }
 
 /** `["parts", 0, "etag"]` → `parts[0].etag`. */
-function fieldName(path: PropertyKey[]): string {
+/** `parts[0].etag` for the path `["parts", 0, "etag"]`. */
+export function fieldName(path: PropertyKey[]): string {
   return path.reduce<string>((name, key) => (typeof key === "number" ? `${name}[${key}]` : name === "" ? String(key) : `${name}.${String(key)}`), "");
 }
