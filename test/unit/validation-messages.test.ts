@@ -5,7 +5,7 @@ import { credentialsSchema } from "../../lib/accounts/credentials-schema";
 import { parseJsonBody } from "../../lib/http/request";
 
 function messageFor(schema: z.ZodType, body: unknown): string {
-  const event = { body: JSON.stringify(body), isBase64Encoded: false, headers: {} } as unknown as APIGatewayProxyEventV2;
+  const event = { body: JSON.stringify(body), isBase64Encoded: false, headers: { "content-type": "application/json" } } as unknown as APIGatewayProxyEventV2;
   try {
     parseJsonBody(event, schema);
   } catch (error) {
