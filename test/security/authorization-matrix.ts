@@ -5,13 +5,18 @@
  *
  * Adding a route? Add one line: pick the preset that says who may use it and, if it has path parameters
  * or a body, say how to build a request the owner would legitimately make. Path parameters always name
- * the owner's resources, so "another user" is asking for someone else's data.
+ * the owner's resources, so "another user" is asking for someone else's data. The owner's personal access
+ * token needs no line of its own: it gets the owner's answer where the manifest says the route
+ * `acceptsAccessTokens` (read-only scope), and 403 everywhere else.
  */
 import type { MatrixFixture } from "./support/matrix-fixture";
 
-/** The callers every route is tried with. */
-export const principals = ["owner", "anotherUser", "anonymous", "expiredSession"] as const;
+/** The callers every route is tried with; the last two carry the owner's personal access tokens. */
+export const principals = ["owner", "anotherUser", "anonymous", "expiredSession", "revokedToken", "ownerToken"] as const;
 export type Principal = (typeof principals)[number];
+
+/** "The owner's answer if the route accepts access tokens, 403 if not": resolved against the manifest. */
+export const READ_SCOPE = "read scope";
 
 export interface MatrixRequest {
   /** Values for the route's `{name}` path parameters. */
@@ -27,7 +32,7 @@ export interface MatrixRequest {
 export interface MatrixEntry {
   /** Builds a fresh request the owner would make (called once per principal). */
   request?: (fixture: MatrixFixture) => Promise<MatrixRequest> | MatrixRequest;
-  expected: Record<Principal, number>;
+  expected: Record<Principal, number | typeof READ_SCOPE>;
   /** Whether answers to principals other than the owner must not mention the owner (ids, e-mail). */
   private: boolean;
 }
@@ -37,28 +42,28 @@ type RequestBuilder = MatrixEntry["request"];
 /** The owner's own resource: another user is told it does not exist, anyone without a live session 401. */
 export const ownerOnly = (ok: number, request?: RequestBuilder): MatrixEntry => ({
   request,
-  expected: { owner: ok, anotherUser: 404, anonymous: 401, expiredSession: 401 },
+  expected: { owner: ok, anotherUser: 404, anonymous: 401, expiredSession: 401, revokedToken: 401, ownerToken: READ_SCOPE },
   private: true,
 });
 
 /** Any signed-in user, about their own account: the other user gets their own answer, never the owner's. */
 export const signedIn = (ok: number, request?: RequestBuilder): MatrixEntry => ({
   request,
-  expected: { owner: ok, anotherUser: ok, anonymous: 401, expiredSession: 401 },
+  expected: { owner: ok, anotherUser: ok, anonymous: 401, expiredSession: 401, revokedToken: 401, ownerToken: READ_SCOPE },
   private: true,
 });
 
 /** No session needed (sign-up, log-in): everybody gets the same answer. */
 export const open = (status: number, request?: RequestBuilder): MatrixEntry => ({
   request,
-  expected: { owner: status, anotherUser: status, anonymous: status, expiredSession: status },
+  expected: { owner: status, anotherUser: status, anonymous: status, expiredSession: status, revokedToken: status, ownerToken: status },
   private: false,
 });
 
 /** Callbacks authenticated by their own signature: a session, or none, gets nobody in (Stripe's convention is 400). */
 export const signedCallback = (request?: RequestBuilder, status = 401): MatrixEntry => ({
   request,
-  expected: { owner: status, anotherUser: status, anonymous: status, expiredSession: status },
+  expected: { owner: status, anotherUser: status, anonymous: status, expiredSession: status, revokedToken: status, ownerToken: status },
   private: true,
 });
 
@@ -100,5 +105,5 @@ export const authorizationMatrix: Record<string, MatrixEntry> = {
       body: { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "matrix", version: "1" } } },
     };
   }),
-  "GET /mcp": { expected: { owner: 405, anotherUser: 405, anonymous: 401, expiredSession: 401 }, private: true },
+  "GET /mcp": { expected: { owner: 405, anotherUser: 405, anonymous: 401, expiredSession: 401, revokedToken: 401, ownerToken: READ_SCOPE }, private: true },
 };

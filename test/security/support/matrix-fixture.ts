@@ -6,6 +6,7 @@ import { putStream } from "../../../lib/store/streams";
 import { encodeNpy } from "../../../lib/vectors/npy";
 import { versionKeys } from "../../../lib/vaults/versions";
 import { createSession } from "../../../lib/accounts/sessions";
+import { createAccessToken, revokeAccessToken } from "../../../lib/tokens/access-tokens";
 import { getStore } from "../../../lib/store/client";
 import { createUpload } from "../../../lib/uploads/create-upload";
 import { apiClient, uniqueEmail } from "../../support/api";
@@ -54,6 +55,9 @@ export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<
   const session = async (account: Account) => (await createSession(db, account.userId, { ttlDays: 1 })).token;
 
   let memory: Promise<string> | undefined;
+  // One of each token for the whole matrix: an account holds a bounded number of live tokens.
+  let revoked: Promise<string> | undefined;
+  let readToken: Promise<string> | undefined;
 
   return {
     owner,
@@ -79,6 +83,14 @@ export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<
         case "expiredSession":
           // The owner's own session, with a lifetime of zero: expired by the time it is used.
           return (await createSession(db, owner.userId, { ttlDays: 0 })).token;
+        case "revokedToken":
+          return (revoked ??= (async () => {
+            const created = await createAccessToken(db, owner.userId, "revoked in the matrix");
+            await revokeAccessToken(db, owner.userId, created.id);
+            return created.token;
+          })());
+        case "ownerToken":
+          return (readToken ??= createAccessToken(db, owner.userId, "the matrix's read token").then((created) => created.token));
       }
     },
     async pendingUpload() {
