@@ -28,6 +28,6 @@ export default $config({
     const queues = createQueues(settings);
     const api = createApi(settings, queues);
     createSchedules(queues);
-    return { api: api.url, webhook: $interpolate`${api.url}/webhooks/b2` };
+    return { api: api.url, webhook: $interpolate`${api.url}/webhooks/b2`, streaming: api.streamingUrls };
   },
 });

@@ -25,6 +25,12 @@ export interface RouteDefinition {
   nativePackages?: string[];
   /** Disk at /tmp for the function, MB (Lambda: 512–10,240). */
   tmpMb?: number;
+  /**
+   * Served by its own function URL with Lambda response streaming (API Gateway cannot stream), its
+   * handler wrapped with middy's `executionModeStreamifyResponse`; the local gateway streams it the
+   * same way.
+   */
+  streaming?: boolean;
 }
 
 /** The search functions: vault indexes cached per warm container (SEARCH_CACHE_MB), the vector index file in /tmp. */
@@ -53,6 +59,12 @@ export const routes: RouteDefinition[] = [
   { method: "GET", path: "/api/personal/usage", handler: "functions/http/usage.handler" },
   { method: "POST", path: "/api/personal/billing/checkout", handler: "functions/http/billing-checkout.handler" },
   { method: "POST", path: "/webhooks/stripe", handler: "functions/events/stripe-webhook.handler", rawBody: true },
+  // A person waits while the model answers: streamed from its own function URL, with time for a slow model;
+  // it retrieves memories like the search functions (their index cache and USearch), but takes no read-only token.
+  { method: "POST", path: "/api/personal/chat", handler: "functions/http/chat.handler", streaming: true, timeoutSeconds: 120, memoryMb: 2048, tmpMb: 2048, nativePackages: ["usearch"] },
+  { method: "GET", path: "/api/personal/chat/conversations", handler: "functions/http/chat-conversations-list.handler" },
+  { method: "GET", path: "/api/personal/chat/conversations/{conversation_id}", handler: "functions/http/chat-conversation-get.handler" },
+  { method: "DELETE", path: "/api/personal/chat/conversations/{conversation_id}", handler: "functions/http/chat-conversation-delete.handler" },
 ];
 
 export interface QueueDefinition {

@@ -62,6 +62,13 @@ const schema = z.object({
   B2_WEBHOOK_SECRET: z.string().min(16).optional(),
   SESSION_TTL_DAYS: integer(30),
 
+  /** An OpenAI-compatible chat-completions API (xAI, OpenAI, DeepInfra, Ollama); without it an offline responder quotes memories. */
+  CHAT_URL: optionalText().pipe(z.url().optional()),
+  CHAT_API_KEY: optionalText(),
+  CHAT_MODEL: optionalText(),
+  /** Per attempt; a streamed reply must finish within it too. */
+  CHAT_TIMEOUT_MS: integer(60_000),
+
   /** Replaces the shipped plans (`lib/tiers/plans.ts`) with JSON of the same shape. */
   TIER_PLANS: z.string().min(1).optional(),
   /** Stripe (https://docs.stripe.com/keys): without a secret key and a price, checkout answers 501. */
@@ -145,6 +152,7 @@ function buildConfig(env: Env) {
     },
     webhooks: { b2Secret: env.B2_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET },
     sessions: { ttlDays: env.SESSION_TTL_DAYS, secureCookie: !local },
+    chat: { baseUrl: env.CHAT_URL, apiKey: env.CHAT_API_KEY, model: env.CHAT_MODEL ?? "offline", timeoutMs: env.CHAT_TIMEOUT_MS },
     tiers: readTierPlans(env.TIER_PLANS),
     stripe: {
       secretKey: env.STRIPE_SECRET_KEY,
@@ -183,6 +191,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
   }
   const env = parsed.data;
+  if (env.CHAT_URL && !env.CHAT_MODEL) throw new ConfigError("Invalid configuration: CHAT_MODEL: name the model CHAT_URL serves (e.g. grok-4-fast, gpt-4.1-mini, llama3.1)");
   if (env.APP_ENV === "production") {
     const required: (keyof Env)[] = [...requiredInProduction, ...(env.STORE_PROVIDER === "b2" ? requiredForB2 : [])];
     const missing = required.filter((name) => env[name] === undefined || env[name] === "");

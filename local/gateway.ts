@@ -8,8 +8,10 @@ import type { RouteDefinition } from "../functions/manifest";
 import { decodeComponent } from "../lib/http/request";
 import { log } from "../lib/log";
 import { lambdaContext, loadHandler } from "./lambda-context";
+import { installLocalStreamingRuntime, LocalResponseStream } from "./lambda-streaming";
 
 type HttpFunction = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type StreamingFunction = (event: APIGatewayProxyEventV2, stream: LocalResponseStream, context: Context) => Promise<void>;
 
 /** API Gateway's HTTP API payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -33,6 +35,8 @@ export interface Gateway {
  * API route is served from `webDir` (the web page).
  */
 export async function startGateway(options: { root: string; routes: RouteDefinition[]; port: number; webDir?: string }): Promise<Gateway> {
+  // Streaming handlers call Lambda's `awslambda` global when their module loads.
+  installLocalStreamingRuntime();
   const compiled = options.routes.map(compileRoute);
   const handlers = new Map<string, Promise<HttpFunction>>();
   const handlerFor = (definition: RouteDefinition) => {
@@ -72,9 +76,15 @@ export async function startGateway(options: { root: string; routes: RouteDefinit
     const body = await readBody(request);
     if (body === undefined) return refuseOversizeBody(request, response);
     const event = toEvent(request, url, route, body, pathParameters);
+    const context = lambdaContext(route.definition.handler, route.definition.timeoutSeconds ?? 30);
+    if (route.definition.streaming) {
+      // As a function URL in RESPONSE_STREAM mode: the handler writes to the response as it goes.
+      const stream = new LocalResponseStream(response);
+      await ((await handlerFor(route.definition)) as unknown as StreamingFunction)(event, stream, context);
+      return;
+    }
     const fn = await handlerFor(route.definition);
-    const result = await fn(event, lambdaContext(route.definition.handler, route.definition.timeoutSeconds ?? 30));
-    writeResult(response, result);
+    writeResult(response, await fn(event, context));
   }
 
   await new Promise<void>((resolve) => server.listen(options.port, "127.0.0.1", resolve));

@@ -1,0 +1,18 @@
+import { conversationParamsSchema } from "../../lib/chat/contract";
+import { deleteConversation } from "../../lib/chat/history";
+import { getPool } from "../../lib/db/pool";
+import { httpHandler } from "../../lib/http/handler";
+import { parsePathParameters, type HttpEvent } from "../../lib/http/request";
+import { noContent } from "../../lib/http/response";
+import { requireUser } from "../../lib/http/session";
+
+/** DELETE /api/personal/chat/conversations/{conversation_id}: the conversation and its messages. Someone else's is a 404. */
+export async function main(event: HttpEvent) {
+  const db = getPool();
+  const user = await requireUser(db, event);
+  const { conversation_id } = parsePathParameters(event, conversationParamsSchema);
+  await deleteConversation(db, user.userId, conversation_id);
+  return noContent();
+}
+
+export const handler = httpHandler(main);

@@ -1,0 +1,144 @@
+/**
+ * Chat history in PostgreSQL: a person's conversations and their messages. Every statement names the
+ * owner, so another user's conversation id is "not found", exactly like one that does not exist.
+ */
+import type pg from "pg";
+import type { Queryable } from "../db/pool";
+import { withTransaction } from "../db/transaction";
+import { NotFoundError } from "../errors";
+import type { ChatMessage } from "./chat-model";
+import type { MemoryUsed } from "./prompt";
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  created_at: string;
+  updated_at: string;
+  message_count: number;
+}
+
+export interface StoredMessage {
+  id: number;
+  role: "user" | "assistant";
+  content: string;
+  created_at: string;
+  /** For an answer: the memories its prompt held, and the model that wrote it. */
+  memories_used?: MemoryUsed[];
+  model?: string;
+}
+
+export interface ConversationDetail extends Omit<ConversationSummary, "message_count"> {
+  messages: StoredMessage[];
+}
+
+const conversationNotFound = () => new NotFoundError("There is no such conversation.", "conversation_not_found");
+
+/** A title from the first message: its first line, cut at a word near 80 characters. */
+export function conversationTitle(message: string): string {
+  const line = message.trim().split("\n")[0]!.replace(/\s+/g, " ");
+  if (line.length <= 80) return line;
+  const cutAt = line.lastIndexOf(" ", 79);
+  return `${line.slice(0, cutAt > 40 ? cutAt : 79)}…`;
+}
+
+/**
+ * The last `limit` messages of the caller's conversation, oldest first, for the prompt. Throws 404 when
+ * the conversation is not theirs (or does not exist).
+ */
+export async function recentTurns(db: Queryable, userId: string, conversationId: string, limit: number): Promise<ChatMessage[]> {
+  const { rows } = await db.query<{ role: "user" | "assistant" | null; content: string | null }>(
+    `SELECT m.role, m.content
+       FROM personal.chat_conversations c
+       LEFT JOIN LATERAL (SELECT id, role, content FROM personal.chat_messages
+                           WHERE conversation_id = c.id ORDER BY id DESC LIMIT $3) m ON true
+      WHERE c.id = $1 AND c.user_id = $2
+      ORDER BY m.id`,
+    [conversationId, userId, limit],
+  );
+  if (rows.length === 0) throw conversationNotFound();
+  return rows.filter((row) => row.role !== null).map((row) => ({ role: row.role!, content: row.content! }));
+}
+
+/**
+ * Records one exchange: the person's message and the reply, in one transaction, creating the
+ * conversation on its first exchange. Only a reply that was given is recorded.
+ */
+export async function saveExchange(
+  db: pg.Pool,
+  userId: string,
+  exchange: { conversationId: string; question: string; reply: string; memoriesUsed: MemoryUsed[]; model: string },
+): Promise<void> {
+  await withTransaction(db, async (tx) => {
+    const owned = await tx.query(
+      `INSERT INTO personal.chat_conversations AS c (id, user_id, title) VALUES ($1, $2, $3)
+       ON CONFLICT (id) DO UPDATE SET updated_at = now() WHERE c.user_id = EXCLUDED.user_id
+       RETURNING id`,
+      [exchange.conversationId, userId, conversationTitle(exchange.question)],
+    );
+    if (owned.rowCount === 0) throw conversationNotFound();
+    await tx.query(
+      `INSERT INTO personal.chat_messages (conversation_id, role, content, memories_used, model)
+       VALUES ($1, 'user', $2, NULL, NULL), ($1, 'assistant', $3, $4::jsonb, $5)`,
+      [exchange.conversationId, exchange.question, exchange.reply, JSON.stringify(exchange.memoriesUsed), exchange.model],
+    );
+  });
+}
+
+/** The caller's conversations, most recently active first. */
+export async function listConversations(db: Queryable, userId: string, limit = 50): Promise<ConversationSummary[]> {
+  const { rows } = await db.query<{ id: string; title: string; created_at: Date; updated_at: Date; message_count: number }>(
+    `SELECT c.id, c.title, c.created_at, c.updated_at,
+            (SELECT count(*) FROM personal.chat_messages m WHERE m.conversation_id = c.id)::int AS message_count
+       FROM personal.chat_conversations c
+      WHERE c.user_id = $1
+      ORDER BY c.updated_at DESC, c.id
+      LIMIT $2`,
+    [userId, limit],
+  );
+  return rows.map((row) => ({ ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }));
+}
+
+/** One of the caller's conversations with all its messages, oldest first. */
+export async function getConversation(db: Queryable, userId: string, conversationId: string): Promise<ConversationDetail> {
+  const { rows } = await db.query<{
+    title: string;
+    created: Date;
+    updated: Date;
+    id: number | null;
+    role: "user" | "assistant" | null;
+    content: string | null;
+    memories_used: MemoryUsed[] | null;
+    model: string | null;
+    created_at: Date | null;
+  }>(
+    `SELECT c.title, c.created_at AS created, c.updated_at AS updated, m.id, m.role, m.content, m.memories_used, m.model, m.created_at
+       FROM personal.chat_conversations c
+       LEFT JOIN personal.chat_messages m ON m.conversation_id = c.id
+      WHERE c.id = $1 AND c.user_id = $2
+      ORDER BY m.id`,
+    [conversationId, userId],
+  );
+  const head = rows[0];
+  if (!head) throw conversationNotFound();
+  return {
+    id: conversationId,
+    title: head.title,
+    created_at: head.created.toISOString(),
+    updated_at: head.updated.toISOString(),
+    messages: rows
+      .filter((row) => row.id !== null)
+      .map((row) => ({
+        id: row.id!,
+        role: row.role!,
+        content: row.content!,
+        created_at: row.created_at!.toISOString(),
+        ...(row.role === "assistant" ? { memories_used: row.memories_used ?? [], model: row.model ?? "" } : {}),
+      })),
+  };
+}
+
+/** Deletes one of the caller's conversations and its messages. */
+export async function deleteConversation(db: Queryable, userId: string, conversationId: string): Promise<void> {
+  const { rowCount } = await db.query("DELETE FROM personal.chat_conversations WHERE id = $1 AND user_id = $2", [conversationId, userId]);
+  if (rowCount === 0) throw conversationNotFound();
+}
