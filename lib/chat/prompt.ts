@@ -39,6 +39,7 @@ export const MEMORY_BUDGETS: Record<ContextWindow, { memories: number; chars: nu
 export const HISTORY_MESSAGES = 6;
 const HISTORY_MESSAGE_CHARS = 4_000;
 const MEMORY_CHARS = 2_500;
+const MIN_MEMORY_CHARS = 200;
 
 const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
@@ -69,9 +70,11 @@ export function buildPrompt(input: { question: string; memories: RetrievedMemory
   const memoriesUsed: MemoryUsed[] = [];
   let spent = 0;
   for (const memory of input.memories.slice(0, budget.memories)) {
+    const remaining = budget.chars - spent;
+    // A memory cut to a few words says nothing; stop once the budget is nearly spent.
+    if (remaining < MIN_MEMORY_CHARS) break;
     const said = memory.kind === "profile" ? memory.human : `User: ${memory.human}\nAssistant: ${memory.assistant}`;
-    const text = cut(said.trim(), Math.min(MEMORY_CHARS, budget.chars - spent));
-    if (text.length < 40 && memories.length > 0) break;
+    const text = cut(said.trim(), Math.min(MEMORY_CHARS, remaining));
     spent += text.length;
     memories.push({ number: memories.length + 1, label: memoryLabel(memory), text });
     memoriesUsed.push({ id: memory.id, conversation_title: memory.conversation_title, created_at: memory.created_at, source: memory.source, score: memory.score, snippet: memory.snippet });

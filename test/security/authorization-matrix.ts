@@ -85,6 +85,10 @@ export const authorizationMatrix: Record<string, MatrixEntry> = {
   "GET /api/personal/usage": signedIn(200),
   // No Stripe key in the test stack: a signed-in caller is told payments are not set up.
   "POST /api/personal/billing/checkout": signedIn(501, () => ({ body: {} })),
+  "POST /api/personal/chat": signedIn(200, () => ({ body: { message: "What did I decide about the garden?" } })),
+  "GET /api/personal/chat/conversations": signedIn(200),
+  "GET /api/personal/chat/conversations/{conversation_id}": ownerOnly(200, async (f) => ({ params: { conversation_id: await f.conversation() } })),
+  "DELETE /api/personal/chat/conversations/{conversation_id}": ownerOnly(204, async (f) => ({ params: { conversation_id: await f.conversation() } })),
   "POST /webhooks/stripe": signedCallback((f) => ({ body: { id: "evt_unsigned", object: "event", type: "checkout.session.completed", data: { object: { client_reference_id: f.owner.userId } } } }), 400),
   // Memory search is premium: the builders put both users on it, so the rows test access, not plans.
   "GET /api/personal/vault/search": signedIn(200, async (f) => {

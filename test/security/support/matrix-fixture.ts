@@ -39,6 +39,10 @@ export interface MatrixFixture {
   ownerMemory(): Promise<string>;
   /** The id of a new personal access token of the owner's. */
   ownerAccessToken(): Promise<string>;
+=======
+  /** A new chat conversation of the owner's, with one exchange. */
+  conversation(): Promise<string>;
+>>>>>>> 7e12628 (Chat: prompt budget never goes negative (found by its test); matrix rows for chat routes; prompt and offline responder tests)
 }
 
 export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<MatrixFixture> {
@@ -92,6 +96,11 @@ export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<
         case "ownerToken":
           return (readToken ??= createAccessToken(db, owner.userId, "the matrix's read token").then((created) => created.token));
       }
+    },
+    async conversation() {
+      const answer = await api.call("POST", "/api/personal/chat", { token: await session(owner), body: { message: "Remember that the spare key is under the blue pot." } });
+      if (answer.status !== 200) throw new Error(`fixture chat failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body.conversation_id as string;
     },
     async pendingUpload() {
       const answer = await api.call("POST", "/api/personal/vault/uploads", { token: await session(owner), body: { filename: "conversations.json", size: 64 } });
