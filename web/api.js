@@ -16,6 +16,11 @@
  * @typedef {{ name: string, messages_per_day: number | null, upload_enabled: boolean, max_vault_size_mb: number, features: string[], price_monthly_usd: number }} Plan
  * @typedef {{ free: Plan, premium: Plan }} Plans
  * @typedef {{ user_id: string, email: string, tier: Tier, vault: VaultSummary, usage: Usage }} Me
+ * @typedef {{ id: string, conversation_title: string | null, created_at: string | null, source: string, score: number, snippet: string }} MemoryUsed
+ * @typedef {{ conversation_id: string, reply: string, memories_used: MemoryUsed[], usage: Usage, model: string }} ChatAnswer
+ * @typedef {{ id: string, title: string, created_at: string, updated_at: string, message_count: number }} ConversationSummary
+ * @typedef {{ id: number, role: "user" | "assistant", content: string, created_at: string, memories_used?: MemoryUsed[], model?: string }} StoredMessage
+ * @typedef {{ id: string, title: string, created_at: string, updated_at: string, messages: StoredMessage[] }} Conversation
  * @typedef {{ embedder: string, model: string, dim: number }} Embedder
  * @typedef {VaultSummary & { last_sync_at: string | null, version: number, embedder: Embedder | null }} VaultDetail
  *
@@ -125,4 +130,61 @@ export const api = {
   plans: () => call("GET", "/api/personal/plans"),
   /** @returns {Promise<{ url: string, session_id: string }>} */
   checkout: () => call("POST", "/api/personal/billing/checkout", {}),
+  chat,
+  /** @returns {Promise<{ conversations: ConversationSummary[] }>} */
+  conversations: () => call("GET", "/api/personal/chat/conversations"),
+  /** @param {string} id @returns {Promise<Conversation>} */
+  conversation: (id) => call("GET", `/api/personal/chat/conversations/${encodeURIComponent(id)}`),
+  /** @param {string} id @returns {Promise<void>} */
+  deleteConversation: (id) => call("DELETE", `/api/personal/chat/conversations/${encodeURIComponent(id)}`),
 };
+
+/**
+ * Sends a chat message and reads the reply as server-sent events as it is written: `start` (the
+ * conversation and the memories), `delta` (a piece of the reply), then `done` (the whole answer) or
+ * `error`. Refusals (the day's limit, a conversation that is gone) arrive as ordinary JSON errors.
+ * @param {{ message: string, conversation_id?: string }} body
+ * @param {{ signal?: AbortSignal, onStart?: (start: { conversation_id: string, memories_used: MemoryUsed[] }) => void, onDelta?: (text: string) => void }} [options]
+ * @returns {Promise<ChatAnswer>}
+ */
+async function chat(body, options = {}) {
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch("/api/personal/chat", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { accept: "text/event-stream", "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: options.signal,
+    });
+  } catch {
+    throw new ApiError(0, "offline", OFFLINE_MESSAGE);
+  }
+  if (!response.ok || !response.body || !/^text\/event-stream/.test(response.headers.get("content-type") ?? "")) {
+    const parsed = await response.json().catch(() => undefined);
+    if (response.ok && parsed) return parsed;
+    throw new ApiError(response.status, parsed?.error ?? "http_error", parsed?.message ?? `Something went wrong (HTTP ${response.status}). Try again in a moment.`);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value.replace(/\r\n?/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = /^event: ?(.*)$/m.exec(block)?.[1];
+      const data = [...block.matchAll(/^data: ?(.*)$/gm)].map((match) => match[1]).join("\n");
+      if (!data) continue;
+      const payload = JSON.parse(data);
+      if (name === "start") options.onStart?.(payload);
+      else if (name === "delta") options.onDelta?.(payload.text);
+      else if (name === "done") return payload;
+      else if (name === "error") throw new ApiError(503, payload.error, payload.message);
+    }
+  }
+  throw new ApiError(0, "offline", "The reply was cut off. Try again in a moment.");
+}

@@ -6,6 +6,7 @@ import { setupAccountForm } from "./account-form.js";
 import { api, ApiError } from "./api.js";
 import { watchFilePicker } from "./file-picker.js";
 import { outcomeLabel, phaseLabel } from "./format.js";
+import { setupChat } from "./chat-view.js";
 import { renderOffer, renderUsage, upgrade } from "./plan-view.js";
 import { followUpload, sendFile } from "./upload.js";
 import { announce, renderAccount, renderUploads, renderVault } from "./vault-view.js";
@@ -72,6 +73,7 @@ function showVault(me) {
   document.title = "Your vault · Cogzy Vaults";
   renderAccount(me);
   renderUsage(me.usage);
+  chat.start(state.session.signal);
   renderVault(me.vault);
   // Someone with an empty vault most likely still needs to fetch an export.
   /** @type {HTMLDetailsElement} */ (document.querySelector(".howto")).open = me.vault.node_count === 0;
@@ -242,6 +244,7 @@ const accountForm = setupAccountForm({
 });
 $("logout").addEventListener("click", () => void logOut());
 $("upgrade").addEventListener("click", () => void upgrade());
+const chat = setupChat({ onUsage: renderUsage });
 void renderOffer();
 watchFilePicker({
   input: /** @type {HTMLInputElement} */ ($("file-input")),
