@@ -38,6 +38,10 @@ export interface UploadProgress {
   timings: Record<string, number | string>;
 }
 
+import { createParser } from "eventsource-parser";
+import type { ChatRequestBody } from "../lib/chat/contract";
+import type { ChatAnswer } from "../lib/chat/send-message";
+
 export function createApiClient(baseUrl: string) {
   let token: string | undefined;
 
@@ -77,5 +81,39 @@ export function createApiClient(baseUrl: string) {
       token = value;
     },
     search: (query: Record<string, string>) => call<SearchResponse>("GET", `/api/personal/vault/search?${new URLSearchParams(query)}`),
+    /** Sends a chat message; with `onDelta`, the reply is streamed (server-sent events) and passed on as it comes. */
+    async chat(body: ChatRequestBody, onDelta?: (text: string) => void): Promise<ChatAnswer> {
+      if (!onDelta) return call<ChatAnswer>("POST", "/api/personal/chat", body);
+      let response: Response;
+      try {
+        response = await fetch(new URL("/api/personal/chat", baseUrl), {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        });
+      } catch (error) {
+        throw new ApiError(0, "unreachable", `Cannot reach ${baseUrl} (${(error as Error).message}). Is \`npm start\` running?`);
+      }
+      if (!response.ok || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+        const parsed = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+        if (response.ok) return parsed as unknown as ChatAnswer;
+        throw new ApiError(response.status, String(parsed.error ?? response.status), String(parsed.message ?? response.statusText));
+      }
+      let answer: ChatAnswer | undefined;
+      let failure: ApiError | undefined;
+      const parser = createParser({
+        onEvent(event) {
+          const data = JSON.parse(event.data) as Record<string, any>;
+          if (event.event === "delta") onDelta(data.text);
+          else if (event.event === "done") answer = data as ChatAnswer;
+          else if (event.event === "error") failure = new ApiError(503, String(data.error), String(data.message));
+        },
+      });
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body!) parser.feed(decoder.decode(chunk, { stream: true }));
+      if (failure) throw failure;
+      if (!answer) throw new ApiError(0, "cut_off", "The reply was cut off before it ended. Try again.");
+      return answer;
+    },
   };
 }

@@ -60,4 +60,16 @@ export const COMMANDS: Record<string, CommandSpec<any>> = {
     options: {},
     load: () => import("./tier"),
   }),
+  chat: defineCommand({
+    operands: "<message...>",
+    summary: "Ask your memory: prints the reply as it is written, then the memories it used and the messages left today.",
+    details:
+      "The reply draws on the memories of your own vault that best match the message, each shown with its date, source and title. Free accounts have 20 messages a day (UTC); a reply that fails is not counted.",
+    options: {
+      ...ACCOUNT_OPTIONS,
+      conversation: { type: "string", value: "id", description: "continue this conversation (its id is printed after each reply)" },
+      json: { type: "boolean", description: "print the whole answer as one JSON object instead" },
+    },
+    load: () => import("./chat"),
+  }),
 };

@@ -39,10 +39,8 @@ export interface MatrixFixture {
   ownerMemory(): Promise<string>;
   /** The id of a new personal access token of the owner's. */
   ownerAccessToken(): Promise<string>;
-=======
   /** A new chat conversation of the owner's, with one exchange. */
   conversation(): Promise<string>;
->>>>>>> 7e12628 (Chat: prompt budget never goes negative (found by its test); matrix rows for chat routes; prompt and offline responder tests)
 }
 
 export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<MatrixFixture> {
