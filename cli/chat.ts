@@ -37,7 +37,7 @@ export function describeAnswer(answer: ChatAnswer): string {
     lines.push(`Memories used (${answer.memories_used.length}):`);
     answer.memories_used.forEach((memory, index) => {
       lines.push(`  [${index + 1}] ${memoryLabel({ ...memory, kind: "exchange" })}`);
-      lines.push(`      ${memory.snippet.replace(/\s+/g, " ").slice(0, 160)}`);
+      lines.push(`      ${memory.snippet.replace(/\*\*/g, "").replace(/\s+/g, " ").slice(0, 160)}`);
     });
   }
   const usage = answer.usage;
