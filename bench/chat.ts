@@ -16,7 +16,6 @@
  *
  * Targets (issue 9): tier check p99 ≤ 10 ms; everything but the model p50 ≤ 30 ms.
  */
-import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -30,7 +29,6 @@ import { getConfig } from "../lib/config";
 import { getPool } from "../lib/db/pool";
 import { createLocalEmbedder } from "../lib/embeddings";
 import { nodesJsonLines } from "../lib/ingest/vault-files";
-import type { VaultNode } from "../lib/ingest/vault-nodes";
 import { createIndexCache } from "../lib/search/index-cache";
 import { writeVersionIndexes } from "../lib/search/version-indexes";
 import { getStore } from "../lib/store/client";
@@ -42,6 +40,7 @@ import { versionKeys } from "../lib/vaults/versions";
 import { startChatStandIn } from "../local/chat-stand-in";
 import { startStack } from "../local/stack";
 import { plantedTopics } from "../test/vectors/fixtures/planted-topics";
+import { matrixBlocks, plantedNodeLines } from "./planted-vault";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "100000" }, messages: { type: "string", default: "200" }, "model-ms": { type: "string", default: "300" } } });
 const ROWS = Number(values.rows);
@@ -77,8 +76,8 @@ async function main() {
     const corpus = plantedTopics({ rows: ROWS, dim: DIM, seed: 11 });
     const keys = versionKeys(vault.prefix, 1);
     await Promise.all([
-      putStream(store, keys.nodes, nodesJsonLines(nodeLines(corpus)), "application/json"),
-      putStream(store, keys.vectors, npyChunks(ROWS, DIM, blocks(corpus.vectors)), "application/octet-stream"),
+      putStream(store, keys.nodes, nodesJsonLines(plantedNodeLines(corpus, ROWS)), "application/json"),
+      putStream(store, keys.vectors, npyChunks(ROWS, DIM, matrixBlocks(corpus.vectors, ROWS, DIM)), "application/octet-stream"),
     ]);
     const embedder = createLocalEmbedder({ dim: DIM });
     await writeVersionIndexes(store, keys, { embedder: "local", model: embedder.model, dim: DIM });
@@ -181,32 +180,6 @@ async function main() {
     await model.close();
     await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-async function* nodeLines(corpus: ReturnType<typeof plantedTopics>): AsyncGenerator<string> {
-  const epoch = Date.UTC(2023, 0, 1);
-  for (let row = 0; row < ROWS; row++) {
-    const planted = corpus.nodes[row]!;
-    const cut = planted.text.indexOf(" ", planted.text.length / 3);
-    const node: VaultNode = {
-      kind: "exchange",
-      id: createHash("sha256").update(planted.id).digest("hex").slice(0, 32),
-      source: "openai",
-      conversation_id: `conversation-${corpus.topic[row]}-${Math.floor(row / 8)}`,
-      conversation_title: planted.title,
-      sequence_index: row % 8,
-      created_at: new Date(epoch + row * 60_000).toISOString(),
-      human: planted.text.slice(0, cut),
-      assistant: planted.text.slice(cut + 1),
-      hash: createHash("sha256").update(`h${row}`).digest("hex"),
-      upload_id: "00000000-0000-4000-8000-000000000001",
-    };
-    yield JSON.stringify(node);
-  }
-}
-
-async function* blocks(data: Float32Array): AsyncGenerator<Float32Array> {
-  for (let row = 0; row < ROWS; row += 4096) yield data.subarray(row * DIM, Math.min(ROWS, row + 4096) * DIM);
 }
 
 await main();

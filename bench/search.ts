@@ -17,14 +17,12 @@
  *
  * Target (issue 8), one core: p50 ≤ 15 ms at recall@10 ≥ 0.98; cold load ≤ 2 s.
  */
-import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import usearch from "usearch";
 import { nodesJsonLines } from "../lib/ingest/vault-files";
-import type { VaultNode } from "../lib/ingest/vault-nodes";
 import { createIndexCache } from "../lib/search/index-cache";
 import { rankMemories } from "../lib/search/rank";
 import { queryTerms } from "../lib/search/tokens";
@@ -36,6 +34,7 @@ import { npyChunks } from "../lib/vectors/npy";
 import { versionKeys } from "../lib/vaults/versions";
 import { startEmulator } from "../local/emulator";
 import { plantedTopics } from "../test/vectors/fixtures/planted-topics";
+import { matrixBlocks, plantedNodeLines } from "./planted-vault";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "100000" }, queries: { type: "string", default: "200" } } });
 const ROWS = Number(values.rows);
@@ -114,8 +113,8 @@ async function main() {
     progress("writing nodes.json and nodes.npy to the local store");
     started = now();
     await Promise.all([
-      putStream(store, keys.nodes, nodesJsonLines(nodeLines(corpus, ROWS)), "application/json"),
-      putStream(store, keys.vectors, npyChunks(ROWS, DIM, blocks(data)), "application/octet-stream"),
+      putStream(store, keys.nodes, nodesJsonLines(plantedNodeLines(corpus, ROWS)), "application/json"),
+      putStream(store, keys.vectors, npyChunks(ROWS, DIM, matrixBlocks(data, ROWS, DIM)), "application/octet-stream"),
     ]);
     const storedMs = now() - started;
     progress("building the search indexes (writeVersionIndexes)");
@@ -200,32 +199,6 @@ async function main() {
     await emulator.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-async function* nodeLines(corpus: ReturnType<typeof plantedTopics>, rows: number): AsyncGenerator<string> {
-  const epoch = Date.UTC(2023, 0, 1);
-  for (let row = 0; row < rows; row++) {
-    const planted = corpus.nodes[row]!;
-    const cut = planted.text.indexOf(" ", planted.text.length / 3);
-    const node: VaultNode = {
-      kind: "exchange",
-      id: createHash("sha256").update(planted.id).digest("hex").slice(0, 32),
-      source: "openai",
-      conversation_id: `conversation-${corpus.topic[row]}-${Math.floor(row / 8)}`,
-      conversation_title: planted.title,
-      sequence_index: row % 8,
-      created_at: new Date(epoch + row * 60_000).toISOString(),
-      human: planted.text.slice(0, cut),
-      assistant: planted.text.slice(cut + 1),
-      hash: createHash("sha256").update(`h${row}`).digest("hex"),
-      upload_id: "00000000-0000-4000-8000-000000000001",
-    };
-    yield JSON.stringify(node);
-  }
-}
-
-async function* blocks(data: Float32Array): AsyncGenerator<Float32Array> {
-  for (let row = 0; row < ROWS; row += 4096) yield data.subarray(row * DIM, Math.min(ROWS, row + 4096) * DIM);
 }
 
 await main();
