@@ -4,6 +4,7 @@ import { drivePipeline, dropMessages } from "../support/drive";
 import { chatgptExport, conversations } from "../support/exports";
 import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
+import { backdate as backdateUpload } from "../support/uploads";
 
 /**
  * The scheduled sweeper against uploads stalled at each stage. Consumers are off: the pipeline is
@@ -27,18 +28,7 @@ const row = async (uploadId: string) => (await ctx.db.query("SELECT * FROM perso
 const phaseIs = (uploadId: string, phase: string) => async () => (await row(uploadId)).phase === phase;
 const settled = (uploadId: string) => async () => ["complete", "failed"].includes((await row(uploadId)).status);
 
-/** Makes an upload look as if nothing had happened to it for `seconds` (the touch trigger is bypassed). */
-async function backdate(uploadId: string, seconds: number) {
-  const client = await ctx.db.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL session_replication_role = replica");
-    await client.query("UPDATE personal.vault_uploads SET updated_at = now() - make_interval(secs => $2), uploaded_at = uploaded_at - make_interval(secs => $2) WHERE id = $1", [uploadId, seconds]);
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
-}
+const backdate = (uploadId: string, seconds: number) => backdateUpload(ctx.db, uploadId, seconds);
 
 describe("the stale-upload sweeper", () => {
   it("leaves alone uploads that are making progress", async () => {

@@ -1,0 +1,79 @@
+import { readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateChatGptExport } from "../../bench/generate-export";
+import { fileByteSource, readExport } from "../../lib/exports";
+import { contentHash } from "../../lib/ingest/vault-nodes";
+import { uniqueEmail } from "../support/api";
+import { expectConsistent, readVault } from "../support/ingest";
+import { useTestStack } from "../support/stack";
+
+/**
+ * Twenty uploads of one realistic export at once, through the whole local stack (API, presigned PUTs,
+ * webhook, queues and their consumers at the manifest's concurrency, one shared database pool), as
+ * one person double-clicking and as twenty people. Every request must succeed and every vault must
+ * end with exactly the export's distinct exchanges.
+ */
+const ctx = useTestStack();
+const file = path.join(os.tmpdir(), `cogzy-concurrent-${process.pid}.json`);
+let bytes: Buffer;
+let distinct: number;
+
+beforeAll(async () => {
+  await generateChatGptExport(file, 1.5 * 1024 * 1024, 23);
+  bytes = await readFile(file);
+  const hashes = new Set<string>();
+  for await (const record of readExport(await fileByteSource(file))) hashes.add(contentHash(record).toString("hex"));
+  distinct = hashes.size;
+});
+
+afterAll(async () => {
+  await rm(file, { force: true });
+});
+
+/** Every call the browser would make for one upload; answers that are not 2xx are collected, not thrown. */
+async function uploadAndWait(token: string, errors: string[]) {
+  const created = await ctx.api.call("POST", "/api/personal/vault/uploads", { token, body: { filename: "conversations.json", size: bytes.length } });
+  if (created.status !== 201) return errors.push(`create ${created.status} ${JSON.stringify(created.body)}`), undefined;
+  const put = await fetch(created.body.url, { method: "PUT", headers: created.body.headers, body: bytes });
+  if (put.status !== 200) return errors.push(`put ${put.status}`), undefined;
+  for (;;) {
+    const answer = await ctx.api.call("GET", `/api/personal/vault/upload/${created.body.upload_id}`, { token });
+    if (answer.status !== 200) errors.push(`progress ${answer.status} ${JSON.stringify(answer.body)}`);
+    else if (answer.body.status === "complete" || answer.body.status === "failed") return answer.body;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe("twenty uploads of one export at once", () => {
+  it("by one person: all complete, and the vault holds each exchange exactly once", async () => {
+    const { body: user } = await ctx.api.signUp(uniqueEmail("twenty"));
+    const errors: string[] = [];
+
+    const results = await Promise.all(Array.from({ length: 20 }, () => uploadAndWait(user.token, errors)));
+
+    expect(errors).toEqual([]);
+    expect(results.map((result) => result?.status)).toEqual(Array(20).fill("complete"));
+    expect(results.reduce((sum, result) => sum + result!.nodes_created, 0)).toBe(distinct);
+    const vault = await readVault(ctx.db, user.user_id);
+    expectConsistent(vault);
+    expect(vault.nodes).toHaveLength(distinct);
+  }, 240_000);
+
+  it("by twenty people: all complete, and each vault holds each exchange exactly once", async () => {
+    const users = await Promise.all(Array.from({ length: 20 }, async () => (await ctx.api.signUp(uniqueEmail("crowd"))).body));
+    const errors: string[] = [];
+
+    const results = await Promise.all(users.map((user) => uploadAndWait(user.token, errors)));
+
+    expect(errors).toEqual([]);
+    expect(results.map((result) => result?.status)).toEqual(Array(20).fill("complete"));
+    for (const [index, user] of users.entries()) {
+      expect(results[index]!.nodes_created).toBe(distinct);
+      const vault = await readVault(ctx.db, user.user_id);
+      expectConsistent(vault);
+      expect(vault.nodes).toHaveLength(distinct);
+    }
+  }, 240_000);
+});

@@ -1,0 +1,102 @@
+import { ReceiveMessageCommand, DeleteMessageCommand } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import { getConfig } from "../../lib/config";
+import type pg from "pg";
+import { createPool, getPool } from "../../lib/db/pool";
+import { getEmbedderIdentity } from "../../lib/ingest/embedder";
+import { ingestMessageSchema, toObjectCreated } from "../../lib/ingest/object-events";
+import { splitUpload } from "../../lib/ingest/split-upload";
+import { getSqs } from "../../lib/queues/client";
+import { getStore, type Store } from "../../lib/store/client";
+import { uniqueEmail } from "../support/api";
+import { drivePipeline } from "../support/drive";
+import { chatgptExport, conversations } from "../support/exports";
+import { crashingStore } from "../support/faults";
+import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
+import { useTestStack } from "../support/stack";
+import { backdate, uploadRow } from "../support/uploads";
+
+/**
+ * Uploads of one vault that share exchanges, interleaved by hand at the points where one's fate
+ * decides what the other must store. Consumers are off: every message is delivered by the test.
+ */
+const ctx = useTestStack({ consumers: false });
+
+async function split(body: unknown, faulty: { store?: Store; db?: pg.Pool } = {}) {
+  const config = getConfig();
+  const deps = { db: faulty.db ?? getPool(), store: faulty.store ?? getStore(), sqs: getSqs(), embedQueueUrl: config.queues.embedUrl, embedder: getEmbedderIdentity(), chunkSize: 256 };
+  for (const event of toObjectCreated(ingestMessageSchema.parse(body))) await splitUpload(deps, event);
+}
+
+const settled = (...ids: string[]) => async () => {
+  for (const id of ids) if (!["complete", "failed"].includes((await uploadRow(ctx.db, id)).status)) return false;
+  return true;
+};
+
+describe("a split's database connections", () => {
+  it("are taken one at a time, so a function with a pool of one connection finishes its split", async () => {
+    const { body: user } = await ctx.api.signUp(uniqueEmail("pool"));
+    const uploadId = await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(conversations("pool", 20, 3)));
+    const event = await waitForEvent(uploadId);
+    const single = createPool(ctx.stack.databaseUrl, 1);
+    try {
+      await split(event, { db: single });
+    } finally {
+      await single.end();
+    }
+
+    expect(await uploadRow(ctx.db, uploadId)).toMatchObject({ status: "processing", phase: "embedding", exchanges_found: 60 });
+    await drivePipeline(ctx.stack, settled(uploadId));
+  });
+});
+
+describe("overlapping uploads of one vault", () => {
+  it("keeps every memory of an upload whose exchanges a concurrent upload claimed and then failed with", async () => {
+    const { body: user } = await ctx.api.signUp(uniqueEmail("overlap"));
+    const all = conversations("x", 400, 3);
+    // X: a 1,200-exchange export cut 200 bytes short; Y: X's first 10 conversations, whole.
+    const x = await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(all).subarray(0, -200));
+    const y = await uploadBytes(ctx.api, user.token, "first-ten.json", chatgptExport(all.slice(0, 10)));
+    const xEvent = await waitForEvent(x);
+    const yEvent = await waitForEvent(y);
+
+    // X's split claims its first 1,000 exchanges (Y's 30 among them), then dies writing its first chunk.
+    const { store } = crashingStore(getStore(), "PutObjectCommand");
+    await expect(split(xEvent, { store })).rejects.toThrow(/injected crash/);
+    // Y is split while X still holds those claims.
+    await split(yEvent);
+    // X's retry reads on to the damage and fails, letting go of its claims.
+    await backdate(ctx.db, x, 3600);
+    await split(xEvent);
+    await drivePipeline(ctx.stack, settled(x, y));
+
+    expect(await uploadRow(ctx.db, x)).toMatchObject({ status: "failed" });
+    expect(await uploadRow(ctx.db, y)).toMatchObject({ status: "complete", nodes_created: 30, nodes_deduplicated: 0 });
+    const vault = await readVault(ctx.db, user.user_id);
+    expectConsistent(vault);
+    expect(vault.nodes).toHaveLength(30);
+
+    // Y's bytes again: a duplicate of an upload whose memories are in the vault.
+    const again = await uploadBytes(ctx.api, user.token, "first-ten.json", chatgptExport(all.slice(0, 10)));
+    await drivePipeline(ctx.stack, settled(again));
+    expect(await uploadRow(ctx.db, again)).toMatchObject({ status: "complete", duplicate_of: y, nodes_created: 0 });
+  });
+});
+
+async function waitForEvent(uploadId: string): Promise<unknown> {
+  const queue = ctx.stack.emulator.queues.ingest;
+  let found: unknown;
+  await expect
+    .poll(async () => {
+      const { Messages = [] } = await getSqs().send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 1 }));
+      for (const message of Messages) {
+        if (message.Body!.includes(uploadId)) {
+          await getSqs().send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle! }));
+          found = JSON.parse(message.Body!);
+        }
+      }
+      return found !== undefined;
+    }, { timeout: 10_000 })
+    .toBe(true);
+  return found;
+}
