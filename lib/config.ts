@@ -52,6 +52,8 @@ const schema = z.object({
   EMBEDDER_TIMEOUT_MS: integer(30_000),
 
   INGEST_CHUNK_SIZE: integer(256),
+  /** Seconds a split attempt may go without a heartbeat before another delivery takes its upload over. */
+  INGEST_SPLIT_LEASE_SECONDS: integer(30),
   /**
    * Uploads above this size go in parts, each part its own presigned PUT. Defaults: 100 MB and 16 MB
    * parts in production; 10 MB and 8 MB locally, where the emulator takes request bodies up to 11 MiB.
@@ -145,7 +147,7 @@ function buildConfig(env: Env) {
       maxInFlight: env.EMBEDDER_MAX_IN_FLIGHT,
       timeoutMs: env.EMBEDDER_TIMEOUT_MS,
     },
-    ingest: { chunkSize: Math.max(1, env.INGEST_CHUNK_SIZE) },
+    ingest: { chunkSize: Math.max(1, env.INGEST_CHUNK_SIZE), splitLeaseSeconds: Math.max(1, env.INGEST_SPLIT_LEASE_SECONDS) },
     uploads: {
       multipartThresholdBytes: Math.round((env.UPLOAD_MULTIPART_THRESHOLD_MB ?? (local ? 10 : 100)) * 1024 * 1024),
       partSizeBytes: Math.round((env.UPLOAD_PART_SIZE_MB ?? (local ? 8 : 16)) * 1024 * 1024),

@@ -1,13 +1,5 @@
-import { getPool } from "../../lib/db/pool";
-import { mergeUploadMessageSchema } from "../../lib/ingest/messages";
-import { mergeUpload } from "../../lib/ingest/merge-upload";
-import { sqsConsumer } from "../../lib/queues/consumer";
-import { getStore } from "../../lib/store/client";
+import { mergeChunksConsumer } from "../../lib/ingest/consumers";
+import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
 
 /** Reduce queue (FIFO by vault) → merge an upload's chunks into a new version of its vault. */
-export const { main, handler } = sqsConsumer(
-  "merge-chunks",
-  mergeUploadMessageSchema,
-  (message) => mergeUpload({ db: getPool(), store: getStore() }, message),
-  { fifo: true },
-);
+export const { main, handler } = mergeChunksConsumer(pipelineDeps);

@@ -1,33 +1,80 @@
 import type { Queryable } from "../db/pool";
 
 /**
+ * What became of one exchange when an upload tried to claim it:
+ * - `mine`: this upload holds it and must store it (it just claimed it, or an earlier attempt did);
+ * - `held`: another upload, not yet settled, holds it; this upload defers to it (see the merge);
+ * - `merged`: it is in the vault already, a duplicate.
+ */
+export type ClaimOutcome = "mine" | "held" | "merged";
+
+/**
  * Claims exchanges for an upload, atomically: a row per (vault, content hash) is the claim, so of two
- * uploads racing for one exchange exactly one inserts it. Returns the hashes this upload may embed:
- * the ones it just claimed, and the ones an earlier attempt of the same upload claimed (a retry after a
- * crash); hashes held by other uploads, or already merged, are duplicates.
+ * uploads racing for one exchange exactly one inserts it. Returns one outcome per hash, in order.
+ * `held` only ever means "not stored by this upload yet": whether the holder will store it is the
+ * merge's question, answered when it can be.
  *
  * `hashes` must not repeat within one call (Postgres refuses to update one row twice in a statement).
  */
-export async function claimExchanges(db: Queryable, vaultId: string, uploadId: string, hashes: Buffer[], recordIds: string[]): Promise<Set<string>> {
-  if (hashes.length === 0) return new Set();
-  const { rows } = await db.query<{ content_hash: Buffer }>(
-    `INSERT INTO personal.vault_exchanges AS e (vault_id, content_hash, record_id, upload_id)
-     SELECT $1, h, r, $2 FROM unnest($3::bytea[], $4::text[]) AS t(h, r)
-     ON CONFLICT (vault_id, content_hash) DO UPDATE SET claimed_at = excluded.claimed_at
-       WHERE e.upload_id = excluded.upload_id AND e.state = 'claimed'
-     RETURNING content_hash`,
+export async function claimExchanges(db: Queryable, vaultId: string, uploadId: string, hashes: Buffer[], recordIds: string[]): Promise<ClaimOutcome[]> {
+  if (hashes.length === 0) return [];
+  const { rows } = await db.query<{ outcome: ClaimOutcome }>(
+    `WITH input AS (SELECT h, r, ord FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS t(h, r, ord)),
+     claimed AS (
+       INSERT INTO personal.vault_exchanges AS e (vault_id, content_hash, record_id, upload_id)
+       SELECT $1, h, r, $2 FROM input
+       ON CONFLICT (vault_id, content_hash) DO UPDATE SET claimed_at = excluded.claimed_at
+         WHERE e.upload_id = excluded.upload_id AND e.state = 'claimed'
+       RETURNING content_hash)
+     SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine' WHEN e.state = 'merged' THEN 'merged' ELSE 'held' END AS outcome
+       FROM input i
+       LEFT JOIN claimed c ON c.content_hash = i.h
+       LEFT JOIN personal.vault_exchanges e ON e.vault_id = $1 AND e.content_hash = i.h
+      ORDER BY i.ord`,
     [vaultId, uploadId, hashes, recordIds],
+  );
+  return rows.map((row) => row.outcome);
+}
+
+/** Records exchanges this upload deferred to other uploads, with the chunk that carries each. */
+export async function recordDeferrals(
+  db: Queryable,
+  upload: { id: string; vault_id: string },
+  attempt: number,
+  deferred: Array<{ hash: Buffer; recordId: string; chunkIndex: number }>,
+): Promise<void> {
+  if (deferred.length === 0) return;
+  await db.query(
+    `INSERT INTO personal.upload_deferrals (upload_id, attempt, vault_id, chunk_index, content_hash, record_id)
+     SELECT $1, $2, $3, c, h, r FROM unnest($4::int[], $5::bytea[], $6::text[]) AS t(c, h, r)
+     ON CONFLICT DO NOTHING`,
+    [upload.id, attempt, upload.vault_id, deferred.map((entry) => entry.chunkIndex), deferred.map((entry) => entry.hash), deferred.map((entry) => entry.recordId)],
+  );
+}
+
+/** Gives back what a failed upload claimed but never merged, and forgets what it deferred. */
+export async function releaseClaims(db: Queryable, uploadId: string): Promise<number> {
+  const { rowCount } = await db.query("DELETE FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [uploadId]);
+  await db.query("DELETE FROM personal.upload_deferrals WHERE upload_id = $1", [uploadId]);
+  return rowCount ?? 0;
+}
+
+/** The hashes (hex) an upload holds and has not merged. */
+export async function heldBy(db: Queryable, vaultId: string, uploadId: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ content_hash: Buffer }>(
+    "SELECT content_hash FROM personal.vault_exchanges WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed'",
+    [vaultId, uploadId],
   );
   return new Set(rows.map((row) => row.content_hash.toString("hex")));
 }
 
-/** Gives back what a failed upload claimed but never merged, so uploading the file again works. */
-export async function releaseClaims(db: Queryable, uploadId: string): Promise<number> {
-  const { rowCount } = await db.query("DELETE FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [uploadId]);
-  return rowCount ?? 0;
-}
-
-/** Marks an upload's claims as part of the vault; called in the transaction that switches the version. */
-export async function markClaimsMerged(db: Queryable, uploadId: string): Promise<void> {
-  await db.query("UPDATE personal.vault_exchanges SET state = 'merged' WHERE upload_id = $1 AND state = 'claimed'", [uploadId]);
+/** The hashes (hex) of one chunk's deferred exchanges that this upload does not hold: not to embed. */
+export async function notHeldInChunk(db: Queryable, uploadId: string, attempt: number, chunkIndex: number): Promise<Set<string>> {
+  const { rows } = await db.query<{ content_hash: Buffer }>(
+    `SELECT d.content_hash FROM personal.upload_deferrals d
+       LEFT JOIN personal.vault_exchanges e ON e.vault_id = d.vault_id AND e.content_hash = d.content_hash
+      WHERE d.upload_id = $1 AND d.attempt = $2 AND d.chunk_index = $3 AND e.upload_id IS DISTINCT FROM $1`,
+    [uploadId, attempt, chunkIndex],
+  );
+  return new Set(rows.map((row) => row.content_hash.toString("hex")));
 }

@@ -1,11 +1,9 @@
-import type { Queryable } from "../db/pool";
 import { log } from "../log";
-import type { Store } from "../store/client";
 import { findUpload } from "../uploads/upload-rows";
 import { parseUploadKey } from "../vaults/layout";
 import { embedChunkMessageSchema, mergeUploadMessageSchema } from "./messages";
 import { ingestMessageSchema, toObjectCreated } from "./object-events";
-import { failUpload } from "./upload-state";
+import { failUpload, type FailDeps } from "./upload-state";
 
 export const GAVE_UP_MESSAGE =
   "We could not process this upload after several attempts. Your vault is unchanged, and you can upload the file again.";
@@ -26,7 +24,7 @@ export function uploadIdsOf(body: unknown): string[] {
  * no upload, is logged and consumed: there is nothing to fail, and a dead-letter queue has no further
  * queue to retry into.
  */
-export async function handleDeadLetter(deps: { db: Queryable; store: Store }, rawBody: string): Promise<number> {
+export async function handleDeadLetter(deps: FailDeps, rawBody: string): Promise<number> {
   let body: unknown;
   try {
     body = JSON.parse(rawBody);
@@ -40,6 +38,6 @@ export async function handleDeadLetter(deps: { db: Queryable; store: Store }, ra
     if (!upload) continue;
     if (await failUpload(deps, upload, GAVE_UP_MESSAGE)) failed += 1;
   }
-  if (failed === 0) log.warn("dead letter without a live upload", { body });
+  if (failed === 0) log.warn("dead letter without a live upload", { start: rawBody.slice(0, 200) });
   return failed;
 }

@@ -9,9 +9,11 @@ import { objectBytes } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { encodeNpy } from "../vectors/npy";
 import type { EmbedChunkMessage } from "./messages";
-import { requestMerge } from "./pipeline-messages";
+import { requestMerge, wakeWaitingMerges } from "./pipeline-messages";
 import { embeddingText, type VaultNode } from "./vault-nodes";
 import { failUpload } from "./upload-state";
+import { notHeldInChunk } from "./claims";
+import * as lifecycle from "../uploads/lifecycle";
 import { chunkInputKey, chunkVectorsKey } from "./work-files";
 
 export interface EmbedDeps {
@@ -27,12 +29,18 @@ export type EmbedOutcome = "stale" | "already-done" | "embedded";
 /**
  * The embed queue's work: embeds one chunk, writes its vectors next to its input, and marks the chunk
  * done. Marking is a conditional update, so of any number of deliveries of one chunk exactly one
- * counts it; the one that counts the last chunk asks for the merge. Messages of a superseded split
- * attempt, or for an upload that has failed, are dropped unread.
+ * counts it; the one that counts the last chunk asks for the merge and wakes the vault's waiting
+ * merges (they may take vectors from this upload now). Messages of a superseded split attempt, or for
+ * an upload that has settled, are dropped unread.
+ *
+ * Only the chunk's exchanges this upload holds are embedded: one deferred to another unsettled upload
+ * gets a row of zeros, which no merge ever reads (the holder's vector is used, or the chunk is embedded
+ * again once this upload takes the exchange over). So two uploads sharing exchanges embed them once.
  */
 export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): Promise<EmbedOutcome> {
   const upload = await findUpload(deps.db, message.upload_id);
-  if (!upload || upload.vault_id !== message.vault_id || upload.status !== "processing" || upload.split_attempt !== message.attempt) return "stale";
+  if (!upload || upload.vault_id !== message.vault_id || upload.split_attempt !== message.attempt) return "stale";
+  if (upload.state !== "embedding" && upload.state !== "merging") return "stale";
   // The message is only a pointer: it must point where this upload's chunk lives, nowhere else.
   const inputKey = chunkInputKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   if (message.input_key !== inputKey) {
@@ -55,20 +63,25 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     return "stale";
   }
   const nodes = JSON.parse((await objectBytes(deps.store, inputKey)).toString("utf8")) as VaultNode[];
-  const vectors = await deps.embedder.embed(nodes.map(embeddingText));
-  const matrix = new Float32Array(vectors.length * deps.embedder.dim);
-  vectors.forEach((vector, row) => matrix.set(vector, row * deps.embedder.dim));
+  const skip = await notHeldInChunk(deps.db, upload.id, message.attempt, message.chunk_index);
+  const toEmbed = nodes.flatMap((node, row) => (skip.has(node.hash) ? [] : [{ node, row }]));
+  const vectors = toEmbed.length > 0 ? await deps.embedder.embed(toEmbed.map(({ node }) => embeddingText(node))) : [];
+  const matrix = new Float32Array(nodes.length * deps.embedder.dim);
+  vectors.forEach((vector, index) => matrix.set(vector, toEmbed[index]!.row * deps.embedder.dim));
   await deps.store.client.send(
     new PutObjectCommand({
       Bucket: deps.store.bucket,
       Key: chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index),
-      Body: encodeNpy(matrix, vectors.length, deps.embedder.dim),
+      Body: encodeNpy(matrix, nodes.length, deps.embedder.dim),
       ContentType: "application/octet-stream",
     }),
   );
 
   const counted = await markChunkDone(deps.db, upload, message);
-  if (counted && counted.chunks_done === counted.chunks_total) await requestMerge(deps, upload, message.attempt);
+  if (counted && counted.chunks_done === counted.chunks_total) {
+    await requestMerge(deps, upload, message.attempt);
+    await wakeWaitingMerges(deps, upload.vault_id, upload.id);
+  }
   return "embedded";
 }
 
@@ -81,29 +94,17 @@ async function markChunkDone(db: pg.Pool, upload: UploadRow, message: EmbedChunk
       [upload.id, message.attempt, message.chunk_index],
     );
     if (!marked.rowCount) return undefined;
-    const { rows } = await tx.query<{ chunks_done: number; chunks_total: number }>(
-      `UPDATE personal.vault_uploads
-          SET chunks_done = chunks_done + 1,
-              phase = CASE WHEN chunks_done + 1 = chunks_total THEN 'merging' ELSE phase END,
-              timings = CASE WHEN chunks_done + 1 = chunks_total
-                THEN timings || jsonb_build_object('embed_done_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-                ELSE timings END
-        WHERE id = $1 AND split_attempt = $2 AND status = 'processing'
-        RETURNING chunks_done, chunks_total`,
-      [upload.id, message.attempt],
-    );
-    return rows[0];
+    return lifecycle.countEmbeddedChunk(tx, upload.id, message.attempt);
   });
 }
 
 /**
  * Asks for the merge when every chunk is done. Called again by redelivered chunk messages, which covers
- * a crash between counting the last chunk and sending: the reduce queue drops a repeat with the same
- * deduplication id, and the merge itself is idempotent.
+ * a crash between counting the last chunk and sending; the merge itself is idempotent.
  */
 export async function requestMergeIfReady(deps: EmbedDeps, uploadId: string): Promise<boolean> {
   const upload = await findUpload(deps.db, uploadId);
-  if (!upload || upload.status !== "processing" || upload.chunks_total === 0 || upload.chunks_done < upload.chunks_total) return false;
+  if (!upload || upload.state !== "merging") return false;
   await requestMerge(deps, upload, upload.split_attempt);
   return true;
 }

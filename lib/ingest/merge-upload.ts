@@ -1,4 +1,5 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
@@ -10,9 +11,11 @@ import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { clustersDocument, createClusterAccumulator, type NodeText } from "../vectors/clusters";
 import { npyChunks } from "../vectors/npy";
 import { versionKeys } from "../vaults/versions";
-import { markClaimsMerged } from "./claims";
 import type { MergeUploadMessage } from "./messages";
-import { failUpload, refreshVaultStatus } from "./upload-state";
+import { failUpload } from "./upload-state";
+import { planMerge, type MergePlan } from "./merge-plan";
+import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
+import * as lifecycle from "../uploads/lifecycle";
 import { nodesJsonLines, readChunkNodes, readChunkVectors, readNodeLines, readStoredRows } from "./vault-files";
 import { labelText, type VaultNode } from "./vault-nodes";
 import { workPrefix } from "./work-files";
@@ -20,11 +23,14 @@ import { workPrefix } from "./work-files";
 export interface MergeDeps {
   db: pg.Pool;
   store: Store;
+  sqs: SQSClient;
+  embedQueueUrl: string;
+  reduceQueueUrl: string;
   /** Vectors kept in memory for the clustering's second pass; above this they are read back from the store. */
   maxVectorBytesInMemory?: number;
 }
 
-export type MergeOutcome = "stale" | "already-merged" | "failed" | "merged";
+export type MergeOutcome = "stale" | "already-merged" | "failed" | "waiting" | "reopened" | "merged";
 
 /** Characters of each node kept for cluster labels (labels sample a few per cluster). */
 const LABEL_CHARS = 300;
@@ -39,20 +45,22 @@ interface VaultVersion {
 }
 
 /**
- * The reduce queue's work (one vault at a time, FIFO grouped by vault): writes version N+1 of the
- * vault — the current nodes.json and nodes.npy with the upload's nodes appended, and clusters
- * recomputed over all vectors — then switches the vault to N+1 in the same transaction that completes
- * the upload. Until that commit the current version is untouched, so a crash anywhere loses nothing
- * and the files readers see always agree; a retry rewrites N+1 from scratch.
+ * The reduce queue's work (one vault at a time, FIFO grouped by vault): decides what the upload stores
+ * ({@link planMerge}: its own exchanges, and those it deferred that no other upload will store), then
+ * writes version N+1 of the vault — the current nodes.json and nodes.npy with those nodes appended, and
+ * clusters recomputed over all vectors — and switches the vault to N+1 in the same transaction that
+ * completes the upload and marks what it stored merged. Until that commit the current version is
+ * untouched, so a crash anywhere loses nothing and the files readers see always agree; a retry
+ * rewrites N+1 from scratch. A merge that must wait stores nothing and is asked again later.
  */
 export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage): Promise<MergeOutcome> {
   const upload = await findUpload(deps.db, message.upload_id);
   if (!upload || upload.vault_id !== message.vault_id) return "stale";
-  if (upload.status === "complete") {
+  if (upload.state === "complete") {
     await deletePrefix(deps.store, workPrefix(upload.vault_prefix, upload.id));
     return "already-merged";
   }
-  if (upload.status !== "processing" || upload.split_attempt !== message.attempt) return "stale";
+  if (upload.state !== "merging" || upload.split_attempt !== message.attempt) return "stale";
   if (upload.chunks_done < upload.chunks_total) throw new Error(`merge of ${upload.id} requested with ${upload.chunks_done}/${upload.chunks_total} chunks embedded`);
 
   // The vectors are the ones the split's embedder made (embed workers refuse any other).
@@ -63,20 +71,32 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
     return "failed";
   }
 
-  const started = Date.now();
-  const written = await writeVersion(deps, upload, vault, embedder.dim);
-  // Search indexes are part of the version: built from its own files before it becomes current.
-  await writeVersionIndexes(deps.store, versionKeys(vault.prefix, vault.current_version + 1), embedder);
-  const switched = await switchVersion(deps.db, upload, vault, written, embedder, Date.now() - started);
-  if (!switched) throw new Error(`vault ${vault.id} moved past version ${vault.current_version} during the merge; retrying`);
+  const plan = await planMerge({ ...deps, dim: embedder.dim }, upload);
+  if (plan.kind === "wait") {
+    log.info("merge waits for overlapping uploads", { uploadId: upload.id, waitingOn: plan.on });
+    return "waiting";
+  }
+  if (plan.kind === "reopened") {
+    await enqueueChunks(deps, upload, upload.split_attempt);
+    log.info("merge took over exchanges a failed upload let go", { uploadId: upload.id, chunks: plan.chunks.length });
+    return "reopened";
+  }
 
-  await refreshVaultStatus(deps.db, vault.id);
+  const started = Date.now();
+  const added = plan.held.size + plan.adoptedVectors.size;
+  const written = added > 0 ? await writeVersion(deps, upload, vault, embedder.dim, plan) : undefined;
+  // Search indexes are part of the version: built from its own files before it becomes current.
+  if (written) await writeVersionIndexes(deps.store, versionKeys(vault.prefix, vault.current_version + 1), embedder);
+  const switched = await switchVersion(deps.db, upload, vault, written, plan, embedder, Date.now() - started);
+  if (!switched) throw new Error(`vault ${vault.id} or the claims of upload ${upload.id} changed during the merge; retrying`);
+
   await deletePrefix(deps.store, workPrefix(upload.vault_prefix, upload.id));
+  await wakeWaitingMerges(deps, vault.id, upload.id);
   // Keep the version just replaced for readers that started before the switch; anything older goes.
-  if (vault.current_version > 1) {
+  if (written && vault.current_version > 1) {
     for (const prefix of versionKeys(vault.prefix, vault.current_version - 1).prefixes) await deletePrefix(deps.store, prefix);
   }
-  log.info("upload merged", { uploadId: upload.id, vaultId: vault.id, version: vault.current_version + 1, nodes: written.nodeCount, added: written.added });
+  log.info("upload merged", { uploadId: upload.id, vaultId: vault.id, version: vault.current_version + (written ? 1 : 0), nodes: written?.nodeCount ?? vault.node_count, added, adopted: plan.adoptedVectors.size });
   return "merged";
 }
 
@@ -86,10 +106,14 @@ interface WrittenVersion {
   bytes: number;
 }
 
-async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, dim: number): Promise<WrittenVersion> {
+type StorePlan = Extract<MergePlan, { kind: "store" }>;
+
+async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, dim: number, plan: StorePlan): Promise<WrittenVersion> {
   const from = vault.current_version > 0 ? versionKeys(vault.prefix, vault.current_version) : undefined;
   const to = versionKeys(vault.prefix, vault.current_version + 1);
   const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
+  // A chunk row is stored if this upload holds its exchange, or adopts it from the upload that holds it.
+  const stores = (hash: string) => plan.held.has(hash) || plan.adoptedVectors.has(hash);
   const { rows: chunks } = await deps.db.query<{ chunk_index: number; records: number }>(
     "SELECT chunk_index, records FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 ORDER BY chunk_index",
     [upload.id, upload.split_attempt],
@@ -106,6 +130,7 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     }
     for (const chunk of chunks) {
       for (const node of await readChunkNodes(deps.store, location, chunk.chunk_index)) {
+        if (!stores(node.hash)) continue;
         labels.push(labelText(node, LABEL_CHARS));
         yield JSON.stringify(node);
       }
@@ -113,7 +138,7 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
   };
 
   // nodes.npy: the same order, row for row; the clustering's first pass sees every row on the way.
-  const added = chunks.reduce((sum, chunk) => sum + chunk.records, 0);
+  const added = plan.held.size + plan.adoptedVectors.size;
   const total = vault.node_count + added;
   const pass1 = createClusterAccumulator(dim);
   const kept: Float32Array[] = [];
@@ -123,7 +148,14 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     if (from) {
       for await (const batch of readStoredRows(deps.store, from.vectors)) yield batch.rows;
     }
-    for (const chunk of chunks) yield await readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim });
+    for (const chunk of chunks) {
+      const nodes = await readChunkNodes(deps.store, location, chunk.chunk_index);
+      const vectors = await readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim });
+      const kept = nodes.flatMap((node, row) => (stores(node.hash) ? [{ node, row }] : []));
+      const block = new Float32Array(kept.length * dim);
+      kept.forEach(({ node, row }, at) => block.set(plan.held.has(node.hash) ? vectors.subarray(row * dim, (row + 1) * dim) : plan.adoptedVectors.get(node.hash)!, at * dim));
+      if (kept.length > 0) yield block;
+    }
   };
   const observed = async function* () {
     for await (const block of rows()) {
@@ -152,30 +184,49 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
 
 /**
  * The commit point: the vault moves to the new version only if it is still on the version this merge
- * started from, in the same transaction that completes the upload and marks its exchanges merged.
+ * started from, and only if the claims are still as planned (this upload's, and each adopted one still
+ * its holder's), in the same transaction that completes the upload and marks its exchanges merged.
+ * Without new nodes (everything it deferred was merged by others) the upload completes on the current
+ * version, its file counted towards the vault's size.
  */
-async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion, written: WrittenVersion, embedder: EmbedderIdentity, mergeMs: number): Promise<boolean> {
+async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion, written: WrittenVersion | undefined, plan: StorePlan, embedder: EmbedderIdentity, mergeMs: number): Promise<boolean> {
   return withTransaction(db, async (tx) => {
-    const { rows: kept } = await tx.query<{ bytes: number }>(
-      "SELECT coalesce(sum(uploaded_bytes), 0)::bigint AS bytes FROM personal.vault_uploads WHERE vault_id = $1 AND duplicate_of IS NULL AND (status = 'complete' OR id = $2)",
-      [vault.id, upload.id],
-    );
-    const moved = await tx.query(
-      `UPDATE personal.vaults
-          SET current_version = current_version + 1, node_count = $3, total_bytes = $4, last_sync_at = now(),
-              embedder = $5, embedder_model = $6, embedding_dim = $7, error_message = NULL
-        WHERE id = $1 AND current_version = $2`,
-      [vault.id, vault.current_version, written.nodeCount, Number(kept[0]!.bytes) + written.bytes, embedder.embedder, embedder.model, embedder.dim],
-    );
-    if (!moved.rowCount) return false;
-    await tx.query(
-      `UPDATE personal.vault_uploads
-          SET status = 'complete', phase = 'done', progress_pct = 100, nodes_created = $3, processing_completed_at = now(),
-              timings = timings || jsonb_build_object('merge_ms', $4::int, 'total_ms', round(extract(epoch FROM now() - uploaded_at) * 1000))
-        WHERE id = $1 AND split_attempt = $2 AND status = 'processing'`,
-      [upload.id, upload.split_attempt, written.added, mergeMs],
-    );
-    await markClaimsMerged(tx, upload.id);
+    const rollback = () => {
+      throw new ClaimsMovedError();
+    };
+    const merged = await tx.query("UPDATE personal.vault_exchanges SET state = 'merged' WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed'", [vault.id, upload.id]);
+    if ((merged.rowCount ?? 0) !== plan.held.size) rollback();
+    for (const [holder, entry] of plan.adopted) {
+      const hashes = [...entry.hashes].filter((hash) => plan.adoptedVectors.has(hash)).map((hash) => Buffer.from(hash, "hex"));
+      const moved = await tx.query(
+        "UPDATE personal.vault_exchanges SET upload_id = $3, state = 'merged' WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed' AND content_hash = ANY($4::bytea[])",
+        [vault.id, holder, upload.id, hashes],
+      );
+      if ((moved.rowCount ?? 0) !== hashes.length) rollback();
+    }
+    if (written) {
+      const { rows: kept } = await tx.query<{ bytes: number }>(
+        "SELECT coalesce(sum(uploaded_bytes), 0)::bigint AS bytes FROM personal.vault_uploads WHERE vault_id = $1 AND duplicate_of IS NULL AND (state = 'complete' OR id = $2)",
+        [vault.id, upload.id],
+      );
+      const moved = await tx.query(
+        `UPDATE personal.vaults
+            SET current_version = current_version + 1, node_count = $3, total_bytes = $4, last_sync_at = now(),
+                embedder = $5, embedder_model = $6, embedding_dim = $7, error_message = NULL
+          WHERE id = $1 AND current_version = $2`,
+        [vault.id, vault.current_version, written.nodeCount, Number(kept[0]!.bytes) + written.bytes, embedder.embedder, embedder.model, embedder.dim],
+      );
+      if (!moved.rowCount) rollback();
+    } else {
+      await tx.query("UPDATE personal.vaults SET total_bytes = total_bytes + $2 WHERE id = $1", [vault.id, Number(upload.uploaded_bytes ?? 0)]);
+    }
+    if (!(await lifecycle.completeMerge(tx, upload.id, upload.split_attempt, { nodesCreated: plan.held.size + plan.adoptedVectors.size, mergeMs }))) rollback();
+    await tx.query("DELETE FROM personal.upload_deferrals WHERE upload_id = $1", [upload.id]);
     return true;
+  }).catch((error) => {
+    if (error instanceof ClaimsMovedError) return false;
+    throw error;
   });
 }
+
+class ClaimsMovedError extends Error {}

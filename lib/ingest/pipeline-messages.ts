@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Queryable } from "../db/pool";
 import { sendJson } from "../queues/client";
@@ -39,12 +40,25 @@ export async function enqueueChunks(deps: { db: Queryable; sqs: SQSClient; embed
 
 /**
  * Asks for an upload's merge. One message group per vault: SQS FIFO runs one vault's merges one after
- * the other, different vaults in parallel. `reason` makes the deduplication id: repeats of one request
- * within SQS's five-minute window are dropped, and the merge itself is idempotent anyway.
+ * the other, different vaults in parallel. Every request is its own message (a fresh deduplication
+ * id): the merge is idempotent, and a request must never be mistaken for an earlier one of the same
+ * upload, e.g. a wake-up after the upload it waited on settled.
  */
-export async function requestMerge(deps: { sqs: SQSClient; reduceQueueUrl: string }, upload: { id: string; vault_id: string }, attempt: number, reason = "embedded"): Promise<void> {
+export async function requestMerge(deps: { sqs: SQSClient; reduceQueueUrl: string }, upload: { id: string; vault_id: string }, attempt: number): Promise<void> {
   const message: MergeUploadMessage = { type: "merge-upload", upload_id: upload.id, vault_id: upload.vault_id, attempt };
-  await sendJson(deps.sqs, deps.reduceQueueUrl, message, { groupId: upload.vault_id, deduplicationId: `${upload.id}:${attempt}:${reason}` });
+  await sendJson(deps.sqs, deps.reduceQueueUrl, message, { groupId: upload.vault_id, deduplicationId: `${upload.id}:${attempt}:${randomUUID()}` });
+}
+
+/**
+ * Asks again for the merge of every upload of the vault that is waiting in `merging`, after `cause`
+ * settled or finished embedding: a merge that waited for it can now go on (see the merge's TSDoc).
+ */
+export async function wakeWaitingMerges(deps: { db: Queryable; sqs: SQSClient; reduceQueueUrl: string }, vaultId: string, cause: string): Promise<void> {
+  const { rows } = await deps.db.query<{ id: string; split_attempt: number }>(
+    "SELECT id, split_attempt FROM personal.vault_uploads WHERE vault_id = $1 AND state = 'merging' AND id <> $2",
+    [vaultId, cause],
+  );
+  for (const row of rows) await requestMerge(deps, { id: row.id, vault_id: vaultId }, row.split_attempt);
 }
 
 /** Announces an upload's object again, as the store's event would: the split resumes or restarts it. */

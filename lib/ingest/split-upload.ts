@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
@@ -8,13 +9,14 @@ import type { Store } from "../store/client";
 import { headObject } from "../store/objects";
 import { s3ByteSource } from "../store/s3-byte-source";
 import { objectSha256 } from "../store/streams";
-import { findUploadForObject, recordTimings, type UploadRow } from "../uploads/upload-rows";
+import * as lifecycle from "../uploads/lifecycle";
+import { findUpload, findUploadForObject, type UploadRow } from "../uploads/upload-rows";
 import { parseUploadKey } from "../vaults/layout";
 import { ChunkWriter, type WrittenChunk } from "./chunk-writer";
-import { claimExchanges, releaseClaims } from "./claims";
-import { enqueueChunks } from "./pipeline-messages";
+import { claimExchanges, recordDeferrals } from "./claims";
 import type { ObjectCreated } from "./object-events";
-import { failUpload, refreshVaultStatus, removeUploadFiles } from "./upload-state";
+import { enqueueChunks } from "./pipeline-messages";
+import { failUpload, removeUploadFiles } from "./upload-state";
 import { contentHash, toVaultNode } from "./vault-nodes";
 
 export interface SplitDeps {
@@ -22,24 +24,35 @@ export interface SplitDeps {
   store: Store;
   sqs: SQSClient;
   embedQueueUrl: string;
+  reduceQueueUrl: string;
   /** The embedder this deployment uses; a vault never mixes vectors of two embedders. */
   embedder: EmbedderIdentity;
   /** Nodes per embed message. */
   chunkSize: number;
+  /**
+   * Seconds an attempt may go without a heartbeat before another delivery takes the upload over
+   * (default 30; the heartbeat beats every sixth of it).
+   */
+  leaseSeconds?: number;
 }
 
-export type SplitOutcome = "ignored" | "settled" | "busy" | "resumed" | "failed" | "duplicate-file" | "nothing-new" | "split";
+export type SplitOutcome = "ignored" | "settled" | "busy" | "resumed" | "failed" | "duplicate-file" | "nothing-new" | "split" | "superseded";
 
 /** Exchanges claimed per round trip to Postgres. */
 const CLAIM_BATCH = 1000;
 const PROGRESS_EVERY_MS = 1000;
+const DEFAULT_LEASE_SECONDS = 30;
 
 /**
  * The ingest queue's work: an object landed under `users/{uuid}/uploads/{upload_id}/`. Checks it against
  * the upload row issued for exactly that user and key (anything else is ignored, unread), then parses
- * the export, skips what the vault already holds, writes the new nodes as chunks and enqueues one embed
- * message per chunk. Idempotent: a redelivered event finds the upload settled or past this phase; a
- * retry after a crash starts a new attempt whose chunks never mix with the crashed one's.
+ * the export, claims its exchanges, writes them as chunks and enqueues one embed message per chunk.
+ *
+ * One attempt at a time, without holding a database connection for it: an attempt owns the upload
+ * while it beats (a heartbeat touches the row), and a delivery that finds a live attempt waits for it
+ * to finish or stop beating, then takes over with a new attempt whose chunks never mix with the old
+ * one's; every write of an attempt is guarded by its number. Each query takes a pooled connection and
+ * gives it back, so a function with a pool of one connection never waits on itself.
  */
 export async function splitUpload(deps: SplitDeps, event: ObjectCreated): Promise<SplitOutcome> {
   const key = parseUploadKey(event.key);
@@ -52,38 +65,9 @@ export async function splitUpload(deps: SplitDeps, event: ObjectCreated): Promis
     log.warn("ignored an object without an upload row", { key: event.key });
     return "ignored";
   }
-  if (upload.status === "complete" || upload.status === "failed") return "settled";
-  if (upload.phase === "embedding" || upload.phase === "merging") {
-    // Split finished before; only the enqueueing may be incomplete (a crash right after the commit).
-    if (!upload.chunks_enqueued_at) await enqueueAttempt(deps, upload, upload.split_attempt);
-    return "resumed";
-  }
-  return withUploadLock(deps.db, upload.id, () => runSplit(deps, upload));
-}
+  const settledOrResumed = await pastParsing(deps, upload);
+  if (settledOrResumed) return settledOrResumed;
 
-/**
- * One split per upload at a time: a second delivery of the same event while the first is still parsing
- * is dropped (the first one's own message comes back if it crashes). Session advisory locks end with
- * the connection, so a crashed function never leaves one behind.
- */
-async function withUploadLock(db: pg.Pool, uploadId: string, work: () => Promise<SplitOutcome>): Promise<SplitOutcome> {
-  const lockKey = BigInt.asIntN(64, BigInt(`0x${uploadId.replaceAll("-", "").slice(0, 16)}`)).toString();
-  const client = await db.connect();
-  try {
-    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [lockKey]);
-    if (!rows[0]!.locked) return "busy";
-    try {
-      return await work();
-    } finally {
-      await client.query("SELECT pg_advisory_unlock($1::bigint)", [lockKey]);
-    }
-  } finally {
-    client.release();
-  }
-}
-
-async function runSplit(deps: SplitDeps, upload: UploadRow): Promise<SplitOutcome> {
-  const started = Date.now();
   const head = await headObject(deps.store, upload.object_key);
   if (!head) return failed(deps, upload, "The uploaded file could not be found in your vault. Upload it again.");
   if (head.size !== Number(upload.declared_bytes)) {
@@ -92,35 +76,69 @@ async function runSplit(deps: SplitDeps, upload: UploadRow): Promise<SplitOutcom
   const mismatch = await embedderMismatch(deps, upload.vault_id);
   if (mismatch) return failed(deps, upload, mismatch);
 
-  const attempt = await startAttempt(deps, upload, head.size);
-  if (attempt === undefined) return "settled";
-  await refreshVaultStatus(deps.db, upload.vault_id);
+  const leaseSeconds = deps.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const deadline = Date.now() + 2 * leaseSeconds * 1000;
+  for (;;) {
+    const attempt = await lifecycle.startSplit(deps.db, upload.id, { size: head.size, embedder: deps.embedder, leaseSeconds });
+    if (attempt !== undefined) return withHeartbeat(deps, upload.id, attempt, leaseSeconds, () => runSplit(deps, upload, attempt, head.size));
+    const now = await findUpload(deps.db, upload.id);
+    const moved = now && (await pastParsing(deps, now));
+    if (moved) return moved;
+    // Another attempt is alive: it carries its own message. Wait a lease for it to finish or die.
+    if (Date.now() > deadline) return "busy";
+    await sleep(Math.min(2000, (leaseSeconds * 1000) / 4));
+  }
+}
 
+/** Settled, or split already (only the enqueueing may be incomplete, after a crash right after the commit). */
+async function pastParsing(deps: SplitDeps, upload: UploadRow): Promise<SplitOutcome | undefined> {
+  if (upload.state === "complete" || upload.state === "failed") return "settled";
+  if (upload.state === "embedding" || upload.state === "merging") {
+    if (upload.state === "embedding" && !upload.chunks_enqueued_at) await enqueueAttempt(deps, upload, upload.split_attempt);
+    return "resumed";
+  }
+  return undefined;
+}
+
+async function withHeartbeat<T>(deps: SplitDeps, uploadId: string, attempt: number, leaseSeconds: number, work: () => Promise<T>): Promise<T> {
+  const beat = setInterval(
+    () => void lifecycle.recordParseProgress(deps.db, uploadId, attempt).catch((error) => log.warn("split heartbeat failed", { uploadId, error: (error as Error).message })),
+    (leaseSeconds * 1000) / 6,
+  );
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+async function runSplit(deps: SplitDeps, upload: UploadRow, attempt: number, size: number): Promise<SplitOutcome> {
+  const started = Date.now();
   const sha256 = await objectSha256(deps.store, upload.object_key);
-  await deps.db.query("UPDATE personal.vault_uploads SET content_sha256 = $2 WHERE id = $1", [upload.id, sha256]);
-  if (await completeAsDuplicateFile(deps, upload, sha256)) return "duplicate-file";
+  await lifecycle.recordContentHash(deps.db, upload.id, attempt, sha256);
+  if (await completeAsDuplicateFile(deps, upload, attempt, sha256)) return "duplicate-file";
 
   let parsed: ParseResult;
   try {
-    parsed = await parseIntoChunks(deps, upload, attempt, head.size);
+    parsed = await parseIntoChunks(deps, upload, attempt, size);
   } catch (error) {
     if (isExportFormatError(error)) return failed(deps, upload, error.message);
     throw error;
   }
-  await recordTimings(deps.db, upload.id, { split_ms: Date.now() - started });
-  const chunks = await recordChunks(deps.db, upload, attempt, parsed);
-  if (chunks === 0) {
-    await refreshVaultStatus(deps.db, upload.vault_id);
+  await lifecycle.recordTimings(deps.db, upload.id, { split_ms: Date.now() - started });
+  const recorded = await recordChunks(deps.db, upload, attempt, parsed);
+  if (!recorded) return "superseded";
+  if (parsed.chunks.length === 0) {
     await removeUploadFiles(deps.store, upload, { keepOriginal: true });
     return "nothing-new";
   }
   await enqueueAttempt(deps, upload, attempt);
-  log.info("upload split", { uploadId: upload.id, attempt, chunks, exchanges: parsed.reader.summary.exchanges, duplicates: parsed.duplicates });
+  log.info("upload split", { uploadId: upload.id, attempt, chunks: parsed.chunks.length, exchanges: parsed.reader.summary.exchanges, duplicates: parsed.duplicates, deferred: parsed.deferred });
   return "split";
 }
 
 async function failed(deps: SplitDeps, upload: UploadRow, message: string): Promise<"failed"> {
-  await failUpload(deps, upload, message);
+  await failUpload(deps, upload, message, ["awaiting_upload", "parsing"]);
   return "failed";
 }
 
@@ -137,46 +155,24 @@ async function embedderMismatch(deps: SplitDeps, vaultId: string): Promise<strin
 }
 
 /**
- * Starts a new split attempt; its number names the attempt's chunks. Records the embedder every chunk
- * of the attempt must be embedded with. `undefined` if the upload settled meanwhile.
+ * The same bytes as an upload already complete: nothing to parse or embed. A completed upload's
+ * memories are all in the vault (it stored them, or they were there already), so this is safe.
  */
-async function startAttempt(deps: SplitDeps, upload: UploadRow, size: number): Promise<number | undefined> {
-  const { rows } = await deps.db.query<{ split_attempt: number }>(
-    `UPDATE personal.vault_uploads
-        SET status = 'processing', phase = 'parsing', uploaded_bytes = $2, bytes_parsed = 0,
-            embedder = $3, embedder_model = $4, embedding_dim = $5,
-            processing_started_at = coalesce(processing_started_at, now()),
-            split_attempt = split_attempt + 1, chunks_total = 0, chunks_done = 0, chunks_enqueued_at = NULL,
-            timings = timings || jsonb_build_object('queued_ms', round(extract(epoch FROM now() - uploaded_at) * 1000))
-      WHERE id = $1 AND status IN ('pending', 'processing')
-      RETURNING split_attempt`,
-    [upload.id, size, deps.embedder.embedder, deps.embedder.model, deps.embedder.dim],
-  );
-  if (!rows[0]) return undefined;
-  await deps.db.query("DELETE FROM personal.upload_chunks WHERE upload_id = $1", [upload.id]);
-  return rows[0].split_attempt;
-}
-
-/** The same bytes as an upload already merged: nothing to parse or embed. */
-async function completeAsDuplicateFile(deps: SplitDeps, upload: UploadRow, sha256: string): Promise<boolean> {
+async function completeAsDuplicateFile(deps: SplitDeps, upload: UploadRow, attempt: number, sha256: string): Promise<boolean> {
   const { rows } = await deps.db.query<{ id: string; source_type: string; exchanges_found: number; profiles_found: number }>(
     `SELECT id, source_type, exchanges_found, profiles_found FROM personal.vault_uploads
-      WHERE vault_id = $1 AND content_sha256 = $2 AND status = 'complete' AND id <> $3
+      WHERE vault_id = $1 AND content_sha256 = $2 AND state = 'complete' AND id <> $3 AND duplicate_of IS NULL
       ORDER BY processing_completed_at LIMIT 1`,
     [upload.vault_id, sha256, upload.id],
   );
   const original = rows[0];
   if (!original) return false;
-  await releaseClaims(deps.db, upload.id);
-  await deps.db.query(
-    `UPDATE personal.vault_uploads
-        SET status = 'complete', phase = 'done', progress_pct = 100, duplicate_of = $2, source_type = $3,
-            exchanges_found = $4::int, profiles_found = $5::int, nodes_created = 0, nodes_deduplicated = $4::int + $5::int,
-            processing_completed_at = now()
-      WHERE id = $1 AND status = 'processing'`,
-    [upload.id, original.id, original.source_type, original.exchanges_found, original.profiles_found],
-  );
-  await refreshVaultStatus(deps.db, upload.vault_id);
+  const completed = await withTransaction(deps.db, async (tx) => {
+    // An earlier attempt may have claimed exchanges; they are the original's (merged) or nobody's.
+    await tx.query("DELETE FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [upload.id]);
+    return lifecycle.completeAsDuplicateFile(tx, upload.id, attempt, original);
+  });
+  if (!completed) return false;
   // The vault already keeps these exact bytes under the original upload.
   await removeUploadFiles(deps.store, upload, { keepOriginal: false });
   log.info("upload is a file already in the vault", { uploadId: upload.id, duplicateOf: original.id });
@@ -187,9 +183,14 @@ interface ParseResult {
   reader: ExportReader;
   chunks: WrittenChunk[];
   duplicates: number;
+  deferred: number;
 }
 
-/** Streams the export out of the store, dedupes it against the vault, and writes the new nodes as chunks. */
+/**
+ * Streams the export out of the store, claims its exchanges, and writes as chunks every exchange the
+ * vault does not hold yet: the ones this upload claimed, and the ones another unsettled upload holds
+ * (deferred; embedded only if this upload ends up holding them, see the embed worker and the merge).
+ */
 async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: number, size: number): Promise<ParseResult> {
   let bytesRead = 0;
   const source = s3ByteSource(deps.store, upload.object_key, size, {
@@ -200,23 +201,30 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
   const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, deps.chunkSize);
   const seenInFile = new Set<string>();
   let duplicates = 0;
+  let deferred = 0;
+  let written = 0;
   let batch: Array<{ record: ExportRecord; hash: Buffer }> = [];
   let lastProgress = Date.now();
 
   const claimBatch = async () => {
-    const claimed = await claimExchanges(deps.db, upload.vault_id, upload.id, batch.map((entry) => entry.hash), batch.map((entry) => entry.record.id));
-    for (const { record, hash } of batch) {
-      if (claimed.has(hash.toString("hex"))) await writer.add(toVaultNode(record, hash, upload.id));
-      else duplicates += 1;
+    const outcomes = await claimExchanges(deps.db, upload.vault_id, upload.id, batch.map((entry) => entry.hash), batch.map((entry) => entry.record.id));
+    const deferrals: Array<{ hash: Buffer; recordId: string; chunkIndex: number }> = [];
+    for (const [index, { record, hash }] of batch.entries()) {
+      const outcome = outcomes[index];
+      if (outcome === "merged") {
+        duplicates += 1;
+        continue;
+      }
+      if (outcome === "held") deferrals.push({ hash, recordId: record.id, chunkIndex: Math.floor(written / deps.chunkSize) });
+      written += 1;
+      await writer.add(toVaultNode(record, hash, upload.id));
     }
+    await recordDeferrals(deps.db, upload, attempt, deferrals);
+    deferred += deferrals.length;
     batch = [];
     if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = Date.now();
-      await deps.db.query("UPDATE personal.vault_uploads SET bytes_parsed = $2, exchanges_found = $3 WHERE id = $1", [
-        upload.id,
-        Math.min(bytesRead, size),
-        reader.summary.exchanges,
-      ]);
+      await lifecycle.recordParseProgress(deps.db, upload.id, attempt, { bytesParsed: Math.min(bytesRead, size), exchangesFound: reader.summary.exchanges });
     }
   };
 
@@ -232,46 +240,45 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     if (batch.length >= CLAIM_BATCH) await claimBatch();
   }
   await claimBatch();
-  return { reader, chunks: await writer.finish(), duplicates };
+  return { reader, chunks: await writer.finish(), duplicates, deferred };
 }
 
-/** Records the attempt's chunks and what the parse found, in one transaction. Returns the chunk count. */
-async function recordChunks(db: pg.Pool, upload: UploadRow, attempt: number, parsed: ParseResult): Promise<number> {
+/**
+ * Records the attempt's chunks and what the parse found, in one transaction; `false` if a newer
+ * attempt took the upload over meanwhile (then nothing is recorded).
+ */
+async function recordChunks(db: pg.Pool, upload: UploadRow, attempt: number, parsed: ParseResult): Promise<boolean> {
   const { summary, format } = parsed.reader;
   const chunks = parsed.chunks;
-  await withTransaction(db, async (tx) => {
+  return withTransaction(db, async (tx) => {
+    const finished = await lifecycle.finishSplit(tx, upload.id, attempt, {
+      source: format?.source ?? summary.source ?? "unknown",
+      exchanges: summary.exchanges,
+      profiles: summary.profiles,
+      duplicates: parsed.duplicates,
+      summary,
+      chunks: chunks.length,
+    });
+    if (!finished) return false;
     if (chunks.length > 0) {
       await tx.query(
         `INSERT INTO personal.upload_chunks (upload_id, attempt, chunk_index, records)
          SELECT $1, $2, i, n FROM unnest($3::int[], $4::int[]) AS t(i, n)`,
         [upload.id, attempt, chunks.map((chunk) => chunk.index), chunks.map((chunk) => chunk.records)],
       );
-    }
-    const nothingNew = chunks.length === 0;
-    await tx.query(
-      `UPDATE personal.vault_uploads
-          SET source_type = $3, exchanges_found = $4, profiles_found = $5, nodes_deduplicated = $6,
-              parse_summary = $7, bytes_parsed = uploaded_bytes, chunks_total = $8,
-              phase = CASE WHEN $9 THEN 'done' ELSE 'embedding' END,
-              status = CASE WHEN $9 THEN 'complete' ELSE status END,
-              progress_pct = CASE WHEN $9 THEN 100 ELSE progress_pct END,
-              processing_completed_at = CASE WHEN $9 THEN now() ELSE processing_completed_at END
-        WHERE id = $1 AND split_attempt = $2`,
-      [upload.id, attempt, format?.source ?? summary.source ?? "unknown", summary.exchanges, summary.profiles, parsed.duplicates, JSON.stringify(summary), chunks.length, nothingNew],
-    );
-    // Kept without a merge (nothing new in it), the file still takes room in the vault.
-    if (nothingNew) {
+    } else {
+      // Kept without a merge (nothing new in it), the file still takes room in the vault.
       await tx.query(
         "UPDATE personal.vaults SET total_bytes = total_bytes + (SELECT coalesce(uploaded_bytes, 0) FROM personal.vault_uploads WHERE id = $2) WHERE id = $1",
         [upload.vault_id, upload.id],
       );
     }
+    return true;
   });
-  return chunks.length;
 }
 
 /** Sends the attempt's embed messages, then notes on the upload that they are all out. */
 async function enqueueAttempt(deps: SplitDeps, upload: UploadRow, attempt: number): Promise<void> {
   await enqueueChunks(deps, upload, attempt);
-  await deps.db.query("UPDATE personal.vault_uploads SET chunks_enqueued_at = now() WHERE id = $1 AND split_attempt = $2", [upload.id, attempt]);
+  await lifecycle.markChunksEnqueued(deps.db, upload.id, attempt);
 }

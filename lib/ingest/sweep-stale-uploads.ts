@@ -3,13 +3,14 @@ import type pg from "pg";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { headObject } from "../store/objects";
+import { countRedrive, type UploadState } from "../uploads/lifecycle";
 import { PART_URL_SECONDS, PUT_URL_SECONDS } from "../uploads/presign";
-import type { UploadPhase, UploadRow } from "../uploads/upload-rows";
+import type { UploadRow } from "../uploads/upload-rows";
 import { enqueueChunks, requestMerge, requestSplit } from "./pipeline-messages";
 import { failUpload } from "./upload-state";
 
 /** The stages a stalled upload can be in, each with the longest time it may go without progress. */
-export type StalledPhase = Extract<UploadPhase, "awaiting_upload" | "parsing" | "embedding" | "merging">;
+export type StalledPhase = Exclude<UploadState, "complete" | "failed">;
 
 export interface SweepDeps {
   db: pg.Pool;
@@ -50,22 +51,24 @@ const STAGE_WORDS: Record<StalledPhase, string> = {
  * for again, all of which are idempotent — up to `maxRedrives` times; after that it is failed with a
  * message the person understands, which releases its claims and gives its bytes back to the quota.
  * An upload still waiting for its file after the upload URLs expired is re-driven if the file is in
- * the store (its event was lost), failed otherwise.
+ * the store (its event was lost), failed otherwise. A merge that waits for another upload of its vault
+ * is stalled only when nothing in that vault has moved for the merge's timeout.
  *
- * Each action is one guarded UPDATE ("still in this stage, still stale"), so a worker that moves the
- * upload meanwhile wins, and overlapping sweeps act once. Messages are sent after that commit.
+ * Each re-drive is counted by one guarded UPDATE ("still in this stage, still stale"), so a worker that
+ * moves the upload meanwhile wins, and overlapping sweeps act once. Messages are sent after that commit.
  */
 export async function sweepStaleUploads(deps: SweepDeps): Promise<SweepReport> {
   const report: SweepReport = { redriven: 0, failed: 0 };
   for (const upload of await findStalled(deps)) {
-    const phase = upload.phase as StalledPhase;
+    const phase = upload.state as StalledPhase;
     if (phase === "awaiting_upload" && !(await headObject(deps.store, upload.object_key))) {
-      if (await failUpload(deps, upload, "The file never arrived: the upload was interrupted or its link expired. Your vault is unchanged; upload the file again.")) report.failed += 1;
+      const message = "The file never arrived: the upload was interrupted or its link expired. Your vault is unchanged; upload the file again.";
+      if (await failUpload(deps, upload, message, ["awaiting_upload"])) report.failed += 1;
       continue;
     }
     if (upload.redrives >= deps.maxRedrives) {
       const message = `This upload stopped making progress while ${STAGE_WORDS[phase]}, and ${deps.maxRedrives} retries did not finish it. Your vault is unchanged; upload the file again.`;
-      if (await failUpload(deps, upload, message)) report.failed += 1;
+      if (await failUpload(deps, upload, message, [phase])) report.failed += 1;
       continue;
     }
     if (await redrive(deps, upload, phase)) report.redriven += 1;
@@ -74,45 +77,35 @@ export async function sweepStaleUploads(deps: SweepDeps): Promise<SweepReport> {
   return report;
 }
 
+/** Seconds without progress after which an upload in `state` is stalled. */
+function staleAfter(deps: SweepDeps, upload: Pick<UploadRow, "state" | "multipart_id">): number {
+  if (upload.state === "awaiting_upload") return (upload.multipart_id ? PART_URL_SECONDS : PUT_URL_SECONDS) + GRACE_SECONDS;
+  return deps.stageTimeoutSeconds[upload.state as Exclude<StalledPhase, "awaiting_upload">] + GRACE_SECONDS;
+}
+
 async function findStalled(deps: SweepDeps): Promise<UploadRow[]> {
+  const shortest = Math.min(...Object.values(deps.stageTimeoutSeconds), PUT_URL_SECONDS) + GRACE_SECONDS;
   const { rows } = await deps.db.query<UploadRow>(
     `SELECT u.*, v.user_id, v.prefix AS vault_prefix
        FROM personal.vault_uploads u JOIN personal.vaults v ON v.id = u.vault_id
-      WHERE u.status IN ('pending', 'processing') AND u.updated_at < now() - make_interval(secs => $1)
-        AND u.updated_at < now() - make_interval(secs => ${staleAfterSql("u")})
+      WHERE u.state NOT IN ('complete', 'failed') AND u.updated_at < now() - make_interval(secs => $1)
+        AND NOT (u.state = 'merging' AND EXISTS (
+          SELECT 1 FROM personal.vault_uploads o
+           WHERE o.vault_id = u.vault_id AND o.id <> u.id AND o.state NOT IN ('complete', 'failed')
+             AND o.updated_at >= now() - make_interval(secs => $3)))
       ORDER BY u.updated_at LIMIT $2`,
-    [Math.min(...Object.values(deps.stageTimeoutSeconds), PUT_URL_SECONDS) + GRACE_SECONDS, deps.batchSize ?? 100, ...timeoutParams(deps)],
+    [shortest, deps.batchSize ?? 100, deps.stageTimeoutSeconds.merging + GRACE_SECONDS],
   );
-  return rows;
-}
-
-/** The staleness limit of the row's stage, as SQL over parameters $3 to $5. */
-function staleAfterSql(alias: string): string {
-  return `CASE ${alias}.phase
-    WHEN 'awaiting_upload' THEN CASE WHEN ${alias}.multipart_id IS NULL THEN ${PUT_URL_SECONDS} ELSE ${PART_URL_SECONDS} END
-    WHEN 'parsing' THEN $3::int WHEN 'embedding' THEN $4::int WHEN 'merging' THEN $5::int
-    ELSE $3::int END + ${GRACE_SECONDS}`;
-}
-
-function timeoutParams(deps: SweepDeps): number[] {
-  return [deps.stageTimeoutSeconds.parsing, deps.stageTimeoutSeconds.embedding, deps.stageTimeoutSeconds.merging];
+  return rows.filter((upload) => Date.now() - upload.updated_at.getTime() > staleAfter(deps, upload) * 1000);
 }
 
 /** Counts the re-drive if the upload is still where it was and still stale, then asks for its stage again. */
 async function redrive(deps: SweepDeps, upload: UploadRow, phase: StalledPhase): Promise<boolean> {
-  const { rows } = await deps.db.query<{ redrives: number }>(
-    `UPDATE personal.vault_uploads u SET redrives = redrives + 1
-      WHERE id = $1 AND phase = $2 AND split_attempt = $6 AND status IN ('pending', 'processing')
-        AND updated_at < now() - make_interval(secs => ${staleAfterSql("u")})
-      RETURNING redrives`,
-    [upload.id, phase, ...timeoutParams(deps), upload.split_attempt],
-  );
-  const counted = rows[0];
-  if (!counted) return false;
-  const reason = `redrive-${counted.redrives}`;
-  if (phase === "awaiting_upload" || phase === "parsing") await requestSplit(deps, upload, deps.store.bucket, reason);
+  const count = await countRedrive(deps.db, upload.id, phase, upload.split_attempt, staleAfter(deps, upload));
+  if (count === undefined) return false;
+  if (phase === "awaiting_upload" || phase === "parsing") await requestSplit(deps, upload, deps.store.bucket, `redrive-${count}`);
   else if (phase === "embedding") await enqueueChunks(deps, upload, upload.split_attempt);
-  else await requestMerge(deps, upload, upload.split_attempt, reason);
-  log.warn("re-drove a stalled upload", { uploadId: upload.id, phase, redrives: counted.redrives });
+  else await requestMerge(deps, upload, upload.split_attempt);
+  log.warn("re-drove a stalled upload", { uploadId: upload.id, phase, redrives: count });
   return true;
 }

@@ -1,44 +1,46 @@
-import type { Queryable } from "../db/pool";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type pg from "pg";
+import { withTransaction } from "../db/transaction";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { deletePrefix } from "../store/streams";
+import { markFailed, UNSETTLED_STATES, type UploadState } from "../uploads/lifecycle";
 import { releaseClaims } from "./claims";
+import { wakeWaitingMerges } from "./pipeline-messages";
 import { workPrefix } from "./work-files";
 
-/** After an upload settles: the vault is syncing while any upload is processing, else ready (or empty). */
-export async function refreshVaultStatus(db: Queryable, vaultId: string): Promise<void> {
-  await db.query(
-    `UPDATE personal.vaults v SET status = CASE
-        WHEN EXISTS (SELECT 1 FROM personal.vault_uploads u WHERE u.vault_id = v.id AND u.status = 'processing') THEN 'syncing'
-        WHEN v.node_count > 0 THEN 'ready'
-        ELSE 'empty' END
-      WHERE v.id = $1`,
-    [vaultId],
-  );
+export interface FailDeps {
+  db: pg.Pool;
+  store: Store;
+  sqs: SQSClient;
+  reduceQueueUrl: string;
 }
 
 /**
- * Marks an upload failed with a message for the person, gives back its claimed exchanges (so the same
- * file can be uploaded again) and removes its work files and the uploaded file itself (we keep no copy
- * of data we could not use). The vault is untouched: a failed upload never reaches the version
- * switch. Idempotent; returns false if the upload had already settled.
+ * Marks an upload failed with a message for the person and, in the same transaction, gives back the
+ * exchanges it claimed (so the same file can be uploaded again, and so uploads that deferred to it take
+ * them over). Then removes its work files and the uploaded file (we keep no copy of data we could not
+ * use) and wakes the vault's waiting merges. The vault is untouched: a failed upload never reaches the
+ * version switch. Idempotent: an upload already failed is cleaned up again; returns whether this call
+ * failed it.
  */
 export async function failUpload(
-  deps: { db: Queryable; store: Store },
+  deps: FailDeps,
   upload: { id: string; vault_id: string; vault_prefix: string; object_key: string },
   message: string,
+  from: readonly UploadState[] = UNSETTLED_STATES,
 ): Promise<boolean> {
-  const { rowCount } = await deps.db.query(
-    `UPDATE personal.vault_uploads
-        SET status = 'failed', phase = 'failed', error_message = $2, processing_completed_at = now()
-      WHERE id = $1 AND status IN ('pending', 'processing')`,
-    [upload.id, message.slice(0, 2000)],
-  );
-  await releaseClaims(deps.db, upload.id);
-  await refreshVaultStatus(deps.db, upload.vault_id);
+  const { moved, state } = await withTransaction(deps.db, async (tx) => {
+    const moved = await markFailed(tx, upload.id, message, from);
+    const { rows } = await tx.query<{ state: UploadState }>("SELECT state FROM personal.vault_uploads WHERE id = $1", [upload.id]);
+    if (rows[0]?.state === "failed") await releaseClaims(tx, upload.id);
+    return { moved, state: rows[0]?.state };
+  });
+  if (state !== "failed") return false;
   await removeUploadFiles(deps.store, upload, { keepOriginal: false });
-  if (rowCount) log.info("upload failed", { uploadId: upload.id, reason: message });
-  return (rowCount ?? 0) > 0;
+  await wakeWaitingMerges(deps, upload.vault_id, upload.id);
+  if (moved) log.info("upload failed", { uploadId: upload.id, reason: message });
+  return moved;
 }
 
 /** Deletes an upload's work folder, and its original file unless it is kept as part of the vault. */

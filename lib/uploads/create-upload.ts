@@ -7,6 +7,7 @@ import { asTier, vaultLimitBytes, type TierPlans } from "../tiers/tiers";
 import { ensureVaultProvisioned, findVaultByUser } from "../vaults/provision";
 import { sanitiseFileName } from "./file-names";
 import { abortMultipart, completeMultipart, presignMultipart, presignPut } from "./presign";
+import { cancel } from "./lifecycle";
 import { findOwnedUpload } from "./upload-rows";
 
 export interface UploadDeps {
@@ -77,7 +78,7 @@ async function checkTier(deps: UploadDeps & { plans?: TierPlans }, userId: strin
   const { rows } = await deps.db.query<{ tier: string; in_flight: number }>(
     `SELECT coalesce((SELECT tier FROM personal.user_tiers WHERE user_id = $1), 'free') AS tier,
             coalesce((SELECT sum(declared_bytes) FROM personal.vault_uploads
-                       WHERE vault_id = $2 AND status IN ('pending', 'processing')
+                       WHERE vault_id = $2 AND state NOT IN ('complete', 'failed')
                          AND uploaded_at > now() - interval '1 day'), 0)::bigint AS in_flight`,
     [userId, vaultId],
   );
@@ -105,7 +106,7 @@ export async function completeUpload(deps: UploadDeps, userId: string, uploadId:
   const upload = await findOwnedUpload(deps.db, userId, uploadId);
   if (!upload) throw new NotFoundError("No such upload.");
   if (!upload.multipart_id) throw new ConflictError("not_multipart", "This upload was a single PUT; there is nothing to complete.");
-  if (upload.status !== "pending" || upload.phase !== "awaiting_upload") throw new ConflictError("upload_not_pending", "This upload is already complete or cancelled.");
+  if (upload.state !== "awaiting_upload") throw new ConflictError("upload_not_pending", "This upload is already complete or cancelled.");
   try {
     await completeMultipart(deps.store, upload.object_key, upload.multipart_id, parts);
   } catch (error) {
@@ -118,11 +119,6 @@ export async function completeUpload(deps: UploadDeps, userId: string, uploadId:
 export async function abortUpload(deps: UploadDeps, userId: string, uploadId: string) {
   const upload = await findOwnedUpload(deps.db, userId, uploadId);
   if (!upload) throw new NotFoundError("No such upload.");
-  const { rowCount } = await deps.db.query(
-    `UPDATE personal.vault_uploads SET status = 'failed', phase = 'failed', error_message = 'Upload cancelled.'
-      WHERE id = $1 AND status = 'pending' AND phase = 'awaiting_upload'`,
-    [uploadId],
-  );
-  if (rowCount === 0) throw new ConflictError("upload_not_pending", "This upload is already being processed or has finished.");
+  if (!(await cancel(deps.db, uploadId))) throw new ConflictError("upload_not_pending", "This upload is already being processed or has finished.");
   if (upload.multipart_id) await abortMultipart(deps.store, upload.object_key, upload.multipart_id).catch(() => undefined);
 }

@@ -1,23 +1,23 @@
+import { uploadPhase, uploadStatus } from "./lifecycle";
 import type { UploadRow } from "./upload-rows";
 
 /**
- * The share of the work done, from the phase and its own measure: parsing by bytes read, embedding by
- * chunks done, merging as a short last stretch. Monotonic as the upload moves through its phases.
+ * The share of the work done, derived when read from the state and its own measure: parsing by bytes
+ * read, embedding by chunks done, merging as a short last stretch. Monotonic as the upload moves
+ * through its states (a merge that takes over exchanges goes back to embedding, a rare step back).
  */
-export function progressPct(upload: Pick<UploadRow, "phase" | "status" | "bytes_parsed" | "declared_bytes" | "uploaded_bytes" | "chunks_done" | "chunks_total">): number {
+export function progressPct(upload: Pick<UploadRow, "state" | "bytes_parsed" | "declared_bytes" | "uploaded_bytes" | "chunks_done" | "chunks_total">): number {
   const fraction = (done: number, total: number) => (total > 0 ? Math.min(1, done / total) : 0);
-  switch (upload.phase) {
+  switch (upload.state) {
     case "awaiting_upload":
       return 0;
-    case "queued":
-      return 2;
     case "parsing":
       return Math.round(5 + 25 * fraction(upload.bytes_parsed, upload.uploaded_bytes ?? upload.declared_bytes));
     case "embedding":
       return Math.round(30 + 60 * fraction(upload.chunks_done, upload.chunks_total));
     case "merging":
       return 92;
-    case "done":
+    case "complete":
       return 100;
     case "failed":
       return 0;
@@ -30,9 +30,9 @@ export function describeUpload(upload: UploadRow) {
     upload_id: upload.id,
     filename: upload.original_filename,
     source_type: upload.source_type,
-    status: upload.status,
-    phase: upload.phase,
-    progress_pct: upload.status === "complete" ? 100 : progressPct(upload),
+    status: uploadStatus(upload.state),
+    phase: uploadPhase(upload.state),
+    progress_pct: progressPct(upload),
     bytes: upload.uploaded_bytes ?? upload.declared_bytes,
     exchanges_found: upload.exchanges_found,
     profiles_found: upload.profiles_found,

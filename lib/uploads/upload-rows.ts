@@ -1,7 +1,5 @@
 import type { Queryable } from "../db/pool";
-
-export type UploadStatus = "pending" | "processing" | "complete" | "failed";
-export type UploadPhase = "awaiting_upload" | "queued" | "parsing" | "embedding" | "merging" | "done" | "failed";
+import type { UploadState } from "./lifecycle";
 
 /** A `personal.vault_uploads` row joined with the owner of its vault. */
 export interface UploadRow {
@@ -16,9 +14,8 @@ export interface UploadRow {
   uploaded_bytes: number | null;
   content_type: string | null;
   multipart_id: string | null;
-  status: UploadStatus;
-  phase: UploadPhase;
-  progress_pct: number;
+  /** Moved only by `lib/uploads/lifecycle.ts`. */
+  state: UploadState;
   exchanges_found: number;
   profiles_found: number;
   nodes_created: number;
@@ -38,6 +35,7 @@ export interface UploadRow {
   parse_summary: Record<string, unknown> | null;
   timings: Record<string, number | string>;
   uploaded_at: Date;
+  updated_at: Date;
   processing_started_at: Date | null;
   processing_completed_at: Date | null;
 }
@@ -70,9 +68,4 @@ export async function findUploadForObject(db: Queryable, key: { userId: string; 
 export async function recentUploads(db: Queryable, vaultId: string, limit = 20): Promise<UploadRow[]> {
   const { rows } = await db.query<UploadRow>(`${SELECT_UPLOAD} WHERE u.vault_id = $1 ORDER BY u.uploaded_at DESC LIMIT $2`, [vaultId, limit]);
   return rows;
-}
-
-/** Merges `entries` into the upload's `timings` (milliseconds and ISO timestamps per phase). */
-export async function recordTimings(db: Queryable, uploadId: string, entries: Record<string, number | string>): Promise<void> {
-  await db.query("UPDATE personal.vault_uploads SET timings = timings || $2::jsonb WHERE id = $1", [uploadId, JSON.stringify(entries)]);
 }

@@ -2,6 +2,7 @@ import type { Queryable } from "../db/pool";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { putJson } from "../store/objects";
+import { vaultStatusSql } from "../uploads/lifecycle";
 import { vaultKeys, vaultManifest } from "./layout";
 
 export interface VaultRow {
@@ -11,7 +12,8 @@ export interface VaultRow {
   prefix: string;
   node_count: number;
   total_bytes: number;
-  status: "empty" | "syncing" | "ready" | "error";
+  /** Derived when read ({@link vaultStatusSql}), never stored. */
+  status: "empty" | "syncing" | "ready";
   last_sync_at: Date | null;
   provisioned_at: Date | null;
   created_at: Date;
@@ -45,6 +47,6 @@ export async function ensureVaultProvisioned(db: Queryable, store: Store, vault:
 }
 
 export async function findVaultByUser(db: Queryable, userId: string): Promise<VaultRow | undefined> {
-  const { rows } = await db.query<VaultRow>("SELECT * FROM personal.vaults WHERE user_id = $1", [userId]);
+  const { rows } = await db.query<VaultRow>(`SELECT v.*, ${vaultStatusSql("v")} AS status FROM personal.vaults v WHERE v.user_id = $1`, [userId]);
   return rows[0];
 }

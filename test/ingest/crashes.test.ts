@@ -1,94 +1,34 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
-import { getConfig } from "../../lib/config";
-import { getPool } from "../../lib/db/pool";
-import { embedChunk } from "../../lib/ingest/embed-chunk";
 import { createLocalEmbedder, type Embedder } from "../../lib/embeddings";
-import { getEmbedder, getEmbedderIdentity } from "../../lib/ingest/embedder";
-import { mergeUpload } from "../../lib/ingest/merge-upload";
-import { embedChunkMessageSchema, mergeUploadMessageSchema } from "../../lib/ingest/messages";
-import { ingestMessageSchema, toObjectCreated } from "../../lib/ingest/object-events";
-import { splitUpload } from "../../lib/ingest/split-upload";
-import { getSqs } from "../../lib/queues/client";
-import { getStore, type Store } from "../../lib/store/client";
+import { embedChunkConsumer, mergeChunksConsumer, splitUploadConsumer } from "../../lib/ingest/consumers";
+import { pipelineDeps, type PipelineDeps } from "../../lib/ingest/pipeline-deps";
+import { getStore } from "../../lib/store/client";
 import { uniqueEmail } from "../support/api";
+import { drivePipeline, type PipelineHandlers } from "../support/drive";
 import { chatgptExport, conversations } from "../support/exports";
 import { crashingPool, crashingSqs, crashingStore, type Fault } from "../support/faults";
 import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
+import { uploadRow } from "../support/uploads";
 
 /**
- * The pipeline driven by hand, message by message, with a crash injected at one exact point of one
- * stage: the crashed message is delivered again (as SQS would after its visibility timeout) and the
- * final vault must equal a clean run's. Consumers are off, so nothing else touches the queues.
+ * The real queue handlers, built by the same factories `functions/queues/*` use, with one client that
+ * crashes at one exact point of one stage: the crashed message is delivered again (as SQS would after
+ * its visibility timeout) and the final vault must equal a clean run's. Consumers are off, so nothing
+ * else touches the queues.
  */
 const ctx = useTestStack({ consumers: false });
 
 // 1,200 exchanges: more than one claim batch (1,000) and five embed chunks (256).
 const exportFile = chatgptExport(conversations("crash", 400, 3));
 
-interface Wiring {
-  db: pg.Pool;
-  store: Store;
-  sqs: SQSClient;
-}
-
-function handlers(wiring: Wiring, embedder: Embedder = getEmbedder()) {
-  const config = getConfig();
-  return {
-    ingest: async (body: unknown) => {
-      for (const event of toObjectCreated(ingestMessageSchema.parse(body))) {
-        await splitUpload({ ...wiring, embedQueueUrl: config.queues.embedUrl, embedder: getEmbedderIdentity(), chunkSize: 256 }, event);
-      }
-    },
-    embed: (body: unknown) => embedChunk({ ...wiring, reduceQueueUrl: config.queues.reduceUrl, embedder }, embedChunkMessageSchema.parse(body)),
-    reduce: (body: unknown) => mergeUpload(wiring, mergeUploadMessageSchema.parse(body)),
-  };
-}
-
-/**
- * Delivers every message of the three queues to its handler until the upload has settled and the
- * queues are empty. A message whose handler throws is delivered again; with `twice`, every message is
- * delivered two times.
- */
-async function drive(uploadId: string, wiring: Wiring, options: DriveOptions = {}) {
-  const run = handlers(wiring, options.embedWith);
-  const queues = ctx.stack.emulator.queues;
-  let redeliveries = 0;
-  for (let round = 0; round < 400; round += 1) {
-    let delivered = 0;
-    for (const [name, queue] of [["ingest", queues.ingest], ["embed", queues.embed], ["reduce", queues.reduce]] as const) {
-      const { Messages = [] } = await getSqs().send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ["All"] }));
-      delivered += Messages.length;
-      for (const message of Messages) {
-        const body = JSON.parse(message.Body!);
-        for (let delivery = 0; delivery < (options.twice ? 2 : 1); delivery += 1) {
-          try {
-            await run[name](body);
-          } catch {
-            redeliveries += 1;
-            await getSqs().send(
-              new SendMessageCommand({
-                QueueUrl: queue.url,
-                MessageBody: message.Body!,
-                ...(queue.definition.fifo ? { MessageGroupId: message.Attributes?.MessageGroupId ?? "g", MessageDeduplicationId: `${message.MessageId}-again-${redeliveries}` } : {}),
-              }),
-            );
-            break;
-          }
-        }
-        await getSqs().send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle! }));
-      }
-    }
-    const { rows } = await ctx.db.query("SELECT status FROM personal.vault_uploads WHERE id = $1", [uploadId]);
-    const settled = rows[0].status === "complete" || rows[0].status === "failed";
-    // Settled, and every redelivery (e.g. of a merge that crashed after its commit) has run too.
-    if (settled && delivered === 0) return { status: rows[0].status as string, redeliveries };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("the pipeline did not settle");
+/** The three pipeline handlers over one set of dependencies, made once so a fault fires where counted. */
+function handlers(wiring: (real: PipelineDeps) => PipelineDeps): PipelineHandlers {
+  // A crashed split stops beating at once here; its redelivery need not wait out a full lease.
+  const deps = wiring({ ...pipelineDeps(), leaseSeconds: 1 });
+  const provide = () => deps;
+  return { ingest: splitUploadConsumer(provide).main, embed: embedChunkConsumer(provide).main, reduce: mergeChunksConsumer(provide).main };
 }
 
 interface DriveOptions {
@@ -98,17 +38,18 @@ interface DriveOptions {
   embedWith?: Embedder;
 }
 
-async function ingestWith(wiring: (real: Wiring) => Wiring, options: DriveOptions = {}) {
+async function ingestWith(wiring: (real: PipelineDeps) => PipelineDeps, options: DriveOptions = {}) {
   const { body } = await ctx.api.signUp(uniqueEmail("crash"));
   const uploadId = await uploadBytes(ctx.api, body.token, "conversations.json", exportFile);
-  // The B2 bridge delivers the event to the ingest queue; give it a moment.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const outcome = await drive(uploadId, wiring({ db: getPool(), store: getStore(), sqs: getSqs() }), options);
+  const split = handlers(wiring);
+  const embed = options.embedWith ? handlers((real) => ({ ...wiring(real), embedder: options.embedWith! })).embed : split.embed;
+  const settled = async () => ["complete", "failed"].includes((await uploadRow(ctx.db, uploadId)).state);
+  const outcome = await drivePipeline(ctx.stack, settled, { handlers: { ...split, embed }, twice: options.twice });
   const state = await readVault(ctx.db, body.user_id);
-  const upload = (await ctx.db.query("SELECT * FROM personal.vault_uploads WHERE id = $1", [uploadId])).rows[0];
+  const upload = await uploadRow(ctx.db, uploadId);
   const leftovers = (await ctx.db.query("SELECT count(*)::int AS n FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [uploadId])).rows[0].n;
   const work = await getStore().client.send(new ListObjectsV2Command({ Bucket: getStore().bucket, Prefix: `${state.vault.prefix}/work/` }));
-  return { ...outcome, state, upload, leftovers, workFiles: work.KeyCount ?? 0, hashes: state.nodes.map((node) => node.hash).sort() };
+  return { ...outcome, status: upload.state as string, state, upload, leftovers, workFiles: work.KeyCount ?? 0, hashes: state.nodes.map((node) => node.hash).sort() };
 }
 
 let clean: Awaited<ReturnType<typeof ingestWith>>;
@@ -125,7 +66,7 @@ describe("crashes and duplicate deliveries", () => {
     expectConsistent(clean.state);
   });
 
-  const scenarios: Array<[string, (real: Wiring) => Wiring & { fault?: Fault }]> = [
+  const scenarios: Array<[string, (real: PipelineDeps) => PipelineDeps & { fault?: Fault }]> = [
     ["the split crashes between claiming two batches of exchanges", (real) => {
       const { pool, fault } = crashingPool(real.db, /INSERT INTO personal\.vault_exchanges/, { skip: 1 });
       return { ...real, db: pool, fault };

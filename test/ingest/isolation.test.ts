@@ -1,10 +1,8 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { getConfig } from "../../lib/config";
-import { getPool } from "../../lib/db/pool";
-import { getEmbedderIdentity } from "../../lib/ingest/embedder";
+import { embedderIdentity } from "../../lib/embeddings";
+import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
 import { splitUpload } from "../../lib/ingest/split-upload";
-import { getSqs } from "../../lib/queues/client";
 import { getStore } from "../../lib/store/client";
 import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
@@ -19,8 +17,8 @@ async function newUser(label: string) {
 }
 
 function splitDeps() {
-  const config = getConfig();
-  return { db: getPool(), store: getStore(), sqs: getSqs(), embedQueueUrl: config.queues.embedUrl, embedder: getEmbedderIdentity(), chunkSize: 256 };
+  const deps = pipelineDeps();
+  return { ...deps, embedder: embedderIdentity(deps.embedder) };
 }
 
 describe("tenant isolation", () => {

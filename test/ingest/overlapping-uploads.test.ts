@@ -1,9 +1,9 @@
 import { ReceiveMessageCommand, DeleteMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
-import { getConfig } from "../../lib/config";
 import type pg from "pg";
-import { createPool, getPool } from "../../lib/db/pool";
-import { getEmbedderIdentity } from "../../lib/ingest/embedder";
+import { createPool } from "../../lib/db/pool";
+import { embedderIdentity } from "../../lib/embeddings";
+import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
 import { ingestMessageSchema, toObjectCreated } from "../../lib/ingest/object-events";
 import { splitUpload } from "../../lib/ingest/split-upload";
 import { getSqs } from "../../lib/queues/client";
@@ -23,13 +23,13 @@ import { backdate, uploadRow } from "../support/uploads";
 const ctx = useTestStack({ consumers: false });
 
 async function split(body: unknown, faulty: { store?: Store; db?: pg.Pool } = {}) {
-  const config = getConfig();
-  const deps = { db: faulty.db ?? getPool(), store: faulty.store ?? getStore(), sqs: getSqs(), embedQueueUrl: config.queues.embedUrl, embedder: getEmbedderIdentity(), chunkSize: 256 };
+  const real = pipelineDeps();
+  const deps = { ...real, embedder: embedderIdentity(real.embedder), ...faulty };
   for (const event of toObjectCreated(ingestMessageSchema.parse(body))) await splitUpload(deps, event);
 }
 
 const settled = (...ids: string[]) => async () => {
-  for (const id of ids) if (!["complete", "failed"].includes((await uploadRow(ctx.db, id)).status)) return false;
+  for (const id of ids) if (!["complete", "failed"].includes((await uploadRow(ctx.db, id)).state)) return false;
   return true;
 };
 
@@ -45,7 +45,7 @@ describe("a split's database connections", () => {
       await single.end();
     }
 
-    expect(await uploadRow(ctx.db, uploadId)).toMatchObject({ status: "processing", phase: "embedding", exchanges_found: 60 });
+    expect(await uploadRow(ctx.db, uploadId)).toMatchObject({ state: "embedding", exchanges_found: 60 });
     await drivePipeline(ctx.stack, settled(uploadId));
   });
 });
@@ -70,8 +70,8 @@ describe("overlapping uploads of one vault", () => {
     await split(xEvent);
     await drivePipeline(ctx.stack, settled(x, y));
 
-    expect(await uploadRow(ctx.db, x)).toMatchObject({ status: "failed" });
-    expect(await uploadRow(ctx.db, y)).toMatchObject({ status: "complete", nodes_created: 30, nodes_deduplicated: 0 });
+    expect(await uploadRow(ctx.db, x)).toMatchObject({ state: "failed" });
+    expect(await uploadRow(ctx.db, y)).toMatchObject({ state: "complete", nodes_created: 30, nodes_deduplicated: 0 });
     const vault = await readVault(ctx.db, user.user_id);
     expectConsistent(vault);
     expect(vault.nodes).toHaveLength(30);
@@ -79,7 +79,7 @@ describe("overlapping uploads of one vault", () => {
     // Y's bytes again: a duplicate of an upload whose memories are in the vault.
     const again = await uploadBytes(ctx.api, user.token, "first-ten.json", chatgptExport(all.slice(0, 10)));
     await drivePipeline(ctx.stack, settled(again));
-    expect(await uploadRow(ctx.db, again)).toMatchObject({ status: "complete", duplicate_of: y, nodes_created: 0 });
+    expect(await uploadRow(ctx.db, again)).toMatchObject({ state: "complete", duplicate_of: y, nodes_created: 0 });
   });
 });
 

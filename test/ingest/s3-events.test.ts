@@ -45,8 +45,8 @@ describe("native S3 event notifications on the ingest queue", () => {
 
     expect(encodedKey).toContain("my+export+%281%29.json");
     expect(response).toEqual({ batchItemFailures: [] });
-    const upload = await ctx.db.query("SELECT status, phase, chunks_total, exchanges_found FROM personal.vault_uploads WHERE id = $1", [uploadId]);
-    expect(upload.rows[0]).toEqual({ status: "processing", phase: "embedding", chunks_total: 1, exchanges_found: 6 });
+    const upload = await ctx.db.query("SELECT state, chunks_total, exchanges_found FROM personal.vault_uploads WHERE id = $1", [uploadId]);
+    expect(upload.rows[0]).toEqual({ state: "embedding", chunks_total: 1, exchanges_found: 6 });
   });
 
   it("treat S3's test event as nothing to do", async () => {

@@ -25,8 +25,8 @@ async function upload() {
 }
 
 const row = async (uploadId: string) => (await ctx.db.query("SELECT * FROM personal.vault_uploads WHERE id = $1", [uploadId])).rows[0];
-const phaseIs = (uploadId: string, phase: string) => async () => (await row(uploadId)).phase === phase;
-const settled = (uploadId: string) => async () => ["complete", "failed"].includes((await row(uploadId)).status);
+const phaseIs = (uploadId: string, state: string) => async () => (await row(uploadId)).state === state;
+const settled = (uploadId: string) => async () => ["complete", "failed"].includes((await row(uploadId)).state);
 
 const backdate = (uploadId: string, seconds: number) => backdateUpload(ctx.db, uploadId, seconds);
 
@@ -47,7 +47,8 @@ describe("the stale-upload sweeper", () => {
     const { uploadId, userId } = await upload();
     if (stage === "parsing") {
       await dropMessages(ctx.stack, "ingest");
-      await ctx.db.query("UPDATE personal.vault_uploads SET status = 'processing', phase = 'parsing', split_attempt = 1 WHERE id = $1", [uploadId]);
+      // As a split that died after starting its attempt leaves it.
+      await ctx.db.query("UPDATE personal.vault_uploads SET state = 'parsing', split_attempt = 1 WHERE id = $1", [uploadId]);
     } else {
       await drivePipeline(ctx.stack, phaseIs(uploadId, stage), { only: stage === "embedding" ? ["ingest"] : ["ingest", "embed"] });
       await dropMessages(ctx.stack, stage === "embedding" ? "embed" : "reduce");
@@ -57,7 +58,7 @@ describe("the stale-upload sweeper", () => {
     expect(await sweep()).toEqual({ redriven: 1, failed: 0 });
     await drivePipeline(ctx.stack, settled(uploadId));
 
-    expect(await row(uploadId)).toMatchObject({ status: "complete", nodes_created: 300, redrives: 1 });
+    expect(await row(uploadId)).toMatchObject({ state: "complete", nodes_created: 300, redrives: 1 });
     const vault = await readVault(ctx.db, userId);
     expectConsistent(vault);
     expect(vault.nodes).toHaveLength(300);
@@ -92,6 +93,6 @@ describe("the stale-upload sweeper", () => {
     await backdate(created.body.upload_id, 20 * 60);
     expect(await sweep()).toEqual({ redriven: 0, failed: 1 });
 
-    expect(await row(created.body.upload_id)).toMatchObject({ status: "failed", error_message: expect.stringContaining("never arrived") });
+    expect(await row(created.body.upload_id)).toMatchObject({ state: "failed", error_message: expect.stringContaining("never arrived") });
   });
 });

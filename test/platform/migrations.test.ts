@@ -45,10 +45,10 @@ describe("migrations", () => {
       const userId = user.rows[0].id;
       await expect(client.query("INSERT INTO personal.users (email, password_hash) VALUES ('Upper@Example.com', 'x')")).rejects.toThrow(/check/);
       await expect(client.query("INSERT INTO personal.vaults (user_id, bucket, prefix) VALUES ($1, 'b', 'users/someone-else')", [userId])).rejects.toThrow(/vault_prefix_format/);
-      const vault = await client.query("INSERT INTO personal.vaults (user_id, bucket, prefix) VALUES ($1, 'b', $2) RETURNING id, status", [userId, `users/${userId}`]);
-      expect(vault.rows[0].status).toBe("empty");
-      await expect(client.query("UPDATE personal.vaults SET status = 'exploded' WHERE id = $1", [vault.rows[0].id])).rejects.toThrow(/check/);
-      await expect(client.query("INSERT INTO personal.vault_uploads (vault_id, status) VALUES ($1, 'weird')", [vault.rows[0].id])).rejects.toThrow(/check/);
+      const vault = await client.query("INSERT INTO personal.vaults (user_id, bucket, prefix) VALUES ($1, 'b', $2) RETURNING id", [userId, `users/${userId}`]);
+      const upload = await client.query("INSERT INTO personal.vault_uploads (vault_id) VALUES ($1) RETURNING state", [vault.rows[0].id]);
+      expect(upload.rows[0].state).toBe("awaiting_upload");
+      await expect(client.query("INSERT INTO personal.vault_uploads (vault_id, state) VALUES ($1, 'weird')", [vault.rows[0].id])).rejects.toThrow(/check/);
       await expect(client.query("INSERT INTO personal.user_tiers (user_id, tier) VALUES ($1, 'gold')", [userId])).rejects.toThrow(/check/);
     } finally {
       await client.end();

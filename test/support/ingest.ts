@@ -4,6 +4,7 @@ import { getStore } from "../../lib/store/client";
 import { objectStream } from "../../lib/store/streams";
 import { readNodes } from "../../lib/ingest/vault-files";
 import { parseNpyHeader, npyPreambleLength } from "../../lib/vectors/npy";
+import { vaultStatusSql } from "../../lib/uploads/lifecycle";
 import { versionKeys } from "../../lib/vaults/versions";
 import type { apiClient } from "./api";
 
@@ -34,7 +35,7 @@ export async function waitForUpload(api: Api, token: string, uploadId: string, t
  * taken from the file's own header (its length field is parsed, never assumed).
  */
 export async function readVault(db: pg.Pool, userId: string) {
-  const { rows } = await db.query("SELECT * FROM personal.vaults WHERE user_id = $1", [userId]);
+  const { rows } = await db.query(`SELECT v.*, ${vaultStatusSql("v")} AS status FROM personal.vaults v WHERE v.user_id = $1`, [userId]);
   const vault = rows[0];
   if (vault.current_version === 0) return { vault, nodes: [], npy: { rows: 0, dim: 0 } };
   const keys = versionKeys(vault.prefix, vault.current_version);
