@@ -31,10 +31,20 @@ export interface RouteDefinition {
    * same way.
    */
   streaming?: boolean;
+  /** Database connections the function's pool may open (DATABASE_POOL_SIZE); default {@link DEFAULT_DB_POOL_SIZE}. */
+  dbPoolSize?: number;
 }
 
 /** The search functions: vault indexes cached per warm container (SEARCH_CACHE_MB), the vector index file in /tmp. */
 const SEARCH_FUNCTION: Partial<RouteDefinition> = { acceptsAccessTokens: true, memoryMb: 2048, tmpMb: 2048, nativePackages: ["usearch"] };
+
+/**
+ * One connection per function instance: a Lambda instance handles one invocation at a time, and no
+ * code path holds a connection while it waits for another (test/ingest/overlapping-uploads.test.ts
+ * runs a split on a pool of one). Every instance's pool counts against the database's connection
+ * limit, so bigger pools only where work overlaps within an invocation.
+ */
+export const DEFAULT_DB_POOL_SIZE = 1;
 
 export const routes: RouteDefinition[] = [
   { method: "POST", path: "/api/personal/auth/signup", handler: "functions/http/auth-signup.handler" },
@@ -80,6 +90,8 @@ export interface QueueDefinition {
     timeoutSeconds: number;
     memoryMb: number;
     nativePackages?: string[];
+    /** Database connections per instance (DATABASE_POOL_SIZE); default {@link DEFAULT_DB_POOL_SIZE}. */
+    dbPoolSize?: number;
   };
   /** Deliveries before a message moves to the queue's dead-letter queue. */
   maxReceiveCount: number;
@@ -97,7 +109,8 @@ export const queues: Record<QueueName, QueueDefinition> = {
     name: "ingest",
     fifo: false,
     maxReceiveCount: 3,
-    consumer: { handler: "functions/queues/split-upload.handler", batchSize: 1, maxConcurrency: 20, timeoutSeconds: 900, memoryMb: 2048 },
+    // Two connections: the split's heartbeat beats while its claims run.
+    consumer: { handler: "functions/queues/split-upload.handler", batchSize: 1, maxConcurrency: 20, timeoutSeconds: 900, memoryMb: 2048, dbPoolSize: 2 },
     deadLetterHandler: DEAD_LETTER_HANDLER,
   },
   /** One message per chunk of exchanges to embed; 200 at once, the embedding provider's concurrency limit. */
@@ -142,6 +155,8 @@ export interface ScheduleDefinition {
   schedule: string;
   timeoutSeconds: number;
   memoryMb?: number;
+  /** Database connections per instance (DATABASE_POOL_SIZE); default {@link DEFAULT_DB_POOL_SIZE}. */
+  dbPoolSize?: number;
 }
 
 export const schedules: ScheduleDefinition[] = [

@@ -93,6 +93,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       INGEST_QUEUE_URL: emulator.queues.ingest.url,
       EMBED_QUEUE_URL: emulator.queues.embed.url,
       REDUCE_QUEUE_URL: emulator.queues.reduce.url,
+      // One process runs every function here, up to 200 at once, on one pool; in the cloud each
+      // function instance has its own pool of the manifest's size.
+      DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? "40",
     });
     resetConfig();
     started.push(async () => {
