@@ -80,7 +80,7 @@ describe("overlapping uploads of one vault", () => {
     const again = await uploadBytes(ctx.api, user.token, "first-ten.json", chatgptExport(all.slice(0, 10)));
     await drivePipeline(ctx.stack, settled(again));
     expect(await uploadRow(ctx.db, again)).toMatchObject({ state: "complete", duplicate_of: y, nodes_created: 0 });
-  });
+  }, 120_000);
 });
 
 async function waitForEvent(uploadId: string): Promise<unknown> {

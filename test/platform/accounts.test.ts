@@ -17,7 +17,8 @@ describe("sign-up", () => {
     expect(answer.status).toBe(201);
     const userId: string = answer.body.user_id;
     const vault = await ctx.db.query("SELECT * FROM personal.vaults WHERE user_id = $1", [userId]);
-    expect(vault.rows[0]).toMatchObject({ prefix: `users/${userId}`, status: "empty", node_count: 0 });
+    expect(vault.rows[0]).toMatchObject({ prefix: `users/${userId}`, node_count: 0 });
+    expect((await ctx.api.me(answer.body.token)).body.vault).toMatchObject({ status: "empty", node_count: 0 });
     expect(vault.rows[0].provisioned_at).toBeInstanceOf(Date);
     const tier = await ctx.db.query("SELECT tier, messages_today FROM personal.user_tiers WHERE user_id = $1", [userId]);
     expect(tier.rows).toEqual([{ tier: "free", messages_today: 0 }]);
