@@ -1,30 +1,34 @@
 /**
- * Structured logs: one JSON object per line, the shape CloudWatch Logs Insights queries well. Never log
- * secrets, passwords, tokens or conversation text; ids and counts only.
+ * Structured logs through Powertools' Logger: one JSON object per line with the Lambda context
+ * (function name, request id, cold start) when a handler injects it, the shape CloudWatch Logs
+ * Insights queries well (https://docs.powertools.aws.dev/lambda/typescript/latest/core/logger/).
+ * Never log secrets, passwords, tokens or conversation text; ids and counts only, with upload and
+ * vault ids under the keys `uploadId` and `vaultId`.
  */
-const levels = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
-type Level = Exclude<keyof typeof levels, "silent">;
+import { Logger } from "@aws-lambda-powertools/logger";
+import { getConfig } from "./config";
 
-let threshold: number = levels[(process.env.LOG_LEVEL as keyof typeof levels) ?? "info"] ?? levels.info;
+const LEVELS = { debug: "DEBUG", info: "INFO", warn: "WARN", error: "ERROR", silent: "SILENT" } as const;
 
-export function setLogLevel(level: keyof typeof levels): void {
-  threshold = levels[level];
+/** The process's logger; handlers pass it to Powertools' `injectLambdaContext` middleware. */
+export const logger = new Logger({ serviceName: "cogzy-vaults" });
+
+let levelSet = false;
+
+/** The level comes from the one configuration module, read on first use like every setting. */
+function configured(): Logger {
+  if (!levelSet) {
+    levelSet = true;
+    logger.setLogLevel(LEVELS[getConfig().logLevel]);
+  }
+  return logger;
 }
 
-function write(level: Level, message: string, fields?: Record<string, unknown>): void {
-  if (levels[level] < threshold) return;
-  const line = JSON.stringify({ level, time: new Date().toISOString(), message, ...fields }, errorReplacer);
-  (level === "error" || level === "warn" ? process.stderr : process.stdout).write(`${line}\n`);
-}
-
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  return value;
-}
+type Fields = Record<string, unknown>;
 
 export const log = {
-  debug: (message: string, fields?: Record<string, unknown>) => write("debug", message, fields),
-  info: (message: string, fields?: Record<string, unknown>) => write("info", message, fields),
-  warn: (message: string, fields?: Record<string, unknown>) => write("warn", message, fields),
-  error: (message: string, fields?: Record<string, unknown>) => write("error", message, fields),
+  debug: (message: string, fields: Fields = {}) => configured().debug(message, fields),
+  info: (message: string, fields: Fields = {}) => configured().info(message, fields),
+  warn: (message: string, fields: Fields = {}) => configured().warn(message, fields),
+  error: (message: string, fields: Fields = {}) => configured().error(message, fields),
 };

@@ -1,7 +1,9 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import { queues } from "../manifest";
 import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
+import { logger } from "../../lib/log";
 import { sweepStaleUploads } from "../../lib/ingest/sweep-stale-uploads";
 import { getSqs } from "../../lib/queues/client";
 import { getStore } from "../../lib/store/client";
@@ -25,4 +27,4 @@ export async function main() {
   });
 }
 
-export const handler = middy(main);
+export const handler = middy(main).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,7 +1,8 @@
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
 import { isAppError, TooManyRequestsError } from "../errors";
-import { log } from "../log";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { log, logger } from "../log";
 import type { HttpEvent } from "./request";
 import { json, type HttpResult } from "./response";
 
@@ -33,5 +34,5 @@ export type HttpMain = (event: HttpEvent, context: Context) => Promise<HttpResul
 
 /** Wraps an API route's core function the way every route is wrapped. */
 export function httpHandler(main: HttpMain) {
-  return middy<HttpEvent, HttpResult>(main).use(errorResponses());
+  return middy<HttpEvent, HttpResult>(main).use(injectLambdaContext(logger, { resetKeys: true })).use(errorResponses());
 }

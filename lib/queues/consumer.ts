@@ -12,7 +12,8 @@ import { parser } from "@aws-lambda-powertools/batch/parser";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { z } from "zod";
-import { log } from "../log";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { log, logger } from "../log";
 
 type ParserConfig = ConstructorParameters<typeof BatchProcessor>[1];
 
@@ -59,7 +60,7 @@ export function sqsConsumer<S extends z.ZodType>(
     logFailures(name, processor);
     return response;
   };
-  return { main, handler: middy(main) };
+  return { main, handler: middy(main).use(injectLambdaContext(logger, { resetKeys: true })) };
 }
 
 function logFailures(consumer: string, processor: BasePartialBatchProcessor): void {

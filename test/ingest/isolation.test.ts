@@ -74,7 +74,12 @@ describe("tenant isolation", () => {
     expect(await splitUpload(splitDeps(), { eventId: "stray", bucket: getStore().bucket, key: strayKey, size: 1, origin: "b2" })).toBe("ignored");
     expect(await splitUpload(splitDeps(), { eventId: "corpus", bucket: getStore().bucket, key: `users/${alice.userId}/corpus/nodes.json`, size: 1, origin: "s3" })).toBe("ignored");
     expect(await splitUpload(splitDeps(), { eventId: "bucket", bucket: "someone-elses-bucket", key: strayKey, size: 1, origin: "s3" })).toBe("ignored");
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The store announced both objects to the pipeline too: wait until it has dealt with them.
+    const ingest = ctx.stack.emulator.queues.ingest.name;
+    await expect.poll(() => {
+      const queue = ctx.stack.emulator.server.inspectQueue(ingest);
+      return (queue?.messages.ready.length ?? 0) + (queue?.messages.inflight.length ?? 0) + (queue?.messages.delayed.length ?? 0);
+    }).toBe(0);
     expect((await readVault(ctx.db, alice.userId)).nodes).toEqual([]);
   });
 

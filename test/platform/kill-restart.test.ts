@@ -5,6 +5,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateChatGptExport } from "../../bench/generate-export";
 import { readFile } from "node:fs/promises";
+import { resetConfig } from "../../lib/config";
+import { closeStore } from "../../lib/store/client";
 import { apiClient, uniqueEmail } from "../support/api";
 import { expectConsistent, readVault, uploadBytes, waitForUpload } from "../support/ingest";
 import { startStackProcess, type StackProcess } from "../support/stack-process";
@@ -47,6 +49,10 @@ async function signUpAndUpload(stack: StackProcess) {
 }
 
 async function vaultHashes(stack: StackProcess, userId: string) {
+  // This process reads the child's store as its functions do.
+  process.env.STORE_ENDPOINT = stack.emulatorUrl;
+  resetConfig();
+  closeStore();
   return withDb(stack, async (db) => {
     const vault = await readVault(db, userId);
     expectConsistent(vault);

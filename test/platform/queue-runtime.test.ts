@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getSqs } from "../../lib/queues/client";
 import { ensureQueueWithDlq } from "../../local/emulator";
 import { startQueuePoller } from "../../local/queue-poller";
@@ -27,11 +27,7 @@ async function send(queueUrl: string, bodies: string[]) {
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: timeoutMs, interval: 50 });
 }
 
 describe("local queue runtime", () => {
@@ -54,7 +50,8 @@ describe("local queue runtime", () => {
 
     await send(queue.url, ["a", "b", "flaky", "c"]);
     await waitFor(() => deliveries.get("flaky") === 2 && deliveries.size === 4);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Every delivery has been settled (deleted or failed) before the poller stops.
+    await waitFor(() => poller.stats().succeeded === 4 && poller.stats().inFlight === 0);
     await poller.stop();
 
     expect(Object.fromEntries(deliveries)).toEqual({ a: 1, b: 1, c: 1, flaky: 2 });

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { getStore } from "../../lib/store/client";
 import { objectStream } from "../../lib/store/streams";
 import { readNodes } from "../../lib/ingest/vault-files";
@@ -21,13 +21,14 @@ export async function uploadBytes(api: Api, token: string, name: string, bytes: 
 
 /** Polls the progress endpoint until the upload completes or fails. */
 export async function waitForUpload(api: Api, token: string, uploadId: string, timeoutMs = 60_000) {
-  const started = Date.now();
-  for (;;) {
-    const answer = await api.call("GET", `/api/personal/vault/upload/${uploadId}`, { token });
-    if (answer.body?.status === "complete" || answer.body?.status === "failed") return answer.body;
-    if (Date.now() - started > timeoutMs) throw new Error(`upload ${uploadId} still ${answer.body?.status}/${answer.body?.phase} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return vi.waitFor(
+    async () => {
+      const answer = await api.call("GET", `/api/personal/vault/upload/${uploadId}`, { token });
+      if (answer.body?.status !== "complete" && answer.body?.status !== "failed") throw new Error(`upload ${uploadId} still ${answer.body?.status}/${answer.body?.phase}`);
+      return answer.body;
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }
 
 /**

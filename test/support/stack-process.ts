@@ -8,6 +8,8 @@ const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 export interface StackProcess {
   apiUrl: string;
   databaseUrl: string;
+  /** The store (S3 API) as the banner names it. */
+  emulatorUrl: string;
   process: ChildProcess;
   /** Everything the process printed so far. */
   output(): string;
@@ -44,6 +46,7 @@ export async function startStackProcess(dataDir: string, env: Record<string, str
   return {
     apiUrl: field("web and API"),
     databaseUrl: field("PostgreSQL"),
+    emulatorUrl: field("S3 \\+ SQS"),
     process: child,
     output: () => output,
     async kill() {
