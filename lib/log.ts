@@ -10,25 +10,27 @@ import { getConfig } from "./config";
 
 const LEVELS = { debug: "DEBUG", info: "INFO", warn: "WARN", error: "ERROR", silent: "SILENT" } as const;
 
-/** The process's logger; handlers pass it to Powertools' `injectLambdaContext` middleware. */
-export const logger = new Logger({ serviceName: "cogzy-vaults" });
-
-let levelSet = false;
-
-/** The level comes from the one configuration module, read on first use like every setting. */
-function configured(): Logger {
-  if (!levelSet) {
-    levelSet = true;
-    logger.setLogLevel(LEVELS[getConfig().logLevel]);
+/**
+ * The level comes from the one configuration module. It is given to the constructor because
+ * Powertools restores the constructor's level at every invocation; an invalid configuration is
+ * reported by the first function that reads it, so logging starts at `info` then.
+ */
+function configuredLevel() {
+  try {
+    return LEVELS[getConfig().logLevel];
+  } catch {
+    return LEVELS.info;
   }
-  return logger;
 }
+
+/** The process's logger; handlers pass it to Powertools' `injectLambdaContext` middleware. */
+export const logger = new Logger({ serviceName: "cogzy-vaults", logLevel: configuredLevel() });
 
 type Fields = Record<string, unknown>;
 
 export const log = {
-  debug: (message: string, fields: Fields = {}) => configured().debug(message, fields),
-  info: (message: string, fields: Fields = {}) => configured().info(message, fields),
-  warn: (message: string, fields: Fields = {}) => configured().warn(message, fields),
-  error: (message: string, fields: Fields = {}) => configured().error(message, fields),
+  debug: (message: string, fields: Fields = {}) => logger.debug(message, fields),
+  info: (message: string, fields: Fields = {}) => logger.info(message, fields),
+  warn: (message: string, fields: Fields = {}) => logger.warn(message, fields),
+  error: (message: string, fields: Fields = {}) => logger.error(message, fields),
 };

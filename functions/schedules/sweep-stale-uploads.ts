@@ -1,23 +1,14 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import { queues } from "../manifest";
-import { getConfig } from "../../lib/config";
-import { getPool } from "../../lib/db/pool";
-import { logger } from "../../lib/log";
+import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
 import { sweepStaleUploads } from "../../lib/ingest/sweep-stale-uploads";
-import { getSqs } from "../../lib/queues/client";
-import { getStore } from "../../lib/store/client";
+import { logger } from "../../lib/log";
 
 /** Every few minutes (functions/manifest.ts): re-drive or fail uploads that stopped making progress. */
 export async function main() {
-  const config = getConfig();
   return sweepStaleUploads({
-    db: getPool(),
-    store: getStore(),
-    sqs: getSqs(),
-    ingestQueueUrl: config.queues.ingestUrl,
-    embedQueueUrl: config.queues.embedUrl,
-    reduceQueueUrl: config.queues.reduceUrl,
+    ...pipelineDeps(),
     stageTimeoutSeconds: {
       parsing: queues.ingest.consumer!.timeoutSeconds,
       embedding: queues.embed.consumer!.timeoutSeconds,

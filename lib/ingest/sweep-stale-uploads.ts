@@ -1,24 +1,16 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import type pg from "pg";
 import { log } from "../log";
-import type { Store } from "../store/client";
 import { headObject } from "../store/objects";
 import { countRedrive, type UploadState } from "../uploads/lifecycle";
 import { PART_URL_SECONDS, PUT_URL_SECONDS } from "../uploads/presign";
 import type { UploadRow } from "../uploads/upload-rows";
+import type { PipelineDeps } from "./pipeline-deps";
 import { enqueueChunks, requestMerge, requestSplit } from "./pipeline-messages";
 import { failUpload } from "./upload-state";
 
 /** The stages a stalled upload can be in, each with the longest time it may go without progress. */
 export type StalledPhase = Exclude<UploadState, "complete" | "failed">;
 
-export interface SweepDeps {
-  db: pg.Pool;
-  store: Store;
-  sqs: SQSClient;
-  ingestQueueUrl: string;
-  embedQueueUrl: string;
-  reduceQueueUrl: string;
+export interface SweepDeps extends Pick<PipelineDeps, "db" | "store" | "sqs" | "ingestQueueUrl" | "embedQueueUrl" | "reduceQueueUrl"> {
   /**
    * Seconds without progress after which a stage's worker must be gone: its function's timeout. No
    * invocation outlives its timeout, so an upload that has not moved for longer is not being worked on.

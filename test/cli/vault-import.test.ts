@@ -101,7 +101,7 @@ describe("vault import", { timeout: 90_000 }, () => {
     const { rows } = await context.db.query("SELECT multipart_id, uploaded_bytes FROM personal.vault_uploads WHERE id = $1", [summary.upload_id]);
     expect(rows[0].multipart_id).not.toBeNull();
     expect(rows[0].uploaded_bytes).toBe(generated.bytes);
-  }, 120_000); // 20 MB through the whole pipeline, checked locally first, on a shared 2-core machine
+  }, 240_000); // 20 MB through the whole pipeline, checked locally first, on a shared 2-core machine
 
   it("exits non-zero on a wrong password and uploads nothing", async () => {
     const file = path.join(dir, "conversations.json");

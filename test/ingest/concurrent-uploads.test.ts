@@ -61,7 +61,7 @@ async function uploadAndWait(token: string, errors: string[]) {
       if (answer.body?.status !== "complete" && answer.body?.status !== "failed") throw new Error(`upload still ${answer.body?.phase}`);
       return answer.body;
     },
-    { timeout: 220_000, interval: 250 },
+    { timeout: 400_000, interval: 250 },
   );
 }
 
@@ -78,7 +78,7 @@ describe("twenty uploads of one export at once", () => {
     const vault = await readVault(ctx.db, user.user_id);
     expectConsistent(vault);
     expect(vault.nodes).toHaveLength(distinct);
-  }, 240_000);
+  }, 420_000);
 
   it("by twenty people: all complete, and each vault holds each exchange exactly once", async () => {
     const users = await Promise.all(Array.from({ length: 20 }, async () => (await call("POST", "/api/personal/auth/signup", { body: { email: uniqueEmail("crowd"), password: "a long enough passphrase" } })).body));
@@ -94,5 +94,5 @@ describe("twenty uploads of one export at once", () => {
       expectConsistent(vault);
       expect(vault.nodes).toHaveLength(distinct);
     }
-  }, 240_000);
+  }, 420_000);
 });

@@ -54,7 +54,8 @@ async function ingestWith(wiring: (real: PipelineDeps) => PipelineDeps, options:
 
 let clean: Awaited<ReturnType<typeof ingestWith>>;
 
-describe("crashes and duplicate deliveries", () => {
+// Each case runs the whole pipeline by hand; on a loaded 2-core machine that can pass 30 s.
+describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
   beforeAll(async () => {
     clean = await ingestWith((real) => real);
   });
