@@ -1,5 +1,5 @@
 -- Up Migration
--- Contract step of 0006: apply once every function runs code that reads vault_uploads.state. What an
+-- Contract step of 0008: apply once every function runs code that reads vault_uploads.state. What an
 -- upload's status, phase and percentage are, and whether a vault is syncing, are derived when read.
 
 DROP INDEX IF EXISTS personal.vault_uploads_status_idx;

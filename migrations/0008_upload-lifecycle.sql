@@ -2,7 +2,7 @@
 -- One upload state instead of status + phase (lib/uploads/lifecycle.ts moves it, guarded by the state it
 -- starts from), and the exchanges an upload found held by another upload still in flight: it stores
 -- them only if that upload cannot (lib/ingest/merge-upload.ts).
--- Expand step: the old columns stay until 0007 drops them, once no running code reads them.
+-- Expand step: the old columns stay until 0009 drops them, once no running code reads them.
 
 ALTER TABLE personal.vault_uploads ADD COLUMN state text;
 -- A split attempt owns its upload while this is recent (lib/ingest/split-upload.ts); no lock is held.
