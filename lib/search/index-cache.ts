@@ -12,7 +12,7 @@ import { loadLexicalIndex } from "./lexical-index";
 import { loadMemoryTable } from "./memory-table";
 import type { SearchIndexes } from "./rank";
 import { openVectorIndex } from "./vector-index";
-import { writeVersionIndexes, type SearchManifest, type VersionKeys } from "./version-indexes";
+import { isCurrentManifest, writeVersionIndexes, type SearchManifest, type VersionKeys } from "./version-indexes";
 
 export interface VaultVersionRef {
   vaultId: string;
@@ -76,9 +76,10 @@ export function createIndexCache(options: { maxBytes: number; tmpDir?: string })
     const started = performance.now();
     const keys = versionKeys(ref.prefix, ref.version);
     let manifest = await getJson<SearchManifest>(store, keys.searchManifest);
-    if (!manifest) {
-      // A version merged before search existed: build its indexes once, from its own files.
-      log.info("search indexes missing; building them", { vaultId: ref.vaultId, version: ref.version });
+    if (!manifest || !isCurrentManifest(manifest)) {
+      // A version merged before search existed, or indexed with other settings: build its indexes
+      // once, from its own files.
+      log.info("search indexes missing or outdated; building them", { vaultId: ref.vaultId, version: ref.version });
       manifest = await writeVersionIndexes(store, keys, ref.embedder);
     }
     root ??= mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), "cogzy-search-"));

@@ -20,8 +20,18 @@ export interface SearchManifest {
   rows: number;
   embedder: EmbedderIdentity;
   files: { vectors: number; lexical: number; memories: number };
+  /** How the graph was built; a version built with other settings than today's is rebuilt on first use. */
   vector_index: { library: "usearch"; metric: string; quantization: string; connectivity: number };
-  built_ms: number;
+}
+
+/** Whether a stored manifest describes indexes this code can read as they are. */
+export function isCurrentManifest(manifest: SearchManifest): boolean {
+  return (
+    manifest.format === 1 &&
+    manifest.vector_index?.metric === VECTOR_INDEX_SETTINGS.metric &&
+    manifest.vector_index.quantization === VECTOR_INDEX_SETTINGS.quantization &&
+    manifest.vector_index.connectivity === VECTOR_INDEX_SETTINGS.connectivity
+  );
 }
 
 /**
@@ -33,7 +43,6 @@ export interface SearchManifest {
  * segments would make it O(new).
  */
 export async function writeVersionIndexes(store: Store, keys: VersionKeys, embedder: EmbedderIdentity): Promise<SearchManifest> {
-  const started = Date.now();
   const lexical = createLexicalBuilder();
   const table = createMemoryTableBuilder();
   // nodes.json is `[\n`, then one node per line joined by `,\n`, then `\n]\n` (see nodesJsonLines):
@@ -78,7 +87,6 @@ export async function writeVersionIndexes(store: Store, keys: VersionKeys, embed
         quantization: VECTOR_INDEX_SETTINGS.quantization,
         connectivity: VECTOR_INDEX_SETTINGS.connectivity,
       },
-      built_ms: Date.now() - started,
     };
     await putStream(store, keys.searchManifest, slices(Buffer.from(JSON.stringify(manifest, null, 2))), "application/json");
     return manifest;

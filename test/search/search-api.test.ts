@@ -2,6 +2,7 @@ import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createIndexCache, type VaultVersionRef } from "../../lib/search/index-cache";
 import { getStore } from "../../lib/store/client";
+import { getJson, putJson } from "../../lib/store/objects";
 import { findVaultByUser } from "../../lib/vaults/provision";
 import { versionKeys } from "../../lib/vaults/versions";
 import { fillerConversations, importConversations, newUser, search, type TestUser } from "./support";
@@ -168,6 +169,21 @@ describe("versions", () => {
     const answer = await search(ctx.api, user.token, { q: "kayak paddle" });
 
     expect(answer.body.results[0].conversation_id).toBe("legacy-kayak");
+  });
+});
+
+describe("outdated indexes", () => {
+  it("rebuilds a version's indexes made with other graph settings than today's", async () => {
+    const user = await newUser(ctx.api, ctx.db, "outdated");
+    await importConversations(ctx.api, user, [{ id: "old-canoe", title: "Canoes", turns: [["Which canoe paddle?", "A bent-shaft canoe paddle."]] }]);
+    const keys = versionKeys(`users/${user.userId}`, 1);
+    const manifest = (await getJson<Record<string, any>>(getStore(), keys.searchManifest))!;
+    await putJson(getStore(), keys.searchManifest, { ...manifest, vector_index: { ...manifest.vector_index, quantization: "i8" } });
+
+    const answer = await search(ctx.api, user.token, { q: "canoe paddle" });
+
+    expect(answer.body.results[0].conversation_id).toBe("old-canoe");
+    expect((await getJson<Record<string, any>>(getStore(), keys.searchManifest))!.vector_index.quantization).toBe("f16");
   });
 });
 
