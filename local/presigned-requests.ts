@@ -2,12 +2,15 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 
 /**
- * Checks a request made with a presigned URL (AWS Signature Version 4, query-string authentication) the
- * way B2 and S3 do before touching anything: the signature over method, path, query and the signed
- * headers, the credential, and the expiry. The path is part of what is signed, so a URL for one key
- * cannot write another; `Content-Length`, when signed, is the length of the body the server will read.
+ * Checks a signed S3 request the way B2 and S3 do before touching anything (AWS Signature Version 4):
+ * the signature over method, path, query and the signed headers, the credential, and the date. Either
+ * form is accepted, as S3 accepts both: a presigned URL (query-string authentication, with its expiry),
+ * as browsers use, or an `Authorization` header, as the SDK and the AWS CLI send with the stack's keys.
+ * The path is part of what is signed, so a URL for one key cannot write another; `Content-Length`, when
+ * signed, is the length of the body the server will read.
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  */
 export interface PresignedRequest {
@@ -38,7 +41,10 @@ export function checkPresignedRequest(request: PresignedRequest, credentials: St
   const get = (name: string) => query.find(([key]) => key === name)?.[1];
 
   const signature = get("X-Amz-Signature");
-  if (!signature) return { code: "AccessDenied", message: "This port accepts presigned URLs only." };
+  if (!signature) {
+    if (typeof request.headers.authorization === "string") return checkHeaderSignature(request, rawPath, query, credentials, now);
+    return { code: "AccessDenied", message: "This port accepts signed requests only (a presigned URL or an Authorization header)." };
+  }
   if (get("X-Amz-Algorithm") !== ALGORITHM) return { code: "AuthorizationQueryParametersError", message: `X-Amz-Algorithm must be ${ALGORITHM}.` };
 
   const credential = (get("X-Amz-Credential") ?? "").split("/");
@@ -66,23 +72,70 @@ export function checkPresignedRequest(request: PresignedRequest, credentials: St
     return { code: "AccessDenied", message: "Uploads must be signed for their length." };
   }
 
-  const canonicalRequest = [
-    request.method,
-    rawPath,
-    canonicalQuery(query.filter(([key]) => key !== "X-Amz-Signature")),
-    ...signedHeaders.map((name) => `${name}:${headerValue(request.headers, name)}`),
-    "",
-    signedHeaders.join(";"),
-    "UNSIGNED-PAYLOAD",
-  ].join("\n");
-  const scope = `${scopeDate}/${region}/s3/aws4_request`;
-  const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
-  const expected = signingKey(credentials.secretAccessKey, scopeDate, region).update(stringToSign).digest();
-  const given = Buffer.from(/^[0-9a-f]{64}$/.test(signature) ? signature : "", "hex");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  const signed = { method: request.method, rawPath, query: query.filter(([key]) => key !== "X-Amz-Signature"), headers: request.headers, signedHeaders, payloadHash: "UNSIGNED-PAYLOAD" };
+  if (!signatureMatches(signed, { amzDate, scopeDate, region, signature }, credentials)) {
     return { code: "SignatureDoesNotMatch", message: "The request signature does not match the URL, its headers or its length." };
   }
   return undefined;
+}
+
+/** `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` with `x-amz-date` and `x-amz-content-sha256`. */
+function checkHeaderSignature(request: PresignedRequest, rawPath: string, query: Array<[string, string]>, credentials: StoreCredentials, now: Date): PresignRefusal | undefined {
+  const malformed = { code: "AccessDenied", message: "The Authorization header is malformed." } as const;
+  const header = String(request.headers.authorization);
+  if (!header.startsWith(`${ALGORITHM} `)) return malformed;
+  const fields = new Map(
+    header
+      .slice(ALGORITHM.length + 1)
+      .split(",")
+      .map((part) => splitOnce(part.trim(), "=") as [string, string?]),
+  );
+  const credential = (fields.get("Credential") ?? "").split("/");
+  const [accessKeyId, scopeDate, region, service, terminator] = credential;
+  const signedHeaders = (fields.get("SignedHeaders") ?? "").split(";").filter(Boolean);
+  const signature = fields.get("Signature") ?? "";
+  if (credential.length !== 5 || service !== "s3" || terminator !== "aws4_request" || !region || !scopeDate || !signedHeaders.includes("host")) return malformed;
+  if (accessKeyId !== credentials.accessKeyId) return { code: "AccessDenied", message: "The access key in the request is not known here." };
+
+  const amzDate = headerValue(request.headers, "x-amz-date");
+  const signedAt = parseAmzDate(amzDate);
+  if (!signedAt || amzDate.slice(0, 8) !== scopeDate) return { code: "AccessDenied", message: "x-amz-date is missing or malformed." };
+  if (Math.abs(now.getTime() - signedAt.getTime()) > MAX_SKEW_SECONDS * 1000) return { code: "AccessDenied", message: "The request time is too far from the server's." };
+  // S3 requires the payload's hash as a header; what the body then hashes to is the emulator's business.
+  const payloadHash = headerValue(request.headers, "x-amz-content-sha256");
+  if (!payloadHash) return { code: "AccessDenied", message: "x-amz-content-sha256 is missing." };
+
+  if (!signatureMatches({ method: request.method, rawPath, query, headers: request.headers, signedHeaders, payloadHash }, { amzDate, scopeDate, region, signature }, credentials)) {
+    return { code: "SignatureDoesNotMatch", message: "The request signature does not match its method, path, query or headers." };
+  }
+  return undefined;
+}
+
+interface CanonicalParts {
+  method: string;
+  rawPath: string;
+  query: Array<[string, string]>;
+  headers: IncomingHttpHeaders;
+  signedHeaders: string[];
+  payloadHash: string;
+}
+
+/** SigV4: the canonical request, the string to sign under the credential's scope, the HMAC chain; compared in constant time. */
+function signatureMatches(parts: CanonicalParts, scope: { amzDate: string; scopeDate: string; region: string; signature: string }, credentials: StoreCredentials): boolean {
+  const canonicalRequest = [
+    parts.method,
+    parts.rawPath,
+    canonicalQuery(parts.query),
+    ...parts.signedHeaders.map((name) => `${name}:${headerValue(parts.headers, name)}`),
+    "",
+    parts.signedHeaders.join(";"),
+    parts.payloadHash,
+  ].join("\n");
+  const credentialScope = `${scope.scopeDate}/${scope.region}/s3/aws4_request`;
+  const stringToSign = [ALGORITHM, scope.amzDate, credentialScope, sha256Hex(canonicalRequest)].join("\n");
+  const expected = signingKey(credentials.secretAccessKey, scope.scopeDate, scope.region).update(stringToSign).digest();
+  const given = Buffer.from(/^[0-9a-f]{64}$/.test(scope.signature) ? scope.signature : "", "hex");
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function signingKey(secret: string, date: string, region: string) {

@@ -14,9 +14,10 @@ export interface CorsRelay {
  * listens on loopback only). Like the B2 bucket in production it:
  * - answers CORS preflights as a permissive bucket rule would and exposes `ETag` (multipart completion
  *   needs it): the page PUTs files straight to the store, another origin;
- * - verifies every other request as a presigned URL (signature over method, key, query and signed
- *   headers including the length; credential; expiry) and answers 403 with S3's error XML otherwise,
- *   so a URL issued for one key cannot write another, however its path is edited.
+ * - verifies every other request's SigV4 signature, as a presigned URL (method, key, query and signed
+ *   headers including the length; credential; expiry) or as an `Authorization` header made with the
+ *   stack's keys (so the SDK or the AWS CLI can look inside a local vault), and answers 403 with S3's
+ *   error XML otherwise, so a URL issued for one key cannot write another, however its path is edited.
  * What passes is relayed byte for byte. Functions talk to the emulator directly.
  */
 export async function startCorsRelay(options: { target: string; port: number; credentials: StoreCredentials }): Promise<CorsRelay> {

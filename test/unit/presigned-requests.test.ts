@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { describe, expect, it } from "vitest";
 import { checkPresignedRequest } from "../../local/presigned-requests";
@@ -78,5 +78,48 @@ describe("presigned request check", () => {
     const put = await getSignedUrl(client, new PutObjectCommand({ Bucket: "b", Key: "k" }), { expiresIn: 60 });
 
     expect(checkPresignedRequest(asReceived(put, "PUT", { "content-length": "3" }), credentials)?.code).toBe("AccessDenied");
+  });
+});
+
+describe("header-signed request check", () => {
+  /** The request the SDK would send, signed with `keys`, captured instead of sent. */
+  async function signedBySdk(command: GetObjectCommand | PutObjectCommand | ListObjectsV2Command, keys = credentials) {
+    let captured: { method: string; path: string; query: Record<string, string | string[] | null>; headers: Record<string, string> } | undefined;
+    const capturing = new S3Client({
+      ...clientOptions,
+      credentials: keys,
+      requestHandler: {
+        handle: async (request: typeof captured) => {
+          captured = request;
+          throw new Error("captured");
+        },
+      },
+    });
+    await capturing.send(command as GetObjectCommand).catch(() => undefined);
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(captured!.query ?? {})) for (const one of [value].flat()) search.append(name, one ?? "");
+    const query = search.toString().replaceAll("+", "%20");
+    return { method: captured!.method, url: captured!.path + (query ? `?${query}` : ""), headers: Object.fromEntries(Object.entries(captured!.headers).map(([k, v]) => [k.toLowerCase(), v])) };
+  }
+
+  it("passes the SDK's own requests: a GET, a PUT with a body, a listing with a query", async () => {
+    expect(checkPresignedRequest(await signedBySdk(new GetObjectCommand({ Bucket: "b", Key: "users/u/vault.json" })), credentials)).toBeUndefined();
+    expect(checkPresignedRequest(await signedBySdk(new PutObjectCommand({ Bucket: "b", Key: "users/u/é (1).json", Body: "hello" })), credentials)).toBeUndefined();
+    expect(checkPresignedRequest(await signedBySdk(new ListObjectsV2Command({ Bucket: "b", Prefix: "users/u/", MaxKeys: 5 })), credentials)).toBeUndefined();
+  });
+
+  it("refuses other keys, an edited path or query, a stale date, and a header that is not SigV4", async () => {
+    const get = await signedBySdk(new GetObjectCommand({ Bucket: "b", Key: "users/u/vault.json" }));
+    const otherSecret = await signedBySdk(new GetObjectCommand({ Bucket: "b", Key: "users/u/vault.json" }), { ...credentials, secretAccessKey: "not-the-secret" });
+    const otherKey = await signedBySdk(new GetObjectCommand({ Bucket: "b", Key: "users/u/vault.json" }), { ...credentials, accessKeyId: "SOMEONEELSE" });
+
+    expect(checkPresignedRequest(otherSecret, credentials)?.code).toBe("SignatureDoesNotMatch");
+    expect(checkPresignedRequest(otherKey, credentials)?.code).toBe("AccessDenied");
+    expect(checkPresignedRequest({ ...get, url: "/b/users/other/vault.json" }, credentials)?.code).toBe("SignatureDoesNotMatch");
+    expect(checkPresignedRequest({ ...get, url: `${get.url}?x-id=ListObjects` }, credentials)?.code).toBe("SignatureDoesNotMatch");
+    expect(checkPresignedRequest(get, credentials, new Date(Date.now() + 20 * 60_000))?.code).toBe("AccessDenied");
+    expect(checkPresignedRequest({ ...get, headers: { ...get.headers, authorization: "Basic bG9jYWw6bG9jYWw=" } }, credentials)?.code).toBe("AccessDenied");
+    const { authorization: _dropped, ...unsigned } = get.headers;
+    expect(checkPresignedRequest({ ...get, headers: unsigned }, credentials)?.code).toBe("AccessDenied");
   });
 });
