@@ -84,11 +84,14 @@ function checkHeaderSignature(request: PresignedRequest, rawPath: string, query:
   const malformed = { code: "AccessDenied", message: "The Authorization header is malformed." } as const;
   const header = String(request.headers.authorization);
   if (!header.startsWith(`${ALGORITHM} `)) return malformed;
-  const fields = new Map(
+  const fields = new Map<string, string>(
     header
       .slice(ALGORITHM.length + 1)
       .split(",")
-      .map((part) => splitOnce(part.trim(), "=") as [string, string?]),
+      .map((part) => {
+        const [name, value = ""] = splitOnce(part.trim(), "=");
+        return [name, value];
+      }),
   );
   const credential = (fields.get("Credential") ?? "").split("/");
   const [accessKeyId, scopeDate, region, service, terminator] = credential;
