@@ -127,11 +127,8 @@ describe("local B2 emulation", () => {
     await getStore().client.send(new PutObjectCommand({ Bucket: getStore().bucket, Key: key, Body: "[]" }));
     await getStore().client.send(new PutObjectCommand({ Bucket: getStore().bucket, Key: `users/${userId}/corpus/ignored.json`, Body: "{}" }));
 
-    let messages: any[] = [];
-    for (let waited = 0; waited < 5000 && messages.length === 0; waited += 100) {
-      messages = await drainIngestQueue();
-      if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const messages: any[] = [];
+    await expect.poll(async () => messages.push(...(await drainIngestQueue())), { timeout: 5000, interval: 100 }).toBeGreaterThan(0);
     expect(messages).toEqual([expect.objectContaining({ key, size: 2, origin: "b2" })]);
   });
 });
