@@ -4,7 +4,7 @@
  * prints the whole answer as JSON.
  */
 import { memoryLabel } from "../lib/chat/prompt";
-import type { ChatAnswer } from "../lib/chat/send-message";
+import type { ChatAnswer } from "../lib/api/contract";
 import { ApiError, createApiClient } from "./api-client";
 import type { Invocation } from "./command-line";
 

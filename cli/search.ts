@@ -5,7 +5,7 @@
  */
 import { ApiError, createApiClient } from "./api-client";
 import type { Invocation } from "./command-line";
-import type { MemoryResult } from "../lib/search/contract";
+import type { ExportSource, MemoryResult } from "../lib/api/contract";
 
 const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
@@ -31,9 +31,8 @@ export async function run({ values, operands }: Invocation<SearchValues>): Promi
       process.stderr.write("vault search: give --token (or VAULT_TOKEN), or --email and --password (or VAULT_EMAIL and VAULT_PASSWORD).\n");
       return 2;
     }
-    const params: Record<string, string> = { q: query, k: values.k };
-    for (const name of ["source", "from", "to"] as const) if (values[name]) params[name] = values[name]!;
-    const found = await api.search(params);
+    // The server checks each option and answers a bad one with a sentence naming it.
+    const found = await api.search({ q: query, k: Number(values.k), source: values.source as ExportSource | undefined, from: values.from, to: values.to });
     if (values.json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
     else process.stdout.write(formatTable(found.results, { version: found.version, tookMs: found.took_ms, color: process.stdout.isTTY === true }));
     return 0;

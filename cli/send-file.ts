@@ -11,17 +11,17 @@ export async function sendFile(file: string, size: number, target: UploadTarget,
     if (target.method === "PUT") {
       const body = Buffer.alloc(size);
       await handle.read(body, 0, size, 0);
-      await put(target.url!, body, target.headers ?? {});
+      await put(target.url, body, target.headers);
       onProgress(size);
       return [];
     }
     const etags: Array<{ part_number: number; etag: string }> = [];
     let sent = 0;
-    const queue = [...target.parts!];
+    const queue = [...target.parts];
     const worker = async () => {
       for (let part = queue.shift(); part; part = queue.shift()) {
         const body = Buffer.alloc(part.size);
-        await handle.read(body, 0, part.size, (part.part_number - 1) * target.part_size!);
+        await handle.read(body, 0, part.size, (part.part_number - 1) * target.part_size);
         etags.push({ part_number: part.part_number, etag: await put(part.url, body, {}) });
         sent += part.size;
         onProgress(sent);

@@ -1,5 +1,5 @@
 import { logIn } from "../../lib/accounts/accounts";
-import { credentialsSchema } from "../../lib/accounts/credentials-schema";
+import { credentialsSchema } from "../../lib/api/contract";
 import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { clientAddress } from "../../lib/http/client-address";
@@ -15,7 +15,7 @@ export async function main(event: HttpEvent) {
     { db: getPool(), store: getStore(), sessionTtlDays: getConfig().sessions.ttlDays },
     { ...body, userAgent: header(event, "user-agent"), client: clientAddress(event) },
   );
-  return sessionResponse(200, account);
+  return sessionResponse("POST /api/personal/auth/login", 200, account);
 }
 
 export const handler = httpHandler(main);

@@ -1,5 +1,5 @@
 import { signUp } from "../../lib/accounts/accounts";
-import { credentialsSchema } from "../../lib/accounts/credentials-schema";
+import { credentialsSchema } from "../../lib/api/contract";
 import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
@@ -14,7 +14,7 @@ export async function main(event: HttpEvent) {
     { db: getPool(), store: getStore(), sessionTtlDays: getConfig().sessions.ttlDays },
     { ...body, userAgent: header(event, "user-agent") },
   );
-  return sessionResponse(201, account);
+  return sessionResponse("POST /api/personal/auth/signup", 201, account);
 }
 
 export const handler = httpHandler(main);

@@ -4,7 +4,7 @@ import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
 import { header, type HttpEvent } from "../../lib/http/request";
-import { json } from "../../lib/http/response";
+import { answer } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 
 /**
@@ -18,7 +18,7 @@ export async function main(event: HttpEvent) {
   // Where Checkout sends the person back: the public address, else the one they called us on.
   const returnUrl = (config.publicUrl ?? header(event, "origin") ?? `http://${header(event, "host") ?? "localhost"}`).replace(/\/+$/, "");
   const deps = { db, stripe: getStripe(), premiumPriceId: config.stripe.premiumPriceId };
-  return json(200, await startPremiumCheckout(deps, user.userId, returnUrl));
+  return answer("POST /api/personal/billing/checkout", 200, await startPremiumCheckout(deps, user.userId, returnUrl));
 }
 
 export const handler = httpHandler(main);

@@ -1,4 +1,4 @@
-import { conversationParamsSchema } from "../../lib/chat/contract";
+import { conversationParamsSchema } from "../../lib/api/contract";
 import { deleteConversation } from "../../lib/chat/history";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";

@@ -1,9 +1,9 @@
-import { conversationListQuerySchema } from "../../lib/chat/contract";
+import { conversationListQuerySchema } from "../../lib/api/contract";
 import { listConversations } from "../../lib/chat/history";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
 import { parseQuery, type HttpEvent } from "../../lib/http/request";
-import { json } from "../../lib/http/response";
+import { answer } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 
 /** GET /api/personal/chat/conversations?limit= → {conversations: [{id, title, created_at, updated_at, message_count}]}, latest first. */
@@ -11,7 +11,7 @@ export async function main(event: HttpEvent) {
   const db = getPool();
   const user = await requireUser(db, event);
   const { limit } = parseQuery(event, conversationListQuerySchema);
-  return json(200, { conversations: await listConversations(db, user.userId, limit) });
+  return answer("GET /api/personal/chat/conversations", 200, { conversations: await listConversations(db, user.userId, limit) });
 }
 
 export const handler = httpHandler(main);

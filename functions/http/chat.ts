@@ -1,14 +1,14 @@
 import middy from "@middy/core";
 import { executionModeStreamifyResponse } from "@middy/core/StreamifyResponse";
 import type { Context } from "aws-lambda";
-import { chatRequestSchema } from "../../lib/chat/contract";
+import { chatRequestSchema } from "../../lib/api/contract";
 import { getChatDeps } from "../../lib/chat/deps";
 import { completeChat, prepareChat } from "../../lib/chat/send-message";
 import { streamChatAnswer } from "../../lib/chat/stream-answer";
 import { errorResponses } from "../../lib/http/handler";
 import { EVENT_STREAM_HEADERS, wantsEventStream } from "../../lib/http/event-stream";
 import { parseJsonBody, type HttpEvent } from "../../lib/http/request";
-import { json, type HttpResult } from "../../lib/http/response";
+import { answer, type HttpResult } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 
 /**
@@ -23,7 +23,7 @@ export async function main(event: HttpEvent, context: Context): Promise<HttpResu
   const input = parseJsonBody(event, chatRequestSchema);
   const signal = AbortSignal.timeout(Math.max(1_000, context.getRemainingTimeInMillis() - 1_000));
   const prepared = await prepareChat(deps, user.userId, input);
-  if (!wantsEventStream(event)) return json(200, await completeChat(deps, prepared, { signal }));
+  if (!wantsEventStream(event)) return answer("POST /api/personal/chat", 200, await completeChat(deps, prepared, { signal }));
   return { statusCode: 200, headers: { ...EVENT_STREAM_HEADERS }, body: streamChatAnswer(deps, prepared, signal) };
 }
 

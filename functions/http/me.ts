@@ -3,7 +3,7 @@ import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
 import type { HttpEvent } from "../../lib/http/request";
-import { json } from "../../lib/http/response";
+import { answer } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 import { getStore } from "../../lib/store/client";
 import { describeUsage, systemClock } from "../../lib/tiers/usage";
@@ -14,7 +14,7 @@ export async function main(event: HttpEvent) {
   const user = await requireUser(db, event);
   const account = await describeAccount({ db, store: getStore() }, user.userId);
   const usage = await describeUsage({ db, plans: getConfig().tiers }, user.userId, systemClock());
-  return json(200, { ...account, usage });
+  return answer("GET /api/personal/me", 200, { ...account, usage });
 }
 
 export const handler = httpHandler(main);

@@ -1,7 +1,7 @@
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
 import type { HttpEvent } from "../../lib/http/request";
-import { json } from "../../lib/http/response";
+import { answer } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 import { listAccessTokens } from "../../lib/tokens/access-tokens";
 
@@ -9,7 +9,7 @@ import { listAccessTokens } from "../../lib/tokens/access-tokens";
 export async function main(event: HttpEvent) {
   const db = getPool();
   const user = await requireUser(db, event);
-  return json(200, { tokens: await listAccessTokens(db, user.userId) });
+  return answer("GET /api/personal/tokens", 200, { tokens: await listAccessTokens(db, user.userId) });
 }
 
 export const handler = httpHandler(main);

@@ -1,23 +1,22 @@
-import { z } from "zod";
+import { uploadPathSchema } from "../../lib/api/contract";
 import { getPool } from "../../lib/db/pool";
 import { NotFoundError } from "../../lib/errors";
 import { httpHandler } from "../../lib/http/handler";
 import { parsePathParameters, type HttpEvent } from "../../lib/http/request";
-import { json } from "../../lib/http/response";
+import { answer } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 import { describeUpload } from "../../lib/uploads/progress";
 import { findOwnedUpload } from "../../lib/uploads/upload-rows";
 
-const path = z.object({ upload_id: z.uuid({ message: "No such upload." }) });
 
 /** GET /api/personal/vault/upload/{upload_id}: live progress. Someone else's upload is a 404, like a missing one. */
 export async function main(event: HttpEvent) {
   const db = getPool();
   const user = await requireUser(db, event);
-  const { upload_id } = parsePathParameters(event, path);
+  const { upload_id } = parsePathParameters(event, uploadPathSchema);
   const upload = await findOwnedUpload(db, user.userId, upload_id);
   if (!upload) throw new NotFoundError("No such upload.");
-  return json(200, describeUpload(upload));
+  return answer("GET /api/personal/vault/upload/{upload_id}", 200, describeUpload(upload));
 }
 
 export const handler = httpHandler(main);

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { uploadPathSchema } from "../../lib/api/contract";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
 import { parsePathParameters, type HttpEvent } from "../../lib/http/request";
@@ -7,13 +7,12 @@ import { requireUser } from "../../lib/http/session";
 import { getStore } from "../../lib/store/client";
 import { abortUpload } from "../../lib/uploads/create-upload";
 
-const path = z.object({ upload_id: z.uuid({ message: "No such upload." }) });
 
 /** DELETE /api/personal/vault/uploads/{upload_id}: cancels an upload that has not been processed yet. */
 export async function main(event: HttpEvent) {
   const db = getPool();
   const user = await requireUser(db, event);
-  const { upload_id } = parsePathParameters(event, path);
+  const { upload_id } = parsePathParameters(event, uploadPathSchema);
   await abortUpload({ db, store: getStore() }, user.userId, upload_id);
   return noContent();
 }

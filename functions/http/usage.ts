@@ -2,7 +2,7 @@ import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
 import type { HttpEvent } from "../../lib/http/request";
-import { json } from "../../lib/http/response";
+import { answer } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 import { describeUsage, systemClock } from "../../lib/tiers/usage";
 
@@ -13,7 +13,7 @@ import { describeUsage, systemClock } from "../../lib/tiers/usage";
 export async function main(event: HttpEvent) {
   const db = getPool();
   const user = await requireUser(db, event);
-  return json(200, await describeUsage({ db, plans: getConfig().tiers }, user.userId, systemClock()));
+  return answer("GET /api/personal/usage", 200, await describeUsage({ db, plans: getConfig().tiers }, user.userId, systemClock()));
 }
 
 export const handler = httpHandler(main);

@@ -1,7 +1,7 @@
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
 import type { HttpEvent } from "../../lib/http/request";
-import { json } from "../../lib/http/response";
+import { answer } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 import { describeVaultStatus } from "../../lib/vaults/status";
 
@@ -9,7 +9,7 @@ import { describeVaultStatus } from "../../lib/vaults/status";
 export async function main(event: HttpEvent) {
   const db = getPool();
   const user = await requireUser(db, event);
-  return json(200, await describeVaultStatus(db, user.userId));
+  return answer("GET /api/personal/vault/status", 200, await describeVaultStatus(db, user.userId));
 }
 
 export const handler = httpHandler(main);

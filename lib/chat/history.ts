@@ -7,29 +7,9 @@ import type { Queryable } from "../db/pool";
 import { withTransaction } from "../db/transaction";
 import { NotFoundError } from "../errors";
 import type { ChatMessage } from "./chat-model";
-import type { MemoryUsed } from "./prompt";
+import type { ConversationDetail, ConversationSummary, MemoryUsed, StoredMessage } from "../api/contract";
 
-export interface ConversationSummary {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-  message_count: number;
-}
-
-export interface StoredMessage {
-  id: number;
-  role: "user" | "assistant";
-  content: string;
-  created_at: string;
-  /** For an answer: the memories its prompt held, and the model that wrote it. */
-  memories_used?: MemoryUsed[];
-  model?: string;
-}
-
-export interface ConversationDetail extends Omit<ConversationSummary, "message_count"> {
-  messages: StoredMessage[];
-}
+export type { ConversationDetail, ConversationSummary, StoredMessage };
 
 const conversationNotFound = () => new NotFoundError("There is no such conversation.", "conversation_not_found");
 

@@ -3,8 +3,11 @@
  * title and numbered for citation, then the last few turns of the conversation, then the new message.
  * How much memory goes in follows the plan's context window feature.
  */
+import type { MemoryUsed } from "../api/contract";
 import type { ContextWindow } from "../tiers/tiers";
 import type { ChatMessage, PromptMemory } from "./chat-model";
+
+export type { MemoryUsed };
 
 /** What the chat needs of a retrieved memory (the search module's `MemoryResult` has all of it). */
 export interface RetrievedMemory {
@@ -17,16 +20,6 @@ export interface RetrievedMemory {
   assistant: string;
   snippet: string;
   score: number;
-}
-
-/** `memories_used` in a chat answer: the memories the prompt held, best first. */
-export interface MemoryUsed {
-  id: string;
-  conversation_title: string | null;
-  created_at: string | null;
-  source: string;
-  score: number;
-  snippet: string;
 }
 
 /** How many memories, and how many characters of them, each context window takes. */

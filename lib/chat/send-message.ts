@@ -8,12 +8,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import type { ChatAnswer } from "../api/contract";
 import { log } from "../log";
 import { contextWindow, type TierPlans } from "../tiers/tiers";
-import { describeUsage, releaseMessage, reserveMessage, type Clock, type MessageReservation, type Usage } from "../tiers/usage";
+import { describeUsage, releaseMessage, reserveMessage, type Clock, type MessageReservation } from "../tiers/usage";
 import type { ChatModel } from "./chat-model";
 import { recentTurns, saveExchange } from "./history";
-import { buildPrompt, HISTORY_MESSAGES, MEMORY_BUDGETS, type BuiltPrompt, type MemoryUsed, type RetrievedMemory } from "./prompt";
+import { buildPrompt, HISTORY_MESSAGES, MEMORY_BUDGETS, type BuiltPrompt, type RetrievedMemory } from "./prompt";
 
 /** The best `k` memories of `userId`'s own vault for `query`, best first. */
 export type MemoryRetriever = (userId: string, query: string, k: number) => Promise<RetrievedMemory[]>;
@@ -32,15 +33,7 @@ export interface ChatInput {
   conversation_id?: string;
 }
 
-/** `POST /api/personal/chat` → this (and the `done` event of a streamed answer). */
-export interface ChatAnswer {
-  conversation_id: string;
-  reply: string;
-  memories_used: MemoryUsed[];
-  /** The plan's usage after this message, as `GET /usage` shows it. */
-  usage: Usage;
-  model: string;
-}
+export type { ChatAnswer };
 
 /** A message that has its slot and its prompt, ready for the model. */
 export interface PreparedChat {

@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from "node:stream";
+import type { ChatStreamEvent } from "../api/contract";
 import { isAppError } from "../errors";
 import { serverSentEvent } from "../http/event-stream";
 import { log } from "../log";
@@ -12,13 +13,14 @@ import { completeChat, type ChatDeps, type PreparedChat } from "./send-message";
  */
 export function streamChatAnswer(deps: ChatDeps, prepared: PreparedChat, signal?: AbortSignal): Readable {
   const stream = new PassThrough();
-  stream.write(serverSentEvent("start", { conversation_id: prepared.conversationId, memories_used: prepared.prompt.memoriesUsed }));
-  completeChat(deps, prepared, { signal, onDelta: (text) => stream.write(serverSentEvent("delta", { text })) }).then(
-    (answer) => stream.end(serverSentEvent("done", answer)),
+  const encode = (event: ChatStreamEvent) => serverSentEvent(event.event, event.data);
+  stream.write(encode({ event: "start", data: { conversation_id: prepared.conversationId, memories_used: prepared.prompt.memoriesUsed } }));
+  completeChat(deps, prepared, { signal, onDelta: (text) => stream.write(encode({ event: "delta", data: { text } })) }).then(
+    (answer) => stream.end(encode({ event: "done", data: answer })),
     (error: unknown) => {
       if (!(isAppError(error) && error.expose)) log.error("chat stream failed", { userId: prepared.userId, error });
       const shown = isAppError(error) && error.expose ? { error: error.code, message: error.message } : { error: "internal_error", message: "Something went wrong on our side. Please try again." };
-      stream.end(serverSentEvent("error", shown));
+      stream.end(encode({ event: "error", data: shown }));
     },
   );
   return stream;

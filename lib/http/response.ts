@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { ResponseOf, RouteKey } from "../api/contract";
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -9,6 +10,11 @@ export function json(statusCode: number, body: unknown, options: { cookies?: str
     ...(options.cookies ? { cookies: options.cookies } : {}),
     body: JSON.stringify(body),
   };
+}
+
+/** A JSON answer of the shape the API contract gives `route` (lib/api/contract.ts): the compiler checks it. */
+export function answer<K extends RouteKey>(_route: K, statusCode: number, body: ResponseOf<K>, options: { cookies?: string[]; headers?: Record<string, string> } = {}): HttpResult {
+  return json(statusCode, body, options);
 }
 
 export function noContent(options: { cookies?: string[] } = {}): HttpResult {

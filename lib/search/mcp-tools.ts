@@ -1,7 +1,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { isAppError } from "../errors";
-import { DEFAULT_K, MAX_K, type MemoryResult, queryText, searchFilters, searchOptionsShape } from "./contract";
+import { DEFAULT_K, MAX_K, type MemoryResult, queryText, searchFilters, searchOptionsShape } from "../api/contract";
 import { getMemory, retrieveMemories, type RetrievalDeps } from "./retrieve";
 
 /**

@@ -4,7 +4,7 @@ import type { Embedder } from "../embeddings";
 import type { VaultNode } from "../ingest/vault-nodes";
 import type { Store } from "../store/client";
 import { findVaultByUser, type VaultRow } from "../vaults/provision";
-import type { MemoryResponse, MemoryResult, SearchResponse } from "./contract";
+import type { MemoryResponse, MemoryResult, SearchResponse } from "../api/contract";
 import type { IndexCache, LoadedVersion } from "./index-cache";
 import { readMemoryNodes } from "./memory-records";
 import type { MemoryFilters } from "./memory-table";

@@ -4,9 +4,10 @@
  * row's lock (no read-then-write window), so 100 simultaneous messages from a free user get exactly
  * 20 slots; a message whose reply fails hands its slot back.
  */
+import type { Usage } from "../api/contract";
 import type { Queryable } from "../db/pool";
 import { TooManyRequestsError, UnauthorizedError } from "../errors";
-import { asTier, vaultLimitBytes, type Feature, type Tier, type TierPlans } from "./tiers";
+import { asTier, vaultLimitBytes, type Tier, type TierPlans } from "./tiers";
 
 export type Clock = () => Date;
 export const systemClock: Clock = () => new Date();
@@ -16,19 +17,8 @@ export interface UsageDeps {
   plans: TierPlans;
 }
 
-/** `GET /api/personal/usage` (also inside `GET /me`). */
-export interface Usage {
-  tier: Tier;
-  messages_used: number;
-  /** `null` is unlimited. */
-  messages_limit: number | null;
-  messages_remaining: number | null;
-  /** The next UTC midnight, when the count starts again (ISO 8601). */
-  resets_at: string;
-  vault_bytes: number;
-  vault_limit_bytes: number;
-  features: Feature[];
-}
+/** `GET /api/personal/usage` (also inside `GET /me`), as the API contract words it. */
+export type { Usage };
 
 /** A slot taken for one message; give it back with {@link releaseMessage} if the reply fails. */
 export interface MessageReservation {

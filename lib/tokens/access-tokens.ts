@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { AccessTokenView } from "../api/contract";
 import type { Queryable } from "../db/pool";
 import { ConflictError, NotFoundError } from "../errors";
 
@@ -13,15 +14,7 @@ const TOKEN_PATTERN = /^cvt_[A-Za-z0-9_-]{43}$/;
 /** Enough for every client a person uses; bounds what a stolen session could mint. */
 const MAX_LIVE_TOKENS = 50;
 
-export interface AccessTokenView {
-  id: string;
-  name: string;
-  /** The token's first characters, to tell tokens apart. */
-  prefix: string;
-  scope: "read";
-  created_at: string;
-  last_used_at: string | null;
-}
+export type { AccessTokenView };
 
 export interface TokenUser {
   userId: string;

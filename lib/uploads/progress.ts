@@ -1,4 +1,5 @@
 import { uploadPhase, uploadStatus } from "./lifecycle";
+import type { UploadView } from "../api/contract";
 import type { UploadRow } from "./upload-rows";
 
 /**
@@ -25,7 +26,7 @@ export function progressPct(upload: Pick<UploadRow, "state" | "bytes_parsed" | "
 }
 
 /** `GET /api/personal/vault/upload/{id}`: the upload as the person and the CLI see it. */
-export function describeUpload(upload: UploadRow) {
+export function describeUpload(upload: UploadRow): UploadView {
   return {
     upload_id: upload.id,
     filename: upload.original_filename,
@@ -47,5 +48,3 @@ export function describeUpload(upload: UploadRow) {
     completed_at: upload.processing_completed_at?.toISOString() ?? null,
   };
 }
-
-export type UploadView = ReturnType<typeof describeUpload>;

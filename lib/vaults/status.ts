@@ -1,3 +1,4 @@
+import type { VaultStatus } from "../api/contract";
 import type { Queryable } from "../db/pool";
 import { NotFoundError } from "../errors";
 import { describeUpload } from "../uploads/progress";
@@ -5,7 +6,7 @@ import { recentUploads } from "../uploads/upload-rows";
 import { findVaultByUser } from "./provision";
 
 /** `GET /api/personal/vault/status`: the vault's figures and its recent uploads, newest first. */
-export async function describeVaultStatus(db: Queryable, userId: string) {
+export async function describeVaultStatus(db: Queryable, userId: string): Promise<VaultStatus> {
   const vault = await findVaultByUser(db, userId);
   if (!vault) throw new NotFoundError("You have no vault yet.");
   const uploads = await recentUploads(db, vault.id);

@@ -90,7 +90,7 @@ describe("re-uploads", () => {
     const results = await Promise.all(ids.map((id) => waitForUpload(ctx.api, user.token, id)));
 
     expect(results.map((result) => result.status)).toEqual(["complete", "complete"]);
-    expect(results[0].nodes_created + results[1].nodes_created).toBe((3 + 2 + 3) * 3);
+    expect(results.reduce((sum, result) => sum + result.nodes_created, 0)).toBe((3 + 2 + 3) * 3);
     const state = await readVault(ctx.db, user.userId);
     expectConsistent(state);
     expect(state.nodes).toHaveLength((3 + 2 + 3) * 3);

@@ -12,8 +12,9 @@ type Api = ReturnType<typeof apiClient>;
 
 /** Uploads bytes as the browser does: ask for a presigned URL, PUT straight to the store. */
 export async function uploadBytes(api: Api, token: string, name: string, bytes: Buffer): Promise<string> {
-  const created = await api.call("POST", "/api/personal/vault/uploads", { token, body: { filename: name, size: bytes.length } });
+  const created = await api.route("POST /api/personal/vault/uploads", { token, body: { filename: name, size: bytes.length } });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
+  if (created.body.method !== "PUT") throw new Error(`expected a single PUT for ${bytes.length} bytes, got a ${created.body.method} upload`);
   const put = await fetch(created.body.url, { method: "PUT", headers: created.body.headers, body: bytes });
   expect(put.status).toBe(200);
   return created.body.upload_id;
@@ -23,7 +24,7 @@ export async function uploadBytes(api: Api, token: string, name: string, bytes: 
 export async function waitForUpload(api: Api, token: string, uploadId: string, timeoutMs = 60_000) {
   return vi.waitFor(
     async () => {
-      const answer = await api.call("GET", `/api/personal/vault/upload/${uploadId}`, { token });
+      const answer = await api.route("GET /api/personal/vault/upload/{upload_id}", { token, params: { upload_id: uploadId } });
       if (answer.body?.status !== "complete" && answer.body?.status !== "failed") throw new Error(`upload ${uploadId} still ${answer.body?.status}/${answer.body?.phase}`);
       return answer.body;
     },

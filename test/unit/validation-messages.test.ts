@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { credentialsSchema } from "../../lib/accounts/credentials-schema";
+import { credentialsSchema } from "../../lib/api/contract";
 import { parseJsonBody } from "../../lib/http/request";
 
 function messageFor(schema: z.ZodType, body: unknown): string {
