@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/browser/**/*.browser.test.ts"],
+    // The tests drive the built app (web/dist): built first when missing or older than its sources.
+    globalSetup: ["test/browser/support/build-web.ts"],
     pool: "forks",
     // Each file boots Postgres, the S3/SQS emulator and Chromium: one file at a time on a 2-core machine.
     maxWorkers: 1,

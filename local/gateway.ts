@@ -32,7 +32,7 @@ export interface Gateway {
 /**
  * The local API Gateway: turns each HTTP request into a payload-format-2.0 event, invokes the same
  * middy-wrapped handler Lambda would, and writes its structured result back. Anything that is not an
- * API route is served from `webDir` (the web page).
+ * API route is served from `webDir` (the built web app, web/dist).
  */
 export async function startGateway(options: { root: string; routes: RouteDefinition[]; port: number; webDir?: string }): Promise<Gateway> {
   // Streaming handlers call Lambda's `awslambda` global when their module loads.
@@ -65,6 +65,9 @@ export async function startGateway(options: { root: string; routes: RouteDefinit
         const served = serveStatic(options.webDir, url.pathname, response);
         if (served === "malformed") return writeJson(response, 400, { error: "invalid_request", message: "The address has a malformed %-escape." });
         if (served) return;
+        if (url.pathname === "/") {
+          return writeJson(response, 503, { error: "web_not_built", message: "The web app is not built: run npm run build:web (npm start does it for you)." });
+        }
       }
       return writeJson(response, 404, { error: "not_found", message: `No route for ${method} ${url.pathname}.` });
     }
@@ -242,7 +245,8 @@ function serveStatic(webDir: string, pathname: string, response: http.ServerResp
   if (!file.startsWith(path.resolve(webDir) + path.sep) || !existsSync(file) || !statSync(file).isFile()) return false;
   response.writeHead(200, {
     "content-type": contentTypes[path.extname(file)] ?? "application/octet-stream",
-    "cache-control": "no-cache",
+    // Vite names built assets by their content hash; everything else is checked on each load.
+    "cache-control": relative.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache",
     "x-content-type-options": "nosniff",
   });
   createReadStream(file).pipe(response);

@@ -15,6 +15,7 @@ import { loadHandler } from "./lambda-context";
 import { assertPortFree, freePort } from "./ports";
 import { isProcessAlive } from "./processes";
 import { startCorsRelay } from "./store-cors-relay";
+import { webDist } from "./web-build";
 import { recoverAbandonedServer, startPostgres, type LocalPostgres } from "./postgres";
 import { startQueuePoller, type QueuePoller, type SqsHandler } from "./queue-poller";
 import { startSchedule, type LocalSchedule } from "./schedules";
@@ -106,7 +107,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
 
     await migrate(postgres.url);
-    const gateway: Gateway = await startGateway({ root: projectRoot, routes, port: ports.api, webDir: path.join(projectRoot, "web") });
+    const gateway: Gateway = await startGateway({ root: projectRoot, routes, port: ports.api, webDir: webDist });
     started.push(() => gateway.close());
 
     const pollers: Stack["pollers"] = {};

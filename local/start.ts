@@ -5,11 +5,16 @@
 import { startBanner } from "./banner";
 import { localDataDir } from "./data-dir";
 import { startStack } from "./stack";
+import { ensureWebBuild } from "./web-build";
 
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = localDataDir();
 
 const started = Date.now();
+await ensureWebBuild((line) => console.log(line)).catch((error: Error) => {
+  console.error(`\nCould not build the web app: ${error.message}`);
+  process.exit(1);
+});
 const stack = await startStack({
   dataDir,
   port,

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { uploadBytes, waitForUpload } from "../support/ingest";
-import { launchChromium, openApp, signUp, submitAccountForm } from "./support/browser";
+import { expectNoSeriousViolations, launchChromium, openApp, screenshotIfFailed, signUp, submitAccountForm } from "./support/browser";
 import { startBrowserTestStack } from "./support/stack";
 
 let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
@@ -26,12 +26,13 @@ async function open() {
   ({ context, page, errors } = await openApp(browser, stack));
 }
 
-afterEach(async () => {
+afterEach(async ({ task }) => {
+  await screenshotIfFailed(task, page);
   expect(errors, "uncaught errors in the page").toEqual([]);
   await context?.close();
 });
 
-const text = (selector: string) => () => page.locator(selector).textContent();
+const text = (testId: string) => () => page.getByTestId(testId).textContent();
 
 describe("signing up", () => {
   it("shows the signed-in screen with the e-mail, the free plan and an empty vault", async () => {
@@ -40,11 +41,12 @@ describe("signing up", () => {
 
     await signUp(page, email);
 
-    await expect.poll(text("#user-email")).toBe(email);
-    expect(await page.locator("#tier-badge").textContent()).toBe("Free plan");
-    expect(await page.locator("#stat-memories").textContent()).toBe("0");
-    expect(await page.locator("#vault-status").textContent()).toBe("Empty");
-    expect(await page.locator("#auth-screen").isHidden()).toBe(true);
+    await expect.poll(text("user-email")).toBe(email);
+    expect(await page.getByTestId("tier-badge").textContent()).toBe("Free plan");
+    expect(await page.getByTestId("stat-memories").textContent()).toBe("0");
+    expect(await page.getByTestId("vault-status").textContent()).toBe("Empty");
+    expect(await page.getByTestId("auth-screen").count()).toBe(0);
+    await expectNoSeriousViolations(page, "the empty vault");
   });
 
   it("shows the server's reason when the password is too short", async () => {
@@ -52,9 +54,10 @@ describe("signing up", () => {
 
     await submitAccountForm(page, "signup", uniqueEmail("browser"), "short");
 
-    await expect.poll(text("#auth-error")).toBe("Choose a password of at least 8 characters.");
+    await expect.poll(() => page.locator("#auth-error").textContent()).toBe("Choose a password of at least 8 characters.");
     expect(await page.locator("#password").getAttribute("aria-invalid")).toBe("true");
-    expect(await page.locator("#vault-screen").isHidden()).toBe(true);
+    expect(await page.getByTestId("vault-screen").count()).toBe(0);
+    await expectNoSeriousViolations(page, "the sign-up form showing an error");
   });
 
   it("shows the server's message when the e-mail already has an account", async () => {
@@ -64,8 +67,8 @@ describe("signing up", () => {
 
     await submitAccountForm(page, "signup", email, "a long enough passphrase");
 
-    await expect.poll(text("#auth-error")).toMatch(/already/i);
-    expect(await page.locator("#vault-screen").isHidden()).toBe(true);
+    await expect.poll(() => page.locator("#auth-error").textContent()).toMatch(/already/i);
+    expect(await page.getByTestId("vault-screen").count()).toBe(0);
   });
 
   it("keeps the person signed in across a reload", async () => {
@@ -75,8 +78,8 @@ describe("signing up", () => {
 
     await page.reload();
 
-    await page.locator("#vault-screen").waitFor();
-    await expect.poll(text("#user-email")).toBe(email);
+    await page.getByTestId("vault-screen").waitFor();
+    await expect.poll(text("user-email")).toBe(email);
   });
 });
 
@@ -88,8 +91,8 @@ describe("logging in and out", () => {
 
     await submitAccountForm(page, "login", email, "not the right passphrase");
 
-    await expect.poll(text("#auth-error")).toBe("The e-mail address or password is not right.");
-    expect(await page.locator("#vault-screen").isHidden()).toBe(true);
+    await expect.poll(() => page.locator("#auth-error").textContent()).toBe("The e-mail address or password is not right.");
+    expect(await page.getByTestId("vault-screen").count()).toBe(0);
     expect(await page.locator("#auth-submit").textContent()).toBe("Log in");
   });
 
@@ -100,21 +103,21 @@ describe("logging in and out", () => {
     await waitForUpload(api, body.token, await uploadBytes(api, body.token, "conversations.json", chatgptExport(conversations("kept", 2))));
     await open();
     await submitAccountForm(page, "login", email, "a long enough passphrase");
-    await page.locator("#vault-screen").waitFor();
-    await expect.poll(text("#stat-memories")).toBe("6");
+    await page.getByTestId("vault-screen").waitFor();
+    await expect.poll(text("stat-memories")).toBe("6");
     const cookie = await sessionCookie();
 
     await page.getByRole("button", { name: "Log out" }).click();
 
-    await page.locator("#auth-screen").waitFor();
-    expect(await page.locator("#vault-screen").isHidden()).toBe(true);
+    await page.getByTestId("auth-screen").waitFor();
+    expect(await page.getByTestId("vault-screen").count()).toBe(0);
     expect((await api.call("GET", "/api/personal/me", { cookie })).status, "the old session still works").toBe(401);
 
     await submitAccountForm(page, "login", email, "a long enough passphrase");
 
-    await page.locator("#vault-screen").waitFor();
-    await expect.poll(text("#stat-memories")).toBe("6");
-    await expect.poll(text("#vault-status")).toBe("Ready");
+    await page.getByTestId("vault-screen").waitFor();
+    await expect.poll(text("stat-memories")).toBe("6");
+    await expect.poll(text("vault-status")).toBe("Ready");
   });
 });
 

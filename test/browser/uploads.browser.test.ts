@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generateChatGptExport } from "../../bench/generate-export";
 import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
-import { launchChromium, openApp, signUp, statusHistory, uploadRow } from "./support/browser";
+import { fileInput, launchChromium, openApp, screenshotIfFailed, signUp, statusHistory, uploadRow } from "./support/browser";
 import { startBrowserTestStack } from "./support/stack";
 
 let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
@@ -32,7 +32,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-afterEach(async () => {
+afterEach(async ({ task }) => {
+  await screenshotIfFailed(task, page);
   expect(errors, "uncaught errors in the page").toEqual([]);
   await context?.close();
 });
@@ -57,14 +58,14 @@ async function settled(filename: string, timeout = 30_000): Promise<string> {
   return (await row.getAttribute("data-state"))!;
 }
 
-const text = (selector: string) => () => page.locator(selector).textContent();
+const text = (testId: string) => () => page.getByTestId(testId).textContent();
 
 describe("uploading an export", () => {
   it("shows the upload's progress, then the memories it added, and updates the vault", async () => {
     await signedIn();
     const file = await writeTemp("conversations.json", chatgptExport(conversations("first", 3)));
 
-    await page.locator("#file-input").setInputFiles(file);
+    await fileInput(page).setInputFiles(file);
 
     expect(await settled("conversations.json")).toBe("complete");
     const row = uploadRow(page, "conversations.json");
@@ -73,10 +74,10 @@ describe("uploading an export", () => {
     const shown = await statusHistory(page);
     expect(shown.at(-1)).toBe("Complete");
     expect(shown.some((status) => /^(Uploading|Sent|Queued|Reading|Indexing|Adding)/.test(status)), `statuses shown: ${shown.join(" | ")}`).toBe(true);
-    await expect.poll(text("#stat-memories")).toBe("9");
-    await expect.poll(text("#vault-status")).toBe("Ready");
-    await expect.poll(text("#announcer")).toContain("is complete: 9 memories added");
-    expect(await page.locator("#embedder-line").textContent()).toContain("offline test embedder (local-hash-v1)");
+    await expect.poll(text("stat-memories")).toBe("9");
+    await expect.poll(text("vault-status")).toBe("Ready");
+    await expect.poll(text("upload-announcer")).toContain("is complete: 9 memories added");
+    expect(await page.getByTestId("embedder-line").textContent()).toContain("offline test embedder (local-hash-v1)");
     await mkdir("test-results", { recursive: true });
     await page.screenshot({ path: "test-results/vault-after-upload.png", fullPage: true });
   });
@@ -84,14 +85,14 @@ describe("uploading an export", () => {
   it("says the memories are already in the vault when the same export is uploaded again", async () => {
     await signedIn();
     const file = await writeTemp("conversations.json", chatgptExport(conversations("again", 2)));
-    await page.locator("#file-input").setInputFiles(file);
+    await fileInput(page).setInputFiles(file);
     expect(await settled("conversations.json")).toBe("complete");
 
-    await page.locator("#file-input").setInputFiles(file);
+    await fileInput(page).setInputFiles(file);
 
     await expect.poll(() => page.locator('.upload[data-state="complete"]').count()).toBe(2);
     expect(await uploadRow(page, "conversations.json").locator(".upload-outcome").textContent()).toMatch(/^0 memories added, 6 already in your vault/);
-    await expect.poll(text("#stat-memories")).toBe("6");
+    await expect.poll(text("stat-memories")).toBe("6");
   });
 
   it("uploads an export dropped on the drop zone", async () => {
@@ -102,7 +103,7 @@ describe("uploading an export", () => {
       return transfer;
     })()`);
 
-    await page.locator("#dropzone").dispatchEvent("drop", { dataTransfer: dropped });
+    await page.getByTestId("dropzone").dispatchEvent("drop", { dataTransfer: dropped });
 
     expect(await settled("dropped.json")).toBe("complete");
     expect(await uploadRow(page, "dropped.json").locator(".upload-outcome").textContent()).toBe("3 memories added, 0 already in your vault");
@@ -118,7 +119,7 @@ describe("uploading an export", () => {
     });
     const completion = page.waitForRequest((request) => request.method() === "POST" && /\/vault\/uploads\/[^/]+\/complete$/.test(request.url()));
 
-    await page.locator("#file-input").setInputFiles(file);
+    await fileInput(page).setInputFiles(file);
 
     await completion;
     expect(storePuts.length).toBeGreaterThanOrEqual(2);
@@ -127,7 +128,7 @@ describe("uploading an export", () => {
     const outcome = (await uploadRow(page, "big-conversations.json").locator(".upload-outcome").textContent())!;
     const added = Number(/^([\d,]+) memories added/.exec(outcome)?.[1]?.replaceAll(",", ""));
     expect(added).toBeGreaterThan(generated.conversations);
-    await expect.poll(text("#stat-memories")).toBe(added.toLocaleString("en"));
+    await expect.poll(text("stat-memories")).toBe(added.toLocaleString("en"));
   });
 });
 
@@ -138,7 +139,7 @@ describe("uploads that fail", () => {
     await generateChatGptExport(file, 12 * MB, 12);
     const network = await context.newCDPSession(page);
     await network.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
-    await page.locator("#file-input").setInputFiles(file);
+    await fileInput(page).setInputFiles(file);
     const row = uploadRow(page, "slow-conversations.json");
     await row.locator(".upload-status", { hasText: "Uploading" }).waitFor();
 
@@ -155,18 +156,18 @@ describe("uploads that fail", () => {
     await signedIn();
     const file = await writeTemp("letter.json", "Dear diary, this is not an export.");
 
-    await page.locator("#file-input").setInputFiles(file);
+    await fileInput(page).setInputFiles(file);
 
     expect(await settled("letter.json")).toBe("failed");
     expect(await uploadRow(page, "letter.json").locator(".upload-error").textContent()).toMatch(/^This file is not a chat export/);
-    expect(await page.locator("#stat-memories").textContent()).toBe("0");
+    expect(await page.getByTestId("stat-memories").textContent()).toBe("0");
   });
 
   it("shows the server's message for a file that is neither .json nor .zip", async () => {
     await signedIn();
     const file = await writeTemp("notes.txt", "Shopping list: bread, honey.");
 
-    await page.locator("#file-input").setInputFiles(file);
+    await fileInput(page).setInputFiles(file);
 
     expect(await settled("notes.txt")).toBe("failed");
     expect(await uploadRow(page, "notes.txt").locator(".upload-error").textContent()).toBe(

@@ -1,4 +1,8 @@
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { readFile, mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+import { expect } from "vitest";
 
 /**
  * Debian's Chromium (`apt-get install chromium`); a browser is never downloaded. Root needs
@@ -19,32 +23,38 @@ export function launchChromium(): Promise<Browser> {
 const RECORD_STATUSES = `
   window.__statuses = [];
   document.addEventListener("DOMContentLoaded", () => {
-    const list = document.getElementById("upload-list");
     const seen = new WeakMap();
     new MutationObserver(() => {
-      for (const status of list.querySelectorAll(".upload-status")) {
+      for (const status of document.querySelectorAll(".upload-status")) {
         const text = status.textContent;
         if (text && seen.get(status) !== text) {
           seen.set(status, text);
           window.__statuses.push(text);
         }
       }
-    }).observe(list, { subtree: true, childList: true, characterData: true });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
 `;
+
+/** A desktop window; `narrow` is a 390 px phone. */
+export const VIEWPORTS = { desktop: { width: 1280, height: 900 }, narrow: { width: 390, height: 844 } } as const;
 
 /**
  * A fresh browser profile (no cookies) on the stack's page, ready once it has decided which screen to
  * show. `errors` collects uncaught exceptions in the page, which every test expects to stay empty.
  */
-export async function openApp(browser: Browser, stack: { apiUrl: string }): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+export async function openApp(
+  browser: Browser,
+  stack: { apiUrl: string },
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
+  const context = await browser.newContext({ viewport: VIEWPORTS.desktop, ...options });
   await context.addInitScript({ content: RECORD_STATUSES });
   const page = await context.newPage();
   const errors: Error[] = [];
   page.on("pageerror", (error) => errors.push(error));
   await page.goto(stack.apiUrl);
-  await page.locator("#auth-screen:not([hidden]), #vault-screen:not([hidden])").waitFor();
+  await page.locator('[data-testid="auth-screen"], [data-testid="vault-screen"]').first().waitFor();
   return { context, page, errors };
 }
 
@@ -64,10 +74,40 @@ export async function submitAccountForm(page: Page, mode: "signup" | "login", em
 /** Signs up through the form and waits for the signed-in screen. */
 export async function signUp(page: Page, email: string, password = "a long enough passphrase"): Promise<void> {
   await submitAccountForm(page, "signup", email, password);
-  await page.locator("#vault-screen").waitFor();
+  await page.getByTestId("vault-screen").waitFor();
 }
 
 /** The row of the newest upload of a file of this name. */
 export function uploadRow(page: Page, filename: string) {
   return page.locator(".upload", { has: page.locator(".upload-name", { hasText: filename }) }).first();
+}
+
+/** The file input of the vault's upload component. */
+export function fileInput(page: Page) {
+  return page.locator('.vault-upload input[type="file"]');
+}
+
+/** A test's failure, kept as a picture: `test-results/failures/<file> - <test>.png`. */
+export async function screenshotIfFailed(task: { name: string; file?: { name: string }; result?: { state?: string } }, page: Page | undefined): Promise<void> {
+  if (task.result?.state !== "fail" || !page || page.isClosed()) return;
+  const name = `${path.basename(task.file?.name ?? "test")} - ${task.name}`.replace(/[^\w .-]+/g, "_").slice(0, 180);
+  await mkdir("test-results/failures", { recursive: true });
+  await page.screenshot({ path: `test-results/failures/${name}.png`, fullPage: true }).catch(() => undefined);
+}
+
+const require = createRequire(import.meta.url);
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core (https://github.com/dequelabs/axe-core) on the page as it is and fails on any serious
+ * or critical violation, naming the rule and the elements.
+ */
+export async function expectNoSeriousViolations(page: Page, where: string): Promise<void> {
+  axeSource ??= await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
+  if (!(await page.evaluate("typeof window.axe !== 'undefined'"))) await page.addScriptTag({ content: axeSource });
+  const violations = (await page.evaluate(`axe.run(document, { resultTypes: ["violations"] }).then((result) => result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((node) => node.target.join(" ")),
+  })))`)) as Array<{ id: string; impact: string | null; help: string; targets: string[] }>;
+  const serious = violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+  expect(serious.map((violation) => `${violation.impact} ${violation.id}: ${violation.help} (${violation.targets.join(", ")})`), `axe on ${where}`).toEqual([]);
 }

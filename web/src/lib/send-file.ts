@@ -3,11 +3,7 @@
  * out, then follows the ingest pipeline until the upload is complete or failed. XMLHttpRequest, not
  * fetch: only it reports upload progress.
  */
-import { api, ApiError } from "./api.js";
-
-/** @typedef {import("./api.js").UploadTarget} UploadTarget */
-/** @typedef {import("./api.js").UploadView} UploadView */
-/** @typedef {import("./api.js").CompletedPart} CompletedPart */
+import { ApiError, type ApiClient, type CompletedPart, type UploadTarget, type UploadView } from "./api";
 
 /** Parts in flight at once: enough to fill a home uplink without starving the page's own requests. */
 const PART_CONCURRENCY = 3;
@@ -17,80 +13,75 @@ const POLL_INTERVAL_MS = 700;
 /** Consecutive failed polls before giving up (about half a minute of outage). */
 const POLL_FAILURES_ALLOWED = 40;
 
+export const CANCELLED = "Upload cancelled.";
+
 /**
  * PUTs the file, in one request or in parts, and completes a multipart upload. Resolves once the store
- * holds the whole object; the pipeline picks it up from there.
- * @param {UploadTarget} target what `POST /vault/uploads` answered.
- * @param {Blob} file
- * @param {{ onProgress?: (sent: number, total: number) => void, signal?: AbortSignal }} [options]
+ * holds the whole object; the pipeline picks it up from there. `onProgress` reports bytes the store
+ * has acknowledged or is receiving; `onSent` fires once every byte is out and only the store's (and, for
+ * parts, the API's) confirmation is awaited.
  */
-export async function sendFile(target, file, options = {}) {
+export async function sendFile(
+  client: ApiClient,
+  target: UploadTarget,
+  file: Blob,
+  options: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {},
+): Promise<void> {
   const onProgress = options.onProgress ?? (() => undefined);
   if (target.method === "PUT") {
     await put(target.url, file, target.headers, (loaded) => onProgress(loaded, file.size), options.signal);
     onProgress(file.size, file.size);
     return;
   }
-  /** @type {Map<number, number>} bytes sent so far of each part */
-  const sent = new Map();
+  const sent = new Map<number, number>();
   const report = () => onProgress([...sent.values()].reduce((sum, bytes) => sum + bytes, 0), file.size);
-  /** @type {CompletedPart[]} */
-  const completed = [];
+  const completed: CompletedPart[] = [];
   const queue = [...target.parts];
   const worker = async () => {
     for (let part = queue.shift(); part; part = queue.shift()) {
-      const start = (part.part_number - 1) * target.part_size;
-      const body = file.slice(start, start + part.size);
-      const partNumber = part.part_number;
+      const { part_number: partNumber, url, size } = part;
+      const start = (partNumber - 1) * target.part_size;
+      const body = file.slice(start, start + size);
       const etag = await withRetries(() =>
-        put(/** @type {NonNullable<typeof part>} */ (part).url, body, {}, (loaded) => {
+        put(url, body, {}, (loaded) => {
           sent.set(partNumber, loaded);
           report();
         }, options.signal),
       );
       if (!etag) throw new ApiError(0, "etag_hidden", "The storage server did not return the part's ETag, so the upload cannot be finished. Its CORS rule must expose the ETag header.");
-      sent.set(partNumber, part.size);
+      sent.set(partNumber, size);
       report();
       completed.push({ part_number: partNumber, etag });
     }
   };
   await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, target.parts.length) }, worker));
-  await api.completeUpload(target.upload_id, completed.sort((a, b) => a.part_number - b.part_number));
+  await client.request("POST /api/personal/vault/uploads/{upload_id}/complete", {
+    params: { upload_id: target.upload_id },
+    body: { parts: completed.sort((a, b) => a.part_number - b.part_number) },
+    signal: options.signal,
+  });
 }
 
-/**
- * Polls the upload until it is complete or failed, reporting every answer.
- * @param {string} uploadId
- * @param {{ onUpdate: (view: UploadView) => void, signal?: AbortSignal }} options
- * @returns {Promise<UploadView>}
- */
-export async function followUpload(uploadId, options) {
+/** Polls the upload until it is complete or failed, reporting every answer. */
+export async function followUpload(client: ApiClient, uploadId: string, options: { onUpdate: (view: UploadView) => void; signal?: AbortSignal }): Promise<UploadView> {
   let failures = 0;
   for (;;) {
     if (options.signal?.aborted) throw abortError();
     try {
-      const view = await api.upload(uploadId);
+      const view = await client.request("GET /api/personal/vault/upload/{upload_id}", { params: { upload_id: uploadId }, signal: options.signal });
       failures = 0;
       options.onUpdate(view);
       if (view.status === "complete" || view.status === "failed") return view;
     } catch (error) {
       // A lost session or a vanished upload will not come back by asking again.
-      if (!(error instanceof ApiError) || error.status === 401 || error.status === 404 || ++failures > POLL_FAILURES_ALLOWED) throw error;
+      if (!(error instanceof ApiError) || error.status === 401 || error.status === 404 || error.code === "aborted" || ++failures > POLL_FAILURES_ALLOWED) throw error;
     }
     await delay(POLL_INTERVAL_MS, options.signal);
   }
 }
 
-/**
- * One PUT to a presigned URL. Resolves with the response's ETag (empty when the store hides it).
- * @param {string} url
- * @param {Blob} body
- * @param {Record<string, string>} headers exactly the headers the URL was signed with.
- * @param {(loaded: number) => void} onProgress
- * @param {AbortSignal} [signal]
- * @returns {Promise<string>}
- */
-function put(url, body, headers, onProgress, signal) {
+/** One PUT to a presigned URL. Resolves with the response's ETag (empty when the store hides it). */
+function put(url: string, body: Blob, headers: Record<string, string>, onProgress: (loaded: number) => void, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError());
     const xhr = new XMLHttpRequest();
@@ -117,12 +108,7 @@ function put(url, body, headers, onProgress, signal) {
   });
 }
 
-/**
- * @template T
- * @param {() => Promise<T>} attempt
- * @returns {Promise<T>}
- */
-async function withRetries(attempt) {
+async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();
@@ -134,12 +120,7 @@ async function withRetries(attempt) {
   }
 }
 
-/**
- * @param {number} ms
- * @param {AbortSignal} [signal]
- * @returns {Promise<void>}
- */
-function delay(ms, signal) {
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener(
@@ -153,6 +134,6 @@ function delay(ms, signal) {
   });
 }
 
-function abortError() {
-  return new ApiError(0, "aborted", "Upload cancelled.");
+function abortError(): ApiError {
+  return new ApiError(0, "aborted", CANCELLED);
 }
