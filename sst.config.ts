@@ -24,10 +24,13 @@ export default $config({
     const { createQueues } = await import("./stacks/queues");
     const { createApi } = await import("./stacks/api");
     const { createSchedules } = await import("./stacks/schedules");
+    const { createWebApp } = await import("./stacks/web-app");
+    const { routes } = await import("./functions/manifest");
     const settings = secrets();
     const queues = createQueues(settings);
     const api = createApi(settings, queues);
     createSchedules(queues);
-    return { api: api.url, webhook: $interpolate`${api.url}/webhooks/b2`, streaming: api.streamingUrls };
+    const web = createWebApp(api, routes);
+    return { web: web.router.url, api: api.url, webhook: $interpolate`${web.router.url}/webhooks/b2`, streaming: api.streamingUrls };
   },
 });
