@@ -15,6 +15,9 @@ export default defineConfig({
     fileParallelism: false,
     execArgv: ["--disable-warning=ExperimentalWarning"],
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "error" },
+    // A poll waits on a page that refreshes after a server answer; 1 s (the default) is too short on a
+    // machine shared by several test runs.
+    expect: { poll: { timeout: 10_000 } },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
