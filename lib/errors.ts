@@ -77,6 +77,14 @@ export class NotConfiguredError extends AppError {
   }
 }
 
+/** The work could not all be done now; the caller should send the same request again (503, shown). */
+export class RetryLaterError extends AppError {
+  override readonly expose = true;
+  constructor(message: string, code = "retry_later") {
+    super(code, message, { status: 503 });
+  }
+}
+
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
