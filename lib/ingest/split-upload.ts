@@ -36,7 +36,7 @@ export interface SplitDeps {
   leaseSeconds?: number;
 }
 
-export type SplitOutcome = "ignored" | "settled" | "busy" | "resumed" | "failed" | "duplicate-file" | "nothing-new" | "split" | "superseded";
+export type SplitOutcome = "ignored" | "settled" | "busy" | "resumed" | "failed" | "duplicate-file" | "nothing-new" | "split" | "superseded" | "not-arrived";
 
 /** Exchanges claimed per round trip to Postgres. */
 const CLAIM_BATCH = 1000;
@@ -69,6 +69,13 @@ export async function splitUpload(deps: SplitDeps, event: ObjectCreated): Promis
   if (settledOrResumed) return settledOrResumed;
 
   const head = await headObject(deps.store, upload.object_key);
+  if (!head && upload.state === "awaiting_upload") {
+    // An event ahead of its file (replayed, forged, or sent before the upload finished): the upload
+    // keeps waiting. The file's own event starts it, and the sweeper re-drives it if that event is
+    // lost, or fails it once its upload links have expired.
+    log.warn("object-created event for a file not in the store yet; the upload keeps waiting", { uploadId: upload.id });
+    return "not-arrived";
+  }
   if (!head) return failed(deps, upload, "The uploaded file could not be found in your vault. Upload it again.");
   if (head.size !== Number(upload.declared_bytes)) {
     return failed(deps, upload, `The file that arrived (${head.size} bytes) is not the size announced (${upload.declared_bytes} bytes). Upload it again.`);
