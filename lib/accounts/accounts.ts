@@ -6,6 +6,7 @@ import type { Tier } from "../tiers/tiers";
 import { vaultPrefix } from "../vaults/layout";
 import { ensureVaultProvisioned, findVaultByUser, type VaultRow } from "../vaults/provision";
 import { clearLoginAttempts, reserveLoginAttempt } from "./login-throttle";
+import { assertSignUpAllowed, countSignUp } from "./signup-throttle";
 import { assertPasswordHashingCapacity, hashPassword, passwordWeakness, verifyAgainstDecoy, verifyPassword } from "./passwords";
 import { createSession } from "./sessions";
 
@@ -30,12 +31,15 @@ export function normaliseEmail(email: string): string {
 /**
  * Creates the user, their vault row (prefix `users/{uuid}`) and their free tier in one transaction, then,
  * once committed, writes `vault.json` to the store. A store outage does not fail sign-up: the vault is
- * provisioned on first use instead (see {@link ensureVaultProvisioned}).
+ * provisioned on first use instead (see {@link ensureVaultProvisioned}). Sign-ups are limited per client
+ * address (see signup-throttle.ts), so "this address is taken" cannot be used to list accounts.
  */
 export async function signUp(deps: AccountDeps, credentials: Credentials) {
   const email = normaliseEmail(credentials.email);
   const weakness = passwordWeakness(credentials.password, email);
   if (weakness) throw new ValidationError(weakness, { field: "password" });
+  const client = credentials.client;
+  if (client) await assertSignUpAllowed(deps.db, client);
   const passwordHash = await hashPassword(credentials.password);
 
   const vault = await withTransaction(deps.db, async (tx) => {
@@ -45,7 +49,9 @@ export async function signUp(deps: AccountDeps, credentials: Credentials) {
       [email, passwordHash],
     );
     const userId = user.rows[0]?.id;
-    if (!userId) throw new ConflictError("email_taken", "An account with this e-mail address already exists. Log in instead.");
+    if (client) await countSignUp(tx, client, !userId);
+    // Committed without a user, so the "taken" answer stays counted.
+    if (!userId) return undefined;
     const created = await tx.query<VaultRow>(
       `INSERT INTO personal.vaults (user_id, bucket, prefix) VALUES ($1, $2, $3) RETURNING *`,
       [userId, deps.store.bucket, vaultPrefix(userId)],
@@ -53,6 +59,7 @@ export async function signUp(deps: AccountDeps, credentials: Credentials) {
     await tx.query("INSERT INTO personal.user_tiers (user_id, tier) VALUES ($1, 'free')", [userId]);
     return created.rows[0]!;
   });
+  if (!vault) throw new ConflictError("email_taken", "An account with this e-mail address already exists. Log in instead.");
 
   await ensureVaultProvisioned(deps.db, deps.store, vault);
   const session = await createSession(deps.db, vault.user_id, { ttlDays: deps.sessionTtlDays, userAgent: credentials.userAgent });
