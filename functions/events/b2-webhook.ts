@@ -3,7 +3,7 @@ import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { RetryLaterError, UnauthorizedError, ValidationError } from "../../lib/errors";
 import { httpHandler } from "../../lib/http/handler";
-import { header, rawBody, type HttpEvent } from "../../lib/http/request";
+import { assertStorableText, header, rawBody, type HttpEvent } from "../../lib/http/request";
 import { json } from "../../lib/http/response";
 import { getSqs } from "../../lib/queues/client";
 import { b2NotificationSchema } from "../../lib/webhooks/b2-events";
@@ -30,6 +30,7 @@ export async function main(event: HttpEvent, context?: Context) {
   } catch {
     throw new ValidationError("The event notification body must be JSON.");
   }
+  assertStorableText(payload);
   const notification = b2NotificationSchema.safeParse(payload);
   if (!notification.success) throw new ValidationError("The event notification does not have the shape B2 sends.");
   const budget = Math.min(FORWARD_BUDGET_MS, (context?.getRemainingTimeInMillis() ?? FORWARD_BUDGET_MS) / 2);

@@ -3,7 +3,7 @@ import { verifyStripeEvent } from "../../lib/billing/verify-webhook";
 import { getConfig } from "../../lib/config";
 import { getPool } from "../../lib/db/pool";
 import { httpHandler } from "../../lib/http/handler";
-import { header, rawBody, type HttpEvent } from "../../lib/http/request";
+import { assertStorableText, header, rawBody, type HttpEvent } from "../../lib/http/request";
 import { json } from "../../lib/http/response";
 
 /**
@@ -12,6 +12,7 @@ import { json } from "../../lib/http/response";
  */
 export async function main(event: HttpEvent) {
   const stripeEvent = verifyStripeEvent(rawBody(event), header(event, "stripe-signature"), getConfig().stripe.webhookSecret);
+  assertStorableText(stripeEvent);
   const applied = await applyStripeEvent(getPool(), stripeEvent);
   return json(200, { received: true, ...applied });
 }

@@ -85,7 +85,11 @@ export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.
   return parseWith(schema, event.queryStringParameters ?? {});
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+/**
+ * Refuses (400) a decoded value holding text that cannot be stored: parseJsonBody and the other parsers
+ * here call it; a route that parses its body otherwise (a signed webhook) calls it on what it parsed.
+ */
+export function assertStorableText(value: unknown): void {
   const unstorable = findUnstorableText(value);
   if (unstorable !== undefined) {
     throw new ValidationError(
@@ -93,6 +97,10 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
       { field: unstorable || undefined },
     );
   }
+}
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  assertStorableText(value);
   const parsed = schema.safeParse(value, { error: validationSentence });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
