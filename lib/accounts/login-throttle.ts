@@ -35,10 +35,26 @@ const SECONDS_UNTIL_ALLOWED = "greatest(0, ceil(extract(epoch FROM next_allowed_
  * attempt inserts its row; a later one is an UPDATE whose WHERE is the delay check. (A plain UPDATE,
  * not INSERT … ON CONFLICT DO UPDATE, which locks and WAL-logs the row even when its WHERE refuses: here
  * a refused attempt writes nothing, and one that waited for the row's lock re-checks the delay against
- * the row as the attempt before it left it.) If a concurrent first attempt inserted the row after this
- * statement's snapshot was taken, this one is refused: erring towards refusal is the safe side.
+ * the row as the attempt before it left it.)
  */
 export async function reserveLoginAttempt(db: Queryable, attempt: LoginClient): Promise<LoginReservation> {
+  // No row at all: a concurrent first attempt inserted it after this statement's snapshot was taken.
+  // Once more, with a snapshot that sees it, so the attempt is judged by the row, not refused blindly.
+  const row = (await reserveOnce(db, attempt)) ?? (await reserveOnce(db, attempt));
+  if (!row?.allowed) return { allowed: false, retryAfterSeconds: row?.wait_seconds ?? 1 };
+  if (row.wait_seconds > 0) {
+    log.warn("log-in attempts locked", {
+      account: accountDigest(attempt.email),
+      client: attempt.client,
+      failures: row.failures,
+      lockedForSeconds: row.wait_seconds,
+      lockouts: row.lockouts,
+    });
+  }
+  return { allowed: true, failures: row.failures };
+}
+
+async function reserveOnce(db: Queryable, attempt: LoginClient) {
   const { freeFailures, firstDelaySeconds, maxDelaySeconds, forgetAfterHours } = LOGIN_THROTTLE;
   const { rows } = await db.query<{ allowed: boolean; failures: number; lockouts: number; wait_seconds: number }>(
     `WITH inserted AS (
@@ -61,18 +77,7 @@ export async function reserveLoginAttempt(db: Queryable, attempt: LoginClient): 
       WHERE email = $1 AND client = $2 AND NOT EXISTS (SELECT FROM inserted) AND NOT EXISTS (SELECT FROM updated)`,
     [attempt.email, attempt.client, freeFailures, firstDelaySeconds, maxDelaySeconds, forgetAfterHours],
   );
-  const row = rows[0];
-  if (!row?.allowed) return { allowed: false, retryAfterSeconds: row?.wait_seconds ?? 1 };
-  if (row.wait_seconds > 0) {
-    log.warn("log-in attempts locked", {
-      account: accountDigest(attempt.email),
-      client: attempt.client,
-      failures: row.failures,
-      lockedForSeconds: row.wait_seconds,
-      lockouts: row.lockouts,
-    });
-  }
-  return { allowed: true, failures: row.failures };
+  return rows[0];
 }
 
 /** The right password got in: its attempt and the earlier failures from this client are forgotten. */

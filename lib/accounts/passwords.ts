@@ -16,7 +16,7 @@ const KEY_LENGTH = 32;
  * at once to come back, instead of a burst of log-ins queueing everything until requests time out.
  */
 const HASHES_AT_ONCE = 2;
-const MAX_WAIT_MS = 2_000;
+const MAX_WAIT_MS = 5_000;
 const hashing = new PQueue({ concurrency: HASHES_AT_ONCE });
 /** Moving average of one hash's duration on this machine, as loaded as it is. */
 let typicalHashMs = 60;
