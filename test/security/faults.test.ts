@@ -75,8 +75,8 @@ describe("the store unreachable", () => {
     const deadLetters = ctx.stack.emulator.queues.ingest.dlqUrl.split("/").at(-1)!;
     await vi.waitFor(
       async () => {
-        const { rows } = await ctx.db.query("SELECT status FROM personal.vault_uploads WHERE id = $1", [uploadId]);
-        expect(queueDepth(deadLetters) > 0 || rows[0].status === "failed").toBe(true);
+        const { rows } = await ctx.db.query("SELECT state FROM personal.vault_uploads WHERE id = $1", [uploadId]);
+        expect(queueDepth(deadLetters) > 0 || rows[0].state === "failed").toBe(true);
       },
       { timeout: 60_000, interval: 250 },
     );
