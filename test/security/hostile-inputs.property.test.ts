@@ -141,7 +141,8 @@ describe.each(routes.map((route) => [key(route), route] as const))("%s", (_name,
         }),
         { numRuns: RUNS },
       );
-    });
+      // Log-in and sign-up hash a password per request: 40 of them on a loaded 2-core machine take a while.
+    }, 180_000);
   }
 
   if (route.path.includes("{")) {
