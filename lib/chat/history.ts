@@ -4,6 +4,7 @@
  */
 import type pg from "pg";
 import type { Queryable } from "../db/pool";
+import { storableJson, storableText } from "../db/storable-text";
 import { withTransaction } from "../db/transaction";
 import { NotFoundError } from "../errors";
 import type { ChatMessage } from "./chat-model";
@@ -59,7 +60,9 @@ export async function saveExchange(
     await tx.query(
       `INSERT INTO personal.chat_messages (conversation_id, role, content, memories_used, model)
        VALUES ($1, 'user', $2, NULL, NULL), ($1, 'assistant', $3, $4::jsonb, $5)`,
-      [exchange.conversationId, exchange.question, exchange.reply, JSON.stringify(exchange.memoriesUsed), exchange.model],
+      // The memories quote the person's exports and the reply is the model's: either may hold text that
+      // PostgreSQL cannot keep as it is.
+      [exchange.conversationId, exchange.question, storableText(exchange.reply), storableJson(exchange.memoriesUsed), exchange.model],
     );
   });
 }

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { z } from "zod";
+import { hasUnstorableText } from "../db/storable-text";
 import { UnsupportedMediaTypeError, ValidationError } from "../errors";
 import { fieldName, validationSentence } from "./validation-messages";
 
@@ -114,10 +115,8 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
  * would become U+FFFD on the way to the database or into a hash (so two different passwords would
  * compare equal). `undefined` if there is none.
  */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 function findUnstorableText(value: unknown, path: PropertyKey[] = []): string | undefined {
-  const bad = (text: string) => text.includes("\u0000") || LONE_SURROGATE.test(text);
+  const bad = hasUnstorableText;
   if (typeof value === "string") return bad(value) ? fieldName(path) : undefined;
   if (typeof value !== "object" || value === null) return undefined;
   for (const [key, item] of Object.entries(value)) {

@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/pool";
+import { storableJson } from "../db/storable-text";
 
 /**
  * An upload's life, the one place its state changes. Every transition is one guarded UPDATE: it
@@ -137,7 +138,7 @@ export function finishSplit(tx: Queryable, uploadId: string, attempt: number, re
             state = CASE WHEN $8 = 0 THEN 'complete' ELSE 'embedding' END,
             processing_completed_at = CASE WHEN $8 = 0 THEN now() END
       WHERE id = $1 AND split_attempt = $2 AND state = 'parsing'`,
-    [uploadId, attempt, result.source, result.exchanges, result.profiles, result.duplicates, JSON.stringify(result.summary), result.chunks],
+    [uploadId, attempt, result.source, result.exchanges, result.profiles, result.duplicates, storableJson(result.summary), result.chunks],
   );
 }
 
