@@ -4,6 +4,7 @@ import { ChangeMessageVisibilityCommand, SetQueueAttributesCommand, type SQSClie
 import { startFauxqs, type FauxqsServer } from "fauxqs";
 import { queues, visibilityTimeoutSeconds, type QueueDefinition, type QueueName } from "../functions/manifest";
 import { createSqsClient } from "../lib/queues/client";
+import { patchEmulatorStore } from "./emulator-store";
 
 export interface LocalQueue {
   name: string;
@@ -34,11 +35,16 @@ export function localQueueName(definition: QueueDefinition, suffix = ""): string
  * a queue replaces its row, and the emulator's foreign key then deletes every message it held. A
  * queue that exists gets the manifest's attributes set on it instead.
  *
+ * The store's storage is patched first (`emulator-store.ts`) so that ranged GETs, UploadPartCopy and
+ * multipart completion cost what they cost on S3 or B2, not a read of whole objects into memory.
+ *
  * Messages left in flight by an earlier run are made visible again at once: the data folder's lock
  * guarantees that the process which received them is gone, so nobody will delete them, and waiting
  * out their visibility timeout (up to 15 minutes) would only hold the uploads they carry.
  */
 export async function startEmulator(options: { dataDir: string; port: number; bucket: string; messageSpies?: boolean }): Promise<LocalEmulator> {
+  // Ranged reads, server-side part copies and large multipart uploads as S3 does them (emulator-store.ts).
+  await patchEmulatorStore();
   const server = await onLoopbackOnly(() =>
     startFauxqs({
       port: options.port,

@@ -26,15 +26,16 @@ export interface PartOptions {
  * stream from B2 or S3 tops out well below what a function's network can take; byte-range fetches in
  * parallel are how AWS's S3 performance guidelines say to read a large object fast.
  */
-async function fetchInParts(store: Store, key: string, size: number, options: PartOptions, sink: (bytes: Buffer, start: number) => Promise<void> | void): Promise<void> {
+async function fetchInParts(store: Store, key: string, size: number, options: PartOptions & { offset?: number }, sink: (bytes: Buffer, start: number) => Promise<void> | void): Promise<void> {
   const partBytes = options.partBytes ?? 8 * 1024 * 1024;
   const concurrency = options.concurrency ?? 8;
+  const offset = options.offset ?? 0;
   let next = 0;
   const worker = async () => {
     while (next < size) {
       const start = next;
       next += partBytes;
-      await sink(await objectRange(store, key, start, Math.min(partBytes, size - start)), start);
+      await sink(await objectRange(store, key, offset + start, Math.min(partBytes, size - start)), start);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.ceil(size / partBytes)) }, worker));
@@ -53,8 +54,8 @@ export async function downloadToFile(store: Store, key: string, file: string, si
   }
 }
 
-/** An object of `size` bytes in memory, parts fetched in parallel. */
-export async function objectBytesInParts(store: Store, key: string, size: number, options: PartOptions = {}): Promise<Buffer> {
+/** An object of `size` bytes (or that many from byte `offset`) in memory, parts fetched in parallel. */
+export async function objectBytesInParts(store: Store, key: string, size: number, options: PartOptions & { offset?: number } = {}): Promise<Buffer> {
   const out = Buffer.allocUnsafe(size);
   await fetchInParts(store, key, size, options, (bytes, start) => {
     bytes.copy(out, start);

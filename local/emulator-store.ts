@@ -1,0 +1,416 @@
+import { createHash } from "node:crypto";
+import fs, { closeSync, constants, copyFileSync, fstatSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+
+/**
+ * The local store (fauxqs 2.4.1, files under `.data/objects`) made to behave like S3 and B2 where the
+ * vault's merges and searches rely on it:
+ *
+ * - **Ranged GETs read the range.** fauxqs read the whole object for every GET (`readFileSync`) and then
+ *   sliced it, so a 16 MiB range of a 400 MB file cost 400 MB of reading; a search's cold load of a
+ *   large vault or a chat's ranged read of a few memories paid for whole files. Objects are now served as
+ *   streams of exactly the bytes asked for.
+ * - **UploadPartCopy copies on the server, in O(1) memory.** fauxqs implements it
+ *   (https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html) by reading the whole
+ *   source into memory; the part now refers to a hard link of the source file (a later overwrite of the
+ *   source key writes a new file, see below, so the part keeps the bytes it was copied from, as S3's
+ *   does), and nothing is read until the upload completes.
+ * - **Completing a multipart upload streams its parts into the object** instead of concatenating every
+ *   part in memory (a 400 MB vector file held twice in the emulator's heap). When a part copies a range
+ *   that sits at the same offset in the source, as when a new version appends to the previous one, the
+ *   source file is cloned by the kernel (`copyFileSync`, reflink or copy_file_range) and only the other
+ *   parts are written over and after it.
+ * - **Uploaded parts wait on disk, not in memory**; the part files fauxqs already wrote are what is read
+ *   at completion.
+ * - **Objects are written to a new file and renamed into place**, so a reader or a copy part holding the
+ *   old file keeps consistent bytes, and a crash mid-write never leaves a half-written object.
+ *
+ * These patch fauxqs's own classes (it exposes no hooks for storage), so they are tied to its version:
+ * {@link patchEmulatorStore} refuses any other than the one checked here. `test/store/store-emulator.test.ts`
+ * holds the behaviour to account.
+ */
+export const PATCHED_FAUXQS_VERSION = "2.4.1";
+
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+const COPY_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/** A byte range of a file, standing in for an object's body: a stream of exactly those bytes when read. */
+export class StoredBytes extends Readable {
+  /** Bytes read from object files by all stored bodies (tests check that a range read reads the range). */
+  static bytesRead = 0;
+  private fd: number | undefined;
+  private at: number;
+
+  constructor(
+    readonly file: string,
+    readonly start: number,
+    readonly end: number,
+  ) {
+    super({ highWaterMark: 1 << 20 });
+    this.at = start;
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** The bytes [from, to) of this range (what fauxqs's handlers do with a Buffer body for a Range header). */
+  subarray(from = 0, to = this.length): StoredBytes {
+    const start = this.start + Math.max(0, Math.min(from, this.length));
+    return new StoredBytes(this.file, start, Math.max(start, this.start + Math.min(to, this.length)));
+  }
+
+  /**
+   * fauxqs's async route handlers send the body without returning the reply; Fastify then sends an empty
+   * answer unless the response's head has gone out by the time the handler's promise settles
+   * (fastify/lib/wrap-thenable.js). A file stream has no data yet at that moment, so the head (already
+   * set on the response by Fastify before it pipes) is sent at once.
+   */
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    const response = destination as unknown as { headersSent?: boolean; flushHeaders?: () => void };
+    if (response.headersSent === false && typeof response.flushHeaders === "function") response.flushHeaders();
+    return super.pipe(destination, options);
+  }
+
+  override _read(): void {
+    const readNext = (fd: number) => {
+      const want = Math.min(1 << 20, this.end - this.at);
+      if (want <= 0) return void this.push(null);
+      const buffer = Buffer.allocUnsafe(want);
+      fs.read(fd, buffer, 0, want, this.at, (error, count) => {
+        if (error) return this.destroy(error);
+        if (count === 0) return this.destroy(new Error(`${this.file} ended before byte ${this.end}`));
+        this.at += count;
+        StoredBytes.bytesRead += count;
+        this.push(count < want ? buffer.subarray(0, count) : buffer);
+      });
+    };
+    if (this.fd !== undefined) return readNext(this.fd);
+    fs.open(this.file, "r", (error, fd) => {
+      if (error) return this.destroy(error);
+      this.fd = fd;
+      readNext(fd);
+    });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd === undefined) return callback(error);
+    fs.close(fd, () => callback(error));
+  }
+
+  /** The bytes in memory (only where fauxqs needs a Buffer: CopyObject, stores without files). */
+  readAllSync(): Buffer {
+    const out = Buffer.allocUnsafe(this.length);
+    const fd = openSync(this.file, "r");
+    try {
+      let done = 0;
+      while (done < out.length) {
+        const count = readSync(fd, out, done, out.length - done, this.start + done);
+        if (count === 0) throw new Error(`${this.file} ended before byte ${this.end}`);
+        done += count;
+      }
+      StoredBytes.bytesRead += done;
+      return out;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Writes the bytes into `fd` at `position`. */
+  copyIntoSync(fd: number, position: number, buffer: Buffer): void {
+    const source = openSync(this.file, "r");
+    try {
+      for (let done = 0; done < this.length; ) {
+        const count = readSync(source, buffer, 0, Math.min(buffer.length, this.length - done), this.start + done);
+        if (count === 0) throw new Error(`${this.file} ended before byte ${this.end}`);
+        StoredBytes.bytesRead += count;
+        for (let written = 0; written < count; ) written += writeSync(fd, buffer, written, count - written, position + done + written);
+        done += count;
+      }
+    } finally {
+      closeSync(source);
+    }
+  }
+}
+
+// fauxqs's internals, typed as far as these patches touch them.
+type Body = Buffer | StoredBytes;
+interface StoredObject {
+  key: string;
+  body: Body;
+  contentType: string;
+  contentLength: number;
+  etag: string;
+  lastModified: Date;
+  metadata: Record<string, string>;
+  contentLanguage?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+  contentEncoding?: string;
+  parts?: { partNumber: number; offset: number; length: number }[];
+  checksumAlgorithm?: string;
+  checksumValue?: string;
+  checksumType?: string;
+  partChecksums?: string[];
+}
+interface Part {
+  partNumber: number;
+  body: Body;
+  etag: string;
+  lastModified: Date;
+  checksumValue?: string;
+}
+interface MultipartUpload {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  contentType: string;
+  metadata: Record<string, string>;
+  parts: Map<number, Part>;
+  contentLanguage?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+  contentEncoding?: string;
+  checksumAlgorithm?: string;
+}
+interface FilePersistence {
+  bucketsDir: string;
+  multipartDir: string;
+  upsertObject(bucket: string, obj: StoredObject): void;
+  deleteMultipartUpload(uploadId: string): void;
+  readBody(bucket: string, key: string): Body;
+}
+interface S3StoreInternals {
+  buckets: Map<string, Map<string, StoredObject>>;
+  multipartUploads: Map<string, MultipartUpload>;
+  multipartUploadsByBucket: Map<string, Set<string>>;
+  persistence?: FilePersistence | object;
+  spy?: { addMessage(message: Record<string, unknown>): void };
+  putObject(bucket: string, key: string, body: Body, ...rest: unknown[]): StoredObject;
+  uploadPart(uploadId: string, partNumber: number, body: Body, checksumValue?: string): { etag: string; checksumValue?: string };
+  completeMultipartUpload(uploadId: string, parts: { partNumber: number; etag: string }[]): StoredObject;
+}
+type Constructor<T> = { prototype: T };
+
+let patched: Promise<void> | undefined;
+
+/** Applies the patches once per process, before the emulator starts. */
+export function patchEmulatorStore(): Promise<void> {
+  patched ??= apply();
+  return patched;
+}
+
+async function apply(): Promise<void> {
+  const root = import.meta.resolve("fauxqs");
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", root), "utf8")) as { version: string };
+  if (version !== PATCHED_FAUXQS_VERSION) {
+    throw new Error(`local/emulator-store.ts patches fauxqs ${PATCHED_FAUXQS_VERSION}'s storage, but ${version} is installed: check the patches against it, then update PATCHED_FAUXQS_VERSION`);
+  }
+  const { S3Store } = (await import(new URL("./s3/s3Store.js", root).href)) as { S3Store: Constructor<S3StoreInternals> };
+  const { FileS3Persistence } = (await import(new URL("./s3/fileS3Persistence.js", root).href)) as { FileS3Persistence: Constructor<FilePersistence> & (new (...args: never[]) => FilePersistence) };
+  const { S3Error } = (await import(new URL("./common/errors.js", root).href)) as { S3Error: new (code: string, message: string, status: number) => Error };
+  const { computeCompositeChecksum } = (await import(new URL("./s3/checksum.js", root).href)) as { computeCompositeChecksum: (algorithm: string, partChecksums: string[]) => string };
+  const isFiles = (persistence: unknown): persistence is FilePersistence => persistence instanceof FileS3Persistence;
+
+  FileS3Persistence.prototype.readBody = function (this: FilePersistence, bucket: string, key: string) {
+    const file = objectFile(this, bucket, key);
+    return new StoredBytes(file, 0, statSync(file).size);
+  };
+
+  FileS3Persistence.prototype.upsertObject = function (this: FilePersistence, bucket: string, obj: StoredObject) {
+    const file = objectFile(this, bucket, obj.key);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = temporaryName(file);
+    if (obj.body instanceof StoredBytes) {
+      const fd = openSync(temporary, "w");
+      try {
+        obj.body.copyIntoSync(fd, 0, Buffer.allocUnsafe(COPY_BUFFER_BYTES));
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      writeFileSync(temporary, obj.body);
+    }
+    renameSync(temporary, file);
+    writeMeta(file, obj);
+  };
+
+  const putObject = S3Store.prototype.putObject;
+  S3Store.prototype.putObject = function (this: S3StoreInternals, bucket: string, key: string, body: Body, ...rest: unknown[]) {
+    // CopyObject hands over the source's body; fauxqs hashes it, so it must be bytes here.
+    return putObject.call(this, bucket, key, body instanceof StoredBytes ? body.readAllSync() : body, ...rest);
+  };
+
+  const uploadPart = S3Store.prototype.uploadPart;
+  S3Store.prototype.uploadPart = function (this: S3StoreInternals, uploadId: string, partNumber: number, body: Body, checksumValue?: string) {
+    const upload = this.multipartUploads.get(uploadId);
+    const persistence = this.persistence;
+    if (!upload || !isFiles(persistence)) return uploadPart.call(this, uploadId, partNumber, body instanceof StoredBytes ? body.readAllSync() : body, checksumValue);
+    const partsDir = path.join(persistence.multipartDir, uploadId, "parts");
+    if (body instanceof StoredBytes) {
+      // UploadPartCopy: keep the source file's bytes by a hard link, read them at completion.
+      mkdirSync(partsDir, { recursive: true });
+      const link = path.join(partsDir, `${partNumber}.copy-source`);
+      rmSync(link, { force: true });
+      let part: StoredBytes;
+      try {
+        linkSync(body.file, link);
+        part = new StoredBytes(link, body.start, body.end);
+      } catch {
+        const fd = openSync(link, "w");
+        try {
+          body.copyIntoSync(fd, 0, Buffer.allocUnsafe(COPY_BUFFER_BYTES));
+        } finally {
+          closeSync(fd);
+        }
+        part = new StoredBytes(link, 0, body.length);
+      }
+      const source = statSync(link);
+      // The ETag of a copied part only has to name it for CompleteMultipartUpload; no need to hash it all.
+      const etag = `"${createHash("md5").update(`${source.ino}:${source.mtimeMs}:${part.start}-${part.end}`).digest("hex")}"`;
+      upload.parts.set(partNumber, { partNumber, body: part, etag, lastModified: new Date() });
+      return { etag };
+    }
+    const result = uploadPart.call(this, uploadId, partNumber, body, checksumValue);
+    // fauxqs wrote the part to `{n}.data`; from now on that file is the part, not a copy in memory.
+    const part = upload.parts.get(partNumber);
+    if (part) part.body = new StoredBytes(path.join(partsDir, `${partNumber}.data`), 0, body.length);
+    return result;
+  };
+
+  const complete = S3Store.prototype.completeMultipartUpload;
+  S3Store.prototype.completeMultipartUpload = function (this: S3StoreInternals, uploadId: string, specs: { partNumber: number; etag: string }[]) {
+    const upload = this.multipartUploads.get(uploadId);
+    const persistence = this.persistence;
+    if (!upload || !isFiles(persistence)) return complete.call(this, uploadId, specs);
+    const objects = this.buckets.get(upload.bucket);
+    if (!objects) throw new S3Error("NoSuchBucket", `The specified bucket does not exist: ${upload.bucket}`, 404);
+    const invalidPart = () =>
+      new S3Error("InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", 400);
+    const parts: Part[] = [];
+    specs.forEach((spec, index) => {
+      if (index > 0 && spec.partNumber <= specs[index - 1]!.partNumber) {
+        throw new S3Error("InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number.", 400);
+      }
+      const part = upload.parts.get(spec.partNumber);
+      if (!part || spec.etag.replaceAll('"', "") !== part.etag.replaceAll('"', "")) throw invalidPart();
+      // S3 checks the 5 MiB minimum of every part but the last when the upload completes.
+      if (index < specs.length - 1 && part.body.length < MIN_PART_BYTES) throw new S3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400);
+      parts.push(part);
+    });
+
+    const file = objectFile(persistence, upload.bucket, upload.key);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = temporaryName(file);
+    const boundaries = assemble(temporary, parts);
+    renameSync(temporary, file);
+
+    const digests = Buffer.concat(parts.map((part) => Buffer.from(part.etag.replaceAll('"', ""), "hex")));
+    const checksums = upload.checksumAlgorithm ? parts.flatMap((part) => part.checksumValue ?? []) : [];
+    const obj: StoredObject = {
+      key: upload.key,
+      body: Buffer.alloc(0),
+      contentType: upload.contentType,
+      contentLength: boundaries.reduce((sum, part) => sum + part.length, 0),
+      etag: `"${createHash("md5").update(digests).digest("hex")}-${parts.length}"`,
+      lastModified: new Date(),
+      metadata: upload.metadata,
+      parts: boundaries,
+      ...(upload.contentLanguage && { contentLanguage: upload.contentLanguage }),
+      ...(upload.contentDisposition && { contentDisposition: upload.contentDisposition }),
+      ...(upload.cacheControl && { cacheControl: upload.cacheControl }),
+      ...(upload.contentEncoding && { contentEncoding: upload.contentEncoding }),
+      ...(checksums.length > 0 && {
+        checksumAlgorithm: upload.checksumAlgorithm,
+        checksumValue: computeCompositeChecksum(upload.checksumAlgorithm!, checksums),
+        checksumType: "COMPOSITE",
+        partChecksums: checksums,
+      }),
+    };
+    writeMeta(file, obj);
+    objects.set(upload.key, obj);
+    this.multipartUploads.delete(uploadId);
+    this.multipartUploadsByBucket.get(upload.bucket)?.delete(uploadId);
+    persistence.deleteMultipartUpload(uploadId);
+    this.spy?.addMessage({ service: "s3", bucket: upload.bucket, key: upload.key, status: "uploaded", timestamp: Date.now() });
+    return obj;
+  };
+}
+
+/**
+ * Writes the parts, in order, into a new file. A part copying bytes that sit at the same offset in its
+ * source (an appended version: the previous one's bytes first) starts the file as a kernel copy of
+ * that source, truncated where the part ends; the other parts are then written at their offsets.
+ */
+function assemble(file: string, parts: Part[]): { partNumber: number; offset: number; length: number }[] {
+  const boundaries: { partNumber: number; offset: number; length: number }[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    boundaries.push({ partNumber: part.partNumber, offset, length: part.body.length });
+    offset += part.body.length;
+  }
+  let base = -1;
+  parts.forEach((part, index) => {
+    const body = part.body;
+    if (body instanceof StoredBytes && body.start === boundaries[index]!.offset && body.length >= 1 << 20 && (base < 0 || body.length > parts[base]!.body.length)) base = index;
+  });
+  const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+  if (base >= 0) copyFileSync((parts[base]!.body as StoredBytes).file, file, constants.COPYFILE_FICLONE);
+  const fd = openSync(file, base >= 0 ? "r+" : "w");
+  try {
+    if (base >= 0) {
+      const end = boundaries[base]!.offset + boundaries[base]!.length;
+      if (fstatSync(fd).size < end) throw new Error(`copy source of part ${parts[base]!.partNumber} is shorter than the part`);
+      ftruncateSync(fd, end);
+    }
+    parts.forEach((part, index) => {
+      if (index === base) return;
+      const at = boundaries[index]!.offset;
+      if (part.body instanceof StoredBytes) part.body.copyIntoSync(fd, at, buffer);
+      else for (let written = 0; written < part.body.length; ) written += writeSync(fd, part.body, written, part.body.length - written, at + written);
+    });
+  } finally {
+    closeSync(fd);
+  }
+  return boundaries;
+}
+
+/** fauxqs's object file for a key: slashes become folders, unsafe characters are %-encoded (fileS3Persistence.js). */
+function objectFile(persistence: FilePersistence, bucket: string, key: string): string {
+  // eslint-disable-next-line no-control-regex
+  const encoded = key.replace(/[<>:"|?*\\%\x00-\x1f]/g, (ch) => "%" + ch.charCodeAt(0).toString(16).padStart(2, "0"));
+  return path.join(persistence.bucketsDir, bucket, "objects", encoded.split("/").join(path.sep) + ".data");
+}
+
+let temporaries = 0;
+function temporaryName(file: string): string {
+  return `${file}.${process.pid}-${++temporaries}.tmp`;
+}
+
+/** The `.meta.json` fauxqs keeps beside each object file (same fields as its own upsertObject). */
+function writeMeta(dataFile: string, obj: StoredObject): void {
+  const metaFile = dataFile.slice(0, -".data".length) + ".meta.json";
+  const meta = {
+    key: obj.key,
+    contentType: obj.contentType,
+    contentLength: obj.contentLength,
+    etag: obj.etag,
+    lastModified: obj.lastModified.toISOString(),
+    metadata: obj.metadata,
+    ...(obj.contentLanguage && { contentLanguage: obj.contentLanguage }),
+    ...(obj.contentDisposition && { contentDisposition: obj.contentDisposition }),
+    ...(obj.cacheControl && { cacheControl: obj.cacheControl }),
+    ...(obj.contentEncoding && { contentEncoding: obj.contentEncoding }),
+    ...(obj.parts && { parts: obj.parts }),
+    ...(obj.checksumAlgorithm && { checksumAlgorithm: obj.checksumAlgorithm }),
+    ...(obj.checksumValue && { checksumValue: obj.checksumValue }),
+    ...(obj.checksumType && { checksumType: obj.checksumType }),
+    ...(obj.partChecksums && { partChecksums: obj.partChecksums }),
+  };
+  const temporary = temporaryName(metaFile);
+  writeFileSync(temporary, JSON.stringify(meta));
+  renameSync(temporary, metaFile);
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { meteredStore } from "../../lib/store/metered";
+import { createObjectWriter } from "../../lib/store/object-writer";
+import { objectBytes, putStream } from "../../lib/store/streams";
+import { useEmulator } from "../support/emulator";
+
+const ctx = useEmulator();
+const MiB = 1024 * 1024;
+
+/** Larger than one request body of the emulator (11 MiB): written in parts. */
+async function put(key: string, body: Buffer) {
+  await putStream(ctx.store, key, (async function* () {
+    yield body;
+  })(), "application/octet-stream");
+}
+
+describe("object writer", () => {
+  it("appends new bytes to a copy of an object, moving only the new bytes through the function", async () => {
+    const previous = randomBytes(40 * MiB);
+    await put("writer/v1.bin", previous);
+    const { store, meter } = meteredStore(ctx.store);
+    const added = randomBytes(3 * MiB);
+
+    const writer = createObjectWriter(store, "writer/v2.bin", { contentType: "application/octet-stream" });
+    await writer.copy("writer/v1.bin", 0, previous.length - 100);
+    await writer.write(added);
+    const written = await writer.end();
+
+    expect((await objectBytes(ctx.store, "writer/v2.bin")).equals(Buffer.concat([previous.subarray(0, previous.length - 100), added]))).toBe(true);
+    expect(written).toMatchObject({ bytes: previous.length - 100 + added.length, copied: previous.length - 100, read: 0, uploaded: added.length });
+    expect(meter).toEqual({ read: 0, written: added.length });
+  });
+
+  it("tops new bytes up to a whole part from the range that follows, then copies the rest", async () => {
+    const source = randomBytes(20 * MiB);
+    await put("writer/source.bin", source);
+    const header = Buffer.from("a new header");
+
+    const writer = createObjectWriter(ctx.store, "writer/topped.bin", { contentType: "application/octet-stream" });
+    await writer.write(header);
+    await writer.copy("writer/source.bin", 100, source.length);
+    await writer.write("tail");
+    const written = await writer.end();
+
+    const expected = Buffer.concat([header, source.subarray(100), Buffer.from("tail")]);
+    expect((await objectBytes(ctx.store, "writer/topped.bin")).equals(expected)).toBe(true);
+    expect(written.read).toBe(5 * MiB - header.length);
+    expect(written.copied).toBe(source.length - 100 - written.read);
+  });
+
+  it("reads a range too short to be a part through the function", async () => {
+    const source = randomBytes(3 * MiB);
+    await put("writer/short.bin", source);
+
+    const writer = createObjectWriter(ctx.store, "writer/from-short.bin", { contentType: "application/octet-stream" });
+    await writer.copy("writer/short.bin", 0, source.length);
+    await writer.write("!");
+    const written = await writer.end();
+
+    expect((await objectBytes(ctx.store, "writer/from-short.bin")).equals(Buffer.concat([source, Buffer.from("!")]))).toBe(true);
+    expect(written).toMatchObject({ copied: 0, read: source.length });
+  });
+
+  it("writes large new content in parts and small content as one object", async () => {
+    const large = randomBytes(19 * MiB);
+    const writer = createObjectWriter(ctx.store, "writer/large.bin", { contentType: "application/octet-stream" });
+    for (let at = 0; at < large.length; at += 3 * MiB + 7) await writer.write(large.subarray(at, Math.min(large.length, at + 3 * MiB + 7)));
+    await writer.end();
+    const small = createObjectWriter(ctx.store, "writer/small.json", { contentType: "application/json" });
+    await small.write("[]");
+    await small.end();
+
+    expect((await objectBytes(ctx.store, "writer/large.bin")).equals(large)).toBe(true);
+    expect((await objectBytes(ctx.store, "writer/small.json")).toString()).toBe("[]");
+  });
+
+  it("leaves nothing at the key when it fails", async () => {
+    const writer = createObjectWriter(ctx.store, "writer/failed.bin", { contentType: "application/octet-stream" });
+    await writer.write(randomBytes(9 * MiB));
+
+    await expect(writer.copy("writer/does-not-exist.bin", 0, 20 * MiB)).rejects.toThrow();
+    await expect(objectBytes(ctx.store, "writer/failed.bin")).rejects.toThrow();
+  });
+});

@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, UploadPartCopyCommand } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
+import { objectRange } from "../../lib/store/ranged";
+import { objectBytes, putStream } from "../../lib/store/streams";
+import { StoredBytes } from "../../local/emulator-store";
+import { useEmulator } from "../support/emulator";
+
+/**
+ * The local store's storage patches (local/emulator-store.ts): what S3 and B2 do, at the cost they do it.
+ */
+const ctx = useEmulator();
+const MiB = 1024 * 1024;
+
+/** Larger than one request body of the emulator (11 MiB): written in parts. */
+async function put(key: string, body: Buffer) {
+  await putStream(ctx.store, key, (async function* () {
+    yield body;
+  })(), "application/octet-stream");
+}
+
+describe("local store", () => {
+  it("reads only the range a ranged GET asks for", async () => {
+    const body = randomBytes(24 * MiB);
+    await put("range/big.bin", body);
+    const before = StoredBytes.bytesRead;
+
+    const middle = await objectRange(ctx.store, "range/big.bin", 10 * MiB + 3, 1000);
+
+    expect(middle.equals(body.subarray(10 * MiB + 3, 10 * MiB + 1003))).toBe(true);
+    expect(StoredBytes.bytesRead - before).toBeLessThan(2 * MiB);
+    expect((await objectBytes(ctx.store, "range/big.bin")).equals(body)).toBe(true);
+  });
+
+  it("composes an object from copied ranges and uploaded parts, keeping the bytes a copy saw", async () => {
+    const source = randomBytes(12 * MiB);
+    await put("compose/source.bin", source);
+    const { UploadId } = await ctx.store.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: "compose/out.bin" }));
+    const head = randomBytes(6 * MiB);
+    const tail = randomBytes(1234);
+    const one = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: "compose/out.bin", UploadId, PartNumber: 1, Body: head }));
+    const two = await ctx.store.client.send(
+      new UploadPartCopyCommand({ Bucket: ctx.store.bucket, Key: "compose/out.bin", UploadId, PartNumber: 2, CopySource: `${ctx.store.bucket}/compose/source.bin`, CopySourceRange: `bytes=${MiB}-${11 * MiB - 1}` }),
+    );
+    // Overwriting the source after the copy must not change what the copy holds (S3 copies at UploadPartCopy).
+    await put("compose/source.bin", randomBytes(12 * MiB));
+    const three = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: "compose/out.bin", UploadId, PartNumber: 3, Body: tail }));
+    await ctx.store.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: ctx.store.bucket,
+        Key: "compose/out.bin",
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.CopyPartResult!.ETag }, { PartNumber: 3, ETag: three.ETag }] },
+      }),
+    );
+
+    const out = await objectBytes(ctx.store, "compose/out.bin");
+
+    expect(out.equals(Buffer.concat([head, source.subarray(MiB, 11 * MiB), tail]))).toBe(true);
+  });
+
+  it("appends to a copy of the source kept at the same offsets, as a new version of a file does", async () => {
+    const previous = randomBytes(9 * MiB);
+    await put("append/v1.bin", previous);
+    const { UploadId } = await ctx.store.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: "append/v2.bin" }));
+    const copied = await ctx.store.client.send(
+      new UploadPartCopyCommand({ Bucket: ctx.store.bucket, Key: "append/v2.bin", UploadId, PartNumber: 1, CopySource: `${ctx.store.bucket}/append/v1.bin`, CopySourceRange: `bytes=0-${previous.length - 4}` }),
+    );
+    const added = Buffer.from("and the new rows\n");
+    const last = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: "append/v2.bin", UploadId, PartNumber: 2, Body: added }));
+    await ctx.store.client.send(
+      new CompleteMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: "append/v2.bin", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: copied.CopyPartResult!.ETag }, { PartNumber: 2, ETag: last.ETag }] } }),
+    );
+
+    expect((await objectBytes(ctx.store, "append/v2.bin")).equals(Buffer.concat([previous.subarray(0, previous.length - 3), added]))).toBe(true);
+    expect((await objectBytes(ctx.store, "append/v1.bin")).equals(previous)).toBe(true);
+  });
+
+  it("refuses a multipart upload whose part before the last is under 5 MiB, as S3 does", async () => {
+    const { UploadId } = await ctx.store.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: "small/out.bin" }));
+    const one = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: "small/out.bin", UploadId, PartNumber: 1, Body: randomBytes(1000) }));
+    const two = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: "small/out.bin", UploadId, PartNumber: 2, Body: randomBytes(1000) }));
+
+    const completing = ctx.store.client.send(
+      new CompleteMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: "small/out.bin", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }] } }),
+    );
+
+    await expect(completing).rejects.toMatchObject({ name: "EntityTooSmall" });
+  });
+});
