@@ -27,6 +27,7 @@ import { createIndexCache } from "../lib/search/index-cache";
 import { rankMemories } from "../lib/search/rank";
 import { queryTerms } from "../lib/search/tokens";
 import { topK } from "../lib/search/top-k";
+import { segmentKeys } from "../lib/search/segments";
 import { writeVersionIndexes } from "../lib/search/version-indexes";
 import { getStore } from "../lib/store/client";
 import { objectBytes, putStream } from "../lib/store/streams";
@@ -126,7 +127,10 @@ async function main() {
     progress("cold load and warm queries");
     // The store's own speed, as a baseline for the download: one plain GET of the same bytes.
     started = now();
-    for (const key of [keys.vectorIndex, keys.lexicalIndex, keys.memoryTable]) await objectBytes(store, key);
+    for (const segment of manifest.segments) {
+      const files = segmentKeys(prefix, segment.name);
+      for (const key of [files.graph, files.lexical, files.memories]) if (key !== files.graph || segment.graph === "ready") await objectBytes(store, key);
+    }
     const plainGetMs = now() - started;
     const cache = createIndexCache({ maxBytes: 4 * 1024 ** 3 });
     const collect = (globalThis as { gc?: () => void }).gc ?? (() => undefined);

@@ -5,7 +5,8 @@ import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
-import { writeVersionIndexes } from "../search/version-indexes";
+import { deleteUnlistedSegments } from "../search/segments";
+import { readSearchManifest, writeVersionIndexes, type VersionKeys } from "../search/version-indexes";
 import { deletePrefix, putStream } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { clustersDocument, createClusterAccumulator, type NodeText } from "../vectors/clusters";
@@ -95,6 +96,7 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
   // Keep the version just replaced for readers that started before the switch; anything older goes.
   if (written && vault.current_version > 1) {
     for (const prefix of versionKeys(vault.prefix, vault.current_version - 1).prefixes) await deletePrefix(deps.store, prefix);
+    await deleteUnlistedSegments(deps.store, vault.prefix, await listedSegments(deps.store, [versionKeys(vault.prefix, vault.current_version), versionKeys(vault.prefix, vault.current_version + 1)]));
   }
   log.info("upload merged", { uploadId: upload.id, vaultId: vault.id, version: vault.current_version + (written ? 1 : 0), nodes: written?.nodeCount ?? vault.node_count, added, adopted: plan.adoptedVectors.size });
   return "merged";
@@ -230,3 +232,10 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
 }
 
 class ClaimsMovedError extends Error {}
+
+/** The search segments the kept versions list (a version without a readable manifest lists none). */
+async function listedSegments(store: Store, versions: VersionKeys[]): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const keys of versions) for (const segment of (await readSearchManifest(store, keys))?.segments ?? []) names.add(segment.name);
+  return names;
+}

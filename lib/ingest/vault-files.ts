@@ -1,6 +1,8 @@
 import readline from "node:readline";
 import type { Store } from "../store/client";
+import { objectRange } from "../store/ranged";
 import { objectBytes, objectStream } from "../store/streams";
+import { float32FromLeBytes } from "../vectors/float32-le";
 import { decodeNpy, readNpyRows } from "../vectors/npy";
 import type { VaultNode } from "./vault-nodes";
 import { chunkInputKey, chunkVectorsKey } from "./work-files";
@@ -39,6 +41,18 @@ export async function readNodes(store: Store, key: string): Promise<VaultNode[]>
 /** Row batches of a stored .npy, header parsed from the file (never assumed). */
 export async function* readStoredRows(store: Store, key: string): AsyncGenerator<{ rows: Float32Array; count: number; dim: number }> {
   for await (const batch of readNpyRows(await objectStream(store, key), { batchRows: 2048 })) yield batch;
+}
+
+/**
+ * Rows [first, first + rows) of a stored .npy whose data starts at byte `dataOffset`, in blocks of up to
+ * `blockRows` rows, with ranged GETs: what a segment of a version needs, without the rest of the file.
+ */
+export async function* readVectorRange(store: Store, key: string, range: { dataOffset: number; first: number; rows: number; dim: number }, blockRows = 2048): AsyncGenerator<Float32Array> {
+  const rowBytes = range.dim * 4;
+  for (let row = range.first; row < range.first + range.rows; row += blockRows) {
+    const count = Math.min(blockRows, range.first + range.rows - row);
+    yield float32FromLeBytes(await objectRange(store, key, range.dataOffset + row * rowBytes, count * rowBytes));
+  }
 }
 
 type ChunkLocation = { vaultPrefix: string; uploadId: string; attempt: number };

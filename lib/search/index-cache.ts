@@ -5,14 +5,15 @@ import { getConfig } from "../config";
 import type { EmbedderIdentity } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
-import { getJson } from "../store/objects";
 import { downloadToFile, objectBytesInParts } from "../store/ranged";
+import { float32FromLeBytes } from "../vectors/float32-le";
 import { versionKeys } from "../vaults/versions";
-import { loadLexicalIndex } from "./lexical-index";
-import { loadMemoryTable } from "./memory-table";
+import { combineLexical, loadLexicalSegment, type LexicalSegment } from "./lexical-index";
+import { combineMemoryTables, loadMemoryTable, type MemoryTable } from "./memory-table";
 import type { SearchIndexes } from "./rank";
-import { openVectorIndex } from "./vector-index";
-import { isCurrentManifest, writeVersionIndexes, type SearchManifest, type VersionKeys } from "./version-indexes";
+import { segmentKeys, type SegmentEntry } from "./segments";
+import { combineVectorIndexes, flatVectorIndex, openVectorIndex, type VectorIndex } from "./vector-index";
+import { readSearchManifest, writeVersionIndexes, type SearchManifest, type VersionKeys } from "./version-indexes";
 
 export interface VaultVersionRef {
   vaultId: string;
@@ -26,14 +27,16 @@ export interface LoadedVersion extends SearchIndexes {
   ref: VaultVersionRef;
   keys: VersionKeys;
   manifest: SearchManifest;
-  /** Memory (and /tmp) the version holds, for the cache's budget. */
+  /** Memory (and /tmp) the version's segments hold, for the cache's budget. */
   bytes: number;
-  /** Time to fetch the files from the store, then to open them (map the graph, read the dictionaries). */
+  /** Time to fetch the files this load needed from the store, then to open them (map the graphs, read the dictionaries). */
   timings: { downloadMs: number; openMs: number };
 }
 
 /** Ranged GETs of 16 MiB, 8 at a time (S3's guidance for large objects: 8–16 MB byte ranges in parallel). */
 const PARTS = { partBytes: 16 * 1024 * 1024, concurrency: 8 };
+/** While a version's graphs are still being built, its manifest is read again this often. */
+const PENDING_RECHECK_MS = 10_000;
 
 export interface IndexCache {
   /** The version's indexes, loaded from the store on first use and kept while the budget allows. */
@@ -46,105 +49,182 @@ export interface IndexCache {
   clear(): Promise<void>;
 }
 
+/** One segment as loaded: shared by every held version that lists it. */
+interface LoadedSegment {
+  key: string;
+  entry: SegmentEntry;
+  lexical: LexicalSegment;
+  memories: MemoryTable;
+  vectors: VectorIndex;
+  bytes: number;
+  /** Holds the mapped graph file, if any. */
+  folder?: string;
+}
+
+interface HeldVersion {
+  loaded: LoadedVersion;
+  segments: LoadedSegment[];
+  checkedAt: number;
+}
+
 /**
  * Loaded search indexes per (vault, version), least recently used evicted first once their bytes pass
  * `maxBytes`. A function container keeps this across warm invocations, so only a cold start or a new
- * version (a merge switched `current_version`) pays the load. Loading a version drops the same vault's
- * older versions at once: nobody asks for them again.
+ * version (a merge switched `current_version`) pays a load, and a new version only pays for the
+ * segments the last one did not have: a merge appends a segment, so after a merge of a few memories
+ * only their segment is fetched. Loading a version drops the same vault's older versions at once
+ * (nobody asks for them again), keeping the segments the new one shares with them.
  *
- * The vector index is downloaded to a file under `tmpDir` and mapped (USearch `view`), not copied into
- * the heap: the download is the cost, the mapping is free, and the page cache holds what was just written.
+ * Graphs are downloaded to a file under `tmpDir` and mapped (USearch `view`), not copied into the heap:
+ * the download is the cost, the mapping is free, and the page cache holds what was just written. A
+ * segment whose graph is still being built is scanned exactly meanwhile, and the version's manifest is
+ * read again every {@link PENDING_RECHECK_MS} until its graphs are in.
  */
 export function createIndexCache(options: { maxBytes: number; tmpDir?: string }): IndexCache {
-  const held = new Map<string, { loaded: LoadedVersion; folder: string }>();
-  const loading = new Map<string, Promise<LoadedVersion>>();
-  let bytes = 0;
+  const held = new Map<string, HeldVersion>();
+  const segments = new Map<string, LoadedSegment>();
+  const loading = new Map<string, Promise<HeldVersion>>();
   let root: Promise<string> | undefined;
 
   const keyOf = (ref: VaultVersionRef) => `${ref.vaultId}@${ref.version}`;
+  const bytesHeld = () => [...segments.values()].reduce((sum, segment) => sum + segment.bytes, 0);
 
-  async function drop(key: string): Promise<void> {
-    const entry = held.get(key);
-    if (!entry) return;
-    held.delete(key);
-    bytes -= entry.loaded.bytes;
-    // The mapping stays valid after the unlink until the index is collected (POSIX unlink semantics).
-    await rm(entry.folder, { recursive: true, force: true });
+  async function releaseUnused(): Promise<void> {
+    const used = new Set<string>();
+    for (const version of held.values()) for (const segment of version.segments) used.add(segment.key);
+    for (const [key, segment] of [...segments]) {
+      if (used.has(key)) continue;
+      segments.delete(key);
+      // The mapping stays valid after the unlink until the index is collected (POSIX unlink semantics).
+      if (segment.folder) await rm(segment.folder, { recursive: true, force: true });
+    }
   }
 
-  async function load(store: Store, ref: VaultVersionRef): Promise<LoadedVersion> {
+  async function loadSegment(store: Store, ref: VaultVersionRef, keys: VersionKeys, manifest: SearchManifest, entry: SegmentEntry, timings: { downloadMs: number; openMs: number }): Promise<LoadedSegment> {
+    const key = `${ref.vaultId}/${entry.name}`;
+    const known = segments.get(key);
+    // A segment's rows never change; only its graph may have arrived since it was loaded.
+    if (known && (known.entry.graph === "ready" || entry.graph !== "ready")) return known;
+    const files = segmentKeys(ref.prefix, entry.name);
+    const dim = manifest.embedder.dim;
+    const fetchStarted = performance.now();
+    let folder: string | undefined;
+    let vectorBytes: Buffer | undefined;
+    const [lexicalBytes, tableBytes] = await Promise.all([
+      known ? undefined : objectBytesInParts(store, files.lexical, entry.files.lexical, PARTS),
+      known ? undefined : objectBytesInParts(store, files.memories, entry.files.memories, PARTS),
+      (async () => {
+        if (entry.graph === "ready") {
+          root ??= mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), "cogzy-search-"));
+          folder = await mkdtemp(path.join(await root, "s-"));
+          await downloadToFile(store, files.graph, path.join(folder, "vectors.usearch"), entry.files.graph!, PARTS);
+        } else {
+          const rowBytes = dim * 4;
+          vectorBytes = await objectBytesInParts(store, keys.vectors, entry.rows * rowBytes, { ...PARTS, offset: manifest.vectors_offset + entry.first * rowBytes });
+        }
+      })(),
+    ]);
+    const opened = performance.now();
+    const vectors = folder ? openVectorIndex(path.join(folder, "vectors.usearch"), dim, { view: true }) : flatVectorIndex(float32FromLeBytes(vectorBytes!), dim);
+    const lexical = known?.lexical ?? loadLexicalSegment(lexicalBytes!);
+    const memories = known?.memories ?? loadMemoryTable(tableBytes!);
+    if (vectors.rows !== entry.rows || lexical.docs !== entry.rows || memories.rows !== entry.rows) {
+      throw new Error(`search segment ${entry.name} of ${ref.prefix} disagrees: ${vectors.rows} vectors, ${lexical.docs} texts, ${memories.rows} memories, ${entry.rows} expected`);
+    }
+    timings.downloadMs += opened - fetchStarted;
+    timings.openMs += performance.now() - opened;
+    const loaded: LoadedSegment = {
+      key,
+      entry,
+      lexical,
+      memories,
+      vectors,
+      folder,
+      bytes: lexical.bytes + memories.bytes + (folder ? entry.files.graph! : entry.rows * dim * 4),
+    };
+    if (known?.folder) await rm(known.folder, { recursive: true, force: true });
+    segments.set(key, loaded);
+    return loaded;
+  }
+
+  async function load(store: Store, ref: VaultVersionRef): Promise<HeldVersion> {
     const started = performance.now();
     const keys = versionKeys(ref.prefix, ref.version);
-    let manifest = await getJson<SearchManifest>(store, keys.searchManifest);
-    if (!manifest || !isCurrentManifest(manifest)) {
-      // A version merged before search existed, or indexed with other settings: build its indexes
-      // once, from its own files.
+    let manifest = await readSearchManifest(store, keys);
+    if (!manifest) {
+      // A version merged before these indexes existed, or indexed with other settings: build its
+      // indexes once, from its own files.
       log.info("search indexes missing or outdated; building them", { vaultId: ref.vaultId, version: ref.version });
       manifest = await writeVersionIndexes(store, keys, ref.embedder);
     }
-    root ??= mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), "cogzy-search-"));
-    const folder = await mkdtemp(path.join(await root, "v-"));
-    const file = path.join(folder, "vectors.usearch");
-    const fetchStarted = performance.now();
-    const [lexicalBytes, tableBytes] = await Promise.all([
-      objectBytesInParts(store, keys.lexicalIndex, manifest.files.lexical, PARTS),
-      objectBytesInParts(store, keys.memoryTable, manifest.files.memories, PARTS),
-      downloadToFile(store, keys.vectorIndex, file, manifest.files.vectors, PARTS),
-    ]);
-    const opened = performance.now();
-    const vectors = openVectorIndex(file, manifest.embedder.dim, { view: true });
-    const lexical = loadLexicalIndex(lexicalBytes);
-    const memories = loadMemoryTable(tableBytes);
-    if (vectors.rows !== manifest.rows || lexical.docs !== manifest.rows || memories.rows !== manifest.rows) {
-      throw new Error(`search indexes of ${ref.prefix} v${ref.version} disagree: ${vectors.rows} vectors, ${lexical.docs} texts, ${memories.rows} memories, ${manifest.rows} expected`);
-    }
+    const timings = { downloadMs: 0, openMs: 0 };
+    const parts: LoadedSegment[] = [];
+    for (const entry of manifest.segments) parts.push(await loadSegment(store, ref, keys, manifest, entry, timings));
+    if (parts.reduce((sum, part) => sum + part.entry.rows, 0) !== manifest.rows) throw new Error(`search manifest of ${ref.prefix} v${ref.version} lists segments that do not add up to its ${manifest.rows} rows`);
+    const combineStarted = performance.now();
     const loaded: LoadedVersion = {
       ref,
       keys,
       manifest,
-      vectors,
-      lexical,
-      memories,
-      bytes: manifest.files.vectors + lexical.bytes + memories.bytes,
-      timings: { downloadMs: opened - fetchStarted, openMs: performance.now() - opened },
+      vectors: combineVectorIndexes(parts.map((part) => part.vectors)),
+      lexical: combineLexical(parts.map((part) => part.lexical)),
+      memories: combineMemoryTables(parts.map((part) => part.memories)),
+      bytes: parts.reduce((sum, part) => sum + part.bytes, 0),
+      timings,
     };
-    log.info("search indexes loaded", { vaultId: ref.vaultId, version: ref.version, rows: manifest.rows, bytes: loaded.bytes, ms: Math.round(performance.now() - started), ...loaded.timings });
-    held.set(keyOf(ref), { loaded, folder });
-    bytes += loaded.bytes;
-    return loaded;
+    timings.openMs += performance.now() - combineStarted;
+    log.info("search indexes loaded", { vaultId: ref.vaultId, version: ref.version, rows: manifest.rows, segments: parts.length, bytes: loaded.bytes, ms: Math.round(performance.now() - started), ...timings });
+    return { loaded, segments: parts, checkedAt: Date.now() };
+  }
+
+  /** The same version again once its pending graphs are built (its manifest says so). */
+  async function refresh(store: Store, ref: VaultVersionRef, version: HeldVersion): Promise<HeldVersion> {
+    version.checkedAt = Date.now();
+    const manifest = await readSearchManifest(store, version.loaded.keys);
+    const before = version.loaded.manifest.segments.filter((segment) => segment.graph === "ready").length;
+    if (!manifest || manifest.segments.filter((segment) => segment.graph === "ready").length === before) return version;
+    return load(store, ref);
+  }
+
+  function share(key: string, work: () => Promise<HeldVersion>): Promise<HeldVersion> {
+    let pending = loading.get(key);
+    if (!pending) {
+      pending = work().finally(() => loading.delete(key));
+      loading.set(key, pending);
+    }
+    return pending;
   }
 
   return {
     get bytes() {
-      return bytes;
+      return bytesHeld();
     },
     keys: () => [...held.keys()],
     async get(store, ref) {
       const key = keyOf(ref);
-      const hit = held.get(key);
-      if (hit) {
-        held.delete(key);
-        held.set(key, hit);
-        return hit.loaded;
+      let version = held.get(key);
+      if (version && version.loaded.manifest.segments.some((segment) => segment.graph === "pending") && Date.now() - version.checkedAt >= PENDING_RECHECK_MS) {
+        const current = version;
+        version = await share(key, () => refresh(store, ref, current));
       }
-      let pending = loading.get(key);
-      if (!pending) {
-        pending = load(store, ref).finally(() => loading.delete(key));
-        loading.set(key, pending);
-      }
-      const loaded = await pending;
+      if (!version) version = await share(key, () => load(store, ref));
+      held.delete(key);
+      held.set(key, version);
       for (const [other, entry] of [...held]) {
-        if (other === key) continue;
-        if (entry.loaded.ref.vaultId === ref.vaultId && entry.loaded.ref.version < ref.version) await drop(other);
+        if (other !== key && entry.loaded.ref.vaultId === ref.vaultId && entry.loaded.ref.version < ref.version) held.delete(other);
       }
       for (const other of [...held.keys()]) {
-        if (bytes <= options.maxBytes) break;
-        if (other !== key) await drop(other);
+        if (bytesHeld() <= options.maxBytes) break;
+        if (other === key) continue;
+        held.delete(other);
+        await releaseUnused();
       }
-      return loaded;
+      await releaseUnused();
+      return version.loaded;
     },
     async clear() {
-      for (const key of [...held.keys()]) await drop(key);
+      held.clear();
+      await releaseUnused();
       const folder = root;
       root = undefined;
       if (folder) await rm(await folder, { recursive: true, force: true });

@@ -15,8 +15,9 @@ import { topK } from "./top-k";
  * Beyond", 2009) with k1 = 1.2, b = 0.75 and the non-negative idf ln(1 + (N − df + 0.5) / (df + 0.5)),
  * as Lucene computes it.
  *
- * Later (issue 12, merges that cost only what is new): a version can hold several of these files, one
- * per segment, each scoring with the version's global N and avgdl; results are merged the same way.
+ * A version's memories are split into segments (each merge adds one, see lib/search/segments.ts), one
+ * file each; {@link combineLexical} scores them together with the version's own N, average length and
+ * document frequencies, so a segmented version ranks exactly as one file over all its memories would.
  */
 const MAGIC = "CZBM25\u0001\n";
 const K1 = 1.2;
@@ -86,6 +87,78 @@ export function createLexicalBuilder() {
   };
 }
 
+/**
+ * One file over the memories of several files (in row order: the first file's rows first), made from
+ * their postings without reading any text again: how small segments are compacted.
+ */
+export function mergeLexicalFiles(files: readonly Uint8Array[]): Buffer {
+  const parts = files.map((bytes) => {
+    const { header, sections } = decodeSections<LexicalHeader>(MAGIC, bytes);
+    const dictionaryText = Buffer.from(sections.dictionary!.buffer, sections.dictionary!.byteOffset, sections.dictionary!.byteLength).toString("utf8");
+    return {
+      header,
+      lengths: view(Uint32Array, sections.lengths!),
+      offsets: view(Uint32Array, sections.offsets!),
+      counts: view(Uint32Array, sections.counts!),
+      postings: sections.postings!,
+      terms: header.terms > 0 ? dictionaryText.split("\n") : [],
+    };
+  });
+  const firsts: number[] = [];
+  let docs = 0;
+  let totalLength = 0;
+  for (const part of parts) {
+    firsts.push(docs);
+    docs += part.header.docs;
+    totalLength += part.header.totalLength;
+  }
+  // Each file's dictionary is sorted: walk them together, term by term.
+  const cursor = parts.map(() => 0);
+  const dictionary: string[] = [];
+  const offsets: number[] = [0];
+  const counts: number[] = [];
+  const coded = new VarintWriter();
+  for (;;) {
+    let term: string | undefined;
+    parts.forEach((part, p) => {
+      const candidate = part.terms[cursor[p]!];
+      if (candidate !== undefined && (term === undefined || candidate < term)) term = candidate;
+    });
+    if (term === undefined) break;
+    let previous = 0;
+    let count = 0;
+    parts.forEach((part, p) => {
+      const index = cursor[p]!;
+      if (part.terms[index] !== term) return;
+      cursor[p] = index + 1;
+      const reader = new VarintReader(part.postings, part.offsets[index]!);
+      let row = 0;
+      for (let n = part.counts[index]!; n > 0; n--) {
+        row += reader.read();
+        const tf = reader.read();
+        const global = firsts[p]! + row;
+        coded.write(global - previous);
+        coded.write(tf);
+        previous = global;
+        count++;
+      }
+    });
+    dictionary.push(term);
+    counts.push(count);
+    offsets.push(coded.length);
+  }
+  const lengths = new Uint32Array(docs);
+  parts.forEach((part, p) => lengths.set(part.lengths, firsts[p]!));
+  const header: LexicalHeader = { format: "bm25", docs, totalLength, terms: dictionary.length };
+  return encodeSections(MAGIC, header, {
+    lengths,
+    offsets: Uint32Array.from(offsets),
+    counts: Uint32Array.from(counts),
+    postings: coded.bytes(),
+    dictionary: Buffer.from(dictionary.join("\n"), "utf8"),
+  });
+}
+
 export interface LexicalHits {
   rows: number[];
   scores: number[];
@@ -103,8 +176,32 @@ export interface LexicalIndex {
   rowsWithAll(terms: string[]): number[];
 }
 
+/**
+ * One index file: the memories of one segment of a version (rows numbered from 0 within it). Scoring
+ * needs the statistics of the whole version (N, average length, each term's document frequency), so a
+ * segment only adds its postings into scores the caller sizes and weighs; {@link combineLexical} does.
+ */
+export interface LexicalSegment {
+  readonly docs: number;
+  readonly totalLength: number;
+  readonly bytes: number;
+  /** Words per memory, row order. */
+  readonly lengths: Uint32Array;
+  /** The term's entry in this segment's dictionary. */
+  termIndex(term: string): number | undefined;
+  /** Memories of this segment holding the term at `termIndex`. */
+  frequency(termIndex: number): number;
+  /**
+   * Adds the term's BM25 contribution, `idf · tf · (k1 + 1) / (tf + norms[row])`, to `scores[row]` of
+   * every row holding it that `allowed(row)` accepts; rows scored for the first time go to `touched`.
+   */
+  accumulate(termIndex: number, idf: number, norms: Float32Array, scores: Float64Array, touched: number[], allowed?: (row: number) => boolean): void;
+  /** The rows holding the term, ascending. */
+  rows(termIndex: number): number[];
+}
+
 /** Opens an index file written by {@link createLexicalBuilder}; the postings stay coded until a query needs them. */
-export function loadLexicalIndex(bytes: Uint8Array): LexicalIndex {
+export function loadLexicalSegment(bytes: Uint8Array): LexicalSegment {
   const { header, sections } = decodeSections<LexicalHeader>(MAGIC, bytes);
   if (header.format !== "bm25") throw new Error(`unknown lexical index format ${String(header.format)}`);
   const lengths = view(Uint32Array, sections.lengths!);
@@ -114,81 +211,138 @@ export function loadLexicalIndex(bytes: Uint8Array): LexicalIndex {
   const dictionaryText = Buffer.from(sections.dictionary!.buffer, sections.dictionary!.byteOffset, sections.dictionary!.byteLength).toString("utf8");
   const dictionary = new Map<string, number>();
   if (header.terms > 0) dictionaryText.split("\n").forEach((term, index) => dictionary.set(term, index));
-  const docs = header.docs;
-  const averageLength = docs > 0 ? header.totalLength / docs : 0;
 
-  function decode(termIndex: number, each: (row: number, tf: number) => void): void {
-    const reader = new VarintReader(postings, offsets[termIndex]!);
-    let row = 0;
-    for (let n = counts[termIndex]!; n > 0; n--) {
-      row += reader.read();
-      each(row, reader.read());
-    }
+  return {
+    docs: header.docs,
+    totalLength: header.totalLength,
+    lengths,
+    bytes: bytes.byteLength + dictionaryText.length * 2 + dictionary.size * 64,
+    termIndex: (term) => dictionary.get(term),
+    frequency: (termIndex) => counts[termIndex]!,
+    accumulate(termIndex, idf, norms, scores, touched, allowed) {
+      // The varint loop is inlined: this is the hot path of a query with common words.
+      let at = offsets[termIndex]!;
+      let row = 0;
+      for (let n = counts[termIndex]!; n > 0; n--) {
+        let delta = 0;
+        let shift = 0;
+        let byte: number;
+        do {
+          byte = postings[at++]!;
+          delta += (byte & 0x7f) * 2 ** shift;
+          shift += 7;
+        } while (byte >= 0x80);
+        row += delta;
+        let tf = postings[at++]!;
+        if (tf >= 0x80) tf = (tf & 0x7f) + postings[at++]! * 128;
+        if (allowed && !allowed(row)) continue;
+        if (scores[row] === 0) touched.push(row);
+        scores[row]! += (idf * tf * (K1 + 1)) / (tf + norms[row]!);
+      }
+    },
+    rows(termIndex) {
+      const reader = new VarintReader(postings, offsets[termIndex]!);
+      const out: number[] = [];
+      let row = 0;
+      for (let n = counts[termIndex]!; n > 0; n--) {
+        row += reader.read();
+        reader.read();
+        out.push(row);
+      }
+      return out;
+    },
+  };
+}
+
+/** A single index file as a whole version's index (a version of one segment, tests). */
+export function loadLexicalIndex(bytes: Uint8Array): LexicalIndex {
+  return combineLexical([loadLexicalSegment(bytes)]);
+}
+
+/**
+ * The segments of a version (in row order: the first segment's rows first) searched as one index, with
+ * exactly the scores one index over all their memories would give: N, the average length and each
+ * term's document frequency are the version's, summed over the segments.
+ */
+export function combineLexical(segments: readonly LexicalSegment[]): LexicalIndex {
+  const firsts: number[] = [];
+  let docs = 0;
+  let totalLength = 0;
+  for (const segment of segments) {
+    firsts.push(docs);
+    docs += segment.docs;
+    totalLength += segment.totalLength;
   }
+  const averageLength = docs > 0 ? totalLength / docs : 0;
+  // BM25's length normalisation per memory, computed once per version; scores are accumulated in one
+  // reused array per segment (search is synchronous, so no two queries share them) and only the
+  // touched entries are reset.
+  const norms = segments.map((segment) => {
+    const out = new Float32Array(segment.docs);
+    for (let row = 0; row < segment.docs; row++) out[row] = K1 * (1 - B + (B * segment.lengths[row]!) / averageLength);
+    return out;
+  });
+  const scores = segments.map((segment) => new Float64Array(segment.docs));
 
-  // BM25's length normalisation per memory, computed once; scores are accumulated in one reused array
-  // (search is synchronous, so no two queries share it) and only the touched entries are reset.
-  const norms = new Float32Array(docs);
-  for (let row = 0; row < docs; row++) norms[row] = K1 * (1 - B + (B * lengths[row]!) / averageLength);
-  const scores = new Float64Array(docs);
+  const documentFrequency = (term: string) => {
+    let df = 0;
+    for (const segment of segments) {
+      const index = segment.termIndex(term);
+      if (index !== undefined) df += segment.frequency(index);
+    }
+    return df;
+  };
 
   /**
-   * The dictionary indexes of the query terms worth scoring. In a large vault a term most memories hold
-   * ("what", "the", "about") costs a pass over most postings and moves almost nothing (its idf is near
-   * zero), so, as a data-driven stop-word list, terms held by more than COMMON_SHARE of the memories are
-   * left out of a query that has rarer terms; a query made only of such terms keeps its two rarest.
+   * The query terms worth scoring, with their document frequency. In a large vault a term most memories
+   * hold ("what", "the", "about") costs a pass over most postings and moves almost nothing (its idf is
+   * near zero), so, as a data-driven stop-word list, terms held by more than COMMON_SHARE of the
+   * memories are left out of a query that has rarer terms; a query made only of such terms keeps its
+   * two rarest.
    */
-  function scoredTerms(queryTerms: string[]): number[] {
-    const known = [...new Set(queryTerms)].map((term) => dictionary.get(term)).filter((index) => index !== undefined);
+  function scoredTerms(queryTerms: string[]): { term: string; df: number }[] {
+    const known = [...new Set(queryTerms)].map((term) => ({ term, df: documentFrequency(term) })).filter((entry) => entry.df > 0);
     if (docs < COMMON_MIN_DOCS) return known;
-    const rare = known.filter((index) => counts[index]! <= COMMON_SHARE * docs);
-    return rare.length > 0 ? rare : known.sort((a, b) => counts[a]! - counts[b]!).slice(0, 2);
+    const rare = known.filter((entry) => entry.df <= COMMON_SHARE * docs);
+    return rare.length > 0 ? rare : known.sort((a, b) => a.df - b.df).slice(0, 2);
   }
 
   return {
     docs,
-    bytes: bytes.byteLength + docs * 12 + dictionaryText.length * 2 + dictionary.size * 64,
-    documentFrequency: (term) => {
-      const index = dictionary.get(term);
-      return index === undefined ? 0 : counts[index]!;
-    },
+    bytes: segments.reduce((sum, segment) => sum + segment.bytes + segment.docs * 12, 0),
+    documentFrequency,
     search(queryTerms, { limit, allowed }) {
-      const touched: number[] = [];
-      for (const index of scoredTerms(queryTerms)) {
-        const df = counts[index]!;
-        const idf = Math.log(1 + (docs - df + 0.5) / (df + 0.5));
-        // The varint loop is inlined: this is the hot path of a query with common words.
-        let at = offsets[index]!;
-        let row = 0;
-        for (let n = df; n > 0; n--) {
-          let delta = 0;
-          let shift = 0;
-          let byte: number;
-          do {
-            byte = postings[at++]!;
-            delta += (byte & 0x7f) * 2 ** shift;
-            shift += 7;
-          } while (byte >= 0x80);
-          row += delta;
-          let tf = postings[at++]!;
-          if (tf >= 0x80) tf = (tf & 0x7f) + postings[at++]! * 128;
-          if (allowed && allowed[row] !== 1) continue;
-          if (scores[row] === 0) touched.push(row);
-          scores[row]! += (idf * tf * (K1 + 1)) / (tf + norms[row]!);
+      const terms = scoredTerms(queryTerms);
+      const candidates: number[] = [];
+      const candidateScores: number[] = [];
+      segments.forEach((segment, s) => {
+        const first = firsts[s]!;
+        const own = scores[s]!;
+        const touched: number[] = [];
+        const accepts = allowed ? (row: number) => allowed[first + row] === 1 : undefined;
+        for (const { term, df } of terms) {
+          const index = segment.termIndex(term);
+          if (index === undefined) continue;
+          segment.accumulate(index, Math.log(1 + (docs - df + 0.5) / (df + 0.5)), norms[s]!, own, touched, accepts);
         }
-      }
-      const best = topK(touched, (row) => scores[row]!, limit);
-      const bestScores = best.map((row) => scores[row]!);
-      for (const row of touched) scores[row] = 0;
-      return { rows: best, scores: bestScores };
+        for (const row of topK(touched, (r) => own[r]!, limit)) {
+          candidates.push(first + row);
+          candidateScores.push(own[row]!);
+        }
+        for (const row of touched) own[row] = 0;
+      });
+      const best = topK(Uint32Array.from(candidates.keys()), (at) => candidateScores[at]!, limit);
+      return { rows: best.map((at) => candidates[at]!), scores: best.map((at) => candidateScores[at]!) };
     },
     rowsWithAll(wanted) {
       let rows: number[] | undefined;
       for (const term of new Set(wanted)) {
-        const index = dictionary.get(term);
-        if (index === undefined) return [];
         const mine: number[] = [];
-        decode(index, (row) => mine.push(row));
+        segments.forEach((segment, s) => {
+          const index = segment.termIndex(term);
+          if (index !== undefined) for (const row of segment.rows(index)) mine.push(firsts[s]! + row);
+        });
+        if (mine.length === 0) return [];
         if (rows === undefined) rows = mine;
         else {
           const keep = new Set(mine);

@@ -70,6 +70,52 @@ export function createMemoryTableBuilder() {
   };
 }
 
+/** One table over the rows of several (in row order), for compacting segments without reading nodes.json. */
+export function mergeMemoryTableFiles(files: readonly Uint8Array[]): Buffer {
+  const decoded = files.map((bytes) => decodeSections<TableHeader>(MAGIC, bytes));
+  const rows = decoded.reduce((sum, file) => sum + file.header.rows, 0);
+  const createdAt = new Float64Array(rows);
+  const offsets = new Float64Array(rows);
+  const lengths = new Uint32Array(rows);
+  const conversationOf = new Uint32Array(rows);
+  const sequence = new Uint32Array(rows);
+  const sources = new Uint8Array(rows);
+  const kinds = new Uint8Array(rows);
+  const ids: Buffer[] = [];
+  const conversations = new Map<string, number>();
+  let at = 0;
+  for (const { header, sections } of decoded) {
+    createdAt.set(view(Float64Array, sections.createdAt!), at);
+    offsets.set(view(Float64Array, sections.offsets!), at);
+    lengths.set(view(Uint32Array, sections.lengths!), at);
+    sequence.set(view(Uint32Array, sections.sequence!), at);
+    sources.set(sections.sources!, at);
+    kinds.set(sections.kinds!, at);
+    ids.push(Buffer.from(sections.ids!.buffer, sections.ids!.byteOffset, sections.ids!.byteLength));
+    const own = JSON.parse(Buffer.from(sections.conversations!).toString("utf8")) as string[];
+    const remap = own.map((id) => {
+      let index = conversations.get(id);
+      if (index === undefined) conversations.set(id, (index = conversations.size));
+      return index;
+    });
+    const of = view(Uint32Array, sections.conversationOf!);
+    for (let row = 0; row < header.rows; row++) conversationOf[at + row] = of[row] === NO_CONVERSATION ? NO_CONVERSATION : remap[of[row]!]!;
+    at += header.rows;
+  }
+  const header: TableHeader = { format: "memories", rows };
+  return encodeSections(MAGIC, header, {
+    createdAt,
+    offsets,
+    lengths,
+    conversationOf,
+    sequence,
+    sources,
+    kinds,
+    ids: Buffer.concat(ids),
+    conversations: Buffer.from(JSON.stringify([...conversations.keys()]), "utf8"),
+  });
+}
+
 export interface MemoryFilters {
   source?: ExportSource;
   kind?: MemoryKind;
@@ -83,6 +129,12 @@ export interface MemoryTable {
   readonly rows: number;
   readonly bytes: number;
   id(row: number): string;
+  /** When row's memory was said (epoch milliseconds), NaN when the export left it undated. */
+  createdAt(row: number): number;
+  /** Row's conversation id; null for a profile fact. */
+  conversationId(row: number): string | null;
+  /** Row's turn number within its conversation (0 for a profile fact). */
+  sequence(row: number): number;
   /** The row holding memory `id`, or undefined. */
   rowOf(id: string): number | undefined;
   /** Where row's line sits in nodes.json. */
@@ -114,6 +166,9 @@ export function loadMemoryTable(bytes: Uint8Array): MemoryTable {
     rows,
     bytes: bytes.byteLength + conversationIds.length * 64,
     id: (row) => ids.toString("latin1", row * ID_BYTES, (row + 1) * ID_BYTES),
+    createdAt: (row) => createdAt[row]!,
+    conversationId: (row) => (conversationOf[row] === NO_CONVERSATION ? null : conversationIds[conversationOf[row]!]!),
+    sequence: (row) => sequence[row]!,
     rowOf(id) {
       if (!byId) {
         byId = new Map();
@@ -162,6 +217,74 @@ export function loadMemoryTable(bytes: Uint8Array): MemoryTable {
         mask[row] = 1;
         count++;
       }
+      return { mask, count };
+    },
+  };
+}
+
+/**
+ * The tables of a version's segments (in row order) as one table over all its rows. A conversation can
+ * span segments (a later export adds its new turns), so neighbours are gathered across them by id.
+ */
+export function combineMemoryTables(tables: readonly MemoryTable[]): MemoryTable {
+  if (tables.length === 1) return tables[0]!;
+  const firsts: number[] = [];
+  let rows = 0;
+  for (const table of tables) {
+    firsts.push(rows);
+    rows += table.rows;
+  }
+  /** The segment holding global `row`, and the row within it. */
+  const locate = (row: number): [MemoryTable, number] => {
+    let low = 0;
+    let high = tables.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (firsts[middle]! <= row) low = middle;
+      else high = middle - 1;
+    }
+    return [tables[low]!, row - firsts[low]!];
+  };
+  const within = <T>(row: number, read: (table: MemoryTable, local: number) => T): T => {
+    const [table, local] = locate(row);
+    return read(table, local);
+  };
+
+  return {
+    rows,
+    bytes: tables.reduce((sum, table) => sum + table.bytes, 0),
+    id: (row) => within(row, (table, local) => table.id(local)),
+    createdAt: (row) => within(row, (table, local) => table.createdAt(local)),
+    conversationId: (row) => within(row, (table, local) => table.conversationId(local)),
+    sequence: (row) => within(row, (table, local) => table.sequence(local)),
+    rowOf(id) {
+      for (let s = 0; s < tables.length; s++) {
+        const local = tables[s]!.rowOf(id);
+        if (local !== undefined) return firsts[s]! + local;
+      }
+      return undefined;
+    },
+    location: (row) => within(row, (table, local) => table.location(local)),
+    conversationRows(row) {
+      const conversation = within(row, (table, local) => table.conversationId(local));
+      if (conversation === null) return [];
+      const found: number[] = [];
+      tables.forEach((table, s) => {
+        const allowed = table.allowed({ conversationId: conversation });
+        if (allowed) allowed.mask.forEach((hit, local) => hit === 1 && found.push(firsts[s]! + local));
+      });
+      return found.sort((a, b) => within(a, (t, l) => t.sequence(l)) - within(b, (t, l) => t.sequence(l)) || a - b);
+    },
+    allowed(filters) {
+      const parts = tables.map((table) => table.allowed(filters));
+      if (parts.every((part) => part === undefined)) return undefined;
+      const mask = new Uint8Array(rows);
+      let count = 0;
+      parts.forEach((part, s) => {
+        if (!part) return;
+        mask.set(part.mask, firsts[s]!);
+        count += part.count;
+      });
       return { mask, count };
     },
   };

@@ -13,8 +13,9 @@ import usearch from "usearch";
  *
  * Row i of the version (node i of nodes.json) is key i. Scores are cosine similarities.
  *
- * Later (issue 12): USearch indexes can be appended to (`add` after `load`), or one built per segment
- * and searched together with results merged by score; rows keep their global numbers either way.
+ * A version is searched segment by segment (lib/search/segments.ts): each large segment has its own
+ * graph, small ones are scanned exactly ({@link flatVectorIndex}, as Qdrant does below its
+ * `indexing_threshold`), and {@link combineVectorIndexes} merges their hits by score.
  */
 export const VECTOR_INDEX_SETTINGS = {
   metric: usearch.MetricKind.Cos,
@@ -84,6 +85,60 @@ export function openVectorIndex(file: string, dim: number, options: { view?: boo
         out.scores.push(1 - found.distances[i]!);
       }
       return out;
+    },
+  };
+}
+
+/**
+ * An exact scan of `vectors` (row-major, L2-normalised, `dim` floats a row) with USearch's SIMD kernels:
+ * for a few thousand rows it costs about what one graph search does, and it needs no build.
+ */
+export function flatVectorIndex(vectors: Float32Array, dim: number): VectorIndex & { readonly bytes: number } {
+  const rows = vectors.length / dim;
+  if (!Number.isInteger(rows)) throw new Error(`${vectors.length} floats is not a whole number of ${dim}-dim rows`);
+  const own = vectors.byteOffset === 0 && vectors.buffer.byteLength === vectors.byteLength ? vectors : vectors.slice();
+  return {
+    rows,
+    dim,
+    bytes: own.byteLength,
+    search(query, count) {
+      if (query.length !== dim) throw new Error(`query vector has ${query.length} dimensions, the index ${dim}`);
+      const wanted = Math.min(count, rows);
+      if (wanted === 0) return { rows: [], scores: [] };
+      const q = query.byteOffset === 0 && query.buffer.byteLength === query.byteLength ? query : query.slice();
+      const found = usearch.exactSearch(own, q, dim, wanted, VECTOR_INDEX_SETTINGS.metric, 1) as InstanceType<typeof usearch.Matches>;
+      const out: VectorHits = { rows: [], scores: [] };
+      for (let i = 0; i < found.keys.length; i++) {
+        out.rows.push(Number(found.keys[i]));
+        out.scores.push(1 - found.distances[i]!);
+      }
+      return out;
+    },
+  };
+}
+
+/** Several indexes over consecutive rows (the first index's rows first) searched as one. */
+export function combineVectorIndexes(parts: readonly VectorIndex[]): VectorIndex {
+  if (parts.length === 1) return parts[0]!;
+  const dim = parts[0]?.dim ?? 0;
+  const firsts: number[] = [];
+  let rows = 0;
+  for (const part of parts) {
+    firsts.push(rows);
+    rows += part.rows;
+  }
+  return {
+    rows,
+    dim,
+    search(query, count) {
+      const hits: { row: number; score: number }[] = [];
+      parts.forEach((part, p) => {
+        const found = part.search(query, count);
+        found.rows.forEach((row, i) => hits.push({ row: firsts[p]! + row, score: found.scores[i]! }));
+      });
+      hits.sort((a, b) => b.score - a.score || a.row - b.row);
+      const best = hits.slice(0, count);
+      return { rows: best.map((hit) => hit.row), scores: best.map((hit) => hit.score) };
     },
   };
 }
