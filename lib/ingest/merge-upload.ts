@@ -1,4 +1,3 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
@@ -6,19 +5,17 @@ import type { EmbedderIdentity } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { deleteUnlistedSegments } from "../search/segments";
-import { readSearchManifest, writeVersionIndexes, type VersionKeys } from "../search/version-indexes";
-import { deletePrefix, putStream } from "../store/streams";
+import { buildPendingGraphs, readSearchManifest, writeSearchManifest, type SearchManifest, type VersionKeys } from "../search/version-indexes";
+import { deletePrefix } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
-import { clustersDocument, createClusterAccumulator, type NodeText } from "../vectors/clusters";
-import { npyChunks } from "../vectors/npy";
+import { writeAppendedVersion, type RowBlock } from "../vaults/version-writer";
 import { versionKeys } from "../vaults/versions";
 import type { MergeUploadMessage } from "./messages";
 import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
-import { nodesJsonLines, readChunkNodes, readChunkVectors, readNodeLines, readStoredRows } from "./vault-files";
-import { labelText, type VaultNode } from "./vault-nodes";
+import { readChunkNodes, readChunkVectors } from "./vault-files";
 import { workPrefix } from "./work-files";
 
 export interface MergeDeps {
@@ -33,9 +30,6 @@ export interface MergeDeps {
 
 export type MergeOutcome = "stale" | "already-merged" | "failed" | "waiting" | "reopened" | "merged";
 
-/** Characters of each node kept for cluster labels (labels sample a few per cluster). */
-const LABEL_CHARS = 300;
-
 interface VaultVersion {
   id: string;
   prefix: string;
@@ -48,8 +42,9 @@ interface VaultVersion {
 /**
  * The reduce queue's work (one vault at a time, FIFO grouped by vault): decides what the upload stores
  * ({@link planMerge}: its own exchanges, and those it deferred that no other upload will store), then
- * writes version N+1 of the vault — the current nodes.json and nodes.npy with those nodes appended, and
- * clusters recomputed over all vectors — and switches the vault to N+1 in the same transaction that
+ * writes version N+1 of the vault — the current nodes.json, nodes.npy and clusters with those nodes
+ * appended, composed by the store from the current files so only the new rows pass through here
+ * (lib/vaults/version-writer.ts), and a search segment for them — and switches the vault to N+1 in the same transaction that
  * completes the upload and marks what it stored merged. Until that commit the current version is
  * untouched, so a crash anywhere loses nothing and the files readers see always agree; a retry
  * rewrites N+1 from scratch. A merge that must wait stores nothing and is asked again later.
@@ -85,9 +80,8 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
 
   const started = Date.now();
   const added = plan.held.size + plan.adoptedVectors.size;
-  const written = added > 0 ? await writeVersion(deps, upload, vault, embedder.dim, plan) : undefined;
-  // Search indexes are part of the version: built from its own files before it becomes current.
-  if (written) await writeVersionIndexes(deps.store, versionKeys(vault.prefix, vault.current_version + 1), embedder);
+  // Files, clusters and search segments of the version, all written before it becomes current.
+  const written = added > 0 ? await writeVersion(deps, upload, vault, embedder, plan) : undefined;
   const switched = await switchVersion(deps.db, upload, vault, written, plan, embedder, Date.now() - started);
   if (!switched) throw new Error(`vault ${vault.id} or the claims of upload ${upload.id} changed during the merge; retrying`);
 
@@ -98,6 +92,7 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
     for (const prefix of versionKeys(vault.prefix, vault.current_version - 1).prefixes) await deletePrefix(deps.store, prefix);
     await deleteUnlistedSegments(deps.store, vault.prefix, await listedSegments(deps.store, [versionKeys(vault.prefix, vault.current_version), versionKeys(vault.prefix, vault.current_version + 1)]));
   }
+  if (written) await buildGraphs(deps.store, versionKeys(vault.prefix, vault.current_version + 1), written.search);
   log.info("upload merged", { uploadId: upload.id, vaultId: vault.id, version: vault.current_version + (written ? 1 : 0), nodes: written?.nodeCount ?? vault.node_count, added, adopted: plan.adoptedVectors.size });
   return "merged";
 }
@@ -106,13 +101,17 @@ interface WrittenVersion {
   nodeCount: number;
   added: number;
   bytes: number;
+  search: SearchManifest;
 }
 
 type StorePlan = Extract<MergePlan, { kind: "store" }>;
 
-async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, dim: number, plan: StorePlan): Promise<WrittenVersion> {
-  const from = vault.current_version > 0 ? versionKeys(vault.prefix, vault.current_version) : undefined;
-  const to = versionKeys(vault.prefix, vault.current_version + 1);
+/**
+ * Version N+1: the current files extended by the rows this upload stores, in chunk order
+ * (lib/vaults/version-writer.ts: the store copies the previous bytes, only the new rows pass through).
+ */
+async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, embedder: EmbedderIdentity, plan: StorePlan): Promise<WrittenVersion> {
+  const dim = embedder.dim;
   const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
   // A chunk row is stored if this upload holds its exchange, or adopts it from the upload that holds it.
   const stores = (hash: string) => plan.held.has(hash) || plan.adoptedVectors.has(hash);
@@ -120,68 +119,35 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     "SELECT chunk_index, records FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 ORDER BY chunk_index",
     [upload.id, upload.split_attempt],
   );
-
-  // nodes.json: the current nodes line by line, then each chunk's nodes; label text kept on the way.
-  const labels: NodeText[] = [];
-  const nodeLines = async function* () {
-    if (from) {
-      for await (const line of readNodeLines(deps.store, from.nodes)) {
-        labels.push(labelText(JSON.parse(line) as VaultNode, LABEL_CHARS));
-        yield line;
-      }
-    }
-    for (const chunk of chunks) {
-      for (const node of await readChunkNodes(deps.store, location, chunk.chunk_index)) {
-        if (!stores(node.hash)) continue;
-        labels.push(labelText(node, LABEL_CHARS));
-        yield JSON.stringify(node);
-      }
-    }
-  };
-
-  // nodes.npy: the same order, row for row; the clustering's first pass sees every row on the way.
-  const added = plan.held.size + plan.adoptedVectors.size;
-  const total = vault.node_count + added;
-  const pass1 = createClusterAccumulator(dim);
-  const kept: Float32Array[] = [];
-  let keptBytes = 0;
-  const keepLimit = deps.maxVectorBytesInMemory ?? 1024 ** 3;
-  const rows = async function* () {
-    if (from) {
-      for await (const batch of readStoredRows(deps.store, from.vectors)) yield batch.rows;
-    }
+  const blocks = async function* (): AsyncGenerator<RowBlock> {
     for (const chunk of chunks) {
       const nodes = await readChunkNodes(deps.store, location, chunk.chunk_index);
       const vectors = await readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim });
       const kept = nodes.flatMap((node, row) => (stores(node.hash) ? [{ node, row }] : []));
       const block = new Float32Array(kept.length * dim);
       kept.forEach(({ node, row }, at) => block.set(plan.held.has(node.hash) ? vectors.subarray(row * dim, (row + 1) * dim) : plan.adoptedVectors.get(node.hash)!, at * dim));
-      if (kept.length > 0) yield block;
+      if (kept.length > 0) yield { nodes: kept.map(({ node }) => node), vectors: block };
     }
   };
-  const observed = async function* () {
-    for await (const block of rows()) {
-      pass1.add(block);
-      keptBytes += block.byteLength;
-      if (keptBytes <= keepLimit) kept.push(block);
-      yield block;
-    }
-  };
-
-  // The two files share nothing but their order, so they are written side by side.
-  const [nodesBytes, vectorBytes] = await Promise.all([
-    putStream(deps.store, to.nodes, nodesJsonLines(nodeLines()), "application/json"),
-    putStream(deps.store, to.vectors, npyChunks(total, dim, observed()), "application/octet-stream"),
-  ]);
-  if (labels.length !== total) throw new Error(`nodes.json has ${labels.length} nodes but nodes.npy ${total} rows`);
-
-  const pass2 = pass1.fit();
-  if (keptBytes <= keepLimit) for (const block of kept) pass2.assign(block);
-  else for await (const batch of readStoredRows(deps.store, to.vectors)) pass2.assign(batch.rows);
-  kept.length = 0;
-  const clusters = JSON.stringify(clustersDocument(pass2.result(), labels, { computedAt: new Date().toISOString() }));
-  await deps.store.client.send(new PutObjectCommand({ Bucket: deps.store.bucket, Key: to.clusters, Body: clusters, ContentType: "application/json" }));
-  return { nodeCount: total, added, bytes: nodesBytes + vectorBytes + Buffer.byteLength(clusters) };
+  const written = await writeAppendedVersion(deps.store, {
+    prefix: vault.prefix,
+    previous: vault.current_version,
+    previousNodes: vault.node_count,
+    added: plan.held.size + plan.adoptedVectors.size,
+    embedder,
+    blocks: blocks(),
+    maxVectorBytesInMemory: deps.maxVectorBytesInMemory,
+  });
+  log.info("version written", {
+    vaultId: vault.id,
+    version: written.version,
+    added: written.added,
+    clusters: written.clusters,
+    copiedBytes: written.files.nodes.copied + written.files.vectors.copied + written.files.clusters.copied,
+    throughBytes: written.files.nodes.uploaded + written.files.nodes.read + written.files.vectors.uploaded + written.files.vectors.read + written.files.clusters.uploaded + written.files.clusters.read,
+    ...written.timings,
+  });
+  return { nodeCount: written.nodeCount, added: written.added, bytes: written.bytes, search: written.search };
 }
 
 /**
@@ -232,6 +198,20 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
 }
 
 class ClaimsMovedError extends Error {}
+
+/**
+ * Graphs of the version's large new segments, built after the switch: the upload is complete and its
+ * memories are searched exactly meanwhile. A failure here loses nothing (the next merge's version lists
+ * the same segment as pending and builds it).
+ */
+async function buildGraphs(store: Store, keys: VersionKeys, manifest: SearchManifest): Promise<void> {
+  if (!manifest.segments.some((segment) => segment.graph === "pending")) return;
+  try {
+    await writeSearchManifest(store, keys, await buildPendingGraphs(store, keys, manifest));
+  } catch (error) {
+    log.warn("search graphs not built; searches scan those memories until the next merge builds them", { keys: keys.searchManifest, error: String(error) });
+  }
+}
 
 /** The search segments the kept versions list (a version without a readable manifest lists none). */
 async function listedSegments(store: Store, versions: VersionKeys[]): Promise<Set<string>> {

@@ -57,6 +57,8 @@ export interface ClusterFit {
   centroidNorms: Float64Array;
   /** Per cluster, up to `REPRESENTATIVES` rows, most similar first. */
   representatives: number[][];
+  /** Per cluster, the sum of its members' vectors (k × dim): what later rows are assigned against. */
+  sums: Float64Array;
   /** Lloyd iterations run in sketch space. */
   iterations: number;
   /** Settings used, for the output document. */
@@ -243,7 +245,7 @@ function summarise(
     for (let i = c * dim; i < (c + 1) * dim; i++) sq += sums[i]! * sums[i]!;
     centroidNorms[c] = sizes[c]! > 0 ? Math.sqrt(sq) / sizes[c]! : 0;
   }
-  return { k, dim, rows: assignments.length, assignments, sizes, centroidNorms, representatives, iterations, params };
+  return { k, dim, rows: assignments.length, assignments, sizes, centroidNorms, representatives, sums, iterations, params };
 }
 
 /** Keeps `best` as the REPRESENTATIVES highest-scoring rows, earlier rows first on ties. */

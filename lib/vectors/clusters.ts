@@ -22,7 +22,9 @@ import { createRng } from "./prng";
 export { chooseK, createClusterAccumulator } from "./cluster-fit";
 export type { ClusterAccumulator, ClusterAssigner, ClusterFit, ClusterFitOptions } from "./cluster-fit";
 export type { LabelOptions, NodeText, NodeTextSource } from "./cluster-labels";
-export { ClustersDocSchema, clusterRows, idsDigest } from "./clusters-doc";
+export { ClustersDocSchema, chainIdsDigest, clusterRows, createIdsDigest, idsDigest } from "./clusters-doc";
+export { createClusterUpdate, RECLUSTER_GROWTH } from "./cluster-update";
+export type { ClusterUpdate } from "./cluster-update";
 export type { Cluster, ClustersDoc } from "./clusters-doc";
 
 export const CLUSTER_ALGORITHM = "spherical-kmeans/count-sketch-shortlist";
@@ -58,33 +60,79 @@ export function computeClusters(vectors: Float32Array, dim: number, nodes: NodeT
  */
 export function clustersDocument(fit: ClusterFit, nodes: NodeTextSource, options: ClusterOptions = {}): ClustersDoc {
   const nodeAt = nodeTextAt(nodes);
-  const order = [...fit.sizes.keys()].filter((c) => fit.sizes[c]! > 0).sort((a, b) => fit.sizes[b]! - fit.sizes[a]! || a - b);
+  return clustersDocumentFrom(fit, { textAt: nodeAt, idAt: (row) => nodeAt(row).id, idsDigest: idsDigest(rowIds(nodeAt, fit.rows)) }, options);
+}
+
+/** What a clusters document needs of the nodes when they are too many to hold: see {@link labelRows}. */
+export interface ClusterNodeSource {
+  /** Text of the rows `labelRows` names (labels read a sample of each cluster). */
+  textAt(row: number): NodeText;
+  /** Id of a cluster's representative rows. */
+  idAt(row: number): string;
+  /** {@link idsDigest} of every node id in row order. */
+  idsDigest: string;
+}
+
+/** {@link clustersDocument} from a source that knows only the rows the document reads. */
+export function clustersDocumentFrom(fit: ClusterFit, nodes: ClusterNodeSource, options: ClusterOptions = {}): ClustersDoc {
+  const order = clusterOrder(fit.sizes);
   const newId = new Int32Array(fit.k).fill(-1);
   order.forEach((c, i) => (newId[c] = i));
   const assignments = Array.from(fit.assignments, (c) => newId[c]!);
   const members: number[][] = order.map(() => []);
   assignments.forEach((c, row) => members[c]!.push(row));
-  const labels = labelClusters(members, nodeAt, createRng(fit.params.seed ^ 0x1abe1), options);
+  const labels = labelClusters(members, nodes.textAt, createRng(fit.params.seed ^ 0x1abe1), options);
   const clusters: Cluster[] = order.map((c, i) => ({
     id: i,
     size: fit.sizes[c]!,
     label: labels[i]!.label || `Cluster ${i + 1}`,
     terms: labels[i]!.terms,
     title: labels[i]!.title,
-    representative_ids: fit.representatives[c]!.map((row) => nodeAt(row).id),
+    representative_ids: fit.representatives[c]!.map((row) => nodes.idAt(row)),
     centroid_norm: Math.round(fit.centroidNorms[c]! * 1e4) / 1e4,
   }));
   return {
     ...header(clusters.length, fit.dim, fit.rows, fit.params, fit.iterations, options),
-    ids_digest: idsDigest(rowIds(nodeAt, fit.rows)),
+    fitted_node_count: fit.rows,
+    ids_digest: nodes.idsDigest,
     clusters,
     assignments,
   };
 }
 
+/**
+ * The rows whose text labelling `fit` reads (a sample of each cluster, drawn exactly as
+ * {@link clustersDocumentFrom} draws it), so a caller can fetch just those, plus the representatives'.
+ */
+export function labelRows(fit: ClusterFit, options: LabelOptions = {}): Set<number> {
+  const order = clusterOrder(fit.sizes);
+  const newId = new Int32Array(fit.k).fill(-1);
+  order.forEach((c, i) => (newId[c] = i));
+  const members: number[][] = order.map(() => []);
+  fit.assignments.forEach((c, row) => members[newId[c]!]!.push(row));
+  const rows = new Set<number>();
+  // The sampling draws depend only on the members and the seed, never on the texts read.
+  labelClusters(members, (row) => (rows.add(row), { id: "", title: null, text: "" }), createRng(fit.params.seed ^ 0x1abe1), options);
+  for (const c of order) for (const row of fit.representatives[c]!) rows.add(row);
+  return rows;
+}
+
+/** Member sums of the document's clusters, in its order (k × dim): what {@link createClusterUpdate} starts from. */
+export function clusterSums(fit: ClusterFit): Float32Array {
+  const order = clusterOrder(fit.sizes);
+  const out = new Float32Array(order.length * fit.dim);
+  order.forEach((c, i) => out.set(fit.sums.subarray(c * fit.dim, (c + 1) * fit.dim), i * fit.dim));
+  return out;
+}
+
+/** Non-empty clusters, largest first (ties by index): the document's numbering. */
+function clusterOrder(sizes: Int32Array): number[] {
+  return [...sizes.keys()].filter((c) => sizes[c]! > 0).sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+}
+
 function emptyDocument(dim: number, options: ClusterOptions): ClustersDoc {
   const params = resolveFitParams(options);
-  return { ...header(0, dim, 0, params, 0, options), ids_digest: idsDigest([]), clusters: [], assignments: [] };
+  return { ...header(0, dim, 0, params, 0, options), fitted_node_count: 0, ids_digest: idsDigest([]), clusters: [], assignments: [] };
 }
 
 function header(k: number, dim: number, nodeCount: number, params: ClusterFit["params"], iterations: number, options: ClusterOptions) {

@@ -1,0 +1,308 @@
+import type { EmbedderIdentity } from "../embeddings";
+import { labelText, type VaultNode } from "../ingest/vault-nodes";
+import { readNodeLines, readStoredRows } from "../ingest/vault-files";
+import { appendSegments, createSegmentBuilder, graphStateFor, SEGMENT_POLICY, segmentName, writeSegment, type SegmentEntry } from "../search/segments";
+import { readSearchManifest, searchManifest, writeSearchManifest, writeVersionIndexes, type SearchManifest } from "../search/version-indexes";
+import type { Store } from "../store/client";
+import { headObject } from "../store/objects";
+import { createObjectWriter, type WrittenObject } from "../store/object-writer";
+import { objectRange } from "../store/ranged";
+import { objectBytes } from "../store/streams";
+import { clusterSums, clustersDocumentFrom, createClusterAccumulator, createClusterUpdate, createIdsDigest, labelRows, RECLUSTER_GROWTH, type NodeText } from "../vectors/clusters";
+import type { ClustersHeader } from "../vectors/cluster-update";
+import { float32LeBytes } from "../vectors/float32-le";
+import { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from "../vectors/npy";
+import { versionKeys } from "./versions";
+
+/** Characters of each node kept for cluster labels (labels sample a few per cluster). */
+const LABEL_CHARS = 300;
+/** Enough of an .npy's start to hold its preamble (this code's headers are 128 bytes). */
+const NPY_HEAD_BYTES = 4096;
+/** clusters.json is read from its start in steps of this size until its assignments begin. */
+const CLUSTERS_HEAD_STEP = 256 * 1024;
+const ASSIGNMENTS_KEY = ',"assignments":[';
+
+/** The rows a merge adds, in order: nodes and their vectors (row-major, `dim` floats each), one block at a time. */
+export interface RowBlock {
+  nodes: readonly VaultNode[];
+  vectors: Float32Array;
+}
+
+export interface AppendVersionInput {
+  prefix: string;
+  /** The version the new one extends (0: the vault is empty). */
+  previous: number;
+  /** Nodes in the previous version (its nodes.npy is checked against it). */
+  previousNodes: number;
+  /** Rows `blocks` will yield (the .npy header is written first). */
+  added: number;
+  embedder: EmbedderIdentity;
+  blocks: AsyncIterable<RowBlock>;
+  /** Vectors kept in memory for a first version's clustering; above this they are read back from the store. */
+  maxVectorBytesInMemory?: number;
+}
+
+export interface AppendedVersion {
+  version: number;
+  nodeCount: number;
+  added: number;
+  /** Bytes of the version's files (nodes.json, nodes.npy, clusters.json). */
+  bytes: number;
+  /** How the big files were made: bytes copied by the store versus sent or read by this function. */
+  files: { nodes: WrittenObject; vectors: WrittenObject; clusters: WrittenObject };
+  /** `extended`: new nodes joined the nearest clusters; `fitted`: all nodes were clustered again. */
+  clusters: "extended" | "fitted";
+  /** The version's search manifest, as stored; segments whose graph is `pending` are built after the switch (`buildPendingGraphs`). */
+  search: SearchManifest;
+  timings: { filesMs: number; clustersMs: number; searchMs: number };
+}
+
+interface PreviousVersion {
+  keys: ReturnType<typeof versionKeys>;
+  nodesBytes: number;
+  vectorsBytes: number;
+  vectorsOffset: number;
+  manifest: SearchManifest | undefined;
+  clusters: { header: ClustersHeader; sums: Float32Array; assignmentsStart: number; size: number } | undefined;
+}
+
+/**
+ * Writes version `previous + 1` of a vault: the previous version's nodes.json, nodes.npy and
+ * clusters.json with the new rows appended, plus its clusters' member sums and its search manifest.
+ *
+ * The previous version's bytes never pass through this function: each file is composed by the store
+ * from a server-side copy of the previous one (S3 UploadPartCopy, see lib/store/object-writer.ts) and
+ * the new rows, so a merge costs O(new) in time, bytes moved and memory (the new rows' index files and
+ * cluster ids; a few MiB of each file where S3's 5 MiB part minimum asks for it). New nodes join the
+ * nearest existing cluster ({@link createClusterUpdate}); once the vault has grown by
+ * {@link RECLUSTER_GROWTH} since its clusters were fitted, or when the previous version has no cluster
+ * sums, every node is clustered again from the stored files (two passes over nodes.npy, one over
+ * nodes.json, in bounded memory), which over a vault's life costs O(1) per node. Search segments for
+ * the new rows are appended to the previous version's (lib/search/segments.ts); a previous version
+ * without a manifest this code reads gets the whole new version indexed instead.
+ *
+ * Nothing here changes what readers see: the caller switches `current_version` afterwards.
+ */
+export async function writeAppendedVersion(store: Store, input: AppendVersionInput): Promise<AppendedVersion> {
+  const version = input.previous + 1;
+  const to = versionKeys(input.prefix, version);
+  const dim = input.embedder.dim;
+  const total = input.previousNodes + input.added;
+  const started = performance.now();
+  const before = input.previous > 0 ? await readPrevious(store, versionKeys(input.prefix, input.previous), input.previousNodes, dim) : undefined;
+
+  const fitted = before?.clusters?.header.fitted_node_count ?? before?.clusters?.header.node_count ?? 0;
+  const refit = !before?.clusters || before.clusters.header.k === 0 || total >= RECLUSTER_GROWTH * fitted;
+  const update = refit ? undefined : createClusterUpdate(before!.clusters!.header, before!.clusters!.sums);
+  const newAssignments: number[] = [];
+  const keepLimit = input.maxVectorBytesInMemory ?? 1024 ** 3;
+  // A first version is clustered from the rows as they pass, kept in memory when they fit.
+  const firstFit = before ? undefined : createClusterAccumulator(dim);
+  const kept: Float32Array[] = [];
+  let keptBytes = 0;
+
+  const segments: SegmentEntry[] = [];
+  const indexSegments = !before || before.manifest !== undefined;
+  let builder = createSegmentBuilder();
+  let segmentFirst = input.previousNodes;
+  const closeSegment = async () => {
+    if (builder.rows === 0) return;
+    const rows = builder.rows;
+    segments.push(await writeSegment(store, input.prefix, { name: segmentName(version, segmentFirst), first: segmentFirst, rows, graph: graphStateFor(rows) }, builder.encode()));
+    segmentFirst += rows;
+    builder = createSegmentBuilder();
+  };
+
+  const nodes = createObjectWriter(store, to.nodes, { contentType: "application/json" });
+  const vectors = createObjectWriter(store, to.vectors, { contentType: "application/octet-stream" });
+  try {
+    // nodes.json is `[\n` + lines joined by `,\n` + `\n]\n` (nodesJsonLines): the previous file minus its
+    // last 3 bytes ends right after its last node.
+    let position: number;
+    if (before) {
+      await nodes.copy(before.keys.nodes, 0, before.nodesBytes - 3);
+      position = before.nodesBytes - 3;
+    } else {
+      await nodes.write("[\n");
+      position = 2;
+    }
+    const header = encodeNpyHeader(total, dim);
+    await vectors.write(header);
+    if (before) await vectors.copy(before.keys.vectors, before.vectorsOffset, before.vectorsBytes);
+
+    let rows = 0;
+    for await (const block of input.blocks) {
+      if (block.vectors.length !== block.nodes.length * dim) throw new Error(`a block of ${block.nodes.length} nodes came with ${block.vectors.length} floats (dim ${dim})`);
+      if (block.nodes.length === 0) continue;
+      rows += block.nodes.length;
+      if (rows > input.added) throw new Error(`more than the ${input.added} rows announced for version ${version}`);
+      let text = "";
+      for (const node of block.nodes) {
+        const line = JSON.stringify(node);
+        const separator = position === 2 && !before && text === "" ? "" : ",\n";
+        position += separator.length;
+        if (indexSegments) {
+          builder.add(node, { offset: position, length: Buffer.byteLength(line, "utf8") });
+          if (builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
+        }
+        position += Buffer.byteLength(line, "utf8");
+        text += separator + line;
+      }
+      await nodes.write(text);
+      // The writer keeps the bytes until they are sent: the block is the caller's to give away.
+      await vectors.write(float32LeBytes(block.vectors));
+      if (update) newAssignments.push(...update.add(block.vectors, block.nodes.map((node) => node.id)));
+      if (firstFit) {
+        firstFit.add(block.vectors);
+        keptBytes += block.vectors.byteLength;
+        if (keptBytes <= keepLimit) kept.push(block.vectors);
+      }
+    }
+    if (rows !== input.added) throw new Error(`${rows} rows arrived for version ${version}, ${input.added} announced`);
+    await nodes.write("\n]\n");
+    const [nodesWritten, vectorsWritten] = await Promise.all([nodes.end(), vectors.end()]);
+    const filesMs = performance.now() - started;
+
+    const clustersStarted = performance.now();
+    let clustersWritten: WrittenObject;
+    if (update) {
+      const { header: next, sums } = update.result();
+      clustersWritten = await writeExtendedClusters(store, to.clusters, before!, next, newAssignments);
+      await putBytes(store, to.clusterSums, encodeNpy(sums, next.k, dim));
+    } else {
+      const keptAll = firstFit !== undefined && keptBytes <= keepLimit;
+      clustersWritten = await writeFittedClusters(store, to, dim, total, firstFit, keptAll ? kept : undefined);
+    }
+    kept.length = 0;
+    const clustersMs = performance.now() - clustersStarted;
+
+    const searchStarted = performance.now();
+    let search: SearchManifest;
+    if (indexSegments) {
+      await closeSegment();
+      const listed = await appendSegments(store, input.prefix, version, before?.manifest?.segments ?? [], segments);
+      search = searchManifest(listed, input.embedder, header.length);
+      await writeSearchManifest(store, to, search);
+    } else {
+      // The previous version's indexes are not in a form this code extends: index the whole version once.
+      search = await writeVersionIndexes(store, to, input.embedder, { graphs: "later" });
+    }
+    return {
+      version,
+      nodeCount: total,
+      added: input.added,
+      bytes: nodesWritten.bytes + vectorsWritten.bytes + clustersWritten.bytes,
+      files: { nodes: nodesWritten, vectors: vectorsWritten, clusters: clustersWritten },
+      clusters: update ? "extended" : "fitted",
+      search,
+      timings: { filesMs, clustersMs, searchMs: performance.now() - searchStarted },
+    };
+  } catch (error) {
+    await Promise.all([nodes.abort(), vectors.abort()]);
+    throw error;
+  }
+}
+
+async function readPrevious(store: Store, keys: ReturnType<typeof versionKeys>, nodeCount: number, dim: number): Promise<PreviousVersion> {
+  const [nodesHead, vectorsHead, npyHead, manifest, clusters] = await Promise.all([
+    headObject(store, keys.nodes),
+    headObject(store, keys.vectors),
+    objectRange(store, keys.vectors, 0, NPY_HEAD_BYTES).catch(() => undefined),
+    readSearchManifest(store, keys),
+    readClusters(store, keys),
+  ]);
+  if (!nodesHead || !vectorsHead || !npyHead) throw new Error(`version files of ${keys.nodes} are missing`);
+  const npy = parseNpyHeader(npyHead.subarray(0, Math.min(npyHead.length, NPY_HEAD_BYTES)));
+  if (npy.rows !== nodeCount || npy.dim !== dim) throw new Error(`${keys.vectors} holds (${npy.rows}, ${npy.dim}), the vault (${nodeCount}, ${dim})`);
+  if (vectorsHead.size !== npy.headerLength + npy.dataLength) throw new Error(`${keys.vectors} is ${vectorsHead.size} bytes, its header says ${npy.headerLength + npy.dataLength}`);
+  const tail = await objectRange(store, keys.nodes, nodesHead.size - 3, 3);
+  if (tail.toString("latin1") !== "\n]\n") throw new Error(`${keys.nodes} does not end as nodes.json files do`);
+  const usable = clusters && clusters.header.dim === dim && clusters.header.node_count === nodeCount ? clusters : undefined;
+  const usableManifest = manifest && manifest.rows === nodeCount && manifest.embedder.dim === dim ? manifest : undefined;
+  return { keys, nodesBytes: nodesHead.size, vectorsBytes: vectorsHead.size, vectorsOffset: npy.headerLength, manifest: usableManifest, clusters: usable };
+}
+
+/**
+ * The previous clusters.json without its assignments (read from its start until they begin) and its
+ * member sums; undefined when either is missing (a version written before sums were kept).
+ */
+async function readClusters(store: Store, keys: ReturnType<typeof versionKeys>): Promise<PreviousVersion["clusters"]> {
+  const [head, sumsHead] = await Promise.all([headObject(store, keys.clusters), headObject(store, keys.clusterSums)]);
+  if (!head || !sumsHead) return undefined;
+  let text = "";
+  let at = -1;
+  // JSON.stringify escapes every quote inside a string, so the first `,"assignments":[` is the key.
+  for (let read = 0; at < 0 && read < head.size; read += CLUSTERS_HEAD_STEP) {
+    text += (await objectRange(store, keys.clusters, read, Math.min(CLUSTERS_HEAD_STEP, head.size - read))).toString("latin1");
+    at = text.indexOf(ASSIGNMENTS_KEY);
+  }
+  if (at < 0) return undefined;
+  const header = JSON.parse(Buffer.from(text.slice(0, at) + "}", "latin1").toString("utf8")) as ClustersHeader;
+  const sums = decodeNpy(await objectBytes(store, keys.clusterSums));
+  if (sums.rows !== header.k || sums.dim !== header.dim) return undefined;
+  return { header, sums: sums.data, assignmentsStart: at + ASSIGNMENTS_KEY.length, size: head.size };
+}
+
+/**
+ * clusters.json of the new version: the updated header, then the previous assignments (copied by the
+ * store) and the new ones. The document ends `]}` (JSON.stringify with assignments last).
+ */
+async function writeExtendedClusters(store: Store, key: string, before: PreviousVersion, header: ClustersHeader, added: number[]): Promise<WrittenObject> {
+  const previous = before.clusters!;
+  const writer = createObjectWriter(store, key, { contentType: "application/json" });
+  try {
+    const start = JSON.stringify(header);
+    await writer.write(`${start.slice(0, -1)}${ASSIGNMENTS_KEY}`);
+    const end = previous.size - 2;
+    await writer.copy(before.keys.clusters, previous.assignmentsStart, end);
+    await writer.write(`${end > previous.assignmentsStart && added.length > 0 ? "," : ""}${added.join(",")}]}`);
+    return await writer.end();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+/**
+ * Clusters every node of the version again: pass 1 over the rows (the new ones as they passed, for a
+ * first version), the fit, pass 2 over the same rows, then one pass over nodes.json for the id digest
+ * and the text of the few rows the labels sample.
+ */
+async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKeys>, dim: number, total: number, firstPass: ReturnType<typeof createClusterAccumulator> | undefined, kept: Float32Array[] | undefined): Promise<WrittenObject> {
+  const storedRows = async function* () {
+    for await (const batch of readStoredRows(store, to.vectors)) yield batch.rows;
+  };
+  let pass1 = firstPass;
+  if (!pass1) {
+    pass1 = createClusterAccumulator(dim);
+    for await (const rows of storedRows()) pass1.add(rows);
+  }
+  const pass2 = pass1.fit();
+  for await (const rows of kept ?? storedRows()) pass2.assign(rows);
+  const fit = pass2.result();
+  if (fit.rows !== total) throw new Error(`clustered ${fit.rows} rows of ${total}`);
+
+  const wanted = labelRows(fit);
+  const texts = new Map<number, NodeText>();
+  const digest = createIdsDigest();
+  let row = 0;
+  for await (const line of readNodeLines(store, to.nodes)) {
+    const node = JSON.parse(line) as VaultNode;
+    digest.add(node.id);
+    if (wanted.has(row)) texts.set(row, labelText(node, LABEL_CHARS));
+    row++;
+  }
+  if (row !== total) throw new Error(`${to.nodes} holds ${row} nodes, expected ${total}`);
+  const doc = clustersDocumentFrom(fit, { textAt: (r) => texts.get(r)!, idAt: (r) => texts.get(r)!.id, idsDigest: digest.digest() }, { computedAt: new Date().toISOString() });
+  const writer = createObjectWriter(store, to.clusters, { contentType: "application/json" });
+  await writer.write(JSON.stringify(doc));
+  const written = await writer.end();
+  await putBytes(store, to.clusterSums, encodeNpy(clusterSums(fit), doc.clusters.length, dim));
+  return written;
+}
+
+async function putBytes(store: Store, key: string, bytes: Uint8Array): Promise<void> {
+  const writer = createObjectWriter(store, key, { contentType: "application/octet-stream" });
+  await writer.write(bytes);
+  await writer.end();
+}

@@ -1,0 +1,134 @@
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
+import { nodesJsonLines, readNodes } from "../../lib/ingest/vault-files";
+import { createIndexCache } from "../../lib/search/index-cache";
+import { queryTerms } from "../../lib/search/tokens";
+import { meteredStore } from "../../lib/store/metered";
+import { objectRange } from "../../lib/store/ranged";
+import { objectBytes } from "../../lib/store/streams";
+import { writeAppendedVersion, type RowBlock } from "../../lib/vaults/version-writer";
+import { versionKeys } from "../../lib/vaults/versions";
+import { chainIdsDigest, ClustersDocSchema, idsDigest } from "../../lib/vectors/clusters";
+import { decodeNpy } from "../../lib/vectors/npy";
+import { useEmulator } from "../support/emulator";
+import { plantedNode } from "../vectors/fixtures/planted-nodes";
+import { plantedTopics } from "../vectors/fixtures/planted-topics";
+
+const ctx = useEmulator();
+const DIM = 256;
+const MiB = 1024 * 1024;
+const corpus = plantedTopics({ rows: 12_400, dim: DIM, seed: 5 });
+const embedder = { embedder: "local" as const, model: "planted-topics", dim: DIM };
+const nodes = Array.from({ length: 12_400 }, (_, row) => plantedNode(corpus, row));
+
+async function* blocks(first: number, count: number, size = 700): AsyncGenerator<RowBlock> {
+  for (let row = first; row < first + count; row += size) {
+    const end = Math.min(first + count, row + size);
+    yield { nodes: nodes.slice(row, end), vectors: corpus.vectors.slice(row * DIM, end * DIM) };
+  }
+}
+
+function append(prefix: string, previous: number, previousNodes: number, added: number, store = ctx.store) {
+  return writeAppendedVersion(store, { prefix, previous, previousNodes, added, embedder, blocks: blocks(previousNodes, added) });
+}
+
+async function text(lines: AsyncIterable<string>): Promise<string> {
+  let out = "";
+  for await (const piece of lines) out += piece;
+  return out;
+}
+
+async function clusters(prefix: string, version: number) {
+  return ClustersDocSchema.parse(JSON.parse((await objectBytes(ctx.store, versionKeys(prefix, version).clusters)).toString("utf8")));
+}
+
+describe("appending a version", () => {
+  it("extends the previous files so they read as if written whole, moving only the new rows through the function", async () => {
+    const prefix = "users/append";
+    const first = await append(prefix, 0, 0, 12_000);
+    const { store, meter } = meteredStore(ctx.store);
+
+    const second = await append(prefix, 1, 12_000, 400, store);
+
+    const keys = versionKeys(prefix, 2);
+    expect((await objectBytes(ctx.store, keys.nodes)).toString("utf8")).toBe(await text(nodesJsonLines((async function* () {
+      for (const node of nodes.slice(0, 12_400)) yield JSON.stringify(node);
+    })())));
+    const npy = decodeNpy(await objectBytes(ctx.store, keys.vectors));
+    expect([npy.rows, npy.dim]).toEqual([12_400, DIM]);
+    expect(Buffer.from(npy.data.buffer).equals(Buffer.from(corpus.vectors.buffer, 0, 12_400 * DIM * 4))).toBe(true);
+
+    // What crossed the function: the new rows, and at most a 5 MiB part per file where S3 asks for one.
+    const newBytes = second.files.nodes.uploaded - second.files.nodes.read + 400 * DIM * 4;
+    expect(second.files.vectors.copied).toBeGreaterThan(12_000 * DIM * 4 - 5 * MiB);
+    expect(meter.read + meter.written).toBeLessThan(newBytes + 3 * 5 * MiB + 2 * MiB);
+    expect(meter.read + meter.written).toBeLessThan((first.bytes + second.bytes) / 2);
+    expect(second.clusters).toBe("extended");
+
+    // Clusters: the old assignments kept, the new rows added to the nearest clusters, the sizes with them.
+    const before = await clusters(prefix, 1);
+    const after = await clusters(prefix, 2);
+    expect(after.assignments.slice(0, 12_000)).toEqual(before.assignments);
+    expect(after.assignments).toHaveLength(12_400);
+    expect(after.clusters.map((cluster) => cluster.size)).toEqual(after.clusters.map((cluster) => after.assignments.filter((c) => c === cluster.id).length));
+    expect(after.node_count).toBe(12_400);
+    expect(after.fitted_node_count).toBe(12_000);
+    expect(after.ids_digest).toBe(chainIdsDigest(before.ids_digest, nodes.slice(12_000, 12_400).map((node) => node.id)));
+    // Planted topics: a new row mostly joins the cluster its topic's earlier rows are in.
+    const home = new Map<number, number>();
+    for (let row = 0; row < 12_000; row++) home.set(corpus.topic[row]!, after.assignments[row]!);
+    const agree = nodes.slice(12_000, 12_400).filter((_, i) => home.get(corpus.topic[12_000 + i]!) === after.assignments[12_000 + i]).length;
+    expect(agree / 400).toBeGreaterThan(0.8);
+
+    // Search: the new rows are a segment of their own, found by text and by vector, pointing at their lines.
+    expect(second.search.segments.map((segment) => [segment.first, segment.rows])).toEqual([[0, 12_000], [12_000, 400]]);
+    const cache = createIndexCache({ maxBytes: 1024 ** 3 });
+    try {
+      const loaded = await cache.get(ctx.store, { vaultId: "append", prefix, version: 2, embedder });
+      const row = 12_345;
+      expect(loaded.vectors.search(corpus.vectors.subarray(row * DIM, (row + 1) * DIM), 1).rows).toEqual([row]);
+      const { offset, length } = loaded.memories.location(row);
+      expect(JSON.parse((await objectRange(ctx.store, keys.nodes, offset, length)).toString("utf8")).id).toBe(nodes[row]!.id);
+      const hits = loaded.lexical.search(queryTerms((nodes[row] as { human: string }).human), { limit: 5 });
+      expect(hits.rows).toContain(row);
+    } finally {
+      await cache.clear();
+    }
+  }, 300_000);
+
+  it("clusters every node again once the vault has doubled since the last fit, then extends again", async () => {
+    const prefix = "users/refit";
+    await append(prefix, 0, 0, 1_000);
+    const doubled = await append(prefix, 1, 1_000, 1_000);
+    const grown = await append(prefix, 2, 2_000, 300);
+
+    expect([doubled.clusters, grown.clusters]).toEqual(["fitted", "extended"]);
+    const fitted = await clusters(prefix, 2);
+    expect(fitted.fitted_node_count).toBe(2_000);
+    expect(fitted.ids_digest).toBe(idsDigest(nodes.slice(0, 2_000).map((node) => node.id)));
+    expect(fitted.clusters.reduce((sum, cluster) => sum + cluster.size, 0)).toBe(2_000);
+    const extended = await clusters(prefix, 3);
+    expect(extended.assignments.slice(0, 2_000)).toEqual(fitted.assignments);
+    expect(extended.clusters.reduce((sum, cluster) => sum + cluster.size, 0)).toBe(2_300);
+    expect((await readNodes(ctx.store, versionKeys(prefix, 3).nodes)).map((node) => node.id)).toEqual(nodes.slice(0, 2_300).map((node) => node.id));
+  }, 180_000);
+
+  it("indexes the whole new version when the previous one has no search manifest it can extend", async () => {
+    const prefix = "users/legacy";
+    await append(prefix, 0, 0, 500);
+    await ctx.store.client.send(new DeleteObjectCommand({ Bucket: ctx.store.bucket, Key: versionKeys(prefix, 1).searchManifest }));
+
+    const next = await append(prefix, 1, 500, 50);
+
+    expect(next.search.rows).toBe(550);
+    expect(next.search.segments[0]!.first).toBe(0);
+  }, 120_000);
+
+  it("refuses rows that do not match what was announced, leaving nothing at the new version", async () => {
+    const prefix = "users/short";
+    await append(prefix, 0, 0, 200);
+
+    await expect(writeAppendedVersion(ctx.store, { prefix, previous: 1, previousNodes: 200, added: 100, embedder, blocks: blocks(200, 50) })).rejects.toThrow(/50 rows arrived/);
+    await expect(objectBytes(ctx.store, versionKeys(prefix, 2).nodes)).rejects.toThrow();
+  }, 120_000);
+});
