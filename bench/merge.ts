@@ -1,0 +1,214 @@
+/**
+ * `npm run bench:merge [-- --rows 100000 --add 1000 --dim 1024]`: what a merge costs as the vault grows
+ * (issue 12). Each merge runs in its own child process against the same local store (the patched
+ * emulator in this process), so its peak memory is that process's own maximum resident set:
+ *
+ * - `add` rows into an empty vault, then `rows` rows into an empty vault (the vault-sized merge),
+ *   then `add` rows into that `rows`-node vault — time, bytes through the function (GET and PUT
+ *   bodies) and bytes the store copied itself, peak memory, and where the time went;
+ * - baseline, same run: streaming the `rows`-node vault's nodes.json and nodes.npy through one
+ *   function and back (the least any merge that rewrites the vault moves; the reducer did that and more
+ *   before merges appended).
+ *
+ * Targets: the small merge into the large vault takes ≤ 10 % of the vault-sized merge's time and moves
+ * ≤ 5 % of the vault's bytes through the function; its peak memory is within ±20 % of the same merge
+ * into an empty vault.
+ *
+ * Rows are synthetic exchanges (topic words and vectors around 200 topic centres), made block by
+ * block in the child so no process holds an upload it would not hold in production.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { VaultNode } from "../lib/ingest/vault-nodes";
+import { createS3Client, type Store } from "../lib/store/client";
+import { meteredStore } from "../lib/store/metered";
+import { objectStream, putStream } from "../lib/store/streams";
+import { writeAppendedVersion, type RowBlock } from "../lib/vaults/version-writer";
+import { versionKeys } from "../lib/vaults/versions";
+import { createRng } from "../lib/vectors/prng";
+import { startEmulator } from "../local/emulator";
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string", default: "100000" },
+    add: { type: "string", default: "1000" },
+    dim: { type: "string", default: "1024" },
+    // Child mode (one merge): set by the parent.
+    stage: { type: "string" },
+    endpoint: { type: "string" },
+    prefix: { type: "string" },
+    previous: { type: "string", default: "0" },
+    first: { type: "string", default: "0" },
+    count: { type: "string", default: "0" },
+  },
+});
+const BUCKET = "cogzy-bench";
+const TOPICS = 200;
+const DIM = Number(values.dim);
+const WORDS = ["invoice", "garden", "kernel", "violin", "mortgage", "glacier", "sourdough", "compiler", "marathon", "orchid", "telescope", "lease", "bicycle", "ferment", "quartz", "harbor"];
+
+process.env.LOG_LEVEL ??= "warn";
+
+function storeAt(endpoint: string): Store {
+  const client = createS3Client({ provider: "s3", endpoint, region: "us-east-1", accessKeyId: "local", secretAccessKey: "local", bucket: BUCKET, forcePathStyle: true, publicEndpoint: undefined });
+  return { client, presignClient: client, bucket: BUCKET };
+}
+
+/** Topic centres, the same in every process (seeded). */
+function centres(): Float32Array {
+  const rng = createRng(0xbe9c4);
+  const out = new Float32Array(TOPICS * DIM);
+  for (let i = 0; i < out.length; i++) out[i] = (rng.next() + rng.next() - 1) * 1.7;
+  return out;
+}
+
+/** Rows [first, first + count) in blocks of 1,000: nodes and unit vectors near their topic's centre. */
+async function* syntheticBlocks(first: number, count: number): AsyncGenerator<RowBlock> {
+  const centre = centres();
+  for (let start = first; start < first + count; start += 1000) {
+    const end = Math.min(first + count, start + 1000);
+    const nodes: VaultNode[] = [];
+    const vectors = new Float32Array((end - start) * DIM);
+    for (let row = start; row < end; row++) {
+      const topic = (row * 7919) % TOPICS;
+      const rng = createRng(row + 1);
+      const at = (row - start) * DIM;
+      let norm = 0;
+      for (let i = 0; i < DIM; i++) {
+        const value = centre[topic * DIM + i]! + 0.8 * (rng.next() + rng.next() - 1) * 1.7;
+        vectors[at + i] = value;
+        norm += value * value;
+      }
+      for (let i = 0; i < DIM; i++) vectors[at + i]! /= Math.sqrt(norm);
+      const words = Array.from({ length: 40 }, (_, w) => WORDS[(topic + w * (1 + (topic % 5))) % WORDS.length]).join(" ");
+      nodes.push({
+        kind: "exchange",
+        id: row.toString(16).padStart(32, "0"),
+        source: "openai",
+        conversation_id: `c-${topic}-${Math.floor(row / 8)}`,
+        conversation_title: `Topic ${topic}`,
+        sequence_index: row % 8,
+        created_at: new Date(Date.UTC(2023, 0, 1) + row * 60_000).toISOString(),
+        human: `Question ${row} about ${words.slice(0, 120)}?`,
+        assistant: `Answer ${row}: ${words} ${words}.`,
+        hash: row.toString(16).padStart(64, "0"),
+        upload_id: "00000000-0000-4000-8000-000000000001",
+      });
+    }
+    yield { nodes, vectors };
+  }
+}
+
+interface StageResult {
+  ms: number;
+  through: number;
+  copied: number;
+  vaultBytes: number;
+  rssBeforeMb: number;
+  peakMb: number;
+  timings?: { filesMs: number; clustersMs: number; searchMs: number };
+  clusters?: string;
+}
+
+/** Child: one merge (or the baseline copy), reporting on stdout as JSON. */
+async function runStage(): Promise<void> {
+  const { store, meter } = meteredStore(storeAt(values.endpoint!));
+  const prefix = values.prefix!;
+  const previous = Number(values.previous);
+  const first = Number(values.first);
+  const count = Number(values.count);
+  const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
+  const started = performance.now();
+  let result: Omit<StageResult, "rssBeforeMb" | "peakMb" | "ms" | "through">;
+  if (values.stage === "merge") {
+    const written = await writeAppendedVersion(store, {
+      prefix,
+      previous,
+      previousNodes: first,
+      added: count,
+      embedder: { embedder: "local", model: "bench-synthetic", dim: DIM },
+      blocks: syntheticBlocks(first, count),
+    });
+    const files = Object.values(written.files);
+    result = { copied: files.reduce((sum, file) => sum + file.copied, 0), vaultBytes: written.bytes, timings: written.timings, clusters: written.clusters };
+  } else {
+    const from = versionKeys(prefix, previous);
+    let bytes = 0;
+    for (const key of [from.nodes, from.vectors]) bytes += await putStream(store, `${key}.copy`, await objectStream(store, key), "application/octet-stream");
+    result = { copied: 0, vaultBytes: bytes };
+  }
+  const ms = performance.now() - started;
+  const out: StageResult = { ...result, ms, through: meter.read + meter.written, rssBeforeMb, peakMb: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  store.client.destroy();
+}
+
+function child(args: Record<string, string | number>): Promise<StageResult> {
+  const argv = [...process.execArgv, import.meta.filename, "--dim", String(DIM), ...Object.entries(args).flatMap(([key, value]) => [`--${key}`, String(value)])];
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"], env: process.env });
+    let out = "";
+    proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    proc.on("error", reject);
+    proc.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!) as StageResult) : reject(new Error(`stage ${JSON.stringify(args)} exited with ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const rows = Number(values.rows);
+  const add = Number(values.add);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-merge-"));
+  const emulator = await startEmulator({ dataDir, port: 0, bucket: BUCKET, messageSpies: false });
+  const progress = (text: string) => process.stderr.write(`… ${text}\n`);
+  try {
+    const endpoint = emulator.endpoint;
+    progress(`${add} rows into an empty vault`);
+    const small = await child({ stage: "merge", endpoint, prefix: "users/small", previous: 0, first: 0, count: add });
+    progress(`${rows} rows into an empty vault`);
+    const large = await child({ stage: "merge", endpoint, prefix: "users/large", previous: 0, first: 0, count: rows });
+    progress(`${add} rows into the ${rows}-node vault`);
+    const grown = await child({ stage: "merge", endpoint, prefix: "users/large", previous: 1, first: rows, count: add });
+    progress(`baseline: the ${rows}-node vault's files through one function`);
+    const baseline = await child({ stage: "stream", endpoint, prefix: "users/large", previous: 1 });
+
+    const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+    const row = (name: string, r: StageResult) =>
+      `  ${name.padEnd(50)} ${(r.ms / 1000).toFixed(2).padStart(7)} s ${mb(r.through).padStart(10)} ${mb(r.copied).padStart(10)} ${`${r.peakMb.toFixed(0)} MB`.padStart(9)} ${`${r.rssBeforeMb.toFixed(0)} MB`.padStart(9)}`;
+    const phases = (name: string, r: StageResult) =>
+      r.timings ? `  ${name.padEnd(50)} files ${(r.timings.filesMs / 1000).toFixed(2)} s, clusters ${(r.timings.clustersMs / 1000).toFixed(2)} s (${r.clusters}), search segment ${(r.timings.searchMs / 1000).toFixed(2)} s, rest ${((r.ms - r.timings.filesMs - r.timings.clustersMs - r.timings.searchMs) / 1000).toFixed(2)} s` : "";
+    const timeShare = grown.ms / large.ms;
+    const byteShare = grown.through / large.vaultBytes;
+    const memoryRatio = grown.peakMb / small.peakMb;
+    process.stdout.write(
+      [
+        `merge bench: ${rows}-node vault, ${add}-row upload, dim ${DIM}; ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end; one child process per merge`,
+        `  ${"".padEnd(50)} ${"time".padStart(9)} ${"through fn".padStart(10)} ${"copied".padStart(10)} ${"peak RSS".padStart(9)} ${"RSS at start".padStart(9)}`,
+        row(`${add} into an empty vault`, small),
+        row(`${rows} into an empty vault (the vault-sized merge)`, large),
+        row(`${add} into the ${rows}-node vault`, grown),
+        row(`baseline: the vault's files through one function`, baseline),
+        "",
+        "where the time goes",
+        phases(`${add} into an empty vault`, small),
+        phases(`${rows} into an empty vault`, large),
+        phases(`${add} into the ${rows}-node vault`, grown),
+        `  (the ${rows}-row segment's search graph is built after the version switch: bench:search times that build)`,
+        "",
+        `vault: ${mb(large.vaultBytes)} (nodes.json + nodes.npy + clusters.json)`,
+        `target merge time ≤ 10 % of the vault-sized merge: ${(timeShare * 100).toFixed(1)} % ${timeShare <= 0.1 ? "MET" : "NOT MET"}`,
+        `target ≤ 5 % of the vault's bytes through the function: ${(byteShare * 100).toFixed(2)} % ${byteShare <= 0.05 ? "MET" : "NOT MET"} (baseline moved ${mb(baseline.through)} in ${(baseline.ms / 1000).toFixed(2)} s)`,
+        `target peak memory within ±20 % of the same upload into an empty vault: ${memoryRatio.toFixed(2)}× ${Math.abs(memoryRatio - 1) <= 0.2 ? "MET" : "NOT MET"}`,
+        "",
+      ].join("\n"),
+    );
+  } finally {
+    await emulator.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (values.stage) await runStage();
+else await main();
