@@ -1,20 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { defaultChatStandInBehaviour, startChatStandIn, type ChatStandIn } from "../../local/chat-stand-in";
+import { describe, expect, it } from "vitest";
 import { uniqueEmail } from "../support/api";
 import { useTestStack } from "../support/stack";
 import { readEventStream } from "./support/event-stream";
+import { useChatStandIn } from "./support/stand-in";
 
-let model: ChatStandIn;
-beforeAll(async () => {
-  model = await startChatStandIn();
-  Object.assign(process.env, { CHAT_URL: `${model.url}/v1`, CHAT_MODEL: "stand-in-chat", CHAT_API_KEY: "sk-stand-in" });
-});
+const model = useChatStandIn({ CHAT_API_KEY: "sk-stand-in" });
 const ctx = useTestStack({ consumers: false });
-afterAll(() => model?.close());
-afterEach(() => {
-  model.setBehaviour({ ...defaultChatStandInBehaviour });
-  model.resetStats();
-});
 
 async function newUser(label = "chat") {
   const { body } = await ctx.api.signUp(uniqueEmail(label));

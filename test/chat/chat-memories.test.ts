@@ -1,26 +1,17 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { resetConfig } from "../../lib/config";
-import { defaultChatStandInBehaviour, startChatStandIn, type ChatStandIn } from "../../local/chat-stand-in";
 import { fillerConversations, importConversations, newUser, type TestUser } from "../search/support";
 import { useTestStack } from "../support/stack";
+import { useChatStandIn } from "./support/stand-in";
 
 const run = promisify(execFile);
 const vaultCli = path.resolve(import.meta.dirname, "../../cli/vault.js");
 
-let model: ChatStandIn;
-beforeAll(async () => {
-  model = await startChatStandIn();
-  Object.assign(process.env, { CHAT_URL: `${model.url}/v1`, CHAT_MODEL: "stand-in-chat" });
-});
+const model = useChatStandIn();
 const ctx = useTestStack();
-afterAll(() => model?.close());
-afterEach(() => {
-  model.setBehaviour({ ...defaultChatStandInBehaviour });
-  model.resetStats();
-});
 
 const PLANTED = "The spare key to the allotment shed is taped under the third blue flowerpot.";
 let alice: TestUser;

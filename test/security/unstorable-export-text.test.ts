@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChatStandIn, type ChatStandIn } from "../../local/chat-stand-in";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useChatStandIn } from "../chat/support/stand-in";
 import { buildZip } from "../exports/support/zip-writer";
 import { importConversations, newUser, search, type TestUser } from "../search/support";
 import { chatgptExport } from "../support/exports";
@@ -13,13 +13,8 @@ import { useTestStack } from "../support/stack";
  * text must not break anything downstream that stores it: the upload, search, and the chat that keeps
  * the memories it used.
  */
-let model: ChatStandIn;
-beforeAll(async () => {
-  model = await startChatStandIn();
-  Object.assign(process.env, { CHAT_URL: `${model.url}/v1`, CHAT_MODEL: "stand-in-chat" });
-});
+useChatStandIn();
 const ctx = useTestStack();
-afterAll(() => model?.close());
 
 const ODD = "The boiler code is K7\u0000QX and the half emoji \ud83d was cut off; the lone \udfff too.";
 let person: TestUser;
