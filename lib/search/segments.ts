@@ -2,11 +2,10 @@ import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DeleteObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { readVectorRange } from "../ingest/vault-files";
 import type { VaultNode } from "../ingest/vault-nodes";
 import type { Store } from "../store/client";
-import { objectBytes, putStream } from "../store/streams";
+import { deletePrefix, objectBytes, putStream } from "../store/streams";
 import { createLexicalBuilder, mergeLexicalFiles } from "./lexical-index";
 import { createMemoryTableBuilder, mergeMemoryTableFiles } from "./memory-table";
 import { searchableText } from "./searchable-text";
@@ -151,18 +150,8 @@ export async function buildSegmentGraph(
 
 /** Deletes the segment folders of `prefix` that none of `listed` names (after a version switch). */
 export async function deleteUnlistedSegments(store: Store, prefix: string, listed: ReadonlySet<string>): Promise<number> {
-  let deleted = 0;
-  let token: string | undefined;
-  do {
-    const page = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: segmentsFolder(prefix), ContinuationToken: token }));
-    const doomed = (page.Contents ?? []).map((object) => object.Key!).filter((key) => !listed.has(key.slice(segmentsFolder(prefix).length).split("/")[0]!));
-    for (let at = 0; at < doomed.length; at += 16) {
-      await Promise.all(doomed.slice(at, at + 16).map((key) => store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }))));
-    }
-    deleted += doomed.length;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return deleted;
+  const folder = segmentsFolder(prefix);
+  return deletePrefix(store, folder, { keep: (key) => listed.has(key.slice(folder.length).split("/")[0]!) });
 }
 
 export async function* slices(bytes: Buffer): AsyncGenerator<Buffer> {

@@ -70,12 +70,12 @@ export async function putStream(store: Store, key: string, body: AsyncIterable<U
  * at a time, 16 in flight: B2 refuses multi-object DeleteObjects from SDKs that send a CRC32 instead of
  * Content-MD5 (aws-sdk-js-v3#6920).
  */
-export async function deletePrefix(store: Store, prefix: string): Promise<number> {
+export async function deletePrefix(store: Store, prefix: string, options: { keep?: (key: string) => boolean } = {}): Promise<number> {
   let deleted = 0;
   let token: string | undefined;
   do {
     const page = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: token }));
-    const keys = (page.Contents ?? []).map((object) => object.Key!);
+    const keys = (page.Contents ?? []).map((object) => object.Key!).filter((key) => !options.keep?.(key));
     for (let at = 0; at < keys.length; at += 16) {
       await Promise.all(keys.slice(at, at + 16).map((key) => store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }))));
     }

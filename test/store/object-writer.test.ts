@@ -2,18 +2,13 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { meteredStore } from "../../lib/store/metered";
 import { createObjectWriter } from "../../lib/store/object-writer";
-import { objectBytes, putStream } from "../../lib/store/streams";
-import { useEmulator } from "../support/emulator";
+import { objectBytes } from "../../lib/store/streams";
+import { putBytes, useEmulator } from "../support/emulator";
 
 const ctx = useEmulator();
 const MiB = 1024 * 1024;
 
-/** Larger than one request body of the emulator (11 MiB): written in parts. */
-async function put(key: string, body: Buffer) {
-  await putStream(ctx.store, key, (async function* () {
-    yield body;
-  })(), "application/octet-stream");
-}
+const put = (key: string, body: Buffer) => putBytes(ctx.store, key, body);
 
 describe("object writer", () => {
   it("appends new bytes to a copy of an object, moving only the new bytes through the function", async () => {

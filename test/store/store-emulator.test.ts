@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, UploadPartCopyCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { objectRange } from "../../lib/store/ranged";
-import { objectBytes, putStream } from "../../lib/store/streams";
+import { objectBytes } from "../../lib/store/streams";
 import { StoredBytes } from "../../local/emulator-store";
-import { useEmulator } from "../support/emulator";
+import { putBytes, useEmulator } from "../support/emulator";
 
 /**
  * The local store's storage patches (local/emulator-store.ts): what S3 and B2 do, at the cost they do it.
@@ -12,12 +12,7 @@ import { useEmulator } from "../support/emulator";
 const ctx = useEmulator();
 const MiB = 1024 * 1024;
 
-/** Larger than one request body of the emulator (11 MiB): written in parts. */
-async function put(key: string, body: Buffer) {
-  await putStream(ctx.store, key, (async function* () {
-    yield body;
-  })(), "application/octet-stream");
-}
+const put = (key: string, body: Buffer) => putBytes(ctx.store, key, body);
 
 describe("local store", () => {
   it("reads only the range a ranged GET asks for", async () => {

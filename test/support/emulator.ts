@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { createS3Client, type Store } from "../../lib/store/client";
+import { putStream } from "../../lib/store/streams";
 import { startEmulator, type LocalEmulator } from "../../local/emulator";
 
 /** The local store alone (no database, no consumers), for tests of storage code: one per test file. */
@@ -20,4 +21,11 @@ export function useEmulator() {
     if (context.dataDir) await rm(context.dataDir, { recursive: true, force: true });
   });
   return context;
+}
+
+/** Stores `body` at `key` through putStream (in parts when larger than one request body of the emulator, 11 MiB). */
+export async function putBytes(store: Store, key: string, body: Buffer): Promise<void> {
+  await putStream(store, key, (async function* () {
+    yield body;
+  })(), "application/octet-stream");
 }

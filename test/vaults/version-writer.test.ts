@@ -2,6 +2,7 @@ import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { nodesJsonLines, readNodes } from "../../lib/ingest/vault-files";
 import { createIndexCache } from "../../lib/search/index-cache";
+import { deleteUnlistedSegments } from "../../lib/search/segments";
 import { queryTerms } from "../../lib/search/tokens";
 import { meteredStore } from "../../lib/store/metered";
 import { objectRange } from "../../lib/store/ranged";
@@ -122,6 +123,15 @@ describe("appending a version", () => {
 
     expect(next.search.rows).toBe(550);
     expect(next.search.segments[0]!.first).toBe(0);
+    // Version 1's segment is listed by no version kept after the switch: it goes, version 2's stay.
+    const listed = new Set(next.search.segments.map((segment) => segment.name));
+    expect(await deleteUnlistedSegments(ctx.store, prefix, listed)).toBe(2);
+    const cache = createIndexCache({ maxBytes: 1024 ** 3 });
+    try {
+      expect((await cache.get(ctx.store, { vaultId: "legacy", prefix, version: 2, embedder })).memories.rows).toBe(550);
+    } finally {
+      await cache.clear();
+    }
   }, 120_000);
 
   it("refuses rows that do not match what was announced, leaving nothing at the new version", async () => {
