@@ -82,6 +82,12 @@ const schema = z.object({
   STRIPE_API_URL: z.url().optional(),
   /** Memory (and /tmp) a search function may spend on loaded vault indexes before evicting the least recent. */
   SEARCH_CACHE_MB: integer(1024),
+  /**
+   * Memory a search or chat function may spend holding vault versions' memory texts (nodes.json), so a
+   * warm function reads results without a GET. 512 MB: with SEARCH_CACHE_MB's 1 GB of indexes and
+   * ~300 MB of runtime it fits the 2 GB the search and chat functions get (functions/manifest.ts).
+   */
+  SEARCH_TEXT_CACHE_MB: integer(512),
 });
 
 type Env = z.infer<typeof schema>;
@@ -163,7 +169,7 @@ function buildConfig(env: Env) {
       webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? (local ? LOCAL_STRIPE_WEBHOOK_SECRET : undefined),
       apiUrl: env.STRIPE_API_URL,
     },
-    search: { cacheBytes: Math.max(1, env.SEARCH_CACHE_MB) * 1024 * 1024 },
+    search: { cacheBytes: Math.max(1, env.SEARCH_CACHE_MB) * 1024 * 1024, textCacheBytes: Math.max(0, env.SEARCH_TEXT_CACHE_MB) * 1024 * 1024 },
   };
 }
 

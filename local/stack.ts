@@ -6,6 +6,7 @@ import { closePool } from "../lib/db/pool";
 import { migrate } from "../lib/db/migrate";
 import { closeSqs, getSqs } from "../lib/queues/client";
 import { closeIndexCache } from "../lib/search/index-cache";
+import { closeMemoryTextCache } from "../lib/search/memory-texts";
 import { closeStore, getStore } from "../lib/store/client";
 import { startB2Bridge } from "./b2-bridge";
 import { projectRoot } from "./data-dir";
@@ -101,6 +102,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     resetConfig();
     started.push(async () => {
       await closeIndexCache();
+      closeMemoryTextCache();
       closeStore();
       closeSqs();
       return closePool();

@@ -8,6 +8,7 @@ import type { MemoryResponse, MemoryResult, SearchResponse } from "../api/contra
 import type { IndexCache, LoadedVersion } from "./index-cache";
 import { readMemoryNodes } from "./memory-records";
 import type { MemoryFilters } from "./memory-table";
+import type { MemoryTextCache, TextVersionRef } from "./memory-texts";
 import { rankMemories } from "./rank";
 import { snippet } from "./snippets";
 import { sourceUrl } from "./source-url";
@@ -19,6 +20,8 @@ export interface RetrievalDeps {
   /** Embeds the query; must be the embedder the vault was built with. */
   embedder: Embedder;
   cache: IndexCache;
+  /** Holds versions' memory texts; without it every result is read from the store. */
+  texts?: MemoryTextCache;
 }
 
 export interface RetrieveOptions {
@@ -52,8 +55,8 @@ export async function retrieveMemories(deps: RetrievalDeps, userId: string, quer
   if (!vault) return { results: [], version: 0, took_ms: Math.round(performance.now() - started) };
   const [loaded, [vector]] = await Promise.all([loadVersion(deps, vault), deps.embedder.embed([query])]);
   const ranked = rankMemories(loaded, { text: query, vector: vector! }, { k: options.k ?? 10, filters: options.filters });
-  const nodes = await readMemoryNodes(deps.store, loaded.keys.nodes, loaded.memories, ranked.map((entry) => entry.row));
-  const importedAt = await importTimes(deps.db, vault.id, nodes);
+  const nodes = await readNodes(deps, vault, loaded, ranked.map((entry) => entry.row));
+  const importedAt = await importTimes(deps, vault, nodes);
   const words = queryTerms(query);
   const results: MemoryResult[] = nodes.map((node, index) => ({
     ...describeNode(node, importedAt),
@@ -79,8 +82,8 @@ export async function getMemory(deps: Omit<RetrievalDeps, "embedder">, userId: s
   const at = conversation.indexOf(row);
   const before = at < 0 ? [] : conversation.slice(Math.max(0, at - around), at);
   const after = at < 0 ? [] : conversation.slice(at + 1, at + 1 + around);
-  const nodes = await readMemoryNodes(deps.store, loaded.keys.nodes, loaded.memories, [row, ...before, ...after]);
-  const importedAt = await importTimes(deps.db, vault.id, nodes);
+  const nodes = await readNodes(deps, vault, loaded, [row, ...before, ...after]);
+  const importedAt = await importTimes(deps, vault, nodes);
   const described = nodes.map((node) => describeNode(node, importedAt));
   return { memory: described[0]!, before: described.slice(1, 1 + before.length), after: described.slice(1 + before.length), version: vault.current_version };
 }
@@ -103,18 +106,44 @@ async function loadVersion(deps: { store: Store; cache: IndexCache }, vault: Vau
   });
 }
 
-/** When each memory's upload was merged, by upload id (only this vault's uploads). */
-async function importTimes(db: Queryable, vaultId: string, nodes: VaultNode[]): Promise<Map<string, string>> {
-  const ids = [...new Set(nodes.map((node) => node.upload_id))];
-  if (ids.length === 0) return new Map();
-  const { rows } = await db.query<{ id: string; at: Date | null }>(
-    "SELECT id, coalesce(processing_completed_at, uploaded_at) AS at FROM personal.vault_uploads WHERE vault_id = $1 AND id = ANY($2::uuid[])",
-    [vaultId, ids],
-  );
-  return new Map(rows.filter((row) => row.at).map((row) => [row.id, row.at!.toISOString()]));
+function textRef(vault: VaultRow, loaded: LoadedVersion): TextVersionRef {
+  return { vaultId: vault.id, version: vault.current_version, nodesKey: loaded.keys.nodes };
 }
 
-function describeNode(node: VaultNode, importedAt: Map<string, string>): Omit<MemoryResult, "score" | "snippet"> {
+/** The rows' nodes: from the held texts of this very version when a warm function has them, else the store. */
+async function readNodes(deps: { store: Store; texts?: MemoryTextCache }, vault: VaultRow, loaded: LoadedVersion, rows: number[]): Promise<VaultNode[]> {
+  if (!deps.texts) return readMemoryNodes(deps.store, loaded.keys.nodes, loaded.memories, rows);
+  return deps.texts.read(deps.store, textRef(vault, loaded), loaded.memories, rows);
+}
+
+/**
+ * When each memory's upload was merged, by upload id (only this vault's uploads). Answers that cannot
+ * change any more (a completion time, or no such upload) are kept with the version's held texts, so a
+ * warm function does not ask again.
+ */
+async function importTimes(deps: { db: Queryable; texts?: MemoryTextCache }, vault: VaultRow, nodes: VaultNode[]): Promise<Map<string, string | null>> {
+  const known = deps.texts?.importTimes({ vaultId: vault.id, version: vault.current_version }) ?? new Map<string, string | null>();
+  const missing = [...new Set(nodes.map((node) => node.upload_id))].filter((id) => !known.has(id));
+  if (missing.length === 0) return known;
+  const { rows } = await deps.db.query<{ id: string; completed: Date | null; uploaded: Date | null }>(
+    "SELECT id, processing_completed_at AS completed, uploaded_at AS uploaded FROM personal.vault_uploads WHERE vault_id = $1 AND id = ANY($2::uuid[])",
+    [vault.id, missing],
+  );
+  const found = new Map(rows.map((row) => [row.id, row]));
+  // An upload's completion is set once, in the transaction that switched the vault to its version, and
+  // an upload that is not there never will be: both are kept. Until completion (never, for a merged
+  // memory) the upload time stands in, and is not kept.
+  const pending = new Map<string, string | null>();
+  for (const id of missing) {
+    const row = found.get(id);
+    if (!row) known.set(id, null);
+    else if (row.completed) known.set(id, row.completed.toISOString());
+    else pending.set(id, row.uploaded?.toISOString() ?? null);
+  }
+  return pending.size === 0 ? known : new Map([...known, ...pending]);
+}
+
+function describeNode(node: VaultNode, importedAt: Map<string, string | null>): Omit<MemoryResult, "score" | "snippet"> {
   const shared = { id: node.id, kind: node.kind, source: node.source, created_at: node.created_at, imported_at: importedAt.get(node.upload_id) ?? null };
   if (node.kind === "profile") {
     return { ...shared, human: node.text, assistant: "", conversation_id: null, conversation_title: null, source_url: null, profile_kind: node.profile_kind, label: node.label ?? null };
