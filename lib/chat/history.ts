@@ -2,10 +2,8 @@
  * Chat history in PostgreSQL: a person's conversations and their messages. Every statement names the
  * owner, so another user's conversation id is "not found", exactly like one that does not exist.
  */
-import type pg from "pg";
 import type { Queryable } from "../db/pool";
 import { storableJson, storableText } from "../db/storable-text";
-import { withTransaction } from "../db/transaction";
 import { NotFoundError } from "../errors";
 import type { ChatMessage } from "./chat-model";
 import type { ConversationDetail, ConversationSummary, MemoryUsed, StoredMessage } from "../api/contract";
@@ -41,30 +39,33 @@ export async function recentTurns(db: Queryable, userId: string, conversationId:
 }
 
 /**
- * Records one exchange: the person's message and the reply, in one transaction, creating the
- * conversation on its first exchange. Only a reply that was given is recorded.
+ * Records one exchange: the person's message and the reply, creating the conversation on its first
+ * exchange. Only a reply that was given is recorded. One statement (a data-modifying WITH), so it is
+ * atomic on its own and costs one round trip instead of a transaction's four: the messages are
+ * inserted only for a conversation row the caller owns, so another person's id records nothing and
+ * is "not found". The user's message takes the lower id (the ORDER BY), as history reads them in id order.
  */
 export async function saveExchange(
-  db: pg.Pool,
+  db: Queryable,
   userId: string,
   exchange: { conversationId: string; question: string; reply: string; memoriesUsed: MemoryUsed[]; model: string },
 ): Promise<void> {
-  await withTransaction(db, async (tx) => {
-    const owned = await tx.query(
-      `INSERT INTO personal.chat_conversations AS c (id, user_id, title) VALUES ($1, $2, $3)
+  const saved = await db.query(
+    `WITH owned AS (
+       INSERT INTO personal.chat_conversations AS c (id, user_id, title) VALUES ($1, $2, $3)
        ON CONFLICT (id) DO UPDATE SET updated_at = now() WHERE c.user_id = EXCLUDED.user_id
-       RETURNING id`,
-      [exchange.conversationId, userId, conversationTitle(exchange.question)],
-    );
-    if (owned.rowCount === 0) throw conversationNotFound();
-    await tx.query(
-      `INSERT INTO personal.chat_messages (conversation_id, role, content, memories_used, model)
-       VALUES ($1, 'user', $2, NULL, NULL), ($1, 'assistant', $3, $4::jsonb, $5)`,
-      // The memories quote the person's exports and the reply is the model's: either may hold text that
-      // PostgreSQL cannot keep as it is.
-      [exchange.conversationId, exchange.question, storableText(exchange.reply), storableJson(exchange.memoriesUsed), exchange.model],
-    );
-  });
+       RETURNING id)
+     INSERT INTO personal.chat_messages (conversation_id, role, content, memories_used, model)
+     SELECT owned.id, turn.role, turn.content, turn.memories_used, turn.model
+       FROM owned
+      CROSS JOIN (VALUES (1, 'user', $4::text, NULL::jsonb, NULL::text),
+                         (2, 'assistant', $5::text, $6::jsonb, $7::text)) AS turn(n, role, content, memories_used, model)
+      ORDER BY turn.n`,
+    // The memories quote the person's exports and the reply is the model's: either may hold text that
+    // PostgreSQL cannot keep as it is.
+    [exchange.conversationId, userId, conversationTitle(exchange.question), exchange.question, storableText(exchange.reply), storableJson(exchange.memoriesUsed), exchange.model],
+  );
+  if (saved.rowCount === 0) throw conversationNotFound();
 }
 
 /** The caller's conversations, most recently active first. */
