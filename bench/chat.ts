@@ -39,7 +39,7 @@ import { writeVersionIndexes } from "../lib/search/version-indexes";
 import { getStore } from "../lib/store/client";
 import { putStream } from "../lib/store/streams";
 import { contextWindow } from "../lib/tiers/tiers";
-import { describeUsage, reserveMessage, utcDay } from "../lib/tiers/usage";
+import { reserveMessage, usageAfterMessage, utcDay } from "../lib/tiers/usage";
 import { npyChunks } from "../lib/vectors/npy";
 import { versionKeys } from "../lib/vaults/versions";
 import { startChatStandIn } from "../local/chat-stand-in";
@@ -142,7 +142,7 @@ async function main() {
       await saveExchange(db, userId, { conversationId, question, reply: completion.reply, memoriesUsed: prompt.memoriesUsed, model: completion.model });
       times.save.push(now() - t);
       t = now();
-      await describeUsage({ db, plans }, userId, at);
+      await usageAfterMessage({ db, plans }, reservation, at);
       times.usage.push(now() - t);
       const i0 = times.tier.length - 1;
       const rest = times.tier[i0]! + times.history[i0]! + times.prompt[i0]! + times.save[i0]! + times.usage[i0]!;

@@ -11,7 +11,7 @@ import type pg from "pg";
 import type { ChatAnswer } from "../api/contract";
 import { log } from "../log";
 import { contextWindow, type TierPlans } from "../tiers/tiers";
-import { describeUsage, releaseMessage, reserveMessage, type Clock, type MessageReservation } from "../tiers/usage";
+import { releaseMessage, reserveMessage, usageAfterMessage, type Clock, type MessageReservation } from "../tiers/usage";
 import type { ChatModel } from "./chat-model";
 import { recentTurns, saveExchange } from "./history";
 import { buildPrompt, HISTORY_MESSAGES, MEMORY_BUDGETS, type BuiltPrompt, type RetrievedMemory } from "./prompt";
@@ -99,7 +99,7 @@ export async function completeChat(deps: ChatDeps, prepared: PreparedChat, optio
       conversation_id: prepared.conversationId,
       reply: completion.reply,
       memories_used: prepared.prompt.memoriesUsed,
-      usage: await describeUsage(deps, prepared.userId, deps.clock()),
+      usage: await usageAfterMessage(deps, prepared.reservation, deps.clock()),
       model: completion.model,
     };
   } catch (error) {

@@ -28,6 +28,8 @@ export interface MessageReservation {
   tier: Tier;
   messagesUsed: number;
   messagesLimit: number | null;
+  /** The vault's size when the slot was taken, for the usage the answer carries. */
+  vaultBytes: number;
 }
 
 /** The UTC calendar day of `now`, `YYYY-MM-DD`. */
@@ -74,7 +76,7 @@ function limitsJson(plans: TierPlans): string {
  */
 export async function reserveMessage(deps: UsageDeps, userId: string, now: Date): Promise<MessageReservation> {
   const day = utcDay(now);
-  const { rows } = await deps.db.query<{ tier: string; messages_today: number }>(
+  const { rows } = await deps.db.query<{ tier: string; messages_today: number; vault_bytes: number | null }>(
     `INSERT INTO personal.user_tiers AS t (user_id, messages_today, messages_reset_at) VALUES ($1, 1, $2::date)
      ON CONFLICT (user_id) DO UPDATE
         SET messages_today = CASE WHEN t.messages_reset_at = $2::date THEN t.messages_today + 1 ELSE 1 END,
@@ -82,13 +84,13 @@ export async function reserveMessage(deps: UsageDeps, userId: string, now: Date)
       WHERE t.messages_reset_at <> $2::date
          OR ($3::jsonb ->> t.tier) IS NULL
          OR t.messages_today < ($3::jsonb ->> t.tier)::int
-     RETURNING t.tier, t.messages_today`,
+     RETURNING t.tier, t.messages_today, (SELECT v.total_bytes FROM personal.vaults v WHERE v.user_id = t.user_id) AS vault_bytes`,
     [userId, day, limitsJson(deps.plans)],
   );
   const row = rows[0];
   if (row) {
     const tier = asTier(row.tier);
-    return { userId, day, tier, messagesUsed: row.messages_today, messagesLimit: deps.plans[tier].messages_per_day };
+    return { userId, day, tier, messagesUsed: row.messages_today, messagesLimit: deps.plans[tier].messages_per_day, vaultBytes: row.vault_bytes ?? 0 };
   }
   const usage = await describeUsage(deps, userId, now);
   throw new DailyLimitError(usage.messages_used, usage.messages_limit ?? usage.messages_used, deps.plans[usage.tier].name, now);
@@ -120,16 +122,28 @@ export async function describeUsage(deps: UsageDeps, userId: string, now: Date):
   );
   const row = rows[0];
   if (!row) throw new UnauthorizedError();
-  const tier = asTier(row.tier);
-  const plan = deps.plans[tier];
-  const used = row.messages_used ?? 0;
+  return usageOf(deps.plans, asTier(row.tier), row.messages_used ?? 0, row.vault_bytes ?? 0, now);
+}
+
+/**
+ * The usage after the message that took `reservation`, as {@link describeUsage} would tell it, without
+ * asking the database again: the reserving statement returned the count and the vault's size. If the
+ * UTC day changed since (a reply that ran past midnight), the new day's usage is read instead.
+ */
+export async function usageAfterMessage(deps: UsageDeps, reservation: MessageReservation, now: Date): Promise<Usage> {
+  if (utcDay(now) !== reservation.day) return describeUsage(deps, reservation.userId, now);
+  return usageOf(deps.plans, reservation.tier, reservation.messagesUsed, reservation.vaultBytes, now);
+}
+
+function usageOf(plans: TierPlans, tier: Tier, used: number, vaultBytes: number, now: Date): Usage {
+  const plan = plans[tier];
   return {
     tier,
     messages_used: used,
     messages_limit: plan.messages_per_day,
     messages_remaining: plan.messages_per_day === null ? null : Math.max(0, plan.messages_per_day - used),
     resets_at: nextUtcMidnight(now).toISOString(),
-    vault_bytes: row.vault_bytes ?? 0,
+    vault_bytes: vaultBytes,
     vault_limit_bytes: vaultLimitBytes(plan),
     features: [...plan.features],
   };

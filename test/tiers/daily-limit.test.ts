@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig } from "../../lib/config";
-import { DailyLimitError, describeUsage, releaseMessage, reserveMessage } from "../../lib/tiers/usage";
+import { DailyLimitError, describeUsage, releaseMessage, reserveMessage, usageAfterMessage } from "../../lib/tiers/usage";
 import { uniqueEmail } from "../support/api";
 import { useTestStack } from "../support/stack";
 
@@ -98,5 +98,23 @@ describe("the daily message limit", () => {
     await settleAll(userId, 7, new Date("2031-03-01T12:00:00Z"));
 
     expect((await describeUsage(deps(), userId, new Date("2031-03-02T08:00:00Z"))).messages_used).toBe(0);
+  });
+
+  it("tells the usage after a message from its reservation, as /usage would, and asks again once the day has changed", async () => {
+    const userId = await newUser();
+    await ctx.db.query("UPDATE personal.vaults SET total_bytes = 123456 WHERE user_id = $1", [userId]);
+    const evening = new Date("2031-04-01T23:59:58Z");
+    await reserveMessage(deps(), userId, evening);
+    const second = await reserveMessage(deps(), userId, evening);
+
+    const sameDay = await usageAfterMessage(deps(), second, evening);
+    expect(sameDay).toEqual(await describeUsage(deps(), userId, evening));
+    expect(sameDay).toMatchObject({ tier: "free", messages_used: 2, messages_remaining: 18, vault_bytes: 123456, resets_at: "2031-04-02T00:00:00.000Z" });
+
+    // The reply finished after midnight: the new day's count, not the reservation's.
+    const nextDay = new Date("2031-04-02T00:00:03Z");
+    const afterMidnight = await usageAfterMessage(deps(), second, nextDay);
+    expect(afterMidnight).toEqual(await describeUsage(deps(), userId, nextDay));
+    expect(afterMidnight).toMatchObject({ messages_used: 0, messages_remaining: 20, resets_at: "2031-04-03T00:00:00.000Z" });
   });
 });
