@@ -30,6 +30,8 @@ export interface WrittenObject {
   copied: number;
   uploaded: number;
   read: number;
+  /** Milliseconds the store took to complete the object (for copied parts, where it does the copying). */
+  completeMs: number;
 }
 
 /**
@@ -63,7 +65,7 @@ export function createObjectWriter(store: Store, key: string, options: { content
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let finished = false;
-  const stats = { key, bytes: 0, copied: 0, uploaded: 0, read: 0 };
+  const stats = { key, bytes: 0, copied: 0, uploaded: 0, read: 0, completeMs: 0 };
 
   const started = () =>
     (uploadId ??= store.client
@@ -206,7 +208,9 @@ export function createObjectWriter(store: Store, key: string, options: { content
           check();
           const id = await uploadId;
           parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
+          const completing = performance.now();
           await store.client.send(new CompleteMultipartUploadCommand({ Bucket: store.bucket, Key: key, UploadId: id, MultipartUpload: { Parts: parts } }));
+          stats.completeMs = performance.now() - completing;
         }
         finished = true;
         return { ...stats };
