@@ -26,9 +26,9 @@ export interface RouteDefinition {
   /** Disk at /tmp for the function, MB (Lambda: 512–10,240). */
   tmpMb?: number;
   /**
-   * Served by its own function URL with Lambda response streaming (API Gateway cannot stream), its
-   * handler wrapped with middy's `executionModeStreamifyResponse`; the local gateway streams it the
-   * same way.
+   * Served by its own function URL with Lambda response streaming (API Gateway cannot stream), behind
+   * the same Router as the API, its handler wrapped with middy's `executionModeStreamifyResponse`; the
+   * local gateway streams it the same way. The path must be static: it is the Router's path prefix.
    */
   streaming?: boolean;
   /** Database connections the function's pool may open (DATABASE_POOL_SIZE); default {@link DEFAULT_DB_POOL_SIZE}. */
@@ -77,22 +77,25 @@ export const routes: RouteDefinition[] = [
   { method: "DELETE", path: "/api/personal/chat/conversations/{conversation_id}", handler: "functions/http/chat-conversation-delete.handler" },
 ];
 
+export interface ConsumerDefinition {
+  handler: string;
+  batchSize: number;
+  /** Lambda's SQS maximum concurrency (2–1000); the local pollers honour the same limit. */
+  maxConcurrency: number;
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Native packages SST installs into the function instead of bundling (a prebuilt binary inside). */
+  nativePackages?: string[];
+  /** Database connections per instance (DATABASE_POOL_SIZE); default {@link DEFAULT_DB_POOL_SIZE}. */
+  dbPoolSize?: number;
+}
+
 export interface QueueDefinition {
   /** Logical name; the local stack names the queue `cogzy-{name}` (plus `.fifo`). */
   name: string;
   fifo: boolean;
   /** The consumer; a queue without one just holds its messages. */
-  consumer?: {
-    handler: string;
-    batchSize: number;
-    /** Lambda's SQS maximum concurrency (2–1000); the local pollers honour the same limit. */
-    maxConcurrency: number;
-    timeoutSeconds: number;
-    memoryMb: number;
-    nativePackages?: string[];
-    /** Database connections per instance (DATABASE_POOL_SIZE); default {@link DEFAULT_DB_POOL_SIZE}. */
-    dbPoolSize?: number;
-  };
+  consumer?: ConsumerDefinition;
   /** Deliveries before a message moves to the queue's dead-letter queue. */
   maxReceiveCount: number;
   /** Consumes the dead-letter queue: marks the message's upload failed so nobody waits forever. */
@@ -102,6 +105,9 @@ export interface QueueDefinition {
 export type QueueName = "ingest" | "embed" | "reduce";
 
 const DEAD_LETTER_HANDLER = "functions/queues/dead-letter.handler";
+
+/** The consumer of every dead-letter queue (`deadLetterHandler`): one message at a time, two at once. */
+export const DEAD_LETTER_CONSUMER: ConsumerDefinition = { handler: DEAD_LETTER_HANDLER, batchSize: 1, maxConcurrency: 2, timeoutSeconds: 60, memoryMb: 1024 };
 
 export const queues: Record<QueueName, QueueDefinition> = {
   /** Object-created events (from the B2 webhook forwarder, or native S3 notifications). */
@@ -133,11 +139,14 @@ export const queues: Record<QueueName, QueueDefinition> = {
 };
 
 /**
- * At least 6 × the consumer's timeout, as Lambda asks of an SQS event source
- * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ * The visibility timeout of a queue, from its consumer's timeout; the one rule for every queue, dead-letter
+ * queues included (`{ consumer: DEAD_LETTER_CONSUMER }`). Lambda refuses an SQS event source whose queue's
+ * visibility timeout is below the function's timeout and recommends six times it, so batches survive
+ * retries of throttled invocations (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html);
+ * SQS allows at most 12 hours.
  */
-export function visibilityTimeoutSeconds(queue: QueueDefinition): number {
-  return Math.max(30, 6 * (queue.consumer?.timeoutSeconds ?? 30));
+export function visibilityTimeoutSeconds(queue: Pick<QueueDefinition, "consumer">): number {
+  return Math.min(43_200, Math.max(30, 6 * (queue.consumer?.timeoutSeconds ?? 0)));
 }
 
 /**

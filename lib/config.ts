@@ -3,9 +3,11 @@
  * with `APP_ENV=production` the settings that must come from the deployment (store, database, embedder,
  * webhook secret) have no default, and a missing one fails at cold start with a message naming it.
  *
- * Deployed functions get these variables from `stacks/` (SST secrets and links become environment
- * variables there); the local stack sets them for the processes it runs.
+ * Deployed functions get plain settings as environment variables from `stacks/`, and secrets through SST
+ * links (`Resource.<Name>.value`, decrypted from the function's bundle, never an environment variable:
+ * https://sst.dev/docs/linking); the local stack sets environment variables for the processes it runs.
  */
+import { Resource } from "sst/resource";
 import { z } from "zod";
 import { DEFAULT_TIER_PLANS } from "./tiers/plans";
 import { parseTierPlans } from "./tiers/tiers";
@@ -24,7 +26,23 @@ const schema = z.object({
   PUBLIC_URL: z.url().optional(),
 
   DATABASE_URL: z.string().min(1).optional(),
+  /**
+   * A session-level connection for migrations (their advisory lock) when DATABASE_URL is a pooler in
+   * transaction mode (PgBouncer, a provider's pooler); RDS Proxy and direct URLs need none.
+   */
+  DATABASE_DIRECT_URL: z.string().min(1).optional(),
+  /** Where the SQL migrations are, relative to the working directory (a deployed bundle's root). */
+  MIGRATIONS_DIR: z.string().min(1).optional(),
+  /** Connections one container may hold; the stack sets it per function (`stacks/functions.ts`). */
   DATABASE_POOL_SIZE: integer(10),
+  /**
+   * `verify-full` (production's default): TLS with the server's certificate checked against Node's CAs
+   * plus `NODE_EXTRA_CA_CERTS` (RDS's CAs on Lambda). A `sslmode` in DATABASE_URL takes precedence.
+   */
+  DATABASE_TLS: z.enum(["off", "verify-full"]).optional(),
+
+  /** Set by Lambda in every function: the region of the function, hence of its queues. */
+  AWS_REGION: z.string().min(1).optional(),
 
   STORE_PROVIDER: z.enum(["b2", "s3"]).default("b2"),
   STORE_ENDPOINT: z.url().optional(),
@@ -37,6 +55,7 @@ const schema = z.object({
   STORE_PUBLIC_ENDPOINT: z.url().optional(),
 
   SQS_ENDPOINT: z.url().optional(),
+  /** Only for queues in another region than the function (never set by the stack). */
   SQS_REGION: z.string().min(1).optional(),
   INGEST_QUEUE_URL: z.string().min(1).optional(),
   EMBED_QUEUE_URL: z.string().min(1).optional(),
@@ -94,8 +113,8 @@ type Env = z.infer<typeof schema>;
 
 /** Settings the deployed system cannot guess: each must be set when APP_ENV=production. */
 const requiredInProduction = [
+  "AWS_REGION",
   "DATABASE_URL",
-  "STORE_REGION",
   "STORE_BUCKET",
   "INGEST_QUEUE_URL",
   "EMBED_QUEUE_URL",
@@ -105,8 +124,8 @@ const requiredInProduction = [
   "B2_WEBHOOK_SECRET",
 ] as const satisfies readonly (keyof Env)[];
 
-/** B2 has no ambient credentials: endpoint and keys are part of its address. On AWS S3 the role provides them. */
-const requiredForB2 = ["STORE_ENDPOINT", "STORE_ACCESS_KEY_ID", "STORE_SECRET_ACCESS_KEY"] as const satisfies readonly (keyof Env)[];
+/** B2 has no ambient credentials: endpoint, region and keys are part of its address. On AWS S3 the function's role and region provide them. */
+const requiredForB2 = ["STORE_ENDPOINT", "STORE_REGION", "STORE_ACCESS_KEY_ID", "STORE_SECRET_ACCESS_KEY"] as const satisfies readonly (keyof Env)[];
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -125,12 +144,19 @@ function buildConfig(env: Env) {
     local,
     logLevel: env.LOG_LEVEL,
     publicUrl: env.PUBLIC_URL,
-    database: { url: env.DATABASE_URL ?? "postgres://postgres:postgres@127.0.0.1:3002/cogzy", poolSize: env.DATABASE_POOL_SIZE },
+    database: {
+      url: env.DATABASE_URL ?? "postgres://postgres:postgres@127.0.0.1:3002/cogzy",
+      directUrl: env.DATABASE_DIRECT_URL,
+      migrationsDir: env.MIGRATIONS_DIR,
+      poolSize: env.DATABASE_POOL_SIZE,
+      tls: env.DATABASE_TLS ?? (local ? "off" : "verify-full"),
+    },
     store: {
       provider: env.STORE_PROVIDER,
       endpoint: env.STORE_ENDPOINT ?? (local ? "http://127.0.0.1:3001" : undefined),
       publicEndpoint: env.STORE_PUBLIC_ENDPOINT,
-      region: env.STORE_REGION ?? "us-east-1",
+      // B2's region is part of its endpoint; AWS S3's bucket lives in the function's region.
+      region: env.STORE_REGION ?? env.AWS_REGION ?? "us-east-1",
       accessKeyId: env.STORE_ACCESS_KEY_ID ?? (local ? "local" : undefined),
       secretAccessKey: env.STORE_SECRET_ACCESS_KEY ?? (local ? "local" : undefined),
       bucket: env.STORE_BUCKET ?? "cogzy-vaults",
@@ -138,7 +164,8 @@ function buildConfig(env: Env) {
     },
     queues: {
       endpoint: env.SQS_ENDPOINT ?? (local ? "http://127.0.0.1:3001" : undefined),
-      region: env.SQS_REGION ?? env.STORE_REGION ?? "us-east-1",
+      // The queues are the stack's, in the function's own region; B2's region (STORE_REGION) is no AWS region.
+      region: env.SQS_REGION ?? env.AWS_REGION ?? "us-east-1",
       ingestUrl: env.INGEST_QUEUE_URL ?? "",
       embedUrl: env.EMBED_QUEUE_URL ?? "",
       reduceUrl: env.REDUCE_QUEUE_URL ?? "",
@@ -190,10 +217,49 @@ function readTierPlans(json: string | undefined) {
 }
 
 /**
- * Parses and checks an environment. Throws {@link ConfigError} naming every invalid or missing setting.
+ * Settings a deployed function reads from SST links: the link's name (`sst secret set <Name>`, or a
+ * linked component) and the property that holds the value. `stacks/` creates and links exactly these.
  */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(source);
+export const linkedSettings = {
+  DATABASE_URL: { link: "DatabaseUrl", property: "value" },
+  DATABASE_DIRECT_URL: { link: "DatabaseDirectUrl", property: "value" },
+  STORE_ENDPOINT: { link: "StoreEndpoint", property: "value" },
+  STORE_REGION: { link: "StoreRegion", property: "value" },
+  STORE_BUCKET: { link: "StoreBucket", property: "value" },
+  STORE_ACCESS_KEY_ID: { link: "StoreAccessKeyId", property: "value" },
+  STORE_SECRET_ACCESS_KEY: { link: "StoreSecretAccessKey", property: "value" },
+  EMBEDDER_URL: { link: "EmbedderUrl", property: "value" },
+  EMBEDDER_MODEL: { link: "EmbedderModel", property: "value" },
+  EMBEDDER_API_KEY: { link: "EmbedderApiKey", property: "value" },
+  B2_WEBHOOK_SECRET: { link: "B2WebhookSecret", property: "value" },
+  STRIPE_SECRET_KEY: { link: "StripeSecretKey", property: "value" },
+  STRIPE_PREMIUM_PRICE_ID: { link: "StripePremiumPriceId", property: "value" },
+  STRIPE_WEBHOOK_SECRET: { link: "StripeWebhookSecret", property: "value" },
+} as const satisfies Partial<Record<keyof Env, { link: string; property: string }>>;
+
+/** Linked resources as SST exposes them: `{ [name]: { [property]: value } }`. */
+export type LinkedResources = Record<string, Record<string, unknown> | undefined>;
+
+/**
+ * The settings found among `resources` (by default SST's `Resource`, empty outside a deployed function),
+ * as environment-variable names.
+ */
+export function settingsFromLinks(resources: LinkedResources = Resource as unknown as LinkedResources): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const [name, { link, property }] of Object.entries(linkedSettings)) {
+    // `in` first: SST's Resource throws when a missing name is read.
+    const value = link in resources ? resources[link]?.[property] : undefined;
+    if (typeof value === "string" && value !== "") settings[name] = value;
+  }
+  return settings;
+}
+
+/**
+ * Parses and checks an environment plus linked settings (which win: a secret is never meant to come
+ * from the environment). Throws {@link ConfigError} naming every invalid or missing setting.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, links: Record<string, string> = settingsFromLinks()): Config {
+  const parsed = schema.safeParse({ ...source, ...links });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { queues as queueDefinitions, routes, schedules, type QueueName } from "../functions/manifest";
+import { DEAD_LETTER_CONSUMER, queues as queueDefinitions, routes, schedules, type QueueName } from "../functions/manifest";
 import { getConfig, loadConfig, resetConfig } from "../lib/config";
 import { closePool } from "../lib/db/pool";
 import { migrate } from "../lib/db/migrate";
@@ -133,7 +133,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const queue = emulator.queues[name];
         if (definition.consumer) await startPoller(name, definition.consumer.handler, queue.url, queue.arn, definition.consumer);
         if (definition.deadLetterHandler) {
-          await startPoller(`${name}-dlq`, definition.deadLetterHandler, queue.dlqUrl, queue.dlqArn, { batchSize: 1, maxConcurrency: 2, timeoutSeconds: 60 });
+          await startPoller(`${name}-dlq`, definition.deadLetterHandler, queue.dlqUrl, queue.dlqArn, DEAD_LETTER_CONSUMER);
         }
       }
     }

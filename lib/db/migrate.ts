@@ -1,16 +1,21 @@
 import { fileURLToPath } from "node:url";
 import { runner } from "node-pg-migrate";
+import type pg from "pg";
 
-const migrationsDir = fileURLToPath(new URL("../../migrations", import.meta.url));
+/** The project's `migrations/` folder, when running from source (a bundle carries a copy elsewhere). */
+export const sourceMigrationsDir = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 /**
- * Applies the SQL migrations in `migrations/` (up) or undoes `count` of them (down). node-pg-migrate
+ * Applies the SQL migrations in `dir` (up) or undoes `count` of them (down). node-pg-migrate
  * takes an advisory lock, so two processes starting at once do not race.
  */
-export async function migrate(databaseUrl: string, options: { direction?: "up" | "down"; count?: number; log?: (line: string) => void } = {}) {
+export async function migrate(
+  databaseUrl: string | pg.ClientConfig,
+  options: { direction?: "up" | "down"; count?: number; dir?: string; log?: (line: string) => void } = {},
+) {
   const applied = await runner({
     databaseUrl,
-    dir: migrationsDir,
+    dir: options.dir ?? sourceMigrationsDir,
     direction: options.direction ?? "up",
     count: options.count ?? (options.direction === "down" ? 1 : Infinity),
     migrationsTable: "pgmigrations",

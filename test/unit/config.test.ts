@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../lib/config";
+import { loadConfig, settingsFromLinks } from "../../lib/config";
 
 const production = {
   APP_ENV: "production",
+  AWS_REGION: "eu-west-1",
   DATABASE_URL: "postgres://u:p@db.example.com/cogzy",
   STORE_ENDPOINT: "https://s3.us-west-004.backblazeb2.com",
   STORE_REGION: "us-west-004",
@@ -47,6 +48,35 @@ describe("configuration", () => {
 
     expect(() => loadConfig(withoutKeys)).toThrow("STORE_ENDPOINT, STORE_ACCESS_KEY_ID, STORE_SECRET_ACCESS_KEY");
     expect(loadConfig({ ...withoutKeys, STORE_PROVIDER: "s3" }).store.endpoint).toBeUndefined();
+  });
+
+  it("takes the queues' region from the function's own AWS_REGION, never from the store's", () => {
+    const config = loadConfig(production);
+
+    expect(config.queues).toMatchObject({ region: "eu-west-1", endpoint: undefined });
+    expect(config.store.region).toBe("us-west-004");
+    expect(loadConfig({ ...production, STORE_PROVIDER: "s3", STORE_REGION: undefined }).store.region).toBe("eu-west-1");
+  });
+
+  it("reads secrets from SST links, which win over the environment", () => {
+    const { DATABASE_URL: _db, EMBEDDER_API_KEY: _key, ...withoutSecrets } = production;
+    const links = settingsFromLinks({
+      App: { name: "cogzy-vaults", stage: "production" },
+      DatabaseUrl: { value: "postgres://linked@db.example.com/cogzy" },
+      EmbedderApiKey: { value: "linked-key" },
+      DatabaseDirectUrl: { value: "" },
+    });
+
+    const config = loadConfig({ ...withoutSecrets, EMBEDDER_API_KEY: "from-the-environment" }, links);
+
+    expect(config.database.url).toBe("postgres://linked@db.example.com/cogzy");
+    expect(config.database.directUrl).toBeUndefined();
+    expect(config.embedder.apiKey).toBe("linked-key");
+  });
+
+  it("verifies the database's certificate in production and not locally", () => {
+    expect(loadConfig(production).database.tls).toBe("verify-full");
+    expect(loadConfig({}).database.tls).toBe("off");
   });
 
   it("rejects a malformed value with the variable's name", () => {
