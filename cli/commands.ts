@@ -72,4 +72,25 @@ export const COMMANDS: Record<string, CommandSpec<any>> = {
     },
     load: () => import("./chat"),
   }),
+  "b2 setup": defineCommand({
+    summary: "Set up a Backblaze B2 bucket as a deployed stage's vault store, through B2's native API, and print the stage's secrets.",
+    details:
+      "Applies the browser-upload CORS rule, a lifecycle rule that cancels unfinished large files under users/ after 2 days, and the event notification rule that posts new objects to the webhook, signed; creates an application key that can only use this bucket. Other rules on the bucket are kept, and running it again replaces only its own. The administrator's key must be able to list and write buckets, write keys, and read and write bucket notifications.",
+    options: {
+      bucket: { type: "string", value: "name", required: true, description: "the vault bucket (it must exist)" },
+      "webhook-url": {
+        type: "string",
+        value: "https url",
+        description: "where B2 posts object-created events: the stack's `webhook` output (https://<DOMAIN>/webhooks/b2); without it, run again once the stage is deployed",
+      },
+      origin: { type: "string", value: "url", description: "the web app's origin (default: the webhook's, as the Router serves both)" },
+      "signing-secret": { type: "string", value: "secret", env: "B2_WEBHOOK_SECRET", description: "32 letters and digits (default: a new one)" },
+      stage: { type: "string", value: "name", default: "production", description: "the stage the printed `sst secret set` commands are for" },
+      "skip-key": { type: "boolean", description: "do not create the functions' key (B2 shows a key's secret only once)" },
+      "key-id": { type: "string", value: "id", env: "B2_APPLICATION_KEY_ID", required: true, description: "the administrator's application key id" },
+      key: { type: "string", value: "key", env: "B2_APPLICATION_KEY", required: true, description: "the administrator's application key" },
+      "api-url": { type: "string", value: "url", env: "B2_API_URL", default: "https://api.backblazeb2.com", description: "B2's native API" },
+    },
+    load: () => import("./b2-setup"),
+  }),
 };

@@ -15,7 +15,8 @@ export async function run({ operands }: Invocation<Record<string, never>>): Prom
   }
   const pgPort = process.env.PG_PORT ?? (process.env.PORT ? String(Number(process.env.PORT) + 2) : "3002");
   const url = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${pgPort}/cogzy`;
-  const db = createPool(url, 1);
+  // TLS as the URL says (`?sslmode=verify-full` for a managed database).
+  const db = createPool({ url, poolSize: 1, tls: "off" });
   try {
     if (!(await setTierByEmail(db, email, tier))) {
       process.stderr.write(`There is no user with the e-mail address ${email}.\n`);

@@ -1,6 +1,7 @@
 /**
- * `npm run migrate [-- down [count]]`: applies (or undoes) migrations against DATABASE_URL — the way to
- * migrate a deployed database. `npm start` and the tests migrate their own databases by themselves.
+ * `npm run migrate [-- down [count]]`: applies (or undoes) migrations against DATABASE_URL by hand.
+ * `sst deploy` migrates a deployed database itself (functions/deploy/migrate-database.ts); `npm start`
+ * and the tests migrate their own databases.
  */
 import { loadConfig } from "../lib/config";
 import { migrate } from "../lib/db/migrate";

@@ -1,6 +1,6 @@
 /**
  * Choices made per stage at deploy time, from the deployer's environment. SST loads `.env` and
- * `.env.<stage>` before running the config (https://sst.dev/docs/reference/cli/#env), so a stage's
+ * `.env.<stage>` before running the config (https://sst.dev/docs/environment-variables), so a stage's
  * choices live in `.env.production` next to `sst.config.ts`:
  *
  * - `STORE_PROVIDER`: `b2` (default; the vault bucket is on Backblaze B2, set up with `npx vault b2 setup`)

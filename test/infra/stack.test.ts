@@ -239,6 +239,22 @@ async function appFor(stage: string): Promise<{ removal: string; protect: boolea
   }
 }
 
+describe("the README's limits before launch", () => {
+  it("state the queues' total maximum concurrency and the connections it opens, as the stack declares them", () => {
+    let concurrency = 0;
+    let connections = 0;
+    for (const queue of stack.ofType("sst.aws.Queue")) {
+      const [subscription] = queue.calls.filter((call) => call.method === "subscribe");
+      const maximum = (transformed((subscription!.args[1] as any).transform.eventSourceMapping).scalingConfig as { maximumConcurrency: number }).maximumConcurrency;
+      concurrency += maximum;
+      connections += maximum * Number((subscription!.args[0] as any).environment.DATABASE_POOL_SIZE);
+    }
+    const readme = readFileSync("README.md", "utf8");
+    expect(readme).toContain(`adds up to ${concurrency} (`);
+    expect(readme).toContain(`= ${connections} connections`);
+  });
+});
+
 describe("the production stage", () => {
   it("is protected from removal and retains its resources; any other stage is disposable", async () => {
     expect(await appFor("production")).toMatchObject({ name: "cogzy-vaults", removal: "retain", protect: true });
