@@ -2,9 +2,10 @@ import net from "node:net";
 import path from "node:path";
 import { ChangeMessageVisibilityCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
-import { queues, visibilityTimeoutSeconds, type QueueDefinition, type QueueName } from "../functions/manifest";
+import { queues, type QueueDefinition, type QueueName } from "../functions/manifest";
 import { createSqsClient } from "../lib/queues/client";
 import { patchEmulatorStore } from "./emulator-store";
+import { queueSettings } from "../stacks/queue-settings";
 
 export interface LocalQueue {
   name: string;
@@ -78,10 +79,17 @@ export async function ensureQueueWithDlq(
   overrides: { visibilityTimeoutSeconds?: number } = {},
 ): Promise<LocalQueue> {
   const fifoAttributes: Record<string, string> = definition.fifo ? { FifoQueue: "true", ContentBasedDeduplication: "false" } : {};
-  const dlq = await ensureQueue(server, sqs, localQueueName(definition, "-dlq"), { ...fifoAttributes, MessageRetentionPeriod: "1209600" });
+  // The same attributes as the stack's queues (stacks/queue-settings.ts).
+  const settings = queueSettings(definition);
+  const dlq = await ensureQueue(server, sqs, localQueueName(definition, "-dlq"), {
+    ...fifoAttributes,
+    VisibilityTimeout: String(settings.deadLetter.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(settings.deadLetter.retentionSeconds),
+  });
   const queue = await ensureQueue(server, sqs, localQueueName(definition), {
     ...fifoAttributes,
-    VisibilityTimeout: String(overrides.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds(definition)),
+    VisibilityTimeout: String(overrides.visibilityTimeoutSeconds ?? settings.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(settings.retentionSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(definition.maxReceiveCount) }),
   });
   return { name: queue.queueName, url: queue.queueUrl, arn: queue.queueArn, dlqUrl: dlq.queueUrl, dlqArn: dlq.queueArn, definition };

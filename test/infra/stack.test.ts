@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEAD_LETTER_CONSUMER, queues as definitions, routes } from "../../functions/manifest";
+import { DEAD_LETTER_CONSUMER, queues as definitions, routes, schedules } from "../../functions/manifest";
 import { linkedSettings } from "../../lib/config";
 import { recordStack, ownerOf, text, type Recording } from "../support/sst-recorder";
 
@@ -72,8 +72,12 @@ describe("queues", () => {
 });
 
 describe("functions", () => {
-  it("every manifest route and consumer is deployed, plus the migration", () => {
+  it("every manifest route, consumer and schedule is deployed, plus the migration", () => {
     const handlers = stack.functions().map((fn) => fn.args.handler);
+    for (const schedule of schedules) {
+      const cron = stack.ofType("sst.aws.Cron").find((component) => component.args.function.handler === schedule.handler);
+      expect(cron?.args.schedule, schedule.name).toBe(schedule.schedule);
+    }
     for (const route of routes) expect(handlers).toContain(route.handler);
     for (const definition of Object.values(definitions)) {
       if (definition.consumer) expect(handlers).toContain(definition.consumer.handler);
