@@ -11,9 +11,13 @@ import {
 import { parser } from "@aws-lambda-powertools/batch/parser";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { z } from "zod";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { getConfig } from "../config";
 import { log, logger } from "../log";
+import { getSqs } from "./client";
+import { backOffFailedRecords } from "./retry-backoff";
 
 type ParserConfig = ConstructorParameters<typeof BatchProcessor>[1];
 
@@ -33,12 +37,17 @@ export interface ConsumerOptions {
   fifo?: boolean;
   /** Hand the body to `schema` as the raw string instead of as parsed JSON (the dead-letter consumer, which must read anything). */
   rawBody?: boolean;
+  /** The client that shortens failed records' visibility (default: the process-wide one). */
+  sqs?: () => SQSClient;
 }
 
 /**
  * A queue consumer: one record at a time through Powertools' batch processor, which reports the failed
  * ones as `batchItemFailures` so only they come back. Each body is parsed with `schema` by the
  * processor's parser integration (JSON first, unless `rawBody`) before `handleMessage` sees it.
+ *
+ * A failed record comes back after 30 s × its deliveries so far (`retry-backoff.ts`), not after the
+ * queue's whole visibility timeout.
  *
  * A body that is not JSON or not of the schema fails like any other error: it is retried and then
  * moved to the queue's dead-letter queue, where the dead-letter consumer marks its upload failed. It
@@ -58,6 +67,9 @@ export function sqsConsumer<S extends z.ZodType>(
     const processor = options.fifo ? new ParsingSqsFifoProcessor(config) : new BatchProcessor(EventType.SQS, config);
     const response = await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
     logFailures(name, processor);
+    if (processor.failureMessages.length > 0) {
+      await backOffFailedRecords((options.sqs ?? getSqs)(), processor.failureMessages as SQSRecord[], getConfig().queues.endpoint);
+    }
     return response;
   };
   return { main, handler: middy(main).use(injectLambdaContext(logger, { resetKeys: true })) };

@@ -20,7 +20,7 @@ describe("Stripe signatures", () => {
   });
 
   it("are checked with a fixed secret locally, and not at all in production until one is set (501)", () => {
-    const production = { APP_ENV: "production", DATABASE_URL: "postgres://db/x", STORE_PROVIDER: "s3", STORE_REGION: "r", STORE_BUCKET: "b", INGEST_QUEUE_URL: "q", EMBED_QUEUE_URL: "q", REDUCE_QUEUE_URL: "q", EMBEDDER_URL: "https://e.example", EMBEDDER_API_KEY: "k", B2_WEBHOOK_SECRET: "a-signing-secret-of-some-length" };
+    const production = { APP_ENV: "production", AWS_REGION: "eu-west-1", DATABASE_URL: "postgres://db/x", STORE_PROVIDER: "s3", STORE_REGION: "r", STORE_BUCKET: "b", INGEST_QUEUE_URL: "q", EMBED_QUEUE_URL: "q", REDUCE_QUEUE_URL: "q", EMBEDDER_URL: "https://e.example", EMBEDDER_API_KEY: "k", B2_WEBHOOK_SECRET: "a-signing-secret-of-some-length" };
 
     expect(loadConfig({}).stripe.webhookSecret).toMatch(/^whsec_local/);
     expect(loadConfig({ ...production, STRIPE_WEBHOOK_SECRET: "" }).stripe.webhookSecret).toBeUndefined();
