@@ -81,7 +81,7 @@ export const COMMANDS: Record<string, CommandSpec<any>> = {
       "webhook-url": {
         type: "string",
         value: "https url",
-        description: "where B2 posts object-created events: the stack's `webhook` output (https://<DOMAIN>/webhooks/b2); without it, run again once the stage is deployed",
+        description: "where B2 posts new objects: the stack's `webhook` output (set it up again with it after a first deploy)",
       },
       origin: { type: "string", value: "url", description: "the web app's origin (default: the webhook's, as the Router serves both)" },
       "signing-secret": { type: "string", value: "secret", env: "B2_WEBHOOK_SECRET", description: "32 letters and digits (default: a new one)" },
