@@ -56,6 +56,7 @@ async function folderOf(fn: RecordedFunction): Promise<FunctionFolder> {
       handler: fn.args.handler,
       runtime: fn.args.runtime,
       copyFiles: fn.args.copyFiles,
+      install: fn.args.nodejs?.install,
     });
     folders.set(fn.args.handler, folder);
   }

@@ -135,10 +135,9 @@ describe("web and API", () => {
     const router = stack.one("sst.aws.Router", "Router");
     const api = stack.one("sst.aws.ApiGatewayV2", "Api");
     const routed = router.calls.filter((call) => call.method === "route").map((call) => [call.args[0], text(call.args[1])]);
-    expect(routed).toEqual([
-      ["/api", "{{sst.aws.ApiGatewayV2:Api.url}}"],
-      ["/webhooks", "{{sst.aws.ApiGatewayV2:Api.url}}"],
-    ]);
+    const prefixes = [...new Set(routes.map((route) => `/${route.path.split("/")[1]}`))].sort();
+    expect(prefixes).toEqual(expect.arrayContaining(["/api", "/webhooks"]));
+    expect(routed).toEqual(prefixes.map((prefix) => [prefix, "{{sst.aws.ApiGatewayV2:Api.url}}"]));
     expect(api.calls.filter((call) => call.method === "route")).toHaveLength(routes.length);
     const site = stack.one("sst.aws.StaticSite", "Web");
     expect(ownerOf(site.args.router.instance)).toBe(router);
