@@ -23,15 +23,22 @@ export const SST_BANNER = [
   `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
 ].join("\n");
 
-export function sstBuildOptions(entry: string, outfile: string, runtime: string, install: string[] = []): BuildOptions {
+/**
+ * SST's esbuild options for a set of functions of one runtime. SST builds each function on its own;
+ * building them in one call (each entry its own `<folder>/bundle.mjs`, no code splitting) gives the
+ * same files faster. Every function's `install` packages are external to all: a bundle that never
+ * imports one is unchanged by it.
+ */
+export function sstBuildOptions(entries: Record<string, string>, outdir: string, runtime: string, install: string[] = []): BuildOptions {
   return {
-    entryPoints: [entry],
+    entryPoints: entries,
+    outdir,
+    outExtension: { ".js": ".mjs" },
     platform: "node",
     external: ["sharp", "pg-native", ...install],
     keepNames: true,
     bundle: true,
     metafile: true,
-    outfile,
     sourcemap: "linked",
     format: "esm",
     target: targets[runtime] ?? "esnext",
@@ -41,40 +48,46 @@ export function sstBuildOptions(entry: string, outfile: string, runtime: string,
   };
 }
 
+export interface FunctionSpec {
+  /** The folder's name under the work directory. */
+  name: string;
+  /** `functions/x/y.handler`, relative to the project root. */
+  handler: string;
+  runtime: string;
+  copyFiles?: { from: string; to?: string }[];
+  install?: string[];
+}
+
 export interface FunctionFolder {
   dir: string;
   /** `bundle.handler`-style: the file to import and the export to call. */
   file: string;
   exportName: string;
-  warnings: string[];
 }
 
 /**
- * Builds `handler` (`functions/x/y.handler`) into `dir` with `copyFiles`, relative to `root`.
+ * Builds each function into `<workDir>/<name>/` with its installed packages and `copyFiles`, relative to
+ * `root`. Answers the folders by name and esbuild's warnings.
  */
-export async function buildFunctionFolder(options: {
-  root: string;
-  dir: string;
-  handler: string;
-  runtime: string;
-  copyFiles?: { from: string; to?: string }[];
-  install?: string[];
-}): Promise<FunctionFolder> {
-  const at = options.handler.lastIndexOf(".");
-  const entry = path.join(options.root, `${options.handler.slice(0, at)}.ts`);
-  await mkdir(options.dir, { recursive: true });
-  const result = await build(sstBuildOptions(entry, path.join(options.dir, "bundle.mjs"), options.runtime, options.install));
-  const installed = new Set<string>();
-  for (const name of options.install ?? []) await copyPackage(options.root, options.dir, name, installed);
-  for (const copy of options.copyFiles ?? []) {
-    await cp(path.join(options.root, copy.from), path.join(options.dir, copy.to ?? copy.from), { recursive: true });
+export async function buildFunctionFolders(root: string, workDir: string, specs: FunctionSpec[]): Promise<{ folders: Map<string, FunctionFolder>; warnings: string[] }> {
+  const folders = new Map<string, FunctionFolder>();
+  const warnings: string[] = [];
+  for (const runtime of new Set(specs.map((spec) => spec.runtime))) {
+    const group = specs.filter((spec) => spec.runtime === runtime);
+    const entries = Object.fromEntries(group.map((spec) => [`${spec.name}/bundle`, path.join(root, `${spec.handler.slice(0, spec.handler.lastIndexOf("."))}.ts`)]));
+    const install = [...new Set(group.flatMap((spec) => spec.install ?? []))];
+    const result = await build(sstBuildOptions(entries, workDir, runtime, install));
+    warnings.push(...result.warnings.map((warning) => warning.text));
   }
-  return {
-    dir: options.dir,
-    file: path.join(options.dir, "bundle.mjs"),
-    exportName: options.handler.slice(at + 1),
-    warnings: result.warnings.map((warning) => warning.text),
-  };
+  for (const spec of specs) {
+    const dir = path.join(workDir, spec.name);
+    await mkdir(dir, { recursive: true });
+    const installed = new Set<string>();
+    for (const name of spec.install ?? []) await copyPackage(root, dir, name, installed);
+    for (const copy of spec.copyFiles ?? []) await cp(path.join(root, copy.from), path.join(dir, copy.to ?? copy.from), { recursive: true });
+    folders.set(spec.name, { dir, file: path.join(dir, "bundle.mjs"), exportName: spec.handler.slice(spec.handler.lastIndexOf(".") + 1) });
+  }
+  return { folders, warnings };
 }
 
 /** Copies a package and, recursively, its dependencies from the project's node_modules. */
