@@ -235,6 +235,9 @@ export const linkedSettings = {
   STRIPE_SECRET_KEY: { link: "StripeSecretKey", property: "value" },
   STRIPE_PREMIUM_PRICE_ID: { link: "StripePremiumPriceId", property: "value" },
   STRIPE_WEBHOOK_SECRET: { link: "StripeWebhookSecret", property: "value" },
+  CHAT_URL: { link: "ChatUrl", property: "value" },
+  CHAT_MODEL: { link: "ChatModel", property: "value" },
+  CHAT_API_KEY: { link: "ChatApiKey", property: "value" },
 } as const satisfies Partial<Record<keyof Env, { link: string; property: string }>>;
 
 /** Linked resources as SST exposes them: `{ [name]: { [property]: value } }`. */

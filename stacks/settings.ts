@@ -14,6 +14,10 @@ const placeholders: Partial<Record<keyof typeof linkedSettings, string>> = {
   STRIPE_SECRET_KEY: "",
   STRIPE_PREMIUM_PRICE_ID: "",
   STRIPE_WEBHOOK_SECRET: "",
+  // Empty: chat answers with the offline responder until a model is set.
+  CHAT_URL: "",
+  CHAT_MODEL: "",
+  CHAT_API_KEY: "",
 };
 
 /** Settings that describe the B2 bucket; on AWS S3 the stack's own bucket and the role replace them. */

@@ -6,6 +6,8 @@ import { loadConfig, settingsFromLinks, type Config } from "../../lib/config";
 import { createEmbedder } from "../../lib/embeddings";
 import { createSqsClient } from "../../lib/queues/client";
 import { createS3Client } from "../../lib/store/client";
+import { createChatModel } from "../../lib/chat/models";
+import { startChatStandIn, type ChatStandIn } from "../../local/chat-stand-in";
 import { startEmbeddingStandIn, type EmbeddingStandIn } from "../../local/embedding-stand-in";
 import { productionStart, REGION, secretValues } from "../support/production-env";
 import { recordStack, type Recording, type RecordedFunction } from "../support/sst-recorder";
@@ -150,5 +152,29 @@ describe("production embedder", () => {
     expect(config.embedder).toMatchObject({ provider: "http", model: "BAAI/bge-m3", dim: 1024 });
     expect(vectors).toHaveLength(2);
     expect(standIn.stats().lastRequest).toMatchObject({ model: "BAAI/bge-m3", encodingFormat: "base64", authorization: `Bearer ${secretValues.EmbedderApiKey}` });
+  });
+});
+
+describe("production chat model", () => {
+  let standIn: ChatStandIn;
+  beforeAll(async () => {
+    standIn = await startChatStandIn({ apiKey: "chat-key" });
+  });
+  afterAll(async () => {
+    await standIn?.close();
+  });
+
+  it("answers offline until ChatUrl and ChatModel are set, then calls the linked model with the linked key", async () => {
+    const chat = byHandler(b2, "functions/http/chat.handler");
+    expect(chat.args.url?.router, "the chat function streams behind the Router").toBeTruthy();
+    expect(createChatModel(configOf(chat).chat).offline).toBe(true);
+
+    const config = configOf(chat, { "secret:ChatUrl": standIn.url, "secret:ChatModel": "grok-4-fast", "secret:ChatApiKey": "chat-key" });
+    const model = createChatModel(config.chat);
+    const answer = await model.reply({ messages: [{ role: "user", content: "hello" }], memories: [], question: "hello" });
+
+    expect(model).toMatchObject({ offline: false, model: "grok-4-fast" });
+    expect(answer).toBeTruthy();
+    expect(standIn.stats().lastRequest).toMatchObject({ model: "grok-4-fast", authorization: "Bearer chat-key" });
   });
 });

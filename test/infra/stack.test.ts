@@ -138,10 +138,21 @@ describe("web and API", () => {
     const prefixes = [...new Set(routes.map((route) => `/${route.path.split("/")[1]}`))].sort();
     expect(prefixes).toEqual(expect.arrayContaining(["/api", "/webhooks"]));
     expect(routed).toEqual(prefixes.map((prefix) => [prefix, "{{sst.aws.ApiGatewayV2:Api.url}}"]));
-    expect(api.calls.filter((call) => call.method === "route")).toHaveLength(routes.length);
+    expect(api.calls.filter((call) => call.method === "route")).toHaveLength(routes.filter((route) => !route.streaming).length);
     const site = stack.one("sst.aws.StaticSite", "Web");
     expect(ownerOf(site.args.router.instance)).toBe(router);
     expect(site.args.path).toBe("web");
+  });
+
+  it("streaming routes are function URLs behind the same Router, at their own path (longer prefixes win)", () => {
+    const streaming = routes.filter((route) => route.streaming);
+    expect(streaming.length).toBeGreaterThan(0);
+    for (const route of streaming) {
+      const fn = stack.ofType("sst.aws.Function").find((component) => component.args.handler === route.handler)!;
+      expect(fn.args.streaming, route.path).toBe(true);
+      expect(ownerOf(fn.args.url.router.instance)?.type).toBe("sst.aws.Router");
+      expect(fn.args.url.router.path).toBe(route.path);
+    }
   });
 
   it("the API answers no cross-origin request", () => {
