@@ -23,7 +23,16 @@ let functions: RecordedFunction[];
 let folders: Map<string, FunctionFolder>;
 let warnings: string[];
 
+/**
+ * What the Lambda Node.js runtime does for a handler: it defines the \`awslambda\` global that response
+ * streaming uses (https://docs.aws.amazon.com/lambda/latest/dg/config-rs-write-functions.html), imports
+ * the bundle, and calls the export with the event and a context.
+ */
 const RUNNER = `
+globalThis.awslambda = {
+  streamifyResponse: (handler) => Object.assign(handler, { streaming: true }),
+  HttpResponseStream: { from: (stream) => stream },
+};
 const [file, exportName, event] = process.argv.slice(2);
 const loaded = await import(file);
 const answer = { exported: typeof loaded[exportName] };
