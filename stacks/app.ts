@@ -1,4 +1,4 @@
-import { routes as manifestRoutes, type ConsumerDefinition, type RouteDefinition } from "../functions/manifest";
+import { routes as manifestRoutes, type RouteDefinition } from "../functions/manifest";
 import { createAlarms } from "./alarms";
 import { createDatabaseMigration } from "./database";
 import { deploySettings } from "./deploy-settings";
@@ -8,16 +8,6 @@ import { createSchedules } from "./schedules";
 import { createSettings } from "./settings";
 import { createVaultBucket } from "./store";
 import { createRouter, createWeb } from "./web";
-
-/**
- * Postgres connections per container. A queue consumer handles one record at a time: the embed
- * worker (200 at once) needs one connection; the split holds its upload's advisory lock on one while it
- * works on another; the merge and the API stay at two.
- */
-export function poolSizeOf(handler: string): number {
-  if (handler === "functions/queues/embed-chunk.handler" || handler === "functions/queues/dead-letter.handler") return 1;
-  return 2;
-}
 
 /**
  * The whole deployment, in dependency order: settings, queues, the Router, the store (on AWS S3), the
@@ -44,9 +34,9 @@ export function createApp(options: { routes?: RouteDefinition[]; env?: Record<st
   const migration = createDatabaseMigration(base);
   const context: FunctionContext = { ...base, environment: { ...base.environment, DATABASE_SCHEMA: migration.schema } };
 
-  const web = createWeb(router, context, options.routes ?? manifestRoutes, (route) => poolSizeOf(route.handler));
-  const consumers = subscribeConsumers(queues, context, (consumer: ConsumerDefinition) => poolSizeOf(consumer.handler));
-  const schedules = createSchedules(context, poolSizeOf);
+  const web = createWeb(router, context, options.routes ?? manifestRoutes);
+  const consumers = subscribeConsumers(queues, context);
+  const schedules = createSchedules(context);
   const watched = [
     ...web.functions,
     ...schedules,

@@ -1,3 +1,5 @@
+import { DEFAULT_DB_POOL_SIZE } from "../functions/manifest";
+
 /**
  * What every function of the stack shares: the production switch, the store provider, Amazon's CA
  * certificates for TLS to RDS, the queues' URLs, the schema the database was migrated to, and links
@@ -25,8 +27,8 @@ export interface FunctionSpec {
    * carry prebuilt linux-x64 and linux-arm64 binaries, so the install downloads and compiles nothing.
    */
   nativePackages?: string[];
-  /** Postgres connections one container may hold (`DATABASE_POOL_SIZE`). */
-  poolSize: number;
+  /** Postgres connections one container may hold (`DATABASE_POOL_SIZE`); the manifest's default when absent. */
+  dbPoolSize?: number;
 }
 
 /** The arguments of one function: its own handler, limits and pool size on top of the shared context. */
@@ -37,7 +39,7 @@ export function functionArgs(context: FunctionContext, spec: FunctionSpec): sst.
     ...(spec.memoryMb ? { memory: `${spec.memoryMb} MB` as const } : {}),
     ...(spec.tmpMb ? { storage: `${spec.tmpMb} MB` as const } : {}),
     ...(spec.nativePackages ? { nodejs: { install: spec.nativePackages } } : {}),
-    environment: { ...context.environment, DATABASE_POOL_SIZE: String(spec.poolSize) },
+    environment: { ...context.environment, DATABASE_POOL_SIZE: String(spec.dbPoolSize ?? DEFAULT_DB_POOL_SIZE) },
     link: context.link as sst.aws.FunctionArgs["link"],
   };
 }

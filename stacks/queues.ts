@@ -39,9 +39,9 @@ export type Queues = ReturnType<typeof createQueues>;
  * Lambda's SQS maximum concurrency from the manifest (at least 2, Lambda's minimum). Every dead-letter
  * queue has the dead-letter consumer.
  */
-export function subscribeConsumers(queues: Queues, context: FunctionContext, poolSize: (consumer: ConsumerDefinition) => number) {
+export function subscribeConsumers(queues: Queues, context: FunctionContext) {
   const subscribe = (queue: sst.aws.Queue, consumer: ConsumerDefinition) =>
-    queue.subscribe(functionArgs(context, { ...consumer, poolSize: poolSize(consumer) }), {
+    queue.subscribe(functionArgs(context, consumer), {
       batch: { size: consumer.batchSize, partialResponses: true },
       transform: { eventSourceMapping: (args) => void (args.scalingConfig = { maximumConcurrency: Math.max(2, consumer.maxConcurrency) }) },
     });

@@ -6,12 +6,12 @@ function componentName(name: string): string {
 }
 
 /** One `sst.aws.Cron` per schedule of `functions/manifest.ts`, with the same environment and links as every function. */
-export function createSchedules(context: FunctionContext, poolSize: (handler: string) => number) {
+export function createSchedules(context: FunctionContext) {
   return schedules.map((schedule) => {
     const name = componentName(schedule.name);
     const cron = new sst.aws.Cron(name, {
       schedule: schedule.schedule as `rate(${string})` | `cron(${string})`,
-      function: functionArgs(context, { ...schedule, poolSize: poolSize(schedule.handler) }),
+      function: functionArgs(context, schedule),
     });
     return { name, functionName: cron.nodes.function.name };
   });

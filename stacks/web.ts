@@ -36,11 +36,11 @@ export function createRouter(deploy: DeploySettings) {
  * else to the static site (https://sst.dev/docs/component/aws/router). The API answers no cross-origin
  * request (`cors: false`): only the page on this domain, and non-browser clients, use it.
  */
-export function createWeb(router: sst.aws.Router, context: FunctionContext, routes: RouteDefinition[], poolSize: (route: RouteDefinition) => number) {
+export function createWeb(router: sst.aws.Router, context: FunctionContext, routes: RouteDefinition[]) {
   const api = new sst.aws.ApiGatewayV2("Api", { cors: false });
   const functions: { name: string; functionName: $util.Input<string> }[] = [];
   for (const route of routes) {
-    const args = functionArgs(context, { ...route, timeoutSeconds: route.timeoutSeconds ?? 30, poolSize: poolSize(route) });
+    const args = functionArgs(context, { ...route, timeoutSeconds: route.timeoutSeconds ?? 30 });
     if (route.streaming) {
       if (route.path.includes("{")) throw new Error(`${route.path}: a streaming route's path must be static; it is the Router's prefix.`);
       const fn = new sst.aws.Function(routeName(route), { ...args, streaming: true, url: { router: { instance: router, path: route.path } } });

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEAD_LETTER_CONSUMER, queues as definitions, routes, schedules } from "../../functions/manifest";
+import { DEAD_LETTER_CONSUMER, DEFAULT_DB_POOL_SIZE, queues as definitions, routes, schedules } from "../../functions/manifest";
 import { linkedSettings } from "../../lib/config";
 import { recordStack, ownerOf, text, type Recording } from "../support/sst-recorder";
 
@@ -101,11 +101,17 @@ describe("functions", () => {
     }
   });
 
-  it("trust Amazon's CA certificates (RDS) and size their Postgres pool, one connection for each of the 200 embed workers", () => {
+  it("trust Amazon's CA certificates (RDS) and size their Postgres pool as the manifest says, one connection for each of the 200 embed workers", () => {
+    const declared = new Map<string, number | undefined>([
+      ...routes.map((route) => [route.handler, route.dbPoolSize] as const),
+      ...schedules.map((schedule) => [schedule.handler, schedule.dbPoolSize] as const),
+      ...Object.values(definitions).flatMap((definition) => (definition.consumer ? [[definition.consumer.handler, definition.consumer.dbPoolSize] as const] : [])),
+    ]);
     for (const fn of stack.functions()) {
       expect(fn.args.environment.NODE_EXTRA_CA_CERTS, fn.source).toBe("/var/runtime/ca-cert.pem");
-      expect(Number(fn.args.environment.DATABASE_POOL_SIZE), fn.source).toBeGreaterThanOrEqual(1);
-      expect(Number(fn.args.environment.DATABASE_POOL_SIZE), fn.source).toBeLessThanOrEqual(2);
+      const size = Number(fn.args.environment.DATABASE_POOL_SIZE);
+      expect(size, fn.source).toBe(declared.get(fn.args.handler) ?? DEFAULT_DB_POOL_SIZE);
+      if (fn.owner?.type === "sst.aws.Queue") expect(size, fn.source).toBeLessThanOrEqual(2);
     }
     const embed = stack.functions().find((fn) => fn.args.handler === definitions.embed.consumer!.handler)!;
     expect(embed.args.environment.DATABASE_POOL_SIZE).toBe("1");

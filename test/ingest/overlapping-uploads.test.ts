@@ -38,7 +38,7 @@ describe("a split's database connections", () => {
     const { body: user } = await ctx.api.signUp(uniqueEmail("pool"));
     const uploadId = await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(conversations("pool", 20, 3)));
     const event = await waitForEvent(uploadId);
-    const single = createPool(ctx.stack.databaseUrl, 1);
+    const single = createPool({ url: ctx.stack.databaseUrl, poolSize: 1, tls: "off" });
     try {
       await split(event, { db: single });
     } finally {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { getSqs } from "../../lib/queues/client";
 import { sqsConsumer } from "../../lib/queues/consumer";
-import { setLogLevel } from "../../lib/log";
+import { logger } from "../../lib/log";
 import { ensureQueueWithDlq, type LocalQueue } from "../../local/emulator";
 import { lambdaContext } from "../../local/lambda-context";
 import { startTestStack } from "../support/stack";
@@ -16,15 +16,17 @@ import { startTestStack } from "../support/stack";
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let queue: LocalQueue;
 const QUEUE_VISIBILITY = 5400;
+const logLevel = logger.getLevelName();
 
 beforeAll(async () => {
   stack = await startTestStack({ consumers: false });
   queue = await ensureQueueWithDlq(stack.emulator.server, getSqs(), { name: "backoff-test", fifo: false, maxReceiveCount: 5 }, { visibilityTimeoutSeconds: QUEUE_VISIBILITY });
-  setLogLevel("silent");
+  // The failures below are the point of the test; their error lines are expected.
+  logger.setLogLevel("SILENT");
 });
 
 afterAll(async () => {
-  setLogLevel("error");
+  logger.setLogLevel(logLevel);
   await stack?.cleanup();
 });
 
