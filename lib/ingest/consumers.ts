@@ -3,8 +3,7 @@ import { embedderIdentity } from "../embeddings";
 import { sqsConsumer } from "../queues/consumer";
 import { handleDeadLetter } from "./dead-letters";
 import { embedChunk } from "./embed-chunk";
-import { mergeUpload } from "./merge-upload";
-import { embedChunkMessageSchema, mergeUploadMessageSchema } from "./messages";
+import { embedChunkMessageSchema } from "./messages";
 import { ingestMessageSchema, isS3TestEvent, toObjectCreated } from "./object-events";
 import type { PipelineDeps } from "./pipeline-deps";
 import { splitUpload } from "./split-upload";
@@ -13,8 +12,11 @@ import { splitUpload } from "./split-upload";
  * The pipeline's queue consumers, built from the dependencies they are given. `functions/queues/*`
  * pass the real clients ({@link pipelineDeps}); tests pass faulty ones, so the code under test is the
  * code that runs. `deps` is called once per message, so clients can be made on first use.
+ * The merge's consumer is in `merge-consumer.ts`: it alone needs USearch, a native package deployed only
+ * with the functions that declare it (`nativePackages` in functions/manifest.ts), and every handler
+ * bundles all of the module it imports from.
  */
-type Provide = () => PipelineDeps;
+export type Provide = () => PipelineDeps;
 
 /** Ingest queue → parse, dedupe and split an upload into embed chunks. */
 export function splitUploadConsumer(deps: Provide) {
@@ -29,11 +31,6 @@ export function splitUploadConsumer(deps: Provide) {
 /** Embed queue (up to 200 at once) → embed one chunk; the last chunk of an upload asks for the merge. */
 export function embedChunkConsumer(deps: Provide) {
   return sqsConsumer("embed-chunk", embedChunkMessageSchema, (message) => embedChunk(deps(), message));
-}
-
-/** Reduce queue (FIFO by vault) → merge an upload's chunks into a new version of its vault. */
-export function mergeChunksConsumer(deps: Provide) {
-  return sqsConsumer("merge-chunks", mergeUploadMessageSchema, (message) => mergeUpload(deps(), message), { fifo: true });
 }
 
 /**

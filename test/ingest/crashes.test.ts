@@ -1,7 +1,8 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createLocalEmbedder, type Embedder } from "../../lib/embeddings";
-import { embedChunkConsumer, mergeChunksConsumer, splitUploadConsumer } from "../../lib/ingest/consumers";
+import { embedChunkConsumer, splitUploadConsumer } from "../../lib/ingest/consumers";
+import { mergeChunksConsumer } from "../../lib/ingest/merge-consumer";
 import { pipelineDeps, type PipelineDeps } from "../../lib/ingest/pipeline-deps";
 import { getStore } from "../../lib/store/client";
 import { uniqueEmail } from "../support/api";

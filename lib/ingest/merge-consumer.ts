@@ -1,0 +1,13 @@
+import { sqsConsumer } from "../queues/consumer";
+import type { Provide } from "./consumers";
+import { mergeUpload } from "./merge-upload";
+import { mergeUploadMessageSchema } from "./messages";
+
+/**
+ * Reduce queue (FIFO by vault) → merge an upload's chunks into a new version of its vault. Apart from
+ * the other consumers because the merge builds the version's search indexes with USearch, which only
+ * the merge function carries (functions/manifest.ts).
+ */
+export function mergeChunksConsumer(deps: Provide) {
+  return sqsConsumer("merge-chunks", mergeUploadMessageSchema, (message) => mergeUpload(deps(), message), { fifo: true });
+}
