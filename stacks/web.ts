@@ -3,10 +3,14 @@ import type { DeploySettings } from "./deploy-settings";
 import { functionArgs, type FunctionContext } from "./functions";
 
 /**
- * The web app as the Router serves it: a folder of static files, or (with `build`) the folder a build
- * command writes. A Vite app is `{ path: "web", build: { command: "npm run build", output: "dist" } }`.
+ * The web app as the Router serves it: the static files `npm run build:web` writes to web/dist. SST runs
+ * the command in `path` (npm finds the project's package.json above it) and uploads `path`/`output`
+ * (https://sst.dev/docs/component/aws/static-site).
  */
-export const WEB_APP: { path: string; build?: { command: string; output: string } } = { path: "web" };
+export const WEB_APP: { path: string; build?: { command: string; output: string } } = {
+  path: "web",
+  build: { command: "npm run build:web", output: "dist" },
+};
 
 /**
  * The path prefixes the Router sends to the API: each route's first segment (`/api`, `/webhooks`), so

@@ -148,6 +148,9 @@ describe("web and API", () => {
     const site = stack.one("sst.aws.StaticSite", "Web");
     expect(ownerOf(site.args.router.instance)).toBe(router);
     expect(site.args.path).toBe("web");
+    // The Svelte app's build, as package.json defines it.
+    expect(site.args.build).toEqual({ command: "npm run build:web", output: "dist" });
+    expect(JSON.parse(readFileSync("package.json", "utf8")).scripts["build:web"]).toBeTruthy();
   });
 
   it("streaming routes are function URLs behind the same Router, at their own path (longer prefixes win)", () => {
