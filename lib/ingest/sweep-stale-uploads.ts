@@ -1,7 +1,7 @@
 import { log } from "../log";
 import { headObject } from "../store/objects";
 import { countRedrive, type UploadState } from "../uploads/lifecycle";
-import { PART_URL_SECONDS, PUT_URL_SECONDS } from "../uploads/presign";
+import { abortMultipart, PART_URL_SECONDS, PUT_URL_SECONDS } from "../uploads/presign";
 import type { UploadRow } from "../uploads/upload-rows";
 import type { PipelineDeps } from "./pipeline-deps";
 import { enqueueChunks, requestMerge, requestSplit } from "./pipeline-messages";
@@ -43,7 +43,7 @@ const STAGE_WORDS: Record<StalledPhase, string> = {
  * for again, all of which are idempotent — up to `maxRedrives` times; after that it is failed with a
  * message the person understands, which releases its claims and gives its bytes back to the quota.
  * An upload still waiting for its file after the upload URLs expired is re-driven if the file is in
- * the store (its event was lost), failed otherwise. A merge that waits for another upload of its vault
+ * the store (its event was lost), failed otherwise, and its multipart upload, if any, aborted. A merge that waits for another upload of its vault
  * is stalled only when nothing in that vault has moved for the merge's timeout.
  *
  * Each re-drive is counted by one guarded UPDATE ("still in this stage, still stale"), so a worker that
@@ -55,7 +55,10 @@ export async function sweepStaleUploads(deps: SweepDeps): Promise<SweepReport> {
     const phase = upload.state as StalledPhase;
     if (phase === "awaiting_upload" && !(await headObject(deps.store, upload.object_key))) {
       const message = "The file never arrived: the upload was interrupted or its link expired. Your vault is unchanged; upload the file again.";
-      if (await failUpload(deps, upload, message, ["awaiting_upload"])) report.failed += 1;
+      if (await failUpload(deps, upload, message, ["awaiting_upload"])) {
+        report.failed += 1;
+        if (upload.multipart_id) await abandonMultipart(deps, upload);
+      }
       continue;
     }
     if (upload.redrives >= deps.maxRedrives) {
@@ -67,6 +70,20 @@ export async function sweepStaleUploads(deps: SweepDeps): Promise<SweepReport> {
   }
   if (report.redriven + report.failed > 0) log.info("swept stale uploads", { ...report });
   return report;
+}
+
+/**
+ * The parts a browser sent of a multipart upload it never completed stay stored, and billed, until the
+ * upload is aborted (https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html, which
+ * B2's S3 API implements). Its part URLs have expired, so nothing can add to it. The bucket's lifecycle
+ * rule for unfinished uploads (stacks/store.ts, `vault b2 setup`) removes what a failed abort leaves.
+ */
+async function abandonMultipart(deps: SweepDeps, upload: UploadRow): Promise<void> {
+  try {
+    await abortMultipart(deps.store, upload.object_key, upload.multipart_id!);
+  } catch (error) {
+    log.warn("could not abort an abandoned multipart upload", { uploadId: upload.id, error: (error as Error).message });
+  }
 }
 
 /** Seconds without progress after which an upload in `state` is stalled. */

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { getStore } from "../../lib/store/client";
+import { abortMultipart, PART_URL_SECONDS } from "../../lib/uploads/presign";
 import { uniqueEmail } from "../support/api";
 import { drivePipeline, dropMessages } from "../support/drive";
 import { chatgptExport, conversations } from "../support/exports";
@@ -94,5 +96,21 @@ describe("the stale-upload sweeper", () => {
     expect(await sweep()).toEqual({ redriven: 0, failed: 1 });
 
     expect(await row(created.body.upload_id)).toMatchObject({ state: "failed", error_message: expect.stringContaining("never arrived") });
+  });
+
+  it("aborts the multipart upload of a large file that never arrived, so its parts stop taking space in the store", async () => {
+    const { body } = await ctx.api.signUp(uniqueEmail("sweep"));
+    const plan = await ctx.api.call("POST", "/api/personal/vault/uploads", { token: body.token, body: { filename: "export.zip", size: 20 * 1024 * 1024 } });
+    expect(plan.body).toMatchObject({ method: "multipart" });
+    const part = plan.body.parts[0];
+    expect((await fetch(part.url, { method: "PUT", body: new Uint8Array(part.size) })).status).toBe(200);
+    const { object_key: key, multipart_id: multipartId } = await row(plan.body.upload_id);
+    // Its part links last six hours.
+    await backdate(plan.body.upload_id, PART_URL_SECONDS + 120);
+
+    expect(await sweep()).toEqual({ redriven: 0, failed: 1 });
+
+    expect(await row(plan.body.upload_id)).toMatchObject({ state: "failed", error_message: expect.stringContaining("never arrived") });
+    await expect(abortMultipart(getStore(), key, multipartId)).rejects.toMatchObject({ name: "NoSuchUpload" });
   });
 });
