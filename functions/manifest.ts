@@ -171,4 +171,6 @@ export interface ScheduleDefinition {
 export const schedules: ScheduleDefinition[] = [
   /** Uploads with no progress for longer than their stage's timeout: re-driven, or failed with a reason. */
   { name: "sweep-stale-uploads", handler: "functions/schedules/sweep-stale-uploads.handler", schedule: "rate(5 minutes)", timeoutSeconds: 120 },
+  /** Sessions past their expiry and store event ids past their re-delivery window, deleted. */
+  { name: "purge-expired-rows", handler: "functions/schedules/purge-expired-rows.handler", schedule: "rate(1 hour)", timeoutSeconds: 300 },
 ];
