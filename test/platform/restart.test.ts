@@ -14,6 +14,10 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+// Each case boots the whole local stack (PostgreSQL, emulator, API) twice: on a busy 2-core machine one
+// boot alone has taken 20 s, so the default 30 s is not enough.
+const STACK_TWICE_MS = 120_000;
+
 describe("the local stack across restarts", () => {
   it("keeps accounts, and starts again over a stale postmaster.pid left by a hard kill", async () => {
     const email = uniqueEmail("restart");
@@ -37,7 +41,7 @@ describe("the local stack across restarts", () => {
     } finally {
       await second.stop();
     }
-  });
+  }, STACK_TWICE_MS);
 
   it("keeps queued messages, and hands back in-flight ones at once, across a restart", async () => {
     const first = await startStack({ dataDir, port: 0, consumers: false });
@@ -62,7 +66,7 @@ describe("the local stack across restarts", () => {
     } finally {
       await second.stop();
     }
-  });
+  }, STACK_TWICE_MS);
 
   it("refuses to start twice on the same data folder", async () => {
     const running = await startStack({ dataDir, port: 0, consumers: false });
@@ -73,5 +77,5 @@ describe("the local stack across restarts", () => {
       await writeFile(path.join(dataDir, "stack.pid"), String(process.pid));
       await running.stop();
     }
-  });
+  }, STACK_TWICE_MS);
 });
