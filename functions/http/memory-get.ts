@@ -5,13 +5,15 @@ import { answer } from "../../lib/http/response";
 import { requireUser } from "../../lib/http/session";
 import { getRetrievalDeps } from "../../lib/search/deps";
 import { getMemory } from "../../lib/search/retrieve";
-import { requireFeature } from "../../lib/tiers/features";
 
-/** GET /api/personal/vault/memories/{memory_id} → the memory and its neighbours in its conversation. Premium. */
+/**
+ * GET /api/personal/vault/memories/{memory_id} → the memory and its neighbours in its conversation. Every
+ * plan: chat answers cite memories on the free plan too, and opening one of one's own memories by its id
+ * is not searching (`memory_search` gates `GET /vault/search` and the MCP tools).
+ */
 export async function main(event: HttpEvent) {
   const deps = getRetrievalDeps();
   const user = await requireUser(deps.db, event);
-  await requireFeature(deps.db, user.userId, "memory_search");
   const { memory_id } = parsePathParameters(event, memoryPathSchema);
   return answer("GET /api/personal/vault/memories/{memory_id}", 200, await getMemory(deps, user.userId, memory_id));
 }

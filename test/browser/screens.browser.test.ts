@@ -77,7 +77,7 @@ describe.each(VARIANTS)("every screen, $name", ({ name, options }) => {
     await shot(`auth-${name}`);
   });
 
-  it("the vault with an upload in it, and settings, have no serious accessibility violations", async () => {
+  it("the vault with an upload in it, chat with an answer, search, and settings, have no serious accessibility violations", async () => {
     await open(options);
     await signUp(page, uniqueEmail(`screens-${name}`));
     await fileInput(page).setInputFiles(await exportFile("conversations.json", 3));
@@ -85,6 +85,18 @@ describe.each(VARIANTS)("every screen, $name", ({ name, options }) => {
 
     await expectNoSeriousViolations(page, `vault (${name})`);
     await shot(`vault-${name}`);
+    await page.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("textbox", { name: "Message" }).fill("How do I handle a gardening problem?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByTestId("chat-answer").and(page.locator('[aria-busy="false"]')).waitFor();
+    await page.getByTestId("memory-card").first().getByRole("button", { name: "Show the whole exchange" }).click();
+    await page.getByTestId("memory-whole").first().locator(".turn").first().waitFor();
+    await expectNoSeriousViolations(page, `chat (${name})`);
+    await shot(`chat-${name}`);
+    await page.getByRole("link", { name: "Search" }).click();
+    await page.getByTestId("search-locked").waitFor();
+    await expectNoSeriousViolations(page, `search on the free plan (${name})`);
+    await shot(`search-free-${name}`);
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByRole("heading", { name: "Settings" }).waitFor();
     await expectNoSeriousViolations(page, `settings (${name})`);

@@ -138,6 +138,20 @@ describe("memories", () => {
     expect(answer.body.after.map((m: { human: string }) => m.human)).toEqual(["Can I change the delivery address?"]);
   });
 
+  it("opens a memory for a free plan too: chat answers cite memories on every plan, and reading one is not searching", async () => {
+    const hit = (await search(ctx.api, alice.token, { q: "ORD-88412" })).body.results[0];
+    await ctx.db.query("UPDATE personal.user_tiers SET tier = 'free' WHERE user_id = $1", [alice.userId]);
+    try {
+      const answer = await ctx.api.call("GET", `/api/personal/vault/memories/${hit.id}`, { token: alice.token });
+
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body.memory).toMatchObject({ id: hit.id, human: hit.human });
+      expect((await search(ctx.api, alice.token, { q: "ORD-88412" })).status, "search itself stays premium").toBe(403);
+    } finally {
+      await ctx.db.query("UPDATE personal.user_tiers SET tier = 'premium' WHERE user_id = $1", [alice.userId]);
+    }
+  });
+
   it("answers 404 for an id that is not in the vault", async () => {
     const answer = await ctx.api.call("GET", `/api/personal/vault/memories/${"0".repeat(32)}`, { token: alice.token });
     expect(answer.status).toBe(404);
