@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generateChatGptExport } from "../../bench/generate-export";
 import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
-import { expectNoSeriousViolations, fileInput, launchChromium, openApp, screenshotIfFailed, signUp, uploadRow, VIEWPORTS } from "./support/browser";
+import { expectNoSeriousViolations, fileInput, launchChromium, openApp, saveScreenshot, screenshotIfFailed, signUp, uploadRow, VIEWPORTS } from "./support/browser";
 import { startBrowserTestStack } from "./support/stack";
 
 let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
@@ -46,10 +46,7 @@ async function open(options: BrowserContextOptions = {}) {
   ({ context, page, errors } = await openApp(browser, stack, options));
 }
 
-async function shot(name: string) {
-  await mkdir("test-results/screens", { recursive: true });
-  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
-}
+const shot = (name: string) => saveScreenshot(page, name);
 
 async function exportFile(name: string, count: number): Promise<string> {
   const file = path.join(dir, `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, name);
@@ -93,6 +90,12 @@ describe.each(VARIANTS)("every screen, $name", ({ name, options }) => {
     await page.getByTestId("memory-whole").first().locator(".turn").first().waitFor();
     await expectNoSeriousViolations(page, `chat (${name})`);
     await shot(`chat-${name}`);
+    // Three cards first; the others on request.
+    expect(await page.getByTestId("memory-card").count()).toBe(3);
+    const more = page.getByRole("button", { name: /^Show \d+ more$/ });
+    const hidden = Number((await more.textContent())!.match(/\d+/)![0]);
+    await more.click();
+    await expect.poll(() => page.getByTestId("memory-card").count()).toBe(3 + hidden);
     await page.getByRole("link", { name: "Search" }).click();
     await page.getByTestId("search-locked").waitFor();
     await expectNoSeriousViolations(page, `search on the free plan (${name})`);

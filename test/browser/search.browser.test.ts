@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playw
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { uniqueEmail } from "../support/api";
 import { chatgptExport, type ConversationSpec } from "../support/exports";
-import { expectNoSeriousViolations, fileInput, launchChromium, openApp, screenshotIfFailed, signUp, uploadRow, VIEWPORTS } from "./support/browser";
+import { expectNoSeriousViolations, fileInput, launchChromium, openApp, saveScreenshot, screenshotIfFailed, signUp, uploadRow, VIEWPORTS } from "./support/browser";
 import { startBrowserTestStack } from "./support/stack";
 
 let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
@@ -74,15 +74,12 @@ async function withTrips(label: string, tier: "free" | "premium", options: Brows
   await page.getByRole("heading", { name: "Search your memories" }).waitFor();
 }
 
-async function shot(name: string) {
-  await mkdir("test-results/screens", { recursive: true });
-  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
-}
+const shot = (name: string) => saveScreenshot(page, name);
 
 const titles = () => page.getByTestId("search-results").locator(".memory-title").allTextContents();
 
 async function search(words: string) {
-  await page.getByRole("searchbox", { name: "Search your memories" }).fill(words);
+  await page.getByRole("searchbox", { name: "Words or a question" }).fill(words);
   await page.getByRole("button", { name: "Search", exact: true }).click();
   await page.getByTestId("search-results").locator(".note, .empty").first().waitFor();
 }
@@ -135,7 +132,7 @@ describe("searching one's memories", () => {
 
     await search("tram");
 
-    expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "nothing wider than the phone").toBe(true);
+    expect(await page.evaluate(`document.documentElement.scrollWidth <= ${VIEWPORTS.narrow.width}`), "nothing wider than the phone").toBe(true);
     await expectNoSeriousViolations(page, "search results (390 px, dark)");
     await shot("search-results-narrow-dark");
   });

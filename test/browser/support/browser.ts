@@ -87,6 +87,12 @@ export function fileInput(page: Page) {
   return page.locator('.vault-upload input[type="file"]');
 }
 
+/** A screen as a person would see it, kept for looking at: `test-results/screens/<name>.png`. */
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  await mkdir("test-results/screens", { recursive: true });
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
+}
+
 /** A test's failure, kept as a picture: `test-results/failures/<file> - <test>.png`. */
 export async function screenshotIfFailed(task: { name: string; file?: { name: string }; result?: { state?: string } }, page: Page | undefined): Promise<void> {
   if (task.result?.state !== "fail" || !page || page.isClosed()) return;
