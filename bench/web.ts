@@ -15,7 +15,7 @@ import { launchChromium } from "../test/browser/support/browser";
 import { startTestStack } from "../test/support/stack";
 import { apiClient, uniqueEmail } from "../test/support/api";
 import { chatgptExport, conversations } from "../test/support/exports";
-import { uploadBytes, waitForUpload } from "../test/support/ingest";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ensureWebBuild, webDist } from "../local/web-build";
 
 const BUDGET_BYTES = 150 * 1024;
@@ -38,13 +38,30 @@ for (const name of await readdir(assets)) {
 }
 console.log(`bundle   JS + CSS ${kb(gzipped)} gzipped (${kb(raw)} raw); budget ${kb(BUDGET_BYTES)}: ${((gzipped / BUDGET_BYTES) * 100).toFixed(0)}% of it`);
 
+/**
+ * Uploads an export as the page does and waits until it is merged. The bench runs outside vitest, so
+ * the tests' helpers (built on `vi.waitFor` and `expect`) are not used here.
+ */
+async function importExport(api: ReturnType<typeof apiClient>, token: string, bytes: Buffer): Promise<void> {
+  const created = await api.route("POST /api/personal/vault/uploads", { token, body: { filename: "conversations.json", size: bytes.length } });
+  if (created.status !== 201 || created.body.method !== "PUT") throw new Error(`could not start the upload: ${JSON.stringify(created.body)}`);
+  const put = await fetch(created.body.url, { method: "PUT", headers: created.body.headers, body: bytes });
+  if (!put.ok) throw new Error(`the store refused the export: HTTP ${put.status}`);
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(200)) {
+    const { body: upload } = await api.route("GET /api/personal/vault/upload/{upload_id}", { token, params: { upload_id: created.body.upload_id } });
+    if (upload.status === "complete") return;
+    if (upload.status === "failed") throw new Error(`the upload failed: ${upload.error_message}`);
+  }
+  throw new Error("the upload was not merged within 120 s");
+}
+
 const stack = await startTestStack();
 const browser = await launchChromium();
 try {
   const api = apiClient(stack.apiUrl);
   const email = uniqueEmail("bench-web");
   const { body } = await api.signUp(email);
-  await waitForUpload(api, body.token, await uploadBytes(api, body.token, "conversations.json", chatgptExport(conversations("bench", 20))));
+  await importExport(api, body.token, chatgptExport(conversations("bench", 20)));
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addCookies([{ name: "session_id", value: body.token, url: stack.apiUrl }]);
   const page = await context.newPage();
