@@ -22,6 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import usearch from "usearch";
+import { resetConfig } from "../lib/config";
 import { nodesJsonLines } from "../lib/ingest/vault-files";
 import { createIndexCache } from "../lib/search/index-cache";
 import { rankMemories } from "../lib/search/rank";
@@ -107,6 +108,8 @@ async function main() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-search-"));
   const emulator = await startEmulator({ dataDir, port: 0, bucket: "cogzy-vaults", messageSpies: false });
   Object.assign(process.env, { APP_ENV: "local", STORE_ENDPOINT: emulator.endpoint, STORE_BUCKET: "cogzy-vaults" });
+  // The logger read the configuration when it was imported; read it again with the emulator's address.
+  resetConfig();
   try {
     const store = getStore();
     const prefix = "users/00000000-0000-4000-8000-000000000000";

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig } from "../../lib/config";
+import { createPool } from "../../lib/db/pool";
 import { DailyLimitError, describeUsage, releaseMessage, reserveMessage, usageAfterMessage } from "../../lib/tiers/usage";
 import { uniqueEmail } from "../support/api";
 import { useTestStack } from "../support/stack";
@@ -9,7 +10,9 @@ const ctx = useTestStack({ consumers: false });
 // As many connections as a busy function fleet would hold, so the 100 reservations really race.
 let wide: pg.Pool;
 beforeAll(() => {
-  wide = new pg.Pool({ connectionString: ctx.stack.databaseUrl, max: 25 });
+  // createPool listens for idle connections' errors, as every pool must: the test PostgreSQL stopping
+  // under an idle connection is otherwise an unhandled error that fails the run.
+  wide = createPool(ctx.stack.databaseUrl, 25);
 });
 afterAll(() => wide?.end());
 
