@@ -12,7 +12,7 @@ let wide: pg.Pool;
 beforeAll(() => {
   // createPool listens for idle connections' errors, as every pool must: the test PostgreSQL stopping
   // under an idle connection is otherwise an unhandled error that fails the run.
-  wide = createPool(ctx.stack.databaseUrl, 25);
+  wide = createPool({ url: ctx.stack.databaseUrl, poolSize: 25, tls: "off" });
 });
 afterAll(() => wide?.end());
 
