@@ -174,3 +174,12 @@ export const schedules: ScheduleDefinition[] = [
   /** Sessions past their expiry and store event ids past their re-delivery window, deleted. */
   { name: "purge-expired-rows", handler: "functions/schedules/purge-expired-rows.handler", schedule: "rate(1 hour)", timeoutSeconds: 300 },
 ];
+
+/**
+ * Functions the deploy itself invokes. `migrate-database` runs before any other function changes
+ * (stacks/database.ts, through `aws.lambda.Invocation`); `npm start` applies the same migrations with the
+ * same code (lib/db/migrate.ts) before it serves anything.
+ */
+export const deployFunctions = {
+  migrateDatabase: { handler: "functions/deploy/migrate-database.handler", timeoutSeconds: 300, dbPoolSize: 1 },
+} as const;

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { deployFunctions } from "../functions/manifest";
 import { functionArgs, type FunctionContext } from "./functions";
 
 const MIGRATIONS = "migrations";
@@ -18,7 +19,7 @@ function migrationsDigest(): string {
  * the migration has succeeded; a failed migration fails the deploy with the code unchanged.
  */
 export function createDatabaseMigration(context: FunctionContext) {
-  const args = functionArgs(context, { handler: "functions/deploy/migrate-database.handler", timeoutSeconds: 300, dbPoolSize: 1 });
+  const args = functionArgs(context, deployFunctions.migrateDatabase);
   const migrator = new sst.aws.Function("DatabaseMigrator", {
     ...args,
     environment: { ...(args.environment as Record<string, $util.Input<string>>), MIGRATIONS_DIR: MIGRATIONS },
