@@ -1,36 +1,17 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { apiClient, uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { uploadBytes, waitForUpload } from "../support/ingest";
-import { expectNoSeriousViolations, launchChromium, openApp, screenshotIfFailed, signUp, submitAccountForm } from "./support/browser";
-import { startBrowserTestStack } from "./support/stack";
+import { expectNoSeriousViolations, signUp, submitAccountForm } from "./support/browser";
+import { useBrowserSession } from "./support/session";
 
-let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
-let browser: Browser;
-let context: BrowserContext;
+const session = useBrowserSession({ label: "account" });
 let page: Page;
-let errors: Error[];
-
-beforeAll(async () => {
-  stack = await startBrowserTestStack();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.cleanup();
-});
 
 async function open() {
-  ({ context, page, errors } = await openApp(browser, stack));
+  page = await session.open();
 }
-
-afterEach(async ({ task }) => {
-  await screenshotIfFailed(task, page);
-  expect(errors, "uncaught errors in the page").toEqual([]);
-  await context?.close();
-});
 
 const text = (testId: string) => () => page.getByTestId(testId).textContent();
 
@@ -62,7 +43,7 @@ describe("signing up", () => {
 
   it("shows the server's message when the e-mail already has an account", async () => {
     const email = uniqueEmail("browser");
-    await apiClient(stack.apiUrl).signUp(email);
+    await apiClient(session.stack.apiUrl).signUp(email);
     await open();
 
     await submitAccountForm(page, "signup", email, "a long enough passphrase");
@@ -86,7 +67,7 @@ describe("signing up", () => {
 describe("logging in and out", () => {
   it("shows the server's message for a wrong password and stays on the form", async () => {
     const email = uniqueEmail("browser");
-    await apiClient(stack.apiUrl).signUp(email);
+    await apiClient(session.stack.apiUrl).signUp(email);
     await open();
 
     await submitAccountForm(page, "login", email, "not the right passphrase");
@@ -98,7 +79,7 @@ describe("logging in and out", () => {
 
   it("returns to the form on log-out, and logging in again shows the memories already in the vault", async () => {
     const email = uniqueEmail("browser");
-    const api = apiClient(stack.apiUrl);
+    const api = apiClient(session.stack.apiUrl);
     const { body } = await api.signUp(email);
     await waitForUpload(api, body.token, await uploadBytes(api, body.token, "conversations.json", chatgptExport(conversations("kept", 2))));
     await open();
@@ -123,6 +104,6 @@ describe("logging in and out", () => {
 
 /** The browser's cookies for the page, as a `Cookie` header. */
 async function sessionCookie(): Promise<string> {
-  const cookies = await context.cookies(stack.apiUrl);
+  const cookies = await session.context.cookies(session.stack.apiUrl);
   return cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
 }

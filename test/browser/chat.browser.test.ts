@@ -1,44 +1,25 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resetConfig } from "../../lib/config";
 import { startChatStandIn } from "../../local/chat-stand-in";
 import { apiClient, uniqueEmail } from "../support/api";
 import { chatgptExport, type ConversationSpec } from "../support/exports";
 import { startStripeStandIn } from "../support/stripe";
-import { expectNoSeriousViolations, fileInput, launchChromium, openApp, screenshotIfFailed, signUp, uploadRow } from "./support/browser";
-import { startBrowserTestStack } from "./support/stack";
+import { expectNoSeriousViolations, fileInput, signUp, uploadRow } from "./support/browser";
+import { useBrowserSession } from "./support/session";
 
-let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
+const session = useBrowserSession({ label: "chat" });
 let stripe: Awaited<ReturnType<typeof startStripeStandIn>>;
-let browser: Browser;
-let dir: string;
-let context: BrowserContext;
 let page: Page;
-let errors: Error[];
 
 const PASSWORD = "a long enough passphrase";
 
 beforeAll(async () => {
-  stack = await startBrowserTestStack();
   stripe = await startStripeStandIn();
-  browser = await launchChromium();
-  dir = await mkdtemp(path.join(os.tmpdir(), "cogzy-chat-"));
 });
 
 afterAll(async () => {
-  await browser?.close();
   await stripe?.close();
-  await stack?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-afterEach(async ({ task }) => {
-  await screenshotIfFailed(task, page);
-  expect(errors, "uncaught errors in the page").toEqual([]);
-  await context?.close();
 });
 
 /** One memory to find: a trip whose exchange names the tram. */
@@ -51,12 +32,10 @@ const LISBON: ConversationSpec = {
 
 /** A person signed up through the form, with an export in their vault, on the Chat screen. */
 async function onChatWithMemories(label: string): Promise<string> {
-  ({ context, page, errors } = await openApp(browser, stack));
+  page = await session.open();
   const email = uniqueEmail(label);
   await signUp(page, email);
-  const file = path.join(dir, `${label}-${Date.now()}`, "conversations.json");
-  await mkdir(path.dirname(file));
-  await writeFile(file, chatgptExport([LISBON, { id: "soup", title: "Soup", turns: [["How long do lentils cook?", "About 25 minutes."]] }]));
+  const file = await session.writeTemp("conversations.json", chatgptExport([LISBON, { id: "soup", title: "Soup", turns: [["How long do lentils cook?", "About 25 minutes."]] }]));
   await fileInput(page).setInputFiles(file);
   await uploadRow(page, "conversations.json").and(page.locator('[data-state="complete"]')).waitFor({ timeout: 60_000 });
   await page.getByRole("link", { name: "Chat" }).click();
@@ -71,7 +50,7 @@ async function ask(question: string) {
 
 /** Sends `count` messages as the same person through the API (a second device, the CLI). */
 async function sendElsewhere(email: string, count: number) {
-  const api = apiClient(stack.apiUrl);
+  const api = apiClient(session.stack.apiUrl);
   const { body } = await api.logIn(email, PASSWORD);
   for (let sent = 0; sent < count; sent++) {
     const answer = await api.route("POST /api/personal/chat", { token: body.token, body: { message: `question ${sent} about soup` } });

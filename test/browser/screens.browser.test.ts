@@ -1,38 +1,14 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContextOptions, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { generateChatGptExport } from "../../bench/generate-export";
 import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
-import { expectNoSeriousViolations, fileInput, launchChromium, openApp, saveScreenshot, screenshotIfFailed, signUp, uploadRow, VIEWPORTS } from "./support/browser";
-import { startBrowserTestStack } from "./support/stack";
+import { expectNoSeriousViolations, fileInput, saveScreenshot, signUp, uploadRow, VIEWPORTS } from "./support/browser";
+import { useBrowserSession } from "./support/session";
 
-let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
-let browser: Browser;
-let dir: string;
-let context: BrowserContext;
+const session = useBrowserSession({ label: "screens" });
 let page: Page;
-let errors: Error[];
-
-beforeAll(async () => {
-  stack = await startBrowserTestStack();
-  browser = await launchChromium();
-  dir = await mkdtemp(path.join(os.tmpdir(), "cogzy-screens-"));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-afterEach(async ({ task }) => {
-  await screenshotIfFailed(task, page);
-  expect(errors, "uncaught errors in the page").toEqual([]);
-  await context?.close();
-});
 
 /** A phone is narrow and touch-only; the desktop is wide with a mouse. Each in light and dark. */
 const VARIANTS: Array<{ name: string; options: BrowserContextOptions }> = [
@@ -43,16 +19,13 @@ const VARIANTS: Array<{ name: string; options: BrowserContextOptions }> = [
 ];
 
 async function open(options: BrowserContextOptions = {}) {
-  ({ context, page, errors } = await openApp(browser, stack, options));
+  page = await session.open(options);
 }
 
 const shot = (name: string) => saveScreenshot(page, name);
 
-async function exportFile(name: string, count: number): Promise<string> {
-  const file = path.join(dir, `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, name);
-  await mkdir(path.dirname(file));
-  await writeFile(file, chatgptExport(conversations(name, count)));
-  return file;
+function exportFile(name: string, count: number): Promise<string> {
+  return session.writeTemp(name, chatgptExport(conversations(name, count)));
 }
 
 /** Whether the element is wholly inside the window as it is scrolled now. */
@@ -125,9 +98,9 @@ describe("what a newcomer saw on a 390 px phone", () => {
   it("keeps the row of a file being uploaded on screen", async () => {
     await open(phone);
     await signUp(page, uniqueEmail("phone-upload"));
-    const file = path.join(dir, "phone-conversations.json");
+    const file = path.join(session.dir, "phone-conversations.json");
     await generateChatGptExport(file, 12 * 1024 * 1024, 5);
-    const network = await context.newCDPSession(page);
+    const network = await session.context.newCDPSession(page);
     await network.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
 
     await fileInput(page).setInputFiles(file);

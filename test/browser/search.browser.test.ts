@@ -1,40 +1,21 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContextOptions, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueEmail } from "../support/api";
 import { chatgptExport, type ConversationSpec } from "../support/exports";
-import { expectNoSeriousViolations, fileInput, launchChromium, openApp, saveScreenshot, screenshotIfFailed, signUp, uploadRow, VIEWPORTS } from "./support/browser";
-import { startBrowserTestStack } from "./support/stack";
+import { expectNoSeriousViolations, fileInput, saveScreenshot, signUp, uploadRow, VIEWPORTS } from "./support/browser";
+import { useBrowserSession } from "./support/session";
 
-let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
+const session = useBrowserSession({ label: "search" });
 let db: pg.Pool;
-let browser: Browser;
-let dir: string;
-let context: BrowserContext;
 let page: Page;
-let errors: Error[];
 
-beforeAll(async () => {
-  stack = await startBrowserTestStack();
-  db = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
-  browser = await launchChromium();
-  dir = await mkdtemp(path.join(os.tmpdir(), "cogzy-search-"));
+beforeAll(() => {
+  db = new pg.Pool({ connectionString: session.stack.databaseUrl, max: 1 });
 });
 
 afterAll(async () => {
-  await browser?.close();
   await db?.end();
-  await stack?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-afterEach(async ({ task }) => {
-  await screenshotIfFailed(task, page);
-  expect(errors, "uncaught errors in the page").toEqual([]);
-  await context?.close();
 });
 
 /** Two trips a year apart that both mention a tram, and one that does not. */
@@ -61,13 +42,11 @@ const TRIPS: ConversationSpec[] = [
 
 /** A person signed up through the form, with the trips in their vault, on the given plan. */
 async function withTrips(label: string, tier: "free" | "premium", options: BrowserContextOptions = {}): Promise<void> {
-  ({ context, page, errors } = await openApp(browser, stack, options));
+  page = await session.open(options);
   const email = uniqueEmail(label);
   await signUp(page, email);
   await db.query("UPDATE personal.user_tiers SET tier = $2 WHERE user_id = (SELECT id FROM personal.users WHERE email = $1)", [email, tier]);
-  const file = path.join(dir, `${label}-${Date.now()}`, "conversations.json");
-  await mkdir(path.dirname(file));
-  await writeFile(file, chatgptExport(TRIPS));
+  const file = await session.writeTemp("conversations.json", chatgptExport(TRIPS));
   await fileInput(page).setInputFiles(file);
   await uploadRow(page, "conversations.json").and(page.locator('[data-state="complete"]')).waitFor({ timeout: 60_000 });
   await page.getByRole("link", { name: "Search" }).click();

@@ -1,34 +1,15 @@
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContextOptions, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { apiClient, uniqueEmail } from "../support/api";
-import { expectNoSeriousViolations, launchChromium, openApp, saveScreenshot, screenshotIfFailed, signUp, VIEWPORTS } from "./support/browser";
-import { startBrowserTestStack } from "./support/stack";
+import { expectNoSeriousViolations, saveScreenshot, signUp, VIEWPORTS } from "./support/browser";
+import { useBrowserSession } from "./support/session";
 
-let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
-let browser: Browser;
-let context: BrowserContext;
+const session = useBrowserSession({ label: "tokens" });
 let page: Page;
-let errors: Error[];
-
-beforeAll(async () => {
-  stack = await startBrowserTestStack();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.cleanup();
-});
-
-afterEach(async ({ task }) => {
-  await screenshotIfFailed(task, page);
-  expect(errors, "uncaught errors in the page").toEqual([]);
-  await context?.close();
-});
 
 async function onSettings(label: string, options: BrowserContextOptions = {}) {
-  ({ context, page, errors } = await openApp(browser, stack, options));
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.apiUrl });
+  page = await session.open(options);
+  await session.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: session.stack.apiUrl });
   await signUp(page, uniqueEmail(label));
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByTestId("access-tokens").waitFor();
@@ -38,7 +19,7 @@ const shot = (name: string) => saveScreenshot(page, name);
 
 /** Whether the API takes this token (`GET /me` accepts access tokens). */
 async function tokenWorks(token: string): Promise<number> {
-  return (await apiClient(stack.apiUrl).route("GET /api/personal/me", { token })).status;
+  return (await apiClient(session.stack.apiUrl).route("GET /api/personal/me", { token })).status;
 }
 
 describe("access tokens for other AIs", () => {
@@ -54,7 +35,7 @@ describe("access tokens for other AIs", () => {
     expect(shown).toMatch(/^\S{20,}$/);
     expect(await tokenWorks(shown!), "the token shown is the one the API takes").toBe(200);
     const snippet = JSON.parse((await tokens.locator("pre.snippet").textContent())!);
-    expect(snippet).toEqual({ mcpServers: { "cogzy-vault": { type: "http", url: `${stack.apiUrl}/mcp`, headers: { Authorization: `Bearer ${shown}` } } } });
+    expect(snippet).toEqual({ mcpServers: { "cogzy-vault": { type: "http", url: `${session.stack.apiUrl}/mcp`, headers: { Authorization: `Bearer ${shown}` } } } });
     await page.getByRole("button", { name: "Copy token" }).click();
     await page.getByRole("button", { name: "Copied" }).waitFor();
     expect(await page.evaluate("navigator.clipboard.readText()")).toBe(shown);

@@ -1,54 +1,24 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { Browser, BrowserContext, Page, Request } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page, Request } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { generateChatGptExport } from "../../bench/generate-export";
 import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
-import { fileInput, launchChromium, openApp, screenshotIfFailed, signUp, statusHistory, uploadRow } from "./support/browser";
-import { startBrowserTestStack } from "./support/stack";
+import { fileInput, signUp, statusHistory, uploadRow } from "./support/browser";
+import { useBrowserSession } from "./support/session";
 
-let stack: Awaited<ReturnType<typeof startBrowserTestStack>>;
-let browser: Browser;
-let dir: string;
-let context: BrowserContext;
+const session = useBrowserSession({ label: "uploads" });
 let page: Page;
-let errors: Error[];
 
 const MB = 1024 * 1024;
 /** Long enough for a 12 MB export to be read, embedded and merged on a busy 2-core machine. */
 const PIPELINE_TIMEOUT = 90_000;
 
-beforeAll(async () => {
-  stack = await startBrowserTestStack();
-  browser = await launchChromium();
-  dir = await mkdtemp(path.join(os.tmpdir(), "cogzy-browser-"));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-afterEach(async ({ task }) => {
-  await screenshotIfFailed(task, page);
-  expect(errors, "uncaught errors in the page").toEqual([]);
-  await context?.close();
-});
-
 /** A new person, signed up through the form, looking at their empty vault. */
 async function signedIn() {
-  ({ context, page, errors } = await openApp(browser, stack));
+  page = await session.open();
   await signUp(page, uniqueEmail("uploads"));
-}
-
-async function writeTemp(name: string, data: string | Buffer): Promise<string> {
-  const file = path.join(dir, `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, name);
-  await mkdir(path.dirname(file));
-  await writeFile(file, data);
-  return file;
 }
 
 /** Waits until the upload's row has finished (complete or failed) and returns its state. */
@@ -63,7 +33,7 @@ const text = (testId: string) => () => page.getByTestId(testId).textContent();
 describe("uploading an export", () => {
   it("shows the upload's progress, then the memories it added, and updates the vault", async () => {
     await signedIn();
-    const file = await writeTemp("conversations.json", chatgptExport(conversations("first", 3)));
+    const file = await session.writeTemp("conversations.json", chatgptExport(conversations("first", 3)));
 
     await fileInput(page).setInputFiles(file);
 
@@ -84,7 +54,7 @@ describe("uploading an export", () => {
 
   it("says the memories are already in the vault when the same export is uploaded again", async () => {
     await signedIn();
-    const file = await writeTemp("conversations.json", chatgptExport(conversations("again", 2)));
+    const file = await session.writeTemp("conversations.json", chatgptExport(conversations("again", 2)));
     await fileInput(page).setInputFiles(file);
     expect(await settled("conversations.json")).toBe("complete");
 
@@ -112,11 +82,11 @@ describe("uploading an export", () => {
 
   it("sends a 12 MB export in parts and completes it", async () => {
     await signedIn();
-    const file = path.join(dir, "big-conversations.json");
+    const file = path.join(session.dir, "big-conversations.json");
     const generated = await generateChatGptExport(file, 12 * MB, 11);
     const storePuts: Request[] = [];
     page.on("request", (request) => {
-      if (request.method() === "PUT" && request.url().startsWith(stack.publicStoreEndpoint)) storePuts.push(request);
+      if (request.method() === "PUT" && request.url().startsWith(session.stack.publicStoreEndpoint)) storePuts.push(request);
     });
     const completion = page.waitForRequest((request) => request.method() === "POST" && /\/vault\/uploads\/[^/]+\/complete$/.test(request.url()));
 
@@ -136,9 +106,9 @@ describe("uploading an export", () => {
 describe("uploads that fail", () => {
   it("cancels an upload while it is being sent, and the server records it as cancelled", async () => {
     await signedIn();
-    const file = path.join(dir, "slow-conversations.json");
+    const file = path.join(session.dir, "slow-conversations.json");
     await generateChatGptExport(file, 12 * MB, 12);
-    const network = await context.newCDPSession(page);
+    const network = await session.context.newCDPSession(page);
     await network.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
     await fileInput(page).setInputFiles(file);
     const row = uploadRow(page, "slow-conversations.json");
@@ -149,13 +119,13 @@ describe("uploads that fail", () => {
     expect(await settled("slow-conversations.json")).toBe("failed");
     expect(await row.locator(".upload-error").textContent()).toBe("Upload cancelled.");
     await expect
-      .poll(async () => (await (await context.request.get(`${stack.apiUrl}/api/personal/vault/status`)).json()).uploads[0])
+      .poll(async () => (await (await session.context.request.get(`${session.stack.apiUrl}/api/personal/vault/status`)).json()).uploads[0])
       .toMatchObject({ filename: "slow-conversations.json", status: "failed", error_message: "Upload cancelled." });
   });
 
   it("shows the server's message for a JSON file that is not a chat export", async () => {
     await signedIn();
-    const file = await writeTemp("letter.json", "Dear diary, this is not an export.");
+    const file = await session.writeTemp("letter.json", "Dear diary, this is not an export.");
 
     await fileInput(page).setInputFiles(file);
 
@@ -166,7 +136,7 @@ describe("uploads that fail", () => {
 
   it("shows the server's message for a file that is neither .json nor .zip", async () => {
     await signedIn();
-    const file = await writeTemp("notes.txt", "Shopping list: bread, honey.");
+    const file = await session.writeTemp("notes.txt", "Shopping list: bread, honey.");
 
     await fileInput(page).setInputFiles(file);
 
