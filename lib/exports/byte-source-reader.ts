@@ -34,10 +34,35 @@ export class ByteSourceReader extends yauzl.RandomAccessReader {
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
-    if (end - start > SMALL_READ_BYTES) return this.rangeStream(start, end);
+    if (end - start > SMALL_READ_BYTES) return this.afterBlock(start, end);
     const output = new PassThrough();
     this.cachedRange(start, end).then(
       (bytes) => output.end(bytes),
+      (error: unknown) => output.destroy(error as Error),
+    );
+    return output;
+  }
+
+  /**
+   * A large read (an entry's data) usually starts inside the block its local header was read from:
+   * those bytes are served from the block and only the rest is fetched, so no byte is read twice.
+   */
+  private afterBlock(start: number, end: number): Readable {
+    const block = this.block;
+    if (block === null || start < block.start || start >= block.end) return this.rangeStream(start, end);
+    const output = new PassThrough({ highWaterMark: 1 << 20 });
+    block.bytes.then(
+      (bytes) => {
+        output.write(bytes.subarray(start - block.start, Math.min(end, block.end) - block.start));
+        if (end <= block.end) {
+          output.end();
+          return;
+        }
+        const rest = this.rangeStream(block.end, end);
+        rest.on("error", (error) => output.destroy(error));
+        output.on("close", () => rest.destroy());
+        rest.pipe(output);
+      },
       (error: unknown) => output.destroy(error as Error),
     );
     return output;

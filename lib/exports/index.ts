@@ -3,6 +3,7 @@
  * a byte source as a stream of exchange and profile records. See `readExport`.
  */
 export { type ByteSource, bufferByteSource, fileByteSource } from "./byte-source";
+export { type DigestingSource, digestingByteSource } from "./content-digest";
 export { type ExportFormatErrorCode, ExportFormatError, isExportFormatError } from "./export-format-error";
 export { type ExportFormat, type ExportReader, readExport } from "./export-reader";
 export {

@@ -3,17 +3,16 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
-import { isExportFormatError, readExport, type ExportReader, type ExportRecord } from "../exports";
+import { digestingByteSource, isExportFormatError, readExport, type ExportReader, type ExportRecord } from "../exports";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { headObject } from "../store/objects";
 import { s3ByteSource } from "../store/s3-byte-source";
-import { objectSha256 } from "../store/streams";
 import * as lifecycle from "../uploads/lifecycle";
 import { findUpload, findUploadForObject, type UploadRow } from "../uploads/upload-rows";
 import { parseUploadKey } from "../vaults/layout";
 import { ChunkWriter, type WrittenChunk } from "./chunk-writer";
-import { claimExchanges, recordDeferrals } from "./claims";
+import { claimExchanges, recordDeferrals, releaseClaims } from "./claims";
 import type { ObjectCreated } from "./object-events";
 import { enqueueChunks } from "./pipeline-messages";
 import { failUpload, removeUploadFiles } from "./upload-state";
@@ -119,12 +118,14 @@ async function withHeartbeat<T>(deps: SplitDeps, uploadId: string, attempt: numb
   }
 }
 
+/**
+ * Reads the upload once: the parse's own reads also fingerprint the file, so a re-upload of a file the
+ * vault already holds is recognised after its (cheap) parse, whose claims all find the exchanges merged
+ * and write nothing, instead of by hashing the whole file first, which read every upload twice and
+ * downloaded a zip whole just to hash it.
+ */
 async function runSplit(deps: SplitDeps, upload: UploadRow, attempt: number, size: number): Promise<SplitOutcome> {
   const started = Date.now();
-  const sha256 = await objectSha256(deps.store, upload.object_key);
-  await lifecycle.recordContentHash(deps.db, upload.id, attempt, sha256);
-  if (await completeAsDuplicateFile(deps, upload, attempt, sha256)) return "duplicate-file";
-
   let parsed: ParseResult;
   try {
     parsed = await parseIntoChunks(deps, upload, attempt, size);
@@ -133,6 +134,10 @@ async function runSplit(deps: SplitDeps, upload: UploadRow, attempt: number, siz
     throw error;
   }
   await lifecycle.recordTimings(deps.db, upload.id, { split_ms: Date.now() - started });
+  if (parsed.digest !== null) {
+    await lifecycle.recordContentHash(deps.db, upload.id, attempt, parsed.digest);
+    if (await completeAsDuplicateFile(deps, upload, attempt, parsed.digest)) return "duplicate-file";
+  }
   const recorded = await recordChunks(deps.db, upload, attempt, parsed);
   if (!recorded) return "superseded";
   if (parsed.chunks.length === 0) {
@@ -162,25 +167,26 @@ async function embedderMismatch(deps: SplitDeps, vaultId: string): Promise<strin
 }
 
 /**
- * The same bytes as an upload already complete: nothing to parse or embed. A completed upload's
+ * The same bytes as an upload already complete: nothing to embed or merge. A completed upload's
  * memories are all in the vault (it stored them, or they were there already), so this is safe.
  */
-async function completeAsDuplicateFile(deps: SplitDeps, upload: UploadRow, attempt: number, sha256: string): Promise<boolean> {
+async function completeAsDuplicateFile(deps: SplitDeps, upload: UploadRow, attempt: number, digest: string): Promise<boolean> {
   const { rows } = await deps.db.query<{ id: string; source_type: string; exchanges_found: number; profiles_found: number }>(
     `SELECT id, source_type, exchanges_found, profiles_found FROM personal.vault_uploads
       WHERE vault_id = $1 AND content_sha256 = $2 AND state = 'complete' AND id <> $3 AND duplicate_of IS NULL
       ORDER BY processing_completed_at LIMIT 1`,
-    [upload.vault_id, sha256, upload.id],
+    [upload.vault_id, digest, upload.id],
   );
   const original = rows[0];
   if (!original) return false;
   const completed = await withTransaction(deps.db, async (tx) => {
-    // An earlier attempt may have claimed exchanges; they are the original's (merged) or nobody's.
-    await tx.query("DELETE FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [upload.id]);
+    // What this upload claimed (exchanges no longer in the vault) or deferred is given back: the
+    // original's memories are the vault's, as for any duplicate.
+    await releaseClaims(tx, upload.id);
     return lifecycle.completeAsDuplicateFile(tx, upload.id, attempt, original);
   });
   if (!completed) return false;
-  // The vault already keeps these exact bytes under the original upload.
+  // The vault already keeps these exact bytes under the original upload; the chunks written (if any) go too.
   await removeUploadFiles(deps.store, upload, { keepOriginal: false });
   log.info("upload is a file already in the vault", { uploadId: upload.id, duplicateOf: original.id });
   return true;
@@ -191,6 +197,8 @@ interface ParseResult {
   chunks: WrittenChunk[];
   duplicates: number;
   deferred: number;
+  /** The upload's fingerprint, from the parse's own reads (see {@link digestingByteSource}). */
+  digest: string | null;
 }
 
 /**
@@ -200,11 +208,13 @@ interface ParseResult {
  */
 async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: number, size: number): Promise<ParseResult> {
   let bytesRead = 0;
-  const source = s3ByteSource(deps.store, upload.object_key, size, {
-    name: upload.original_filename ?? "upload",
-    onBytes: (count) => (bytesRead += count),
-  });
-  const reader = readExport(source);
+  const fingerprinted = digestingByteSource(
+    s3ByteSource(deps.store, upload.object_key, size, {
+      name: upload.original_filename ?? "upload",
+      onBytes: (count) => (bytesRead += count),
+    }),
+  );
+  const reader = readExport(fingerprinted.source);
   const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, deps.chunkSize);
   const seenInFile = new Set<string>();
   let duplicates = 0;
@@ -247,7 +257,7 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     if (batch.length >= CLAIM_BATCH) await claimBatch();
   }
   await claimBatch();
-  return { reader, chunks: await writer.finish(), duplicates, deferred };
+  return { reader, chunks: await writer.finish(), duplicates, deferred, digest: fingerprinted.digest() };
 }
 
 /**

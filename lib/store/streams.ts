@@ -1,16 +1,7 @@
-import { createHash } from "node:crypto";
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
 import type { Store } from "./client";
-
-/** SHA-256 of a whole object, streamed. */
-export async function objectSha256(store: Store, key: string): Promise<string> {
-  const answer = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
-  const hash = createHash("sha256");
-  for await (const chunk of answer.Body as Readable) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
 
 /** The object's bytes as a stream (for .npy and nodes.json, which are read front to back). */
 export async function objectStream(store: Store, key: string): Promise<Readable> {

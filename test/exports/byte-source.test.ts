@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { type ByteSource, bufferByteSource, fileByteSource, readExport } from "../../lib/exports";
+import { type ByteSource, bufferByteSource, digestingByteSource, fileByteSource, readExport } from "../../lib/exports";
+import { chatgptExport, conversations } from "../support/exports";
 import { buildZip } from "./support/zip-writer";
 import { fixtureText } from "./support/read-all";
 
@@ -68,6 +70,23 @@ describe("reading a zip through ranges", () => {
     expect(reader.summary.bytes_read).toBeLessThan(zip.length / 2);
   });
 
+  it("reads each byte of a zip's conversations once, not again after the block its header came from", async () => {
+    // Stored, so the entry is as large as its text: its data is read in one large range.
+    const json = chatgptExport(conversations("once", 400, 3));
+    const zip = buildZip([{ name: "conversations.json", data: json, method: "store" }]);
+    const { source, ranges } = recordingSource(bufferByteSource("export.zip", zip));
+
+    const reader = readExport(source);
+    for await (const _record of reader) {
+      // drain
+    }
+
+    expect(reader.summary.exchanges).toBe(1200);
+    const requested = ranges.reduce((sum, [start, end]) => sum + (end - start), 0);
+    // The only overlap left: the end-of-central-directory search reads the last 64 KiB + 22 bytes.
+    expect(requested).toBeLessThanOrEqual(zip.length + 8 + 65_557);
+  });
+
   it("passes a failure of the byte source through unchanged, not as a corrupt zip", async () => {
     const zip = buildZip([{ name: "conversations.json", data: fixtureText("chatgpt/branches.json") }]);
     const failure = new Error("S3 GetObject timed out");
@@ -103,5 +122,49 @@ describe("readExport", () => {
     for await (const _record of reader) break;
 
     expect(reader.format).toEqual({ source: "anthropic", container: "json" });
+  });
+});
+
+describe("an export's fingerprint, taken from the reads of its own parse", () => {
+  async function fingerprint(name: string, bytes: Buffer): Promise<{ digest: string | null; read: number }> {
+    const { source, ranges } = recordingSource(bufferByteSource(name, bytes, { chunkBytes: 4096 }));
+    const fingerprinted = digestingByteSource(source);
+    for await (const _record of readExport(fingerprinted.source)) {
+      // drain
+    }
+    return { digest: fingerprinted.digest(), read: ranges.reduce((sum, [start, end]) => sum + (end - start), 0) };
+  }
+
+  it("is a JSON file's own SHA-256, from one read of it", async () => {
+    const json = chatgptExport(conversations("fp", 20));
+
+    const { digest, read } = await fingerprint("conversations.json", json);
+
+    expect(digest).toBe(createHash("sha256").update(json).digest("hex"));
+    expect(read).toBe(json.length + 8);
+  });
+
+  it("tells zips apart by what their import reads, without reading the rest", async () => {
+    const photo = (fill: number) => ({ name: "dalle-generations/0.webp", data: Buffer.alloc(2 * 1024 * 1024, fill), method: "store" as const });
+    const entry = (prefix: string) => ({ name: "conversations.json", data: chatgptExport(conversations(prefix, 20)) });
+    const zip = buildZip([photo(1), entry("a")]);
+
+    const first = await fingerprint("a.zip", zip);
+    const again = await fingerprint("renamed.zip", Buffer.from(zip));
+    const otherText = await fingerprint("a.zip", buildZip([photo(1), entry("b")]));
+
+    expect(first.digest).toMatch(/^ranges:[0-9a-f]{64}$/);
+    expect(again.digest).toBe(first.digest);
+    expect(otherText.digest).not.toBe(first.digest);
+    expect(first.read).toBeLessThan(zip.length / 4);
+  });
+
+  it("is unknown when a read stopped early", async () => {
+    // Larger than what the stream buffers ahead of its reader.
+    const bytes = Buffer.alloc(8 * 1024 * 1024, 0x20);
+    const fingerprinted = digestingByteSource(bufferByteSource("conversations.json", bytes, { chunkBytes: 1024 }));
+    for await (const _chunk of fingerprinted.source.createReadStream()) break;
+
+    expect(fingerprinted.digest()).toBeNull();
   });
 });

@@ -1,15 +1,8 @@
-import { ReceiveMessageCommand, DeleteMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
-import type pg from "pg";
 import { createPool } from "../../lib/db/pool";
-import { embedderIdentity } from "../../lib/embeddings";
-import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
-import { ingestMessageSchema, toObjectCreated } from "../../lib/ingest/object-events";
-import { splitUpload } from "../../lib/ingest/split-upload";
-import { getSqs } from "../../lib/queues/client";
-import { getStore, type Store } from "../../lib/store/client";
+import { getStore } from "../../lib/store/client";
 import { uniqueEmail } from "../support/api";
-import { drivePipeline } from "../support/drive";
+import { drivePipeline, splitEvent as split, takeIngestEvent } from "../support/drive";
 import { chatgptExport, conversations } from "../support/exports";
 import { crashingStore } from "../support/faults";
 import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
@@ -22,12 +15,6 @@ import { backdate, uploadRow } from "../support/uploads";
  */
 const ctx = useTestStack({ consumers: false });
 
-async function split(body: unknown, faulty: { store?: Store; db?: pg.Pool } = {}) {
-  const real = pipelineDeps();
-  const deps = { ...real, embedder: embedderIdentity(real.embedder), ...faulty };
-  for (const event of toObjectCreated(ingestMessageSchema.parse(body))) await splitUpload(deps, event);
-}
-
 const settled = (...ids: string[]) => async () => {
   for (const id of ids) if (!["complete", "failed"].includes((await uploadRow(ctx.db, id)).state)) return false;
   return true;
@@ -37,7 +24,7 @@ describe("a split's database connections", () => {
   it("are taken one at a time, so a function with a pool of one connection finishes its split", async () => {
     const { body: user } = await ctx.api.signUp(uniqueEmail("pool"));
     const uploadId = await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(conversations("pool", 20, 3)));
-    const event = await waitForEvent(uploadId);
+    const event = await takeIngestEvent(ctx.stack, uploadId);
     const single = createPool({ url: ctx.stack.databaseUrl, poolSize: 1, tls: "off" });
     try {
       await split(event, { db: single });
@@ -57,8 +44,8 @@ describe("overlapping uploads of one vault", () => {
     // X: a 1,200-exchange export cut 200 bytes short; Y: X's first 10 conversations, whole.
     const x = await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(all).subarray(0, -200));
     const y = await uploadBytes(ctx.api, user.token, "first-ten.json", chatgptExport(all.slice(0, 10)));
-    const xEvent = await waitForEvent(x);
-    const yEvent = await waitForEvent(y);
+    const xEvent = await takeIngestEvent(ctx.stack, x);
+    const yEvent = await takeIngestEvent(ctx.stack, y);
 
     // X's split claims its first 1,000 exchanges (Y's 30 among them), then dies writing its first chunk.
     const { store } = crashingStore(getStore(), "PutObjectCommand");
@@ -82,21 +69,3 @@ describe("overlapping uploads of one vault", () => {
     expect(await uploadRow(ctx.db, again)).toMatchObject({ state: "complete", duplicate_of: y, nodes_created: 0 });
   }, 120_000);
 });
-
-async function waitForEvent(uploadId: string): Promise<unknown> {
-  const queue = ctx.stack.emulator.queues.ingest;
-  let found: unknown;
-  await expect
-    .poll(async () => {
-      const { Messages = [] } = await getSqs().send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 1 }));
-      for (const message of Messages) {
-        if (message.Body!.includes(uploadId)) {
-          await getSqs().send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle! }));
-          found = JSON.parse(message.Body!);
-        }
-      }
-      return found !== undefined;
-    }, { timeout: 10_000 })
-    .toBe(true);
-  return found;
-}

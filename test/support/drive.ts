@@ -1,10 +1,17 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
+import { expect } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
 import { main as embedMain } from "../../functions/queues/embed-chunk";
 import { main as mergeMain } from "../../functions/queues/merge-chunks";
 import { main as splitMain } from "../../functions/queues/split-upload";
+import type pg from "pg";
+import { embedderIdentity } from "../../lib/embeddings";
+import { ingestMessageSchema, toObjectCreated } from "../../lib/ingest/object-events";
+import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
+import { splitUpload, type SplitOutcome } from "../../lib/ingest/split-upload";
 import { getSqs } from "../../lib/queues/client";
+import type { Store } from "../../lib/store/client";
 import type { Stack } from "../../local/stack";
 import { toRecord, type SqsHandler } from "../../local/queue-poller";
 
@@ -70,4 +77,35 @@ export async function dropMessages(stack: Stack, name: "ingest" | "embed" | "red
     for (const message of Messages) await getSqs().send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle! }));
     dropped += Messages.length;
   }
+}
+
+/**
+ * Takes the ingest queue's message about `uploadId` off the queue (a stack with its consumers off), so
+ * a test can deliver it to the split itself, with the dependencies it chooses.
+ */
+export async function takeIngestEvent(stack: Stack, uploadId: string): Promise<unknown> {
+  const queue = stack.emulator.queues.ingest;
+  let found: unknown;
+  await expect
+    .poll(async () => {
+      const { Messages = [] } = await getSqs().send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 1 }));
+      for (const message of Messages) {
+        if (message.Body!.includes(uploadId)) {
+          await getSqs().send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle! }));
+          found = JSON.parse(message.Body!);
+        }
+      }
+      return found !== undefined;
+    }, { timeout: 10_000 })
+    .toBe(true);
+  return found;
+}
+
+/** Delivers an ingest message to the split directly, with the store or pool a test substitutes. */
+export async function splitEvent(body: unknown, overrides: { store?: Store; db?: pg.Pool } = {}): Promise<SplitOutcome[]> {
+  const real = pipelineDeps();
+  const deps = { ...real, embedder: embedderIdentity(real.embedder), ...overrides };
+  const outcomes: SplitOutcome[] = [];
+  for (const event of toObjectCreated(ingestMessageSchema.parse(body))) outcomes.push(await splitUpload(deps, event));
+  return outcomes;
 }
