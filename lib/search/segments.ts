@@ -9,7 +9,7 @@ import { deletePrefix, objectBytes, putStream } from "../store/streams";
 import { createLexicalBuilder, mergeLexicalFiles } from "./lexical-index";
 import { createMemoryTableBuilder, mergeMemoryTableFiles } from "./memory-table";
 import { searchableText } from "./searchable-text";
-import { createVectorIndexBuilder } from "./vector-index";
+import { buildGraphFile } from "./graph-worker";
 
 /**
  * A version's search indexes are split into **segments**: consecutive rows of the version, each with its
@@ -126,7 +126,8 @@ export async function appendSegments(store: Store, prefix: string, version: numb
 
 /**
  * Builds the graph of a segment from its rows of the version's nodes.npy (ranged reads of just those
- * rows) and stores it beside the segment's other files. Memory: the graph of at most `maxRows` rows.
+ * rows) and stores it beside the segment's other files, building it on a worker thread so the process
+ * keeps serving meanwhile. Memory: the graph of at most `maxRows` rows.
  */
 export async function buildSegmentGraph(
   store: Store,
@@ -134,13 +135,12 @@ export async function buildSegmentGraph(
   vectors: { key: string; dataOffset: number; dim: number },
   segment: SegmentEntry,
 ): Promise<SegmentEntry> {
-  const builder = createVectorIndexBuilder(vectors.dim);
-  for await (const block of readVectorRange(store, vectors.key, { dataOffset: vectors.dataOffset, first: segment.first, rows: segment.rows, dim: vectors.dim })) builder.add(block);
-  if (builder.rows !== segment.rows) throw new Error(`segment ${segment.name}: read ${builder.rows} vectors for ${segment.rows} rows`);
   const folder = await mkdtemp(path.join(os.tmpdir(), "cogzy-graph-"));
   try {
     const file = path.join(folder, "vectors.usearch");
-    builder.save(file);
+    const blocks = readVectorRange(store, vectors.key, { dataOffset: vectors.dataOffset, first: segment.first, rows: segment.rows, dim: vectors.dim });
+    const rows = await buildGraphFile(vectors.dim, blocks, file);
+    if (rows !== segment.rows) throw new Error(`segment ${segment.name}: read ${rows} vectors for ${segment.rows} rows`);
     const bytes = await putStream(store, segmentKeys(prefix, segment.name).graph, createReadStream(file, { highWaterMark: 1 << 20 }), "application/octet-stream");
     return { ...segment, graph: "ready", files: { ...segment.files, graph: bytes } };
   } finally {

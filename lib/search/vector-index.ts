@@ -1,4 +1,3 @@
-import os from "node:os";
 import usearch from "usearch";
 
 /**
@@ -36,33 +35,6 @@ export interface VectorIndex {
   readonly dim: number;
   /** The `count` nearest rows to `query` (an L2-normalised vector of `dim`), best first. */
   search(query: Float32Array, count: number): VectorHits;
-}
-
-/** Builds the index from row blocks (row-major float32, rows numbered in arrival order). */
-export function createVectorIndexBuilder(dim: number, options: { threads?: number } = {}) {
-  const index = newIndex(dim);
-  const threads = options.threads ?? Math.max(1, os.availableParallelism());
-  let rows = 0;
-  return {
-    add(block: Float32Array): void {
-      const count = block.length / dim;
-      if (!Number.isInteger(count)) throw new Error(`vector block of ${block.length} floats is not a whole number of ${dim}-dim rows`);
-      if (count === 0) return;
-      const keys = new BigUint64Array(count);
-      for (let i = 0; i < count; i++) keys[i] = BigInt(rows + i);
-      // USearch reads the array from its buffer start: hand it a block that starts there.
-      const own = block.byteOffset === 0 && block.buffer.byteLength === block.byteLength ? block : block.slice();
-      index.add(keys, own, threads);
-      rows += count;
-    },
-    get rows() {
-      return rows;
-    },
-    /** Writes the index to `file` (USearch's own format). */
-    save(file: string): void {
-      index.save(file);
-    },
-  };
 }
 
 /** Opens an index file; `view` maps it instead of reading it (the file must then stay until dropped). */
@@ -143,8 +115,9 @@ export function combineVectorIndexes(parts: readonly VectorIndex[]): VectorIndex
   };
 }
 
-function newIndex(dim: number) {
-  return new usearch.Index({
+/** USearch's configuration of every index of `dim` dimensions (a plain object: workers get it too). */
+export function vectorIndexConfig(dim: number) {
+  return {
     dimensions: dim,
     metric: VECTOR_INDEX_SETTINGS.metric,
     quantization: VECTOR_INDEX_SETTINGS.quantization,
@@ -152,5 +125,9 @@ function newIndex(dim: number) {
     expansion_add: VECTOR_INDEX_SETTINGS.expansionAdd,
     expansion_search: VECTOR_INDEX_SETTINGS.expansionSearch,
     multi: false,
-  });
+  };
+}
+
+function newIndex(dim: number) {
+  return new usearch.Index(vectorIndexConfig(dim));
 }

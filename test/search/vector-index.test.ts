@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { normalizeRows } from "../../lib/vectors/kmeans";
 import { createRng } from "../../lib/vectors/prng";
-import { createVectorIndexBuilder, openVectorIndex } from "../../lib/search/vector-index";
+import { buildGraphFile } from "../../lib/search/graph-worker";
+import { openVectorIndex } from "../../lib/search/vector-index";
 
 const dim = 64;
 const rows = 500;
@@ -17,12 +18,14 @@ afterAll(() => Promise.all(folders.map((folder) => rm(folder, { recursive: true,
 async function saved(): Promise<string> {
   const folder = await mkdtemp(path.join(os.tmpdir(), "vector-index-"));
   folders.push(folder);
-  const builder = createVectorIndexBuilder(dim, { threads: 1 });
-  // Blocks that are views into a larger buffer, as the .npy reader hands them over.
-  for (let at = 0; at < rows; at += 128) builder.add(data.subarray(at * dim, Math.min(rows, at + 128) * dim));
   const file = path.join(folder, "vectors.usearch");
-  builder.save(file);
+  // Blocks that are views into a larger buffer, as the .npy reader hands them over.
+  expect(await buildGraphFile(dim, blocksOf(data, 128), file, { threads: 1 })).toBe(rows);
   return file;
+}
+
+async function* blocksOf(vectors: Float32Array, blockRows: number): AsyncGenerator<Float32Array> {
+  for (let at = 0; at * dim < vectors.length; at += blockRows) yield vectors.subarray(at * dim, Math.min(vectors.length, (at + blockRows) * dim));
 }
 
 describe("vector index", () => {
@@ -46,5 +49,39 @@ describe("vector index", () => {
       return { row, score };
     }).sort((a, b) => b.score - a.score);
     expect(index.search(query, 5).rows).toEqual(exact.slice(0, 5).map((entry) => entry.row));
+  });
+});
+
+describe("building a graph", () => {
+  it("leaves the event loop free: timers keep firing while one large block is added", async () => {
+    const many = 20_000;
+    const vectors = new Float32Array(many * dim).map(() => rng.next() - 0.5);
+    normalizeRows(vectors, many, dim);
+    const folder = await mkdtemp(path.join(os.tmpdir(), "vector-index-"));
+    folders.push(folder);
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 10);
+    const started = performance.now();
+    try {
+      expect(await buildGraphFile(dim, blocksOf(vectors, many), path.join(folder, "vectors.usearch"), { threads: 1 })).toBe(many);
+    } finally {
+      clearInterval(ticker);
+    }
+    const took = performance.now() - started;
+
+    // Built on this thread, the one add() would be one gap as long as the build.
+    expect(took).toBeGreaterThan(100);
+    expect(longestGap).toBeLessThan(took / 2);
+  }, 60_000);
+
+  it("reports a block that is not whole rows, and stops its worker", async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), "vector-index-"));
+    folders.push(folder);
+    await expect(buildGraphFile(dim, blocksOf(data.subarray(0, dim * 3 + 5), 1000), path.join(folder, "x.usearch"))).rejects.toThrow(/not a whole number/);
   });
 });
