@@ -45,5 +45,7 @@ export function createApiClient(baseUrl: string) {
         if (event.event === "delta") onDelta(event.data.text);
       });
     },
+    /** A link to a zip of the vault's current version (`vault export`). */
+    exportVault: () => request("POST /api/personal/vault/export", { body: {} }),
   };
 }

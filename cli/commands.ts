@@ -53,6 +53,16 @@ export const COMMANDS: Record<string, CommandSpec<any>> = {
     },
     load: () => import("./search"),
   }),
+  export: defineCommand({
+    summary: "Download your whole vault as a zip: memories.md to read, nodes.json, nodes.npy, clusters.json and a README.",
+    details:
+      "The zip is made on the server from your vault's current version and downloaded through a link that works for 15 minutes. The README inside describes every file's format; nothing in the zip needs Cogzy Vaults to be read.",
+    options: {
+      out: { type: "string", value: "file", default: "vault.zip", description: "where to write the zip" },
+      ...ACCOUNT_OPTIONS,
+    },
+    load: () => import("./export"),
+  }),
   "tier set": defineCommand({
     operands: "<email> <tier>",
     summary: "Put a user on the free or premium plan, directly in the database (for operators and local use).",

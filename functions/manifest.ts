@@ -75,6 +75,13 @@ export const routes: RouteDefinition[] = [
   { method: "GET", path: "/api/personal/chat/conversations", handler: "functions/http/chat-conversations-list.handler" },
   { method: "GET", path: "/api/personal/chat/conversations/{conversation_id}", handler: "functions/http/chat-conversation-get.handler" },
   { method: "DELETE", path: "/api/personal/chat/conversations/{conversation_id}", handler: "functions/http/chat-conversation-delete.handler" },
+  // Memory control: browse (reads: access tokens allowed), export and the deletions (sessions only).
+  { method: "GET", path: "/api/personal/vault/memories", handler: "functions/http/memories-list.handler", acceptsAccessTokens: true },
+  { method: "GET", path: "/api/personal/vault/conversations", handler: "functions/http/conversations-list.handler", acceptsAccessTokens: true },
+  { method: "GET", path: "/api/personal/vault/topics", handler: "functions/http/topics.handler", acceptsAccessTokens: true },
+  { method: "DELETE", path: "/api/personal/me", handler: "functions/http/me-delete.handler", timeoutSeconds: 300 },
+  // Streams the zip into the store (nodes.json copied to /tmp for memories.md); a large vault takes a while.
+  { method: "POST", path: "/api/personal/vault/export", handler: "functions/http/vault-export.handler", timeoutSeconds: 900, memoryMb: 1024, tmpMb: 4096 },
 ];
 
 export interface ConsumerDefinition {
@@ -173,6 +180,8 @@ export const schedules: ScheduleDefinition[] = [
   { name: "sweep-stale-uploads", handler: "functions/schedules/sweep-stale-uploads.handler", schedule: "rate(5 minutes)", timeoutSeconds: 120 },
   /** Sessions past their expiry and store event ids past their re-delivery window, deleted. */
   { name: "purge-expired-rows", handler: "functions/schedules/purge-expired-rows.handler", schedule: "rate(1 hour)", timeoutSeconds: 300 },
+  /** Interrupted account deletions finished; files left under deleted accounts' prefixes removed. */
+  { name: "sweep-vault-files", handler: "functions/schedules/sweep-vault-files.handler", schedule: "rate(1 hour)", timeoutSeconds: 900 },
 ];
 
 /**

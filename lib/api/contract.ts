@@ -369,6 +369,88 @@ export interface ConversationDetail extends Omit<ConversationSummary, "message_c
   messages: StoredMessage[];
 }
 
+// ---- memory control: browse, export, account deletion ----
+// The routes that let a person see, take away and remove what their vault holds.
+
+export const MAX_PAGE = 100;
+export const DEFAULT_PAGE = 50;
+
+const pageLimit = z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE);
+const cursor = z.string().max(500).optional();
+
+/** `GET /api/personal/vault/memories?cursor=&limit=&source=&conversation_id=&cluster=` */
+export const memoriesQuerySchema = z.object({
+  cursor,
+  limit: pageLimit,
+  source: z.enum(SOURCES).optional(),
+  conversation_id: z.string().min(1).max(200).optional(),
+  cluster: z.coerce.number().int().min(0).max(10_000).optional(),
+});
+export type MemoriesQuery = z.infer<typeof memoriesQuerySchema>;
+
+/** `GET /api/personal/vault/conversations?cursor=&limit=&source=` */
+export const conversationsQuerySchema = z.object({ cursor, limit: pageLimit, source: z.enum(SOURCES).optional() });
+export type ConversationsQuery = z.infer<typeof conversationsQuerySchema>;
+
+/** One memory as browse shows it: what search shows, without score and snippet, plus where it came from. */
+export interface MemoryItem extends Omit<MemoryResult, "score" | "snippet"> {
+  /** The upload that brought it (`DELETE /vault/uploads/{id}` forgets everything that upload added). */
+  upload_id: string;
+  /** Its topic: an id of `GET /vault/topics`, null when the version has no clusters. */
+  cluster: number | null;
+}
+
+/** A page, newest first; pass `next_cursor` back as `cursor` for the next one (null: that was the last). */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+  /** How many match the filters in the whole version. */
+  total: number;
+  /** The vault version read (0: nothing imported yet). */
+  version: number;
+}
+
+export interface ConversationItem {
+  conversation_id: string;
+  title: string | null;
+  source: (typeof SOURCES)[number];
+  memories: number;
+  first_at: string | null;
+  last_at: string | null;
+}
+
+export interface TopicItem {
+  id: number;
+  label: string;
+  size: number;
+  terms: string[];
+  /** Titles of conversations among the topic's most typical memories, a few at most. */
+  examples: string[];
+}
+
+/** `GET /api/personal/vault/topics`: the version's topic clusters (its clusters.json, without per-memory assignments). */
+export interface TopicsResponse {
+  topics: TopicItem[];
+  node_count: number;
+  version: number;
+  computed_at: string | null;
+}
+
+/** `POST /api/personal/vault/export`: a link to a zip of the current version, valid for a short time. */
+export interface ExportResponse {
+  /** A presigned GET of the zip; anyone holding it can download it until `expires_at`. */
+  url: string;
+  expires_at: string;
+  version: number;
+  bytes: number;
+  file_name: string;
+}
+
+/** `DELETE /api/personal/me`: the password, typed again, confirms that the account is to be deleted. */
+export const deleteAccountSchema = z.object({
+  password: z.string({ message: "Type your password to delete your account." }).min(1, "Type your password to delete your account.").max(1000),
+});
+
 // ---- the routes ----
 
 /**
@@ -405,6 +487,12 @@ export interface ApiContract {
   /** Signed callbacks: the body is B2's or Stripe's, checked against its signature, not a schema of ours. */
   "POST /webhooks/b2": { body: unknown; response: Record<string, unknown> };
   "POST /webhooks/stripe": { body: unknown; response: Record<string, unknown> };
+  "GET /api/personal/vault/memories": { query: z.input<typeof memoriesQuerySchema>; response: Page<MemoryItem> };
+  "GET /api/personal/vault/conversations": { query: z.input<typeof conversationsQuerySchema>; response: Page<ConversationItem> };
+  "GET /api/personal/vault/topics": { response: TopicsResponse };
+  "POST /api/personal/vault/export": { body: Record<string, never>; response: ExportResponse };
+  /** 204 once every file and row of the account is gone. */
+  "DELETE /api/personal/me": { body: z.input<typeof deleteAccountSchema>; response: void };
 }
 
 export type RouteKey = keyof ApiContract;
@@ -436,6 +524,11 @@ export const ROUTE_KEYS = Object.keys({
   "DELETE /api/personal/chat/conversations/{conversation_id}": true,
   "POST /webhooks/b2": true,
   "POST /webhooks/stripe": true,
+  "GET /api/personal/vault/memories": true,
+  "GET /api/personal/vault/conversations": true,
+  "GET /api/personal/vault/topics": true,
+  "POST /api/personal/vault/export": true,
+  "DELETE /api/personal/me": true,
 } satisfies Record<RouteKey, true>) as RouteKey[];
 
 type ParamNames<Path extends string> = Path extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never;

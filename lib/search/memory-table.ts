@@ -135,6 +135,8 @@ export interface MemoryTable {
   conversationId(row: number): string | null;
   /** Row's turn number within its conversation (0 for a profile fact). */
   sequence(row: number): number;
+  /** The export the row's memory came from. */
+  source(row: number): ExportSource;
   /** The row holding memory `id`, or undefined. */
   rowOf(id: string): number | undefined;
   /** Where row's line sits in nodes.json. */
@@ -169,6 +171,7 @@ export function loadMemoryTable(bytes: Uint8Array): MemoryTable {
     createdAt: (row) => createdAt[row]!,
     conversationId: (row) => (conversationOf[row] === NO_CONVERSATION ? null : conversationIds[conversationOf[row]!]!),
     sequence: (row) => sequence[row]!,
+    source: (row) => SOURCES[sources[row]!]!,
     rowOf(id) {
       if (!byId) {
         byId = new Map();
@@ -257,6 +260,7 @@ export function combineMemoryTables(tables: readonly MemoryTable[]): MemoryTable
     createdAt: (row) => within(row, (table, local) => table.createdAt(local)),
     conversationId: (row) => within(row, (table, local) => table.conversationId(local)),
     sequence: (row) => within(row, (table, local) => table.sequence(local)),
+    source: (row) => within(row, (table, local) => table.source(local)),
     rowOf(id) {
       for (let s = 0; s < tables.length; s++) {
         const local = tables[s]!.rowOf(id);

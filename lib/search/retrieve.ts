@@ -90,7 +90,8 @@ export async function getMemory(deps: Omit<RetrievalDeps, "embedder">, userId: s
 
 async function currentVault(deps: { db: Queryable; embedder?: Embedder }, userId: string): Promise<VaultRow | undefined> {
   const vault = await findVaultByUser(deps.db, userId);
-  if (!vault || vault.current_version === 0) return undefined;
+  // A vault with no memories has no files to read (an emptied vault keeps its version number).
+  if (!vault || vault.current_version === 0 || vault.node_count === 0) return undefined;
   if (deps.embedder && (vault.embedder_model !== deps.embedder.model || vault.embedding_dim !== deps.embedder.dim)) {
     throw new EmbedderMismatchError(`${vault.embedder_model} (${vault.embedding_dim} dimensions)`, `${deps.embedder.model} (${deps.embedder.dim} dimensions)`);
   }
@@ -121,7 +122,7 @@ async function readNodes(deps: { store: Store; texts?: MemoryTextCache }, vault:
  * change any more (a completion time, or no such upload) are kept with the version's held texts, so a
  * warm function does not ask again.
  */
-async function importTimes(deps: { db: Queryable; texts?: MemoryTextCache }, vault: VaultRow, nodes: VaultNode[]): Promise<Map<string, string | null>> {
+export async function importTimes(deps: { db: Queryable; texts?: MemoryTextCache }, vault: VaultRow, nodes: VaultNode[]): Promise<Map<string, string | null>> {
   const known = deps.texts?.importTimes({ vaultId: vault.id, version: vault.current_version }) ?? new Map<string, string | null>();
   const missing = [...new Set(nodes.map((node) => node.upload_id))].filter((id) => !known.has(id));
   if (missing.length === 0) return known;
@@ -143,7 +144,8 @@ async function importTimes(deps: { db: Queryable; texts?: MemoryTextCache }, vau
   return pending.size === 0 ? known : new Map([...known, ...pending]);
 }
 
-function describeNode(node: VaultNode, importedAt: Map<string, string | null>): Omit<MemoryResult, "score" | "snippet"> {
+/** A node as the API shows a memory (search results, browse), without score or snippet. */
+export function describeNode(node: VaultNode, importedAt: Map<string, string | null>): Omit<MemoryResult, "score" | "snippet"> {
   const shared = { id: node.id, kind: node.kind, source: node.source, created_at: node.created_at, imported_at: importedAt.get(node.upload_id) ?? null };
   if (node.kind === "profile") {
     return { ...shared, human: node.text, assistant: "", conversation_id: null, conversation_title: null, source_url: null, profile_kind: node.profile_kind, label: node.label ?? null };

@@ -12,6 +12,7 @@ export const vaultLayout = {
   vectors: "vectors/",
   indexes: "indexes/",
   work: "work/",
+  exports: "exports/",
 } as const;
 
 export function vaultPrefix(userId: string): string {
@@ -26,6 +27,7 @@ export function vaultKeys(prefix: string) {
     vectors: `${prefix}/${vaultLayout.vectors}`,
     indexes: `${prefix}/${vaultLayout.indexes}`,
     work: `${prefix}/${vaultLayout.work}`,
+    exports: `${prefix}/${vaultLayout.exports}`,
   };
 }
 
@@ -54,6 +56,7 @@ export function vaultManifest(vault: { id: string; userId: string; prefix: strin
       corpus: `${vaultLayout.corpus}v{version}/nodes.json: one record per memory, one per line`,
       vectors: `${vaultLayout.vectors}v{version}/nodes.npy: float32 (N, dim), row i is the embedding of node i of nodes.json`,
       indexes: `${vaultLayout.indexes}v{version}/: clusters.json (topic clusters over the vectors) and the search indexes (search.json, vectors.usearch, lexical.bin, memories.bin)`,
+      exports: `${vaultLayout.exports}v{version}/: a zip of that version made for download (POST /api/personal/vault/export)`,
     },
     versions:
       "Each merge writes a new version of all three files, then switches the vault's current version in one database transaction; read the version the API reports (GET /api/personal/vault/status), never a mix.",

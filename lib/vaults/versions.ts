@@ -18,6 +18,8 @@ export function versionKeys(prefix: string, version: number) {
     clusterSums: `${prefix}/indexes/${folder}/clusters.npy`,
     /** The version's search indexes (lib/search): its segments, and which embedder made the vectors. */
     searchManifest: `${prefix}/indexes/${folder}/search.json`,
-    prefixes: [`${prefix}/corpus/${folder}/`, `${prefix}/vectors/${folder}/`, `${prefix}/indexes/${folder}/`],
+    /** The version as one zip for the person to download (built on request, deleted with the version). */
+    exportZip: `${prefix}/exports/${folder}/cogzy-vault-${folder}.zip`,
+    prefixes: [`${prefix}/corpus/${folder}/`, `${prefix}/vectors/${folder}/`, `${prefix}/indexes/${folder}/`, `${prefix}/exports/${folder}/`],
   };
 }

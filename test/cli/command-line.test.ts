@@ -37,7 +37,7 @@ describe("vault --help", () => {
     const { status, stderr } = vault("imprt", "x.zip");
 
     expect(status).toBe(2);
-    expect(stderr).toContain('there is no command "imprt". The commands are parse, import, search, tier set, chat, b2 setup;');
+    expect(stderr).toContain('there is no command "imprt". The commands are parse, import, search, export, tier set, chat, b2 setup;');
   });
 
   it("names an unknown option and points at the command's help, exit code 2", () => {

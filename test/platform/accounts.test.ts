@@ -24,7 +24,7 @@ describe("sign-up", () => {
     expect(tier.rows).toEqual([{ tier: "free", messages_today: 0 }]);
     const manifest = await getJson<Record<string, any>>(getStore(), `users/${userId}/vault.json`);
     expect(manifest).toMatchObject({ schema_version: 1, user_id: userId, prefix: `users/${userId}`, vault_id: vault.rows[0].id });
-    expect(Object.keys(manifest!.layout)).toEqual(["uploads", "corpus", "vectors", "indexes"]);
+    expect(Object.keys(manifest!.layout)).toEqual(["uploads", "corpus", "vectors", "indexes", "exports"]);
   });
 
   it("answers with an HttpOnly SameSite=Lax session cookie and the same token in the body", async () => {

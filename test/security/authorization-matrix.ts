@@ -110,4 +110,23 @@ export const authorizationMatrix: Record<string, MatrixEntry> = {
     };
   }),
   "GET /mcp": { expected: { owner: 405, anotherUser: 405, anonymous: 401, expiredSession: 401, revokedToken: 401, ownerToken: READ_SCOPE }, private: true },
+  "GET /api/personal/vault/memories": signedIn(200, async (f) => ({ query: { conversation_id: `matrix-${await f.ownerMemory()}` } })),
+  "GET /api/personal/vault/conversations": signedIn(200),
+  "GET /api/personal/vault/topics": signedIn(200),
+  // The owner's vault holds a memory; the other user's is empty, and an empty vault has nothing to export.
+  "POST /api/personal/vault/export": {
+    request: async (f) => {
+      await f.ownerMemory();
+      return { body: {} };
+    },
+    expected: { owner: 200, anotherUser: 409, anonymous: 401, expiredSession: 401, revokedToken: 401, ownerToken: READ_SCOPE },
+    private: true,
+  },
+  // A wrong password, on purpose: the matrix shows who reaches the password check without deleting its owner
+  // (test/control/account-deletion.test.ts deletes accounts with the right one).
+  "DELETE /api/personal/me": {
+    request: () => ({ body: { password: "not the password, on purpose" } }),
+    expected: { owner: 403, anotherUser: 403, anonymous: 401, expiredSession: 401, revokedToken: 401, ownerToken: READ_SCOPE },
+    private: true,
+  },
 };
