@@ -76,12 +76,14 @@ export const routes: RouteDefinition[] = [
   { method: "GET", path: "/api/personal/chat/conversations/{conversation_id}", handler: "functions/http/chat-conversation-get.handler" },
   { method: "DELETE", path: "/api/personal/chat/conversations/{conversation_id}", handler: "functions/http/chat-conversation-delete.handler" },
   // Memory control: browse (reads: access tokens allowed), export and the deletions (sessions only).
-  { method: "GET", path: "/api/personal/vault/memories", handler: "functions/http/memories-list.handler", acceptsAccessTokens: true },
-  { method: "GET", path: "/api/personal/vault/conversations", handler: "functions/http/conversations-list.handler", acceptsAccessTokens: true },
-  { method: "GET", path: "/api/personal/vault/topics", handler: "functions/http/topics.handler", acceptsAccessTokens: true },
+  // Browse, export and emptying read the version's search segments (lib/search), whose modules load USearch.
+  { method: "GET", path: "/api/personal/vault/memories", handler: "functions/http/memories-list.handler", acceptsAccessTokens: true, nativePackages: ["usearch"] },
+  { method: "GET", path: "/api/personal/vault/conversations", handler: "functions/http/conversations-list.handler", acceptsAccessTokens: true, nativePackages: ["usearch"] },
+  { method: "GET", path: "/api/personal/vault/topics", handler: "functions/http/topics.handler", acceptsAccessTokens: true, nativePackages: ["usearch"] },
   { method: "DELETE", path: "/api/personal/me", handler: "functions/http/me-delete.handler", timeoutSeconds: 300 },
+  { method: "DELETE", path: "/api/personal/vault", handler: "functions/http/vault-empty.handler", nativePackages: ["usearch"] },
   // Streams the zip into the store (nodes.json copied to /tmp for memories.md); a large vault takes a while.
-  { method: "POST", path: "/api/personal/vault/export", handler: "functions/http/vault-export.handler", timeoutSeconds: 900, memoryMb: 1024, tmpMb: 4096 },
+  { method: "POST", path: "/api/personal/vault/export", handler: "functions/http/vault-export.handler", timeoutSeconds: 900, memoryMb: 1024, tmpMb: 4096, nativePackages: ["usearch"] },
 ];
 
 export interface ConsumerDefinition {

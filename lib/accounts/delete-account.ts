@@ -1,13 +1,11 @@
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from "../errors";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { deletePrefix } from "../store/streams";
 import { markFailed, UNSETTLED_STATES } from "../uploads/lifecycle";
 import { vaultPrefix } from "../vaults/layout";
-import { clearLoginAttempts, reserveLoginAttempt } from "./login-throttle";
-import { verifyPassword } from "./passwords";
+import { confirmPassword, type PasswordConfirmation } from "./confirm-password";
 
 export interface DeleteAccountDeps {
   db: pg.Pool;
@@ -30,36 +28,14 @@ export interface DeleteAccountDeps {
  * next guarded step and their late events find nothing to act on. Only then are the files and rows
  * removed; a crash in between leaves a detached account that `resumeDeletions` finishes.
  */
-export async function deleteAccount(deps: DeleteAccountDeps, userId: string, confirmation: DeletionConfirmation): Promise<void> {
+export async function deleteAccount(deps: DeleteAccountDeps, userId: string, confirmation: PasswordConfirmation): Promise<void> {
   await requestDeletion(deps, userId, confirmation);
   await finishDeletion(deps, userId);
 }
 
-/** The password typed again, and the caller's address (a password check is throttled like a log-in). */
-export interface DeletionConfirmation {
-  password: string;
-  /** From `clientAddress`, as log-ins key their throttle. */
-  client: string;
-}
-
 /** live → deleting, if the password is the account's; throttled like log-ins, since it checks one. */
-export async function requestDeletion(deps: DeleteAccountDeps, userId: string, confirmation: DeletionConfirmation): Promise<void> {
-  const { rows } = await deps.db.query<{ email: string; password_hash: string }>(
-    "SELECT email, password_hash FROM personal.users WHERE id = $1 AND deleting_since IS NULL",
-    [userId],
-  );
-  const user = rows[0];
-  if (!user) throw new UnauthorizedError();
-  const attempt = { email: user.email, client: confirmation.client };
-  const reservation = await reserveLoginAttempt(deps.db, attempt);
-  if (!reservation.allowed) {
-    const minutes = Math.ceil(reservation.retryAfterSeconds / 60);
-    throw new TooManyRequestsError(`Too many wrong passwords. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`, reservation.retryAfterSeconds, "login_throttled");
-  }
-  if (!(await verifyPassword(confirmation.password, user.password_hash))) {
-    throw new ForbiddenError("That is not your password. Your account was not deleted.", "wrong_password");
-  }
-  await clearLoginAttempts(deps.db, attempt);
+export async function requestDeletion(deps: DeleteAccountDeps, userId: string, confirmation: PasswordConfirmation): Promise<void> {
+  const email = await confirmPassword(deps.db, userId, confirmation, "That is not your password. Your account was not deleted.");
   await withTransaction(deps.db, async (tx) => {
     const detached = await tx.query(
       `UPDATE personal.users SET deleting_since = now(), email = id::text || '@deleted.invalid', password_hash = ''
@@ -69,7 +45,7 @@ export async function requestDeletion(deps: DeleteAccountDeps, userId: string, c
     if (!detached.rowCount) return;
     await tx.query("DELETE FROM personal.sessions WHERE user_id = $1", [userId]);
     await tx.query("DELETE FROM personal.access_tokens WHERE user_id = $1", [userId]);
-    await tx.query("DELETE FROM personal.login_attempts WHERE email = $1", [user.email]);
+    await tx.query("DELETE FROM personal.login_attempts WHERE email = $1", [email]);
     const { rows: inFlight } = await tx.query<{ id: string }>(
       "SELECT u.id FROM personal.vault_uploads u JOIN personal.vaults v ON v.id = u.vault_id WHERE v.user_id = $1 AND u.state = ANY($2::text[])",
       [userId, UNSETTLED_STATES],

@@ -451,6 +451,19 @@ export const deleteAccountSchema = z.object({
   password: z.string({ message: "Type your password to delete your account." }).min(1, "Type your password to delete your account.").max(1000),
 });
 
+/** `DELETE /api/personal/vault`: the password, typed again, confirms that every memory is to be deleted. */
+export const emptyVaultSchema = z.object({
+  password: z.string({ message: "Type your password to empty your vault." }).min(1, "Type your password to empty your vault.").max(1000),
+});
+
+/** `DELETE /api/personal/vault` → 202: the vault is empty from now on; its files are being deleted. */
+export interface EmptyVaultResponse {
+  /** The vault's version from now on (it holds no memories). */
+  version: number;
+  /** Uploads that were still in flight, cancelled with their rows. */
+  cancelled_uploads: number;
+}
+
 // ---- the routes ----
 
 /**
@@ -493,6 +506,7 @@ export interface ApiContract {
   "POST /api/personal/vault/export": { body: Record<string, never>; response: ExportResponse };
   /** 204 once every file and row of the account is gone. */
   "DELETE /api/personal/me": { body: z.input<typeof deleteAccountSchema>; response: void };
+  "DELETE /api/personal/vault": { body: z.input<typeof emptyVaultSchema>; response: EmptyVaultResponse };
 }
 
 export type RouteKey = keyof ApiContract;
@@ -529,6 +543,7 @@ export const ROUTE_KEYS = Object.keys({
   "GET /api/personal/vault/topics": true,
   "POST /api/personal/vault/export": true,
   "DELETE /api/personal/me": true,
+  "DELETE /api/personal/vault": true,
 } satisfies Record<RouteKey, true>) as RouteKey[];
 
 type ParamNames<Path extends string> = Path extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never;

@@ -83,7 +83,16 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
   // Files, clusters and search segments of the version, all written before it becomes current.
   const written = added > 0 ? await writeVersion(deps, upload, vault, embedder, plan) : undefined;
   const switched = await switchVersion(deps.db, upload, vault, written, plan, embedder, Date.now() - started);
-  if (!switched) throw new Error(`vault ${vault.id} or the claims of upload ${upload.id} changed during the merge; retrying`);
+  if (!switched) {
+    // Its upload gone (its vault was emptied, lib/vaults/empty-vault.ts) or settled meanwhile: nothing
+    // to retry, and what it wrote goes with the emptied vault's files, or is rewritten by the next merge.
+    const now = await findUpload(deps.db, upload.id);
+    if (!now || now.state !== "merging") {
+      log.info("merge abandoned: its upload was cancelled meanwhile", { uploadId: upload.id, vaultId: vault.id });
+      return "stale";
+    }
+    throw new Error(`vault ${vault.id} or the claims of upload ${upload.id} changed during the merge; retrying`);
+  }
 
   await deletePrefix(deps.store, workPrefix(upload.vault_prefix, upload.id));
   await wakeWaitingMerges(deps, vault.id, upload.id);

@@ -19,3 +19,17 @@ export const mergeUploadMessageSchema = z.object({
   attempt: z.number().int().positive(),
 });
 export type MergeUploadMessage = z.infer<typeof mergeUploadMessageSchema>;
+
+/**
+ * The reduce queue, too: delete an emptied vault's files (lib/vaults/empty-vault.ts), in the vault's
+ * FIFO group so it runs after any merge of the vault already under way and before any later one.
+ */
+export const emptyVaultMessageSchema = z.object({
+  type: z.literal("empty-vault"),
+  vault_id: z.uuid(),
+  /** The empty version the vault was moved to. */
+  version: z.number().int().positive(),
+});
+export type EmptyVaultMessage = z.infer<typeof emptyVaultMessageSchema>;
+
+export const reduceMessageSchema = z.discriminatedUnion("type", [mergeUploadMessageSchema, emptyVaultMessageSchema]);

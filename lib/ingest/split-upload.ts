@@ -17,6 +17,7 @@ import type { ObjectCreated } from "./object-events";
 import { enqueueChunks } from "./pipeline-messages";
 import { failUpload, removeUploadFiles } from "./upload-state";
 import { contentHash, toVaultNode } from "./vault-nodes";
+import { deletePrefix } from "../store/streams";
 
 export interface SplitDeps {
   db: pg.Pool;
@@ -61,6 +62,16 @@ export async function splitUpload(deps: SplitDeps, event: ObjectCreated): Promis
   }
   const upload = await findUploadForObject(deps.db, { userId: key.userId, uploadId: key.uploadId, objectKey: event.key });
   if (!upload) {
+    const { rows } = await deps.db.query("SELECT 1 FROM personal.vault_uploads WHERE id = $1", [key.uploadId]);
+    if (rows.length === 0) {
+      // No row names this upload any more: its vault was emptied after the upload link was issued, and
+      // the file, sent late, is nobody's to keep (lib/vaults/empty-vault.ts).
+      await deletePrefix(deps.store, event.key);
+      // The webhook's record of its event names the file too; a redelivery would only delete it again.
+      await deps.db.query("DELETE FROM personal.store_events WHERE object_key = $1", [event.key]);
+      log.warn("deleted a file sent for an upload that no longer exists", { key: event.key });
+      return "ignored";
+    }
     log.warn("ignored an object without an upload row", { key: event.key });
     return "ignored";
   }

@@ -30,7 +30,7 @@ export interface RowBlock {
 
 export interface AppendVersionInput {
   prefix: string;
-  /** The version the new one extends (0: the vault is empty). */
+  /** The version the new one extends (0, or a version of 0 nodes: the vault is empty). */
   previous: number;
   /** Nodes in the previous version (its nodes.npy is checked against it). */
   previousNodes: number;
@@ -89,7 +89,8 @@ export async function writeAppendedVersion(store: Store, input: AppendVersionInp
   const dim = input.embedder.dim;
   const total = input.previousNodes + input.added;
   const started = performance.now();
-  const before = input.previous > 0 ? await readPrevious(store, versionKeys(input.prefix, input.previous), input.previousNodes, dim) : undefined;
+  // A previous version without nodes (an emptied vault, lib/vaults/empty-vault.ts) has no files: start afresh.
+  const before = input.previous > 0 && input.previousNodes > 0 ? await readPrevious(store, versionKeys(input.prefix, input.previous), input.previousNodes, dim) : undefined;
 
   const fitted = before?.clusters?.header.fitted_node_count ?? before?.clusters?.header.node_count ?? 0;
   const refit = !before?.clusters || before.clusters.header.k === 0 || total >= RECLUSTER_GROWTH * fitted;

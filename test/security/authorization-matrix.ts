@@ -129,4 +129,10 @@ export const authorizationMatrix: Record<string, MatrixEntry> = {
     expected: { owner: 403, anotherUser: 403, anonymous: 401, expiredSession: 401, revokedToken: 401, ownerToken: READ_SCOPE },
     private: true,
   },
+  // The same for emptying the vault (test/control/empty-vault.test.ts empties vaults with the right one).
+  "DELETE /api/personal/vault": {
+    request: () => ({ body: { password: "not the password, on purpose" } }),
+    expected: { owner: 403, anotherUser: 403, anonymous: 401, expiredSession: 401, revokedToken: 401, ownerToken: READ_SCOPE },
+    private: true,
+  },
 };
