@@ -119,22 +119,29 @@ interface RunResult {
   busyPerSecond: number;
 }
 
-/** Workers pull chunks from a shared list until it is empty; `embedChunk` returns texts embedded. */
-async function runWorkers(chunks: string[][], workers: number, embedChunk: (worker: number, chunk: string[]) => Promise<number>): Promise<RunResult> {
+/**
+ * Workers pull chunks from a shared list until it is empty; `embedChunk` returns texts embedded and
+ * calls `answered` as each request's texts come back. The busy figure counts texts by request, not by
+ * chunk: when the first worker runs dry the others are part-way through chunks of up to 8 requests,
+ * and counting only finished chunks would leave those answers out of the window they arrived in.
+ */
+async function runWorkers(chunks: string[][], workers: number, embedChunk: (worker: number, chunk: string[], answered: (texts: number) => void) => Promise<number>): Promise<RunResult> {
   let nextChunk = 0;
   let texts = 0;
+  let answeredTexts = 0;
   let busyUntil = 0;
   let textsWhileBusy = 0;
+  const answered = (count: number) => void (answeredTexts += count);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
       for (let i = nextChunk++; i < chunks.length; i = nextChunk++) {
-        const embedded = await embedChunk(worker, chunks[i]!);
+        const embedded = await embedChunk(worker, chunks[i]!, answered);
         texts += embedded;
       }
       if (busyUntil === 0) {
         busyUntil = performance.now();
-        textsWhileBusy = texts;
+        textsWhileBusy = answeredTexts;
       }
     }),
   );
@@ -145,12 +152,17 @@ async function runWorkers(chunks: string[][], workers: number, embedChunk: (work
 async function embedderRun(url: string, chunks: string[][], workers: number) {
   const latencies: number[] = [];
   let retries = 0;
+  let answered: (texts: number) => void = () => undefined;
   const onAttempt = (event: AttemptEvent) => {
     latencies.push(event.durationMs);
     if (event.attempt > 1) retries++;
+    if (event.outcome === "ok") answered(event.texts);
   };
   const embedders = Array.from({ length: workers }, () => createHttpEmbedder({ baseUrl: url, batchSize: BATCH, maxInFlight: 1, onAttempt }));
-  const result = await runWorkers(chunks, workers, async (worker, chunk) => (await embedders[worker]!.embed(chunk)).length);
+  const result = await runWorkers(chunks, workers, async (worker, chunk, onAnswered) => {
+    answered = onAnswered;
+    return (await embedders[worker]!.embed(chunk)).length;
+  });
   await Promise.all(embedders.map((e) => e.close()));
   latencies.sort((a, b) => a - b);
   return { ...result, latencies, retries };
@@ -176,10 +188,11 @@ function naiveRequest(url: string, texts: string[]): Promise<number> {
 }
 
 async function naiveRun(url: string, chunks: string[][], workers: number): Promise<RunResult> {
-  return runWorkers(chunks, workers, async (_, chunk) => {
+  return runWorkers(chunks, workers, async (_, chunk, answered) => {
     let done = 0;
     for (let start = 0; start < chunk.length; start += BATCH) {
       const embedded = await naiveRequest(url, chunk.slice(start, start + BATCH));
+      answered(embedded);
       done += embedded;
     }
     return done;

@@ -1,4 +1,5 @@
 import { open } from "node:fs/promises";
+import { request } from "undici";
 import { ApiError, type UploadTarget } from "./api-client";
 
 /**
@@ -34,9 +35,17 @@ export async function sendFile(file: string, size: number, target: UploadTarget,
   }
 }
 
+/**
+ * One PUT with undici's `request`, which writes the buffer to the socket as it is: `fetch` turns a body
+ * into a web stream and copies it on the way (measured: a third of the CPU of uploading an export).
+ */
 async function put(url: string, body: Buffer, headers: Record<string, string>): Promise<string> {
-  const response = await fetch(url, { method: "PUT", headers, body });
-  if (!response.ok) throw new ApiError(response.status, "store_refused", `The store refused the upload (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`);
-  return response.headers.get("etag") ?? "";
+  const response = await request(url, { method: "PUT", headers, body });
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    throw new ApiError(response.statusCode, "store_refused", `The store refused the upload (HTTP ${response.statusCode}): ${(await response.body.text()).slice(0, 300)}`);
+  }
+  await response.body.dump();
+  const etag = response.headers.etag;
+  return (Array.isArray(etag) ? etag[0] : etag) ?? "";
 }
 
