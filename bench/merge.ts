@@ -14,22 +14,20 @@
  * ≤ 5 % of the vault's bytes through the function; its peak memory is within ±20 % of the same merge
  * into an empty vault.
  *
- * Rows are synthetic exchanges (topic words and vectors around 200 topic centres), made block by
- * block in the child so no process holds an upload it would not hold in production.
+ * Rows are synthetic exchanges (bench/synthetic-vault.ts), made block by block in the child so no
+ * process holds an upload it would not hold in production.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { VaultNode } from "../lib/ingest/vault-nodes";
-import { createS3Client, type Store } from "../lib/store/client";
 import { meteredStore } from "../lib/store/metered";
 import { objectStream, putStream } from "../lib/store/streams";
 import { writeAppendedVersion, type RowBlock } from "../lib/vaults/version-writer";
 import { versionKeys } from "../lib/vaults/versions";
-import { createRng } from "../lib/vectors/prng";
 import { startEmulator } from "../local/emulator";
+import { benchStore, runStep } from "./child-steps";
+import { syntheticBlocks } from "./synthetic-vault";
 
 const { values } = parseArgs({
   options: {
@@ -46,61 +44,9 @@ const { values } = parseArgs({
   },
 });
 const BUCKET = "cogzy-bench";
-const TOPICS = 200;
 const DIM = Number(values.dim);
-const WORDS = ["invoice", "garden", "kernel", "violin", "mortgage", "glacier", "sourdough", "compiler", "marathon", "orchid", "telescope", "lease", "bicycle", "ferment", "quartz", "harbor"];
 
 process.env.LOG_LEVEL ??= "warn";
-
-function storeAt(endpoint: string): Store {
-  const client = createS3Client({ provider: "s3", endpoint, region: "us-east-1", accessKeyId: "local", secretAccessKey: "local", bucket: BUCKET, forcePathStyle: true, publicEndpoint: undefined });
-  return { client, presignClient: client, bucket: BUCKET };
-}
-
-/** Topic centres, the same in every process (seeded). */
-function centres(): Float32Array {
-  const rng = createRng(0xbe9c4);
-  const out = new Float32Array(TOPICS * DIM);
-  for (let i = 0; i < out.length; i++) out[i] = (rng.next() + rng.next() - 1) * 1.7;
-  return out;
-}
-
-/** Rows [first, first + count) in blocks of 1,000: nodes and unit vectors near their topic's centre. */
-async function* syntheticBlocks(first: number, count: number): AsyncGenerator<RowBlock> {
-  const centre = centres();
-  for (let start = first; start < first + count; start += 1000) {
-    const end = Math.min(first + count, start + 1000);
-    const nodes: VaultNode[] = [];
-    const vectors = new Float32Array((end - start) * DIM);
-    for (let row = start; row < end; row++) {
-      const topic = (row * 7919) % TOPICS;
-      const rng = createRng(row + 1);
-      const at = (row - start) * DIM;
-      let norm = 0;
-      for (let i = 0; i < DIM; i++) {
-        const value = centre[topic * DIM + i]! + 0.8 * (rng.next() + rng.next() - 1) * 1.7;
-        vectors[at + i] = value;
-        norm += value * value;
-      }
-      for (let i = 0; i < DIM; i++) vectors[at + i]! /= Math.sqrt(norm);
-      const words = Array.from({ length: 40 }, (_, w) => WORDS[(topic + w * (1 + (topic % 5))) % WORDS.length]).join(" ");
-      nodes.push({
-        kind: "exchange",
-        id: row.toString(16).padStart(32, "0"),
-        source: "openai",
-        conversation_id: `c-${topic}-${Math.floor(row / 8)}`,
-        conversation_title: `Topic ${topic}`,
-        sequence_index: row % 8,
-        created_at: new Date(Date.UTC(2023, 0, 1) + row * 60_000).toISOString(),
-        human: `Question ${row} about ${words.slice(0, 120)}?`,
-        assistant: `Answer ${row}: ${words} ${words}.`,
-        hash: row.toString(16).padStart(64, "0"),
-        upload_id: "00000000-0000-4000-8000-000000000001",
-      });
-    }
-    yield { nodes, vectors };
-  }
-}
 
 /** The blocks of `source`, adding the time spent making them to `spent.ms` (not the merge's cost). */
 async function* timed(source: AsyncGenerator<RowBlock>, spent: { ms: number }): AsyncGenerator<RowBlock> {
@@ -130,7 +76,7 @@ interface StageResult {
 
 /** Child: one merge (or the baseline copy), reporting on stdout as JSON. */
 async function runStage(): Promise<void> {
-  const { store, meter } = meteredStore(storeAt(values.endpoint!));
+  const { store, meter } = meteredStore(benchStore(values.endpoint!, BUCKET));
   const prefix = values.prefix!;
   const previous = Number(values.previous);
   const first = Number(values.first);
@@ -146,7 +92,7 @@ async function runStage(): Promise<void> {
       previousNodes: first,
       added: count,
       embedder: { embedder: "local", model: "bench-synthetic", dim: DIM },
-      blocks: timed(syntheticBlocks(first, count), generated),
+      blocks: timed(syntheticBlocks(first, count, DIM), generated),
     });
     const files = Object.values(written.files);
     result = { copied: files.reduce((sum, file) => sum + file.copied, 0), completeMs: Math.max(written.files.nodes.completeMs, written.files.vectors.completeMs) + written.files.clusters.completeMs, vaultBytes: written.bytes, timings: written.timings, clusters: written.clusters };
@@ -163,14 +109,7 @@ async function runStage(): Promise<void> {
 }
 
 function child(args: Record<string, string | number>): Promise<StageResult> {
-  const argv = [...process.execArgv, import.meta.filename, "--dim", String(DIM), ...Object.entries(args).flatMap(([key, value]) => [`--${key}`, String(value)])];
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"], env: process.env });
-    let out = "";
-    proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    proc.on("error", reject);
-    proc.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!) as StageResult) : reject(new Error(`stage ${JSON.stringify(args)} exited with ${code}`))));
-  });
+  return runStep<StageResult>(import.meta.filename, { dim: DIM, ...args });
 }
 
 async function main(): Promise<void> {

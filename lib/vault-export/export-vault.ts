@@ -45,7 +45,7 @@ export async function exportVault(deps: ExportDeps, userId: string): Promise<Exp
   }
   const view = await deps.views.get(deps.store, vault);
   const built = await headObject(deps.store, view.keys.exportZip);
-  const bytes = built?.size ?? (await buildZip(deps, view, vault.embedder_model ?? "unknown", vault.embedding_dim ?? 0));
+  const bytes = built?.size ?? (await writeVersionZip(deps, view, { model: vault.embedder_model ?? "unknown", dim: vault.embedding_dim ?? 0 }));
   const fileName = `cogzy-vault-v${vault.current_version}.zip`;
   const url = await getSignedUrl(
     deps.store.presignClient,
@@ -55,7 +55,14 @@ export async function exportVault(deps: ExportDeps, userId: string): Promise<Exp
   return { url, expires_at: new Date(Date.now() + EXPORT_URL_SECONDS * 1000).toISOString(), version: vault.current_version, bytes, file_name: fileName };
 }
 
-async function buildZip(deps: ExportDeps, view: VersionView, model: string, dim: number): Promise<number> {
+/**
+ * Writes the zip of `view`'s version to its `exportZip` key and answers its size in bytes. Streamed: the
+ * zip goes into the store as it is made, nodes.npy and clusters.json are copied from their GETs, and
+ * nodes.json is copied to `tmpDir` (memories.md reads it again in conversation order). Memory grows
+ * with the version's memory tables only (held by the view), never with its files.
+ */
+export async function writeVersionZip(deps: Pick<ExportDeps, "store" | "tmpDir">, view: VersionView, embedder: { model: string; dim: number }): Promise<number> {
+  const { model, dim } = embedder;
   const started = Date.now();
   const [nodesHead, vectorsHead, clustersHead] = await Promise.all([headObject(deps.store, view.keys.nodes), headObject(deps.store, view.keys.vectors), headObject(deps.store, view.keys.clusters)]);
   if (!nodesHead || !vectorsHead) throw new Error(`version ${view.version} of ${view.keys.nodes} is missing its files`);

@@ -1,0 +1,25 @@
+/**
+ * What the store benches (bench:merge, bench:export) share: a client for the emulator the parent
+ * started, and each measured step run in a child process of its own, so that its peak memory (its
+ * maximum resident set) is that step's alone.
+ */
+import { spawn } from "node:child_process";
+import { createS3Client, type Store } from "../lib/store/client";
+
+/** A store client for the bench's emulator at `endpoint`. */
+export function benchStore(endpoint: string, bucket: string): Store {
+  const client = createS3Client({ provider: "s3", endpoint, region: "us-east-1", accessKeyId: "local", secretAccessKey: "local", bucket, forcePathStyle: true, publicEndpoint: undefined });
+  return { client, presignClient: client, bucket };
+}
+
+/** Runs `script` again as a child with `--name value` per entry of `args`; its last stdout line is its JSON result. */
+export function runStep<T>(script: string, args: Record<string, string | number>): Promise<T> {
+  const argv = [...process.execArgv, script, ...Object.entries(args).flatMap(([key, value]) => [`--${key}`, String(value)])];
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"], env: process.env });
+    let out = "";
+    proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    proc.on("error", reject);
+    proc.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!) as T) : reject(new Error(`step ${JSON.stringify(args)} exited with ${code}`))));
+  });
+}
