@@ -21,6 +21,8 @@ export interface BrowserSession {
   readonly dir: string;
   /** A fresh profile (no cookies) on the app; its context is closed after the test. */
   open(options?: BrowserContextOptions): Promise<Page>;
+  /** A fresh profile signed in with a session token (from the API's sign-up or log-in), on `#/<screen>`. */
+  openSignedIn(token: string, screen: string, options?: BrowserContextOptions): Promise<Page>;
   /** Writes `data` as `name` in a folder of its own (the page shows the file's name) and returns its path. */
   writeTemp(name: string, data: string | Buffer): Promise<string>;
 }
@@ -86,6 +88,16 @@ export function useBrowserSession(options: { label?: string } = {}): BrowserSess
       if (current) throw new Error("open() was called twice in one test");
       current = await openApp(ready(browser, "the browser"), ready(stack, "the stack"), contextOptions);
       return current.page;
+    },
+    async openSignedIn(token, screen, contextOptions = {}) {
+      const page = await this.open(contextOptions);
+      const { apiUrl } = ready(stack, "the stack");
+      await page.context().addCookies([{ name: "session_id", value: token, url: apiUrl }]);
+      // Only the hash changes, which a browser takes as the same page: reload it to boot with the cookie.
+      await page.goto(`${apiUrl}/#/${screen}`);
+      await page.reload();
+      await page.getByTestId("vault-screen").waitFor();
+      return page;
     },
     async writeTemp(name, data) {
       const file = path.join(ready(dir, "the temp folder"), `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, name);
