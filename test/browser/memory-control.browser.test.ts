@@ -64,10 +64,10 @@ describe("topics", () => {
 
     // Each box is named by its topic and count, and the bigger topic has the bigger box.
     const drawn = await boxes.evaluateAll((buttons) =>
-      buttons.map((button) => ({ name: button.getAttribute("aria-label") ?? "", area: button.getBoundingClientRect().width * button.getBoundingClientRect().height })),
+      buttons.map((button) => ({ name: button.getAttribute("title") ?? "", area: button.getBoundingClientRect().width * button.getBoundingClientRect().height })),
     );
     const bySize = [...topics.topics].sort((a, b) => b.size - a.size);
-    expect(drawn.map((box) => box.name)).toEqual(bySize.map((topic) => `${topic.label}: ${topic.size} ${topic.size === 1 ? "memory" : "memories"}`));
+    expect(drawn.map((box) => box.name)).toEqual(bySize.map((topic) => `${topic.label} · ${topic.size} ${topic.size === 1 ? "memory" : "memories"}`));
     for (let index = 1; index < drawn.length; index++) {
       if (bySize[index]!.size < bySize[index - 1]!.size) expect(drawn[index]!.area, `box ${index} is smaller than box ${index - 1}`).toBeLessThan(drawn[index - 1]!.area);
     }
