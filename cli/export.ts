@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ApiError, createApiClient } from "./api-client";
 import type { Invocation } from "./command-line";
-import { formatBytes } from "./format-bytes";
+import { formatBytes } from "../lib/format-bytes";
 import { createProgressLine } from "./progress-bar";
 
 export async function run({ values }: Invocation<{ out: string; email: string; password: string; api: string }>): Promise<number> {

@@ -11,7 +11,7 @@ import { isExportFormatError, type ExportSource } from "../lib/exports";
 import { ApiError, createApiClient, type UploadProgress } from "./api-client";
 import { checkExport, type CheckedExport } from "./check-export";
 import type { Invocation } from "./command-line";
-import { formatBytes } from "./format-bytes";
+import { formatBytes } from "../lib/format-bytes";
 import { createProgressLine } from "./progress-bar";
 import { sendFile } from "./send-file";
 

@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { defineCommand, parseCommandArgs, UsageError } from "../../cli/command-line";
 import { COMMANDS } from "../../cli/commands";
-import { formatBytes } from "../../cli/format-bytes";
+import { formatBytes } from "../../lib/format-bytes";
 import { createProgressLine } from "../../cli/progress-bar";
 
 const VAULT = path.resolve(import.meta.dirname, "../../cli/vault.js");

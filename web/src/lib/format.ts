@@ -1,22 +1,12 @@
 /** Words and numbers as the app shows them. */
 import type { Embedder, UploadView } from "./api";
 
+export { formatBytes } from "../../../lib/format-bytes";
+
 const numbers = new Intl.NumberFormat("en");
 
 export function formatCount(count: number): string {
   return numbers.format(count);
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** A plan's size as its price list says it: 100 MB, 10 GB. */

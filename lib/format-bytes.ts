@@ -1,4 +1,7 @@
-/** Sizes as a person reads them: "312 bytes", "4.2 KB", "1.0 MB", "2.31 GB" (powers of 1024). */
+/**
+ * Sizes as a person reads them, the same in the CLI and the web app: "312 bytes", "4.20 KB",
+ * "26.4 MB", "235 KB", "3.00 GB" (powers of 1024, three significant figures).
+ */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} ${bytes === 1 ? "byte" : "bytes"}`;
   const units = ["KB", "MB", "GB", "TB"];
@@ -8,5 +11,5 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+  return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${units[unit]}`;
 }
