@@ -158,7 +158,7 @@ describe.each(VARIANTS)("the whole journey, $name", ({ name, options }) => {
 
     // Delete the account: the password again; afterwards logging in fails.
     await data.getByRole("button", { name: "Delete account…" }).click();
-    await page.getByLabel("Type your password to confirm").fill(PASSWORD);
+    await page.getByLabel("Type your password to delete your account").fill(PASSWORD);
     await check("settings");
     await data.getByRole("button", { name: "Delete my account and vault" }).click();
     await page.getByTestId("auth-screen").waitFor();

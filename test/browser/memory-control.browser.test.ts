@@ -138,17 +138,34 @@ describe("your data, in Settings", () => {
     await expectNoSeriousViolations(page, "settings after an export");
   });
 
+  it("empties the vault with the password and keeps the account", async () => {
+    const { api, email } = await signedInWithVault("empty", "settings");
+    const emptying = page.getByTestId("empty-vault");
+
+    await emptying.getByRole("button", { name: "Empty vault…" }).click();
+    await page.getByLabel("Type your password to empty your vault").fill(PASSWORD);
+    await expectNoSeriousViolations(page, "emptying the vault, asked");
+    await emptying.getByRole("button", { name: "Delete every memory" }).click();
+
+    await expect.poll(() => page.getByTestId("empty-vault-status").textContent()).toBe("Your vault is empty. Your account, plan and tokens stay.");
+    await expect.poll(() => page.getByTestId("vault-data").getByRole("button", { name: "Export vault" }).isDisabled(), { message: "nothing left to export" }).toBe(true);
+    await page.getByRole("link", { name: "Vault", exact: true }).click();
+    await expect.poll(() => page.getByTestId("stat-memories").textContent()).toBe("0");
+    const { body: session } = await api.logIn(email, PASSWORD);
+    expect((await api.route("GET /api/personal/vault/topics", { token: session.token })).body.topics).toEqual([]);
+  });
+
   it("deletes the account only with the right password, and logging in then fails", async () => {
     const { api, email } = await signedInWithVault("delete", "settings");
     const data = page.getByTestId("vault-data");
     await data.getByRole("button", { name: "Delete account…" }).click();
-    await page.getByLabel("Type your password to confirm").fill("not my password");
+    await page.getByLabel("Type your password to delete your account").fill("not my password");
     await data.getByRole("button", { name: "Delete my account and vault" }).click();
     await expect.poll(() => data.getByRole("alert").textContent()).toMatch(/password/i);
     expect(await page.getByTestId("vault-screen").count(), "still signed in").toBe(1);
     await expectNoSeriousViolations(page, "deleting the account, wrong password");
 
-    await page.getByLabel("Type your password to confirm").fill(PASSWORD);
+    await page.getByLabel("Type your password to delete your account").fill(PASSWORD);
     await data.getByRole("button", { name: "Delete my account and vault" }).click();
 
     await page.getByTestId("auth-screen").waitFor();
