@@ -58,6 +58,12 @@ export const routes: RouteDefinition[] = [
   { method: "GET", path: "/api/personal/vault/status", handler: "functions/http/vault-status.handler", acceptsAccessTokens: true },
   { method: "GET", path: "/api/personal/vault/search", handler: "functions/http/search.handler", ...SEARCH_FUNCTION },
   { method: "GET", path: "/api/personal/vault/memories/{memory_id}", handler: "functions/http/memory-get.handler", ...SEARCH_FUNCTION },
+  // Forgetting (issue 10): recorded, then done on the reduce queue with the vault's merges (202). A memory or
+  // conversation is looked up in the search indexes, hence USearch and the search functions' memory.
+  { method: "DELETE", path: "/api/personal/vault/memories/{memory_id}", handler: "functions/http/memory-forget.handler", ...SEARCH_FUNCTION, acceptsAccessTokens: false },
+  { method: "DELETE", path: "/api/personal/vault/conversations/{conversation_id}", handler: "functions/http/conversation-forget.handler", ...SEARCH_FUNCTION, acceptsAccessTokens: false },
+  { method: "GET", path: "/api/personal/vault/forgets", handler: "functions/http/forgets-list.handler", acceptsAccessTokens: true },
+  { method: "POST", path: "/api/personal/vault/forgets/{forget_id}/restore", handler: "functions/http/forget-restore.handler" },
   { method: "POST", path: "/api/personal/tokens", handler: "functions/http/tokens-create.handler" },
   { method: "GET", path: "/api/personal/tokens", handler: "functions/http/tokens-list.handler" },
   { method: "DELETE", path: "/api/personal/tokens/{token_id}", handler: "functions/http/tokens-revoke.handler" },

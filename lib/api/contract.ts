@@ -25,6 +25,8 @@ export const createUploadSchema = z.object({
   filename: z.string().trim().min(1, "Give the file's name.").max(500),
   size: z.number({ message: "Give the file's size in bytes." }).int().nonnegative().max(50 * 1024 ** 3, "Files over 50 GB are not accepted."),
   content_type: z.string().max(200).optional(),
+  /** Bring back memories the vault forgot, if this export holds them (they are skipped otherwise). */
+  include_forgotten: z.boolean().optional(),
 });
 
 /** `POST /vault/uploads/{upload_id}/complete`: the ETag the store answered for each part. */
@@ -464,6 +466,44 @@ export interface EmptyVaultResponse {
   cancelled_uploads: number;
 }
 
+// ---- forgetting ----
+
+/** `DELETE /vault/conversations/{conversation_id}`: a conversation id as the export names it. */
+export const conversationPathSchema = z.object({ conversation_id: z.string().min(1).max(200) });
+/** `POST /vault/forgets/{forget_id}/restore`. */
+export const forgetPathSchema = z.object({ forget_id: z.uuid({ message: "No such forget." }) });
+
+/** A request to forget memories, as the API shows it (`DELETE` of a memory, conversation or upload; `GET /vault/forgets`). */
+export interface ForgetView {
+  forget_id: string;
+  kind: "memory" | "conversation" | "upload";
+  /** The memory id, conversation id or upload id it names. */
+  target: string;
+  /** `pending` until the vault's new version without those memories is current (seconds, usually). */
+  state: "pending" | "complete" | "failed";
+  /** How many memories it removed. */
+  memories: number;
+  /** The vault version without them. */
+  version: number | null;
+  error_message: string | null;
+  requested_at: string;
+  completed_at: string | null;
+  /** When the person allowed those memories back (a re-import brings them back from then on). */
+  restored_at: string | null;
+}
+
+/** `DELETE /vault/memories/{id}`, `/vault/conversations/{id}`, `/vault/uploads/{id}` (a complete upload): 202. */
+export interface ForgetResponse {
+  forget: ForgetView;
+}
+
+/** `POST /vault/forgets/{id}/restore`. */
+export interface RestoreResponse {
+  forget: ForgetView;
+  /** How many forgotten exchanges a re-import may bring back from now on. */
+  allowed_again: number;
+}
+
 // ---- the routes ----
 
 /**
@@ -478,11 +518,16 @@ export interface ApiContract {
   "GET /api/personal/me": { response: Me };
   "POST /api/personal/vault/uploads": { body: z.input<typeof createUploadSchema>; response: UploadTarget };
   "POST /api/personal/vault/uploads/{upload_id}/complete": { body: z.input<typeof completeUploadSchema>; response: CompletedUpload };
-  "DELETE /api/personal/vault/uploads/{upload_id}": { response: void };
+  /** 204 for an upload cancelled or dismissed; 202 with the forget for a complete one. */
+  "DELETE /api/personal/vault/uploads/{upload_id}": { response: ForgetResponse | void };
   "GET /api/personal/vault/upload/{upload_id}": { response: UploadView };
   "GET /api/personal/vault/status": { response: VaultStatus };
   "GET /api/personal/vault/search": { query: SearchQueryInput; response: SearchResponse };
   "GET /api/personal/vault/memories/{memory_id}": { response: MemoryResponse };
+  "DELETE /api/personal/vault/memories/{memory_id}": { response: ForgetResponse };
+  "DELETE /api/personal/vault/conversations/{conversation_id}": { response: ForgetResponse };
+  "GET /api/personal/vault/forgets": { response: { forgets: ForgetView[] } };
+  "POST /api/personal/vault/forgets/{forget_id}/restore": { body: Record<string, never>; response: RestoreResponse };
   "POST /api/personal/tokens": { body: z.input<typeof createTokenSchema>; response: CreatedAccessToken };
   "GET /api/personal/tokens": { response: { tokens: AccessTokenView[] } };
   "DELETE /api/personal/tokens/{token_id}": { response: void };
@@ -524,6 +569,10 @@ export const ROUTE_KEYS = Object.keys({
   "GET /api/personal/vault/status": true,
   "GET /api/personal/vault/search": true,
   "GET /api/personal/vault/memories/{memory_id}": true,
+  "DELETE /api/personal/vault/memories/{memory_id}": true,
+  "DELETE /api/personal/vault/conversations/{conversation_id}": true,
+  "GET /api/personal/vault/forgets": true,
+  "POST /api/personal/vault/forgets/{forget_id}/restore": true,
   "POST /api/personal/tokens": true,
   "GET /api/personal/tokens": true,
   "DELETE /api/personal/tokens/{token_id}": true,

@@ -4,7 +4,8 @@ import type { Queryable } from "../db/pool";
  * What became of one exchange when an upload tried to claim it:
  * - `mine`: this upload holds it and must store it (it just claimed it, or an earlier attempt did);
  * - `held`: another upload, not yet settled, holds it; this upload defers to it (see the merge);
- * - `merged`: it is in the vault already, a duplicate.
+ * - `merged`: it is in the vault already, a duplicate; or the vault forgot it (a tombstone), and this
+ *   upload was not asked to bring it back.
  */
 export type ClaimOutcome = "mine" | "held" | "merged";
 
@@ -16,22 +17,32 @@ export type ClaimOutcome = "mine" | "held" | "merged";
  *
  * `hashes` must not repeat within one call (Postgres refuses to update one row twice in a statement).
  */
-export async function claimExchanges(db: Queryable, vaultId: string, uploadId: string, hashes: Buffer[], recordIds: string[]): Promise<ClaimOutcome[]> {
+export async function claimExchanges(
+  db: Queryable,
+  vaultId: string,
+  uploadId: string,
+  hashes: Buffer[],
+  recordIds: string[],
+  options: { includeForgotten?: boolean } = {},
+): Promise<ClaimOutcome[]> {
   if (hashes.length === 0) return [];
+  // A forgotten exchange's row stays, as a tombstone: it is a duplicate like a merged one, unless the
+  // upload was asked to bring forgotten memories back, in which case it takes the row over.
   const { rows } = await db.query<{ outcome: ClaimOutcome }>(
     `WITH input AS (SELECT h, r, ord FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS t(h, r, ord)),
      claimed AS (
        INSERT INTO personal.vault_exchanges AS e (vault_id, content_hash, record_id, upload_id)
        SELECT $1, h, r, $2 FROM input
-       ON CONFLICT (vault_id, content_hash) DO UPDATE SET claimed_at = excluded.claimed_at
-         WHERE e.upload_id = excluded.upload_id AND e.state = 'claimed'
+       ON CONFLICT (vault_id, content_hash) DO UPDATE
+         SET claimed_at = excluded.claimed_at, upload_id = excluded.upload_id, record_id = excluded.record_id, state = 'claimed', forget_id = NULL
+         WHERE (e.upload_id = excluded.upload_id AND e.state = 'claimed') OR (e.state = 'forgotten' AND $5)
        RETURNING content_hash)
-     SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine' WHEN e.state = 'merged' THEN 'merged' ELSE 'held' END AS outcome
+     SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine' WHEN e.state IN ('merged', 'forgotten') THEN 'merged' ELSE 'held' END AS outcome
        FROM input i
        LEFT JOIN claimed c ON c.content_hash = i.h
        LEFT JOIN personal.vault_exchanges e ON e.vault_id = $1 AND e.content_hash = i.h
       ORDER BY i.ord`,
-    [vaultId, uploadId, hashes, recordIds],
+    [vaultId, uploadId, hashes, recordIds, options.includeForgotten === true],
   );
   return rows.map((row) => row.outcome);
 }

@@ -1,3 +1,5 @@
+import * as forgets from "../forgets/lifecycle";
+import { forgetMessageSchema } from "../forgets/messages";
 import { log } from "../log";
 import { findUpload } from "../uploads/upload-rows";
 import { parseUploadKey } from "../vaults/layout";
@@ -7,6 +9,9 @@ import { failUpload, type FailDeps } from "./upload-state";
 
 export const GAVE_UP_MESSAGE =
   "We could not process this upload after several attempts. Your vault is unchanged, and you can upload the file again.";
+
+export const FORGET_GAVE_UP_MESSAGE =
+  "We could not remove these memories after several attempts. Your vault is unchanged; please ask again.";
 
 /** The uploads a dead-lettered message was about, whichever queue it died on. */
 export function uploadIdsOf(body: unknown): string[] {
@@ -30,6 +35,13 @@ export async function handleDeadLetter(deps: FailDeps, rawBody: string): Promise
     body = JSON.parse(rawBody);
   } catch {
     log.warn("dead letter is not JSON; nothing to fail", { bytes: rawBody.length, start: rawBody.slice(0, 80) });
+    return 0;
+  }
+  const forget = forgetMessageSchema.safeParse(body);
+  if (forget.success) {
+    // A forget that kept failing changed nothing: the person is told, and may ask again.
+    if (await forgets.fail(deps.db, forget.data.forget_id, FORGET_GAVE_UP_MESSAGE)) return 1;
+    log.warn("dead letter of a forget already settled", { forgetId: forget.data.forget_id });
     return 0;
   }
   let failed = 0;

@@ -1,15 +1,26 @@
+import { forgetMemories } from "../forgets/forget-memories";
 import { sqsConsumer } from "../queues/consumer";
+import { deleteEmptiedFiles } from "../vaults/empty-vault";
 import type { Provide } from "./consumers";
 import { mergeUpload } from "./merge-upload";
-import { deleteEmptiedFiles } from "../vaults/empty-vault";
-import { reduceMessageSchema } from "./messages";
+import { reduceMessageSchema, type ReduceMessage } from "./messages";
 
 /**
- * Reduce queue (FIFO by vault) → merge an upload's chunks into a new version of its vault, or delete
- * the files of a vault that was emptied (in the same order as its merges). Apart from
- * the other consumers because the merge builds the version's search indexes with USearch, which only
- * the merge function carries (functions/manifest.ts).
+ * Reduce queue (FIFO by vault) → merge an upload's chunks into a new version of its vault, write the
+ * version without what the person asked to forget, or delete the files of a vault that was emptied.
+ * One queue for all three keeps each vault's version changes one after the other, in the order they
+ * were asked for. Apart from the other consumers because merges and forgets build search indexes with
+ * USearch, which only this function carries (functions/manifest.ts).
  */
 export function mergeChunksConsumer(deps: Provide) {
-  return sqsConsumer("merge-chunks", reduceMessageSchema, (message) => (message.type === "empty-vault" ? deleteEmptiedFiles(deps(), message) : mergeUpload(deps(), message)), { fifo: true });
+  return sqsConsumer("merge-chunks", reduceMessageSchema, (message: ReduceMessage) => {
+    switch (message.type) {
+      case "empty-vault":
+        return deleteEmptiedFiles(deps(), message);
+      case "forget":
+        return forgetMemories(deps(), message);
+      case "merge-upload":
+        return mergeUpload(deps(), message);
+    }
+  }, { fifo: true });
 }

@@ -43,7 +43,7 @@ interface DeferralRow {
   content_hash: Buffer;
   record_id: string;
   holder: string | null;
-  claim_state: "claimed" | "merged" | null;
+  claim_state: "claimed" | "merged" | "forgotten" | null;
   holder_state: lifecycle.UploadState | null;
   holder_attempt: number | null;
   holder_prefix: string | null;
@@ -64,7 +64,8 @@ export async function planMerge(deps: { db: pg.Pool; store: Store; dim: number }
   const orphans: DeferralRow[] = [];
   const adopted = new Map<string, AdoptedFrom>();
   for (const row of rows) {
-    if (row.claim_state === "merged" || row.holder === upload.id) continue;
+    // Merged by its holder, or merged and since forgotten by the person: either way not this upload's to store.
+    if (row.claim_state === "merged" || row.claim_state === "forgotten" || row.holder === upload.id) continue;
     if (!row.holder) orphans.push(row);
     else if (row.holder_state === "merging") {
       const entry = adopted.get(row.holder) ?? { holder: { id: row.holder, vault_prefix: row.holder_prefix!, split_attempt: row.holder_attempt! }, hashes: new Set<string>() };

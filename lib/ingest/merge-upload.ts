@@ -4,10 +4,10 @@ import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
-import { deleteUnlistedSegments } from "../search/segments";
-import { buildPendingGraphs, readSearchManifest, writeSearchManifest, type SearchManifest, type VersionKeys } from "../search/version-indexes";
+import type { SearchManifest } from "../search/version-indexes";
 import { deletePrefix } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
+import { buildGraphsAfterSwitch, retireOlderVersions } from "../vaults/after-switch";
 import { writeAppendedVersion, type RowBlock } from "../vaults/version-writer";
 import { versionKeys } from "../vaults/versions";
 import type { MergeUploadMessage } from "./messages";
@@ -97,11 +97,10 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
   await deletePrefix(deps.store, workPrefix(upload.vault_prefix, upload.id));
   await wakeWaitingMerges(deps, vault.id, upload.id);
   // Keep the version just replaced for readers that started before the switch; anything older goes.
-  if (written && vault.current_version > 1) {
-    for (const prefix of versionKeys(vault.prefix, vault.current_version - 1).prefixes) await deletePrefix(deps.store, prefix);
-    await deleteUnlistedSegments(deps.store, vault.prefix, await listedSegments(deps.store, [versionKeys(vault.prefix, vault.current_version), versionKeys(vault.prefix, vault.current_version + 1)]));
+  if (written) {
+    await retireOlderVersions(deps.store, vault.prefix, vault.current_version);
+    await buildGraphsAfterSwitch(deps.store, versionKeys(vault.prefix, vault.current_version + 1), written.search);
   }
-  if (written) await buildGraphs(deps.store, versionKeys(vault.prefix, vault.current_version + 1), written.search);
   log.info("upload merged", { uploadId: upload.id, vaultId: vault.id, version: vault.current_version + (written ? 1 : 0), nodes: written?.nodeCount ?? vault.node_count, added, adopted: plan.adoptedVectors.size });
   return "merged";
 }
@@ -183,7 +182,7 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
     }
     if (written) {
       const { rows: kept } = await tx.query<{ bytes: number }>(
-        "SELECT coalesce(sum(uploaded_bytes), 0)::bigint AS bytes FROM personal.vault_uploads WHERE vault_id = $1 AND duplicate_of IS NULL AND (state = 'complete' OR id = $2)",
+        "SELECT coalesce(sum(uploaded_bytes), 0)::bigint AS bytes FROM personal.vault_uploads WHERE vault_id = $1 AND duplicate_of IS NULL AND original_removed_by IS NULL AND (state = 'complete' OR id = $2)",
         [vault.id, upload.id],
       );
       const moved = await tx.query(
@@ -207,24 +206,3 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
 }
 
 class ClaimsMovedError extends Error {}
-
-/**
- * Graphs of the version's large new segments, built after the switch: the upload is complete and its
- * memories are searched exactly meanwhile. A failure here loses nothing (the next merge's version lists
- * the same segment as pending and builds it).
- */
-async function buildGraphs(store: Store, keys: VersionKeys, manifest: SearchManifest): Promise<void> {
-  if (!manifest.segments.some((segment) => segment.graph === "pending")) return;
-  try {
-    await writeSearchManifest(store, keys, await buildPendingGraphs(store, keys, manifest));
-  } catch (error) {
-    log.warn("search graphs not built; searches scan those memories until the next merge builds them", { keys: keys.searchManifest, error: String(error) });
-  }
-}
-
-/** The search segments the kept versions list (a version without a readable manifest lists none). */
-async function listedSegments(store: Store, versions: VersionKeys[]): Promise<Set<string>> {
-  const names = new Set<string>();
-  for (const keys of versions) for (const segment of (await readSearchManifest(store, keys))?.segments ?? []) names.add(segment.name);
-  return names;
-}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { forgetMessageSchema } from "../forgets/messages";
 
 /** The embed queue: one message per chunk, a pointer to its input in the store (never the contents). */
 export const embedChunkMessageSchema = z.object({
@@ -32,4 +33,6 @@ export const emptyVaultMessageSchema = z.object({
 });
 export type EmptyVaultMessage = z.infer<typeof emptyVaultMessageSchema>;
 
-export const reduceMessageSchema = z.discriminatedUnion("type", [mergeUploadMessageSchema, emptyVaultMessageSchema]);
+/** Everything the reduce queue carries, each in its vault's FIFO group (a forget: lib/forgets/messages.ts). */
+export const reduceMessageSchema = z.discriminatedUnion("type", [mergeUploadMessageSchema, emptyVaultMessageSchema, forgetMessageSchema]);
+export type ReduceMessage = z.infer<typeof reduceMessageSchema>;

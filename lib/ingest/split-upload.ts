@@ -147,7 +147,8 @@ async function runSplit(deps: SplitDeps, upload: UploadRow, attempt: number, siz
   await lifecycle.recordTimings(deps.db, upload.id, { split_ms: Date.now() - started });
   if (parsed.digest !== null) {
     await lifecycle.recordContentHash(deps.db, upload.id, attempt, parsed.digest);
-    if (await completeAsDuplicateFile(deps, upload, attempt, parsed.digest)) return "duplicate-file";
+    // Bringing forgotten memories back means storing what the parse claimed, even from a file the vault has seen.
+    if (!upload.include_forgotten && (await completeAsDuplicateFile(deps, upload, attempt, parsed.digest))) return "duplicate-file";
   }
   const recorded = await recordChunks(deps.db, upload, attempt, parsed);
   if (!recorded) return "superseded";
@@ -185,6 +186,8 @@ async function completeAsDuplicateFile(deps: SplitDeps, upload: UploadRow, attem
   const { rows } = await deps.db.query<{ id: string; source_type: string; exchanges_found: number; profiles_found: number }>(
     `SELECT id, source_type, exchanges_found, profiles_found FROM personal.vault_uploads
       WHERE vault_id = $1 AND content_sha256 = $2 AND state = 'complete' AND id <> $3 AND duplicate_of IS NULL
+        -- Memories the person allowed back since (a restored forget) are not in the vault: read the file again.
+        AND processing_completed_at > coalesce((SELECT max(restored_at) FROM personal.vault_forgets WHERE vault_id = $1), '-infinity')
       ORDER BY processing_completed_at LIMIT 1`,
     [upload.vault_id, digest, upload.id],
   );
@@ -235,7 +238,9 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
   let lastProgress = Date.now();
 
   const claimBatch = async () => {
-    const outcomes = await claimExchanges(deps.db, upload.vault_id, upload.id, batch.map((entry) => entry.hash), batch.map((entry) => entry.record.id));
+    const outcomes = await claimExchanges(deps.db, upload.vault_id, upload.id, batch.map((entry) => entry.hash), batch.map((entry) => entry.record.id), {
+      includeForgotten: upload.include_forgotten,
+    });
     const deferrals: Array<{ hash: Buffer; recordId: string; chunkIndex: number }> = [];
     for (const [index, { record, hash }] of batch.entries()) {
       const outcome = outcomes[index];

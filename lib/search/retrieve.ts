@@ -98,7 +98,8 @@ async function currentVault(deps: { db: Queryable; embedder?: Embedder }, userId
   return vault;
 }
 
-async function loadVersion(deps: { store: Store; cache: IndexCache }, vault: VaultRow): Promise<LoadedVersion> {
+/** The search indexes of the vault's current version (loaded once, then held by the cache). */
+export async function loadVersion(deps: { store: Store; cache: IndexCache }, vault: VaultRow): Promise<LoadedVersion> {
   return deps.cache.get(deps.store, {
     vaultId: vault.id,
     prefix: vault.prefix,

@@ -6,8 +6,7 @@ import type { Store } from "../store/client";
 import { asTier, vaultLimitBytes, type TierPlans } from "../tiers/tiers";
 import { ensureVaultProvisioned, findVaultByUser } from "../vaults/provision";
 import { sanitiseFileName } from "./file-names";
-import { abortMultipart, completeMultipart, presignMultipart, presignPut } from "./presign";
-import { cancel } from "./lifecycle";
+import { completeMultipart, presignMultipart, presignPut } from "./presign";
 import { findOwnedUpload } from "./upload-rows";
 
 export interface UploadDeps {
@@ -25,6 +24,8 @@ export interface UploadRequest {
   filename: string;
   size: number;
   content_type?: string;
+  /** Bring back memories the vault forgot, if this export holds them (they are skipped otherwise). */
+  include_forgotten?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -62,9 +63,9 @@ export async function createUpload(deps: UploadDeps & { plans?: TierPlans }, use
     : await presignPut(deps.store, objectKey, request.size, contentType);
   // The URL is signed before the row exists; nothing can arrive under this key until the client uses it.
   await deps.db.query(
-    `INSERT INTO personal.vault_uploads (id, vault_id, original_filename, declared_bytes, content_type, object_key, multipart_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [uploadId, vault.id, request.filename.slice(0, 500), request.size, contentType, objectKey, multipart ? (target as { multipart_id: string }).multipart_id : null],
+    `INSERT INTO personal.vault_uploads (id, vault_id, original_filename, declared_bytes, content_type, object_key, multipart_id, include_forgotten)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [uploadId, vault.id, request.filename.slice(0, 500), request.size, contentType, objectKey, multipart ? (target as { multipart_id: string }).multipart_id : null, request.include_forgotten === true],
   );
   if (target.method === "multipart") {
     const { multipart_id: _internal, ...plan } = target;
@@ -113,12 +114,4 @@ export async function completeUpload(deps: UploadDeps, userId: string, uploadId:
     throw new ValidationError(`The upload could not be completed: ${(error as Error).message}`);
   }
   return { upload_id: uploadId, status: "pending" as const };
-}
-
-/** Cancels an upload that has not started processing, and frees its parts in the store. */
-export async function abortUpload(deps: UploadDeps, userId: string, uploadId: string) {
-  const upload = await findOwnedUpload(deps.db, userId, uploadId);
-  if (!upload) throw new NotFoundError("No such upload.");
-  if (!(await cancel(deps.db, uploadId))) throw new ConflictError("upload_not_pending", "This upload is already being processed or has finished.");
-  if (upload.multipart_id) await abortMultipart(deps.store, upload.object_key, upload.multipart_id).catch(() => undefined);
 }

@@ -60,6 +60,11 @@ export function cancel(db: Queryable, uploadId: string): Promise<boolean> {
   );
 }
 
+/** failed → gone: the person dismissed a failed or cancelled upload (its claims were given back when it failed). */
+export function dismiss(db: Queryable, uploadId: string): Promise<boolean> {
+  return changed(db, "DELETE FROM personal.vault_uploads WHERE id = $1 AND state = 'failed'", [uploadId]);
+}
+
 /**
  * awaiting_upload → parsing, or parsing → parsing with a new attempt when the last attempt stopped
  * beating for `leaseSeconds` (its function died). Records the embedder every chunk of the attempt must

@@ -31,6 +31,8 @@ export interface UploadRow {
   embedding_dim: number | null;
   content_sha256: string | null;
   duplicate_of: string | null;
+  /** The person asked this upload to bring back memories the vault forgot. */
+  include_forgotten: boolean;
   error_message: string | null;
   parse_summary: Record<string, unknown> | null;
   timings: Record<string, number | string>;

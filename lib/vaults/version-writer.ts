@@ -84,13 +84,51 @@ interface PreviousVersion {
  * Nothing here changes what readers see: the caller switches `current_version` afterwards.
  */
 export async function writeAppendedVersion(store: Store, input: AppendVersionInput): Promise<AppendedVersion> {
-  const version = input.previous + 1;
+  const started = performance.now();
+  // A version with no rows (an emptied vault, lib/vaults/empty-vault.ts, has no files; a forget of everything
+  // leaves an empty nodes.json) has nothing to extend: the new rows make a first version.
+  const extend = input.previous > 0 && input.previousNodes > 0;
+  const before = extend ? await readPrevious(store, versionKeys(input.prefix, input.previous), input.previousNodes, input.embedder.dim) : undefined;
+  return composeVersion(store, { ...input, version: input.previous + 1, before, started });
+}
+
+export interface WholeVersionInput {
+  prefix: string;
+  /** The version to write (the caller's current version + 1). */
+  version: number;
+  /** Rows `blocks` will yield: the whole version. */
+  rows: number;
+  embedder: EmbedderIdentity;
+  blocks: AsyncIterable<RowBlock>;
+  /** As {@link AppendVersionInput.maxVectorBytesInMemory}; 0 reads the vectors back from the store for the clustering. */
+  maxVectorBytesInMemory?: number;
+}
+
+/**
+ * Writes version `version` of a vault from all of its rows, nothing copied from an earlier version:
+ * what a forget needs, since leaving rows out moves every later row's number and bytes. The same
+ * writer as {@link writeAppendedVersion} for a first version: nodes.json and nodes.npy streamed out as
+ * the blocks arrive, every node clustered again (labels drawn only from the rows written), and fresh
+ * search segments. Memory is bounded by a block, one segment's index files and the clustering's
+ * centroids (with `maxVectorBytesInMemory: 0` the second clustering pass reads nodes.npy back);
+ * time and bytes are O(version).
+ */
+export async function writeWholeVersion(store: Store, input: WholeVersionInput): Promise<AppendedVersion> {
+  return composeVersion(store, { ...input, previousNodes: 0, added: input.rows, before: undefined, started: performance.now() });
+}
+
+interface ComposeInput extends Omit<AppendVersionInput, "previous"> {
+  version: number;
+  /** The version whose files the new one extends; undefined: the blocks are the whole version. */
+  before: PreviousVersion | undefined;
+  started: number;
+}
+
+async function composeVersion(store: Store, input: ComposeInput): Promise<AppendedVersion> {
+  const { version, before, started } = input;
   const to = versionKeys(input.prefix, version);
   const dim = input.embedder.dim;
   const total = input.previousNodes + input.added;
-  const started = performance.now();
-  // A previous version without nodes (an emptied vault, lib/vaults/empty-vault.ts) has no files: start afresh.
-  const before = input.previous > 0 && input.previousNodes > 0 ? await readPrevious(store, versionKeys(input.prefix, input.previous), input.previousNodes, dim) : undefined;
 
   const fitted = before?.clusters?.header.fitted_node_count ?? before?.clusters?.header.node_count ?? 0;
   const refit = !before?.clusters || before.clusters.header.k === 0 || total >= RECLUSTER_GROWTH * fitted;

@@ -7,7 +7,7 @@
  * shared by the versions that list them (lib/search/segments.ts).
  */
 export function versionKeys(prefix: string, version: number) {
-  const folder = `v${String(version).padStart(6, "0")}`;
+  const folder = versionFolder(version);
   return {
     prefix,
     version,
@@ -22,4 +22,9 @@ export function versionKeys(prefix: string, version: number) {
     exportZip: `${prefix}/exports/${folder}/cogzy-vault-${folder}.zip`,
     prefixes: [`${prefix}/corpus/${folder}/`, `${prefix}/vectors/${folder}/`, `${prefix}/indexes/${folder}/`, `${prefix}/exports/${folder}/`],
   };
+}
+
+/** A version's folder name under corpus/, vectors/ and indexes/: `v000042`. */
+export function versionFolder(version: number): string {
+  return `v${String(version).padStart(6, "0")}`;
 }
