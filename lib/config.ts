@@ -102,6 +102,11 @@ const schema = z.object({
   /** Memory (and /tmp) a search function may spend on loaded vault indexes before evicting the least recent. */
   SEARCH_CACHE_MB: integer(1024),
   /**
+   * Hours a vault version stays in the store after a newer one replaced it (for readers that started
+   * before the switch); then the sweeper deletes it, and with it any memory forgotten since.
+   */
+  SWEEP_GRACE_HOURS: z.coerce.number().min(0).default(24),
+  /**
    * Memory a search or chat function may spend holding vault versions' memory texts (nodes.json), so a
    * warm function reads results without a GET. 512 MB: with SEARCH_CACHE_MB's 1 GB of indexes and
    * ~300 MB of runtime it fits the 2 GB the search and chat functions get (functions/manifest.ts).
@@ -197,6 +202,7 @@ function buildConfig(env: Env) {
       apiUrl: env.STRIPE_API_URL,
     },
     search: { cacheBytes: Math.max(1, env.SEARCH_CACHE_MB) * 1024 * 1024, textCacheBytes: Math.max(0, env.SEARCH_TEXT_CACHE_MB) * 1024 * 1024 },
+    sweep: { graceSeconds: Math.round(env.SWEEP_GRACE_HOURS * 3600) },
   };
 }
 

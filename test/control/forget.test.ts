@@ -275,8 +275,8 @@ describe("what a forget leaves in the store", () => {
     for (const key of stillHolding) expect(key.includes(replaced) || (key.includes("/indexes/segments/") && !listedNow.has(key.split("/")[4]!)), key).toBe(true);
     expect(await listKeys(`${prefix}uploads/`)).toEqual([]);
 
-    // The sweeper inside the grace period leaves it; after it, removes it.
-    await sweepSupersededVersions({ db: ctx.db, store: getStore(), graceSeconds: 3600 });
+    // The sweeper inside the grace period (the schedule, with the default 24 h) leaves it; after it, removes it.
+    await ctx.stack.schedules["sweep-old-versions"]!.runNow();
     expect(await holding()).toEqual(stillHolding);
     const swept = await sweepSupersededVersions({ db: ctx.db, store: getStore(), graceSeconds: 0 });
     expect(swept.objects).toBeGreaterThan(0);

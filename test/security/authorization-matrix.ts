@@ -99,6 +99,11 @@ export const authorizationMatrix: Record<string, MatrixEntry> = {
     await f.premium();
     return { params: { memory_id: await f.ownerMemory() } };
   }),
+  // Forgets are queued (this suite runs no consumers), so the owner's memory stays for the other rows.
+  "DELETE /api/personal/vault/memories/{memory_id}": ownerOnly(202, async (f) => ({ params: { memory_id: await f.ownerMemory() } })),
+  "DELETE /api/personal/vault/conversations/{conversation_id}": ownerOnly(202, async (f) => ({ params: { conversation_id: `matrix-${await f.ownerMemory()}` } })),
+  "GET /api/personal/vault/forgets": signedIn(200),
+  "POST /api/personal/vault/forgets/{forget_id}/restore": ownerOnly(200, async (f) => ({ params: { forget_id: await f.completedForget() }, body: {} })),
   "POST /api/personal/tokens": signedIn(201, () => ({ body: { name: "matrix" } })),
   "GET /api/personal/tokens": signedIn(200),
   "DELETE /api/personal/tokens/{token_id}": ownerOnly(204, async (f) => ({ params: { token_id: await f.ownerAccessToken() } })),

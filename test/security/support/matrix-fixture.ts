@@ -37,6 +37,8 @@ export interface MatrixFixture {
   premium(): Promise<void>;
   /** The id of a memory in the owner's vault (a one-memory version, written once). */
   ownerMemory(): Promise<string>;
+  /** A new forget of the owner's, complete (as the reduce queue leaves it), ready to be restored. */
+  completedForget(): Promise<string>;
   /** The id of a new personal access token of the owner's. */
   ownerAccessToken(): Promise<string>;
   /** A new chat conversation of the owner's, with one exchange. */
@@ -68,6 +70,14 @@ export async function createMatrixFixture(apiUrl: string, db: pg.Pool): Promise<
       await db.query("UPDATE personal.user_tiers SET tier = 'premium' WHERE user_id = ANY($1::uuid[])", [[owner.userId, other.userId]]);
     },
     ownerMemory: () => (memory ??= writeOneMemoryVersion(db, owner.userId)),
+    async completedForget() {
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO personal.vault_forgets (vault_id, kind, target, state, completed_at)
+         SELECT id, 'memory', 'matrix', 'complete', now() FROM personal.vaults WHERE user_id = $1 RETURNING id`,
+        [owner.userId],
+      );
+      return rows[0]!.id;
+    },
     async ownerAccessToken() {
       const answer = await api.call("POST", "/api/personal/tokens", { token: await session(owner), body: { name: "matrix" } });
       if (answer.status !== 201) throw new Error(`fixture token failed: ${answer.status} ${JSON.stringify(answer.body)}`);
