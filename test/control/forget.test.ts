@@ -1,5 +1,9 @@
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { forgetMemories } from "../../lib/forgets/forget-memories";
+import * as forgets from "../../lib/forgets/lifecycle";
+import { handleDeadLetter } from "../../lib/ingest/dead-letters";
+import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
 import { readStoredRows } from "../../lib/ingest/vault-files";
 import type { VaultNode } from "../../lib/ingest/vault-nodes";
 import { readSearchManifest } from "../../lib/search/version-indexes";
@@ -9,6 +13,7 @@ import type { ClustersDoc } from "../../lib/vectors/clusters-doc";
 import { sweepSupersededVersions } from "../../lib/vaults/sweep-versions";
 import { versionKeys } from "../../lib/vaults/versions";
 import { chatgptExport, type ConversationSpec } from "../support/exports";
+import { crashingPool, crashingStore, InjectedCrash } from "../support/faults";
 import { expectConsistent, readVault, uploadBytes, waitForUpload } from "../support/ingest";
 import { useTestStack } from "../support/stack";
 import { fillerConversations, newUser, search, type TestUser } from "../search/support";
@@ -214,6 +219,48 @@ describe("forgetting everything an upload added", () => {
 
     expect((await ctx.api.call("GET", `/api/personal/vault/upload/${uploadId}`, { token: alice.token })).status).toBe(404);
     expect((await ctx.db.query("SELECT 1 FROM personal.vault_uploads WHERE id = $1", [uploadId])).rows).toHaveLength(0);
+  });
+});
+
+describe("a forget that crashes", () => {
+  it("leaves the vault as it was until a retry completes it, once", async () => {
+    const frank = await newUser(ctx.api, ctx.db, "frank", "premium");
+    await importExport(frank, [{ id: "frank-a", title: "A", turns: [["frank forgets this", "ok"]] }, ...fillerConversations("frank", 3, "rowing")]);
+    const before = await readVault(ctx.db, frank.userId);
+    // Recorded without a queue message, so only the calls below run it.
+    const { forget } = await forgets.create(ctx.db, before.vault.id, "conversation", "frank-a");
+    const message = { type: "forget" as const, forget_id: forget.id, vault_id: before.vault.id };
+    const tombstones = async () => (await ctx.db.query("SELECT count(*)::int AS n FROM personal.vault_exchanges WHERE forget_id = $1", [forget.id])).rows[0].n;
+
+    // Killed while writing the new version's files, then at the commit: nothing readers see changes.
+    const { store } = crashingStore(getStore(), "PutObjectCommand");
+    await expect(forgetMemories({ db: ctx.db, store }, message)).rejects.toThrow(InjectedCrash);
+    const { pool } = crashingPool(ctx.db, /SET state = 'forgotten'/);
+    await expect(forgetMemories({ db: pool, store: getStore() }, message)).rejects.toThrow(InjectedCrash);
+    const unchanged = await readVault(ctx.db, frank.userId);
+    expect(unchanged.vault.current_version).toBe(before.vault.current_version);
+    expect(unchanged.nodes).toEqual(before.nodes);
+    expect(await tombstones()).toBe(0);
+
+    // The redelivery completes it; another one after that changes nothing.
+    expect(await forgetMemories({ db: ctx.db, store: getStore() }, message)).toBe("forgotten");
+    expect(await forgetMemories({ db: ctx.db, store: getStore() }, message)).toBe("settled");
+    const after = await readVault(ctx.db, frank.userId);
+    expect(after.vault.current_version).toBe(before.vault.current_version + 1);
+    expect(after.nodes.map((node) => node.id)).toEqual(before.nodes.filter((node) => !(node.kind === "exchange" && node.conversation_id === "frank-a")).map((node) => node.id));
+    expectConsistent(after);
+    expect(await tombstones()).toBe(1);
+  });
+
+  it("is marked failed, with a message for the person, when it reaches the dead-letter queue", async () => {
+    const vault = (await readVault(ctx.db, alice.userId)).vault;
+    const { forget } = await forgets.create(ctx.db, vault.id, "conversation", "alice-desk");
+
+    expect(await handleDeadLetter(pipelineDeps(), JSON.stringify({ type: "forget", forget_id: forget.id, vault_id: vault.id }))).toBe(1);
+
+    const listed = (await ctx.api.call("GET", "/api/personal/vault/forgets", { token: alice.token })).body.forgets.find((entry: { forget_id: string }) => entry.forget_id === forget.id);
+    expect(listed).toMatchObject({ state: "failed", error_message: expect.stringContaining("could not remove") });
+    expect((await readVault(ctx.db, alice.userId)).vault.current_version).toBe(vault.current_version);
   });
 });
 
