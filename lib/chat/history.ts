@@ -126,3 +126,23 @@ export async function deleteConversation(db: Queryable, userId: string, conversa
   const { rowCount } = await db.query("DELETE FROM personal.chat_conversations WHERE id = $1 AND user_id = $2", [conversationId, userId]);
   if (rowCount === 0) throw conversationNotFound();
 }
+
+/**
+ * Removes memories the vault forgot from the citations (`memories_used`, with their snippets) of the
+ * owner's past answers, in the forget's transaction. The answers' own words stay: the person can delete
+ * a conversation. Returns how many answers changed.
+ */
+export async function forgetCitedMemories(tx: Queryable, vaultId: string, memoryIds: readonly string[]): Promise<number> {
+  if (memoryIds.length === 0) return 0;
+  const { rowCount } = await tx.query(
+    `UPDATE personal.chat_messages m
+        SET memories_used = (SELECT coalesce(jsonb_agg(cited ORDER BY n), '[]'::jsonb)
+                               FROM jsonb_array_elements(m.memories_used) WITH ORDINALITY AS t(cited, n)
+                              WHERE NOT (cited->>'id' = ANY($2::text[])))
+       FROM personal.chat_conversations c, personal.vaults v
+      WHERE c.id = m.conversation_id AND v.user_id = c.user_id AND v.id = $1 AND m.memories_used IS NOT NULL
+        AND EXISTS (SELECT 1 FROM jsonb_array_elements(m.memories_used) AS cited WHERE cited->>'id' = ANY($2::text[]))`,
+    [vaultId, memoryIds],
+  );
+  return rowCount ?? 0;
+}

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
+import { forgetCitedMemories } from "../chat/history";
 import type { EmbedderIdentity } from "../embeddings";
 import { readNodeLines, readStoredRows } from "../ingest/vault-files";
 import type { VaultNode } from "../ingest/vault-nodes";
@@ -67,7 +68,7 @@ export async function forgetMemories(deps: ForgetDeps, message: ForgetMessage): 
 
   const started = Date.now();
   const from = versionKeys(job.prefix, job.current_version);
-  const matched = job.current_version > 0 && job.node_count > 0 ? await matchingRows(deps.store, from.nodes, matcher(job)) : { rows: new Set<number>(), hashes: [] };
+  const matched = job.current_version > 0 && job.node_count > 0 ? await matchingRows(deps.store, from.nodes, matcher(job)) : { rows: new Set<number>(), hashes: [], ids: [] };
   if (matched.rows.size === 0) {
     await forgets.complete(deps.db, job.id, { memories: 0, version: null });
     return "nothing-to-forget";
@@ -82,7 +83,7 @@ export async function forgetMemories(deps: ForgetDeps, message: ForgetMessage): 
     blocks: keptRows(deps.store, from, job.node_count, embedder.dim, matched.rows),
     maxVectorBytesInMemory: deps.maxVectorBytesInMemory ?? 0,
   });
-  if (!(await switchToForgotten(deps.db, job, written, embedder, matched.hashes))) {
+  if (!(await switchToForgotten(deps.db, job, written, embedder, matched))) {
     throw new Error(`vault ${job.vault_id} moved past version ${job.current_version} during forget ${job.id}; retrying`);
   }
 
@@ -114,19 +115,21 @@ function matcher(job: ForgetJob): (node: VaultNode) => boolean {
 }
 
 /** The rows of a version's nodes.json that `matches`, and their dedupe hashes (one streamed pass). */
-export async function matchingRows(store: Store, nodesKey: string, matches: (node: VaultNode) => boolean): Promise<{ rows: Set<number>; hashes: Buffer[] }> {
+export async function matchingRows(store: Store, nodesKey: string, matches: (node: VaultNode) => boolean): Promise<{ rows: Set<number>; hashes: Buffer[]; ids: string[] }> {
   const rows = new Set<number>();
   const hashes: Buffer[] = [];
+  const ids: string[] = [];
   let row = 0;
   for await (const line of readNodeLines(store, nodesKey)) {
     const node = JSON.parse(line) as VaultNode;
     if (matches(node)) {
       rows.add(row);
       hashes.push(Buffer.from(node.hash, "hex"));
+      ids.push(node.id);
     }
     row++;
   }
-  return { rows, hashes };
+  return { rows, hashes, ids };
 }
 
 /**
@@ -159,10 +162,10 @@ export async function* keptRows(store: Store, keys: ReturnType<typeof versionKey
 /**
  * The commit point: the vault moves to the written version only if it is still on the version the
  * forget read (a merge can not run beside it, but a redelivered message could), the exchanges become
- * tombstones, the exports (which may hold them) leave the vault and its size, and the forget
- * completes — all or nothing.
+ * tombstones, the exports (which may hold them) leave the vault and its size, past chat answers stop
+ * citing them, and the forget completes — all or nothing.
  */
-async function switchToForgotten(db: pg.Pool, job: ForgetJob, written: AppendedVersion, embedder: EmbedderIdentity, hashes: Buffer[]): Promise<boolean> {
+async function switchToForgotten(db: pg.Pool, job: ForgetJob, written: AppendedVersion, embedder: EmbedderIdentity, forgotten: { hashes: Buffer[]; ids: string[] }): Promise<boolean> {
   return withTransaction(db, async (tx) => {
     // Every kept export leaves with this forget, so the vault's size is the new version's files.
     const moved = await tx.query(
@@ -176,10 +179,11 @@ async function switchToForgotten(db: pg.Pool, job: ForgetJob, written: AppendedV
     await tx.query("UPDATE personal.vault_uploads SET original_removed_by = $2 WHERE vault_id = $1 AND state = 'complete' AND original_removed_by IS NULL", [job.vault_id, job.id]);
     await tx.query("UPDATE personal.vault_exchanges SET state = 'forgotten', forget_id = $3 WHERE vault_id = $1 AND content_hash = ANY($2::bytea[]) AND state = 'merged'", [
       job.vault_id,
-      hashes,
+      forgotten.hashes,
       job.id,
     ]);
-    if (!(await forgets.complete(tx, job.id, { memories: hashes.length, version: written.version }))) throw new Error(`forget ${job.id} settled during its run`);
+    await forgetCitedMemories(tx, job.vault_id, forgotten.ids);
+    if (!(await forgets.complete(tx, job.id, { memories: forgotten.ids.length, version: written.version }))) throw new Error(`forget ${job.id} settled during its run`);
     return true;
   });
 }

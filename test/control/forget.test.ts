@@ -102,6 +102,8 @@ describe("forgetting one memory", () => {
     const [target] = (await memoriesOf(alice, "alice-desk")).filter((memory) => memory.kind === "exchange" && memory.human.startsWith("My order ORD-88412"));
     const before = await readVault(ctx.db, alice.userId);
     const vectorsBefore = await vectorsById(alice);
+    const earlier = await ctx.api.call("POST", "/api/personal/chat", { token: alice.token, body: { message: "My order ORD-88412 is late, where is the walnut desk?" } });
+    expect(earlier.body.memories_used.map((memory: { id: string }) => memory.id)).toContain(target!.id);
 
     const answer = await ctx.api.call("DELETE", `/api/personal/vault/memories/${target!.id}`, { token: alice.token });
     expect(answer.status, JSON.stringify(answer.body)).toBe(202);
@@ -125,6 +127,11 @@ describe("forgetting one memory", () => {
     const chat = await ctx.api.call("POST", "/api/personal/chat", { token: alice.token, body: { message: "Where is my order ORD-88412?" } });
     expect(chat.status, JSON.stringify(chat.body)).toBe(200);
     expect(chat.body.memories_used.map((memory: { id: string }) => memory.id)).not.toContain(target!.id);
+    // A past answer no longer cites it (its words stay; the person can delete the conversation).
+    const history = await ctx.api.call("GET", `/api/personal/chat/conversations/${earlier.body.conversation_id}`, { token: alice.token });
+    const cited = history.body.messages.flatMap((message: { memories_used?: Array<{ id: string }> }) => message.memories_used ?? []).map((memory: { id: string }) => memory.id);
+    expect(cited).not.toContain(target!.id);
+    expect(cited.length).toBeGreaterThan(0);
     const clusters = await clustersOf(alice);
     expect(clusters.assignments).toHaveLength(after.nodes.length);
     expect(clusters.clusters.reduce((sum, cluster) => sum + cluster.size, 0)).toBe(after.nodes.length);
