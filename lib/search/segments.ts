@@ -10,6 +10,7 @@ import { createLexicalBuilder, mergeLexicalFiles } from "./lexical-index";
 import { createMemoryTableBuilder, mergeMemoryTableFiles } from "./memory-table";
 import { searchableText } from "./searchable-text";
 import { buildGraphFile } from "./graph-worker";
+import { segmentKeys, segmentsFolder } from "./segment-keys";
 
 /**
  * A version's search indexes are split into **segments**: consecutive rows of the version, each with its
@@ -48,14 +49,7 @@ export interface SegmentEntry {
   files: { lexical: number; memories: number; graph?: number };
 }
 
-export function segmentsFolder(prefix: string): string {
-  return `${prefix}/indexes/segments/`;
-}
-
-export function segmentKeys(prefix: string, name: string) {
-  const folder = `${segmentsFolder(prefix)}${name}/`;
-  return { folder, lexical: `${folder}lexical.bin`, memories: `${folder}memories.bin`, graph: `${folder}vectors.usearch` };
-}
+export { segmentKeys, segmentsFolder } from "./segment-keys";
 
 /** Unique per (version that wrote it, first row): a retry of the same merge rewrites the same names. */
 export function segmentName(version: number, first: number, kind: "rows" | "merged" = "rows"): string {

@@ -1,9 +1,10 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type pg from "pg";
 import { log } from "../log";
-import { segmentsFolder } from "../search/segments";
-import { readSearchManifest } from "../search/version-indexes";
+import { segmentsFolder } from "../search/segment-keys";
+import type { SearchManifest } from "../search/version-indexes";
 import type { Store } from "../store/client";
+import { getJson } from "../store/objects";
 import { deletePrefix } from "../store/streams";
 import { vaultLayout } from "./layout";
 import { versionFolder, versionKeys } from "./versions";
@@ -35,8 +36,8 @@ const VAULTS_PER_RUN = 500;
  * version before the one it replaces; this deletes the one it replaced, and what a crash left.
  *
  * Safe beside a merge or forget of the same vault: those write version current + 1 and segments named
- * after it, which this leaves alone (it touches only versions and segments written at or below the
- * version it read as current). Version folders are listed, never guessed.
+ * after it, which this leaves alone (it touches only versions below the one it read as current, and
+ * segments they wrote). Version folders are listed, never guessed.
  */
 export async function sweepSupersededVersions(deps: SweepVersionsDeps): Promise<SweepVersionsReport> {
   const { rows } = await deps.db.query<{ id: string; prefix: string; current_version: number }>(
@@ -60,18 +61,23 @@ export async function sweepSupersededVersions(deps: SweepVersionsDeps): Promise<
   return report;
 }
 
-/** Segments written by a version up to `current` that `current` does not list (segment names carry the version that wrote them). */
+/**
+ * Segments written by a version before `current` that `current` does not list (segment names carry the
+ * version that wrote them). Segments named after `current` itself are left: the search function may be
+ * rebuilding the current version's indexes under those names right now.
+ */
 async function deleteSegmentsBefore(store: Store, prefix: string, current: number): Promise<number> {
-  const manifest = await readSearchManifest(store, versionKeys(prefix, current));
-  // Without a manifest this code reads, the next search rebuilds the indexes: nothing is known to be unused.
-  if (!manifest) return 0;
+  // Read as stored (without loading the search code): any manifest names the segments it uses.
+  const manifest = await getJson<Pick<SearchManifest, "segments">>(store, versionKeys(prefix, current).searchManifest);
+  // Without a manifest, the next search builds the indexes: nothing is known to be unused.
+  if (!Array.isArray(manifest?.segments)) return 0;
   const listed = new Set(manifest.segments.map((segment) => segment.name));
   const folder = segmentsFolder(prefix);
   return deletePrefix(store, folder, {
     keep: (key) => {
       const name = key.slice(folder.length).split("/")[0]!;
       const writer = /^[sm](\d+)-/.exec(name);
-      return listed.has(name) || !writer || Number(writer[1]) > current;
+      return listed.has(name) || !writer || Number(writer[1]) >= current;
     },
   });
 }
