@@ -65,6 +65,8 @@ export async function emptyVault(deps: EmptyVaultDeps, userId: string, confirmat
     // Claims, chunks and deferrals cascade from the uploads.
     await tx.query("DELETE FROM personal.vault_exchanges WHERE vault_id = $1", [vault.id]);
     await tx.query("DELETE FROM personal.vault_uploads WHERE vault_id = $1", [vault.id]);
+    // What was forgotten is gone with the rest; its forgets (and their tombstones, above) go too.
+    await tx.query("DELETE FROM personal.vault_forgets WHERE vault_id = $1", [vault.id]);
     // Event ids name the uploads' objects; a late event of one of them must find nothing.
     await tx.query("DELETE FROM personal.store_events WHERE object_key LIKE $1", [`${vault.prefix}/%`]);
     const { rows } = await tx.query<{ current_version: number }>(

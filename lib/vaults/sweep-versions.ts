@@ -23,7 +23,7 @@ export interface SweepVersionsReport {
 }
 
 /** Folders holding one `v{N}/` folder per version. */
-export const VERSIONED_FOLDERS: readonly string[] = [vaultLayout.corpus, vaultLayout.vectors, vaultLayout.indexes];
+export const VERSIONED_FOLDERS: readonly string[] = [vaultLayout.corpus, vaultLayout.vectors, vaultLayout.indexes, vaultLayout.exports];
 
 /** Vaults looked at per run; the rest wait for the next run. */
 const VAULTS_PER_RUN = 500;

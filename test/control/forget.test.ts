@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { forgetMemories } from "../../lib/forgets/forget-memories";
 import * as forgets from "../../lib/forgets/lifecycle";
@@ -16,6 +16,7 @@ import { chatgptExport, type ConversationSpec } from "../support/exports";
 import { crashingPool, crashingStore, InjectedCrash } from "../support/faults";
 import { expectConsistent, readVault, uploadBytes, waitForUpload } from "../support/ingest";
 import { useTestStack } from "../support/stack";
+import { listKeys } from "./support";
 import { fillerConversations, newUser, search, type TestUser } from "../search/support";
 
 const ctx = useTestStack();
@@ -62,17 +63,6 @@ const nodesOf = async (user: TestUser) => (await readVault(ctx.db, user.userId))
 const humans = async (user: TestUser) => (await nodesOf(user)).map((node) => (node.kind === "exchange" ? node.human : node.text));
 const ids = async (user: TestUser) => (await nodesOf(user)).map((node) => node.id);
 const memoriesOf = async (user: TestUser, conversationId: string) => (await nodesOf(user)).filter((node) => node.kind === "exchange" && node.conversation_id === conversationId);
-
-async function listKeys(prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await getStore().client.send(new ListObjectsV2Command({ Bucket: getStore().bucket, Prefix: prefix, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).map((object) => object.Key!));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
 
 /** Each memory's vector in the current version, by id. */
 async function vectorsById(user: TestUser): Promise<Map<string, number[]>> {
@@ -132,6 +122,12 @@ describe("forgetting one memory", () => {
     const cited = history.body.messages.flatMap((message: { memories_used?: Array<{ id: string }> }) => message.memories_used ?? []).map((memory: { id: string }) => memory.id);
     expect(cited).not.toContain(target!.id);
     expect(cited.length).toBeGreaterThan(0);
+    // Browse and topics read the new version.
+    const browsed = await ctx.api.call("GET", "/api/personal/vault/memories?conversation_id=alice-desk", { token: alice.token });
+    expect(browsed.body.items.map((item: { id: string }) => item.id)).toEqual(expect.not.arrayContaining([target!.id]));
+    expect(browsed.body.total).toBe(1);
+    const topics = await ctx.api.call("GET", "/api/personal/vault/topics", { token: alice.token });
+    expect(topics.body.topics.reduce((sum: number, topic: { size: number }) => sum + topic.size, 0)).toBe(after.nodes.length);
     const clusters = await clustersOf(alice);
     expect(clusters.assignments).toHaveLength(after.nodes.length);
     expect(clusters.clusters.reduce((sum, cluster) => sum + cluster.size, 0)).toBe(after.nodes.length);
@@ -316,6 +312,8 @@ describe("what a forget leaves in the store", () => {
       return found;
     };
     expect(await holding()).not.toEqual([]);
+    // A download of the version about to be replaced: its zip goes with that version.
+    expect((await ctx.api.call("POST", "/api/personal/vault/export", { token: dave.token, body: {} })).status).toBe(200);
 
     const answer = await ctx.api.call("DELETE", "/api/personal/vault/conversations/dave-safe", { token: dave.token });
     const forget = await waitForForget(dave, answer.body.forget.forget_id);
