@@ -25,11 +25,11 @@ import { keptRows, matchingRows } from "../lib/forgets/forget-memories";
 import { meteredStore } from "../lib/store/metered";
 import { objectStream, putStream } from "../lib/store/streams";
 import { buildPendingGraphs, readSearchManifest } from "../lib/search/version-indexes";
-import { writeAppendedVersion, writeWholeVersion, type RowBlock } from "../lib/vaults/version-writer";
+import { writeAppendedVersion, writeWholeVersion } from "../lib/vaults/version-writer";
 import { startEmulator } from "../local/emulator";
 import { versionKeys } from "../lib/vaults/versions";
 import { benchStore, runStep } from "./child-steps";
-import { syntheticBlocks } from "./synthetic-vault";
+import { syntheticBlocks, timed } from "./synthetic-vault";
 
 const { values } = parseArgs({
   options: {
@@ -53,17 +53,6 @@ const EMBEDDER = { embedder: "local" as const, model: "bench-synthetic", dim: DI
 const CONVERSATION_ROWS = 8;
 
 process.env.LOG_LEVEL ??= "warn";
-
-/** The blocks of `source`, adding the time spent making them to `spent.ms` (not the step's cost). */
-async function* timed(source: AsyncGenerator<RowBlock>, spent: { ms: number }): AsyncGenerator<RowBlock> {
-  for (;;) {
-    const started = performance.now();
-    const next = await source.next();
-    spent.ms += performance.now() - started;
-    if (next.done) return;
-    yield next.value;
-  }
-}
 
 interface StepResult {
   ms: number;

@@ -23,11 +23,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { meteredStore } from "../lib/store/metered";
 import { objectStream, putStream } from "../lib/store/streams";
-import { writeAppendedVersion, type RowBlock } from "../lib/vaults/version-writer";
+import { writeAppendedVersion } from "../lib/vaults/version-writer";
 import { versionKeys } from "../lib/vaults/versions";
 import { startEmulator } from "../local/emulator";
 import { benchStore, runStep } from "./child-steps";
-import { syntheticBlocks } from "./synthetic-vault";
+import { syntheticBlocks, timed } from "./synthetic-vault";
 
 const { values } = parseArgs({
   options: {
@@ -47,17 +47,6 @@ const BUCKET = "cogzy-bench";
 const DIM = Number(values.dim);
 
 process.env.LOG_LEVEL ??= "warn";
-
-/** The blocks of `source`, adding the time spent making them to `spent.ms` (not the merge's cost). */
-async function* timed(source: AsyncGenerator<RowBlock>, spent: { ms: number }): AsyncGenerator<RowBlock> {
-  for (;;) {
-    const started = performance.now();
-    const next = await source.next();
-    spent.ms += performance.now() - started;
-    if (next.done) return;
-    yield next.value;
-  }
-}
 
 interface StageResult {
   /** Merge time, without making the synthetic rows (that is `generateMs`). */

@@ -54,3 +54,14 @@ export async function* syntheticBlocks(first: number, count: number, dim: number
     yield { nodes, vectors };
   }
 }
+
+/** The blocks of `source`, adding the time spent making them to `spent.ms` (not the measured step's cost). */
+export async function* timed(source: AsyncGenerator<RowBlock>, spent: { ms: number }): AsyncGenerator<RowBlock> {
+  for (;;) {
+    const started = performance.now();
+    const next = await source.next();
+    spent.ms += performance.now() - started;
+    if (next.done) return;
+    yield next.value;
+  }
+}
