@@ -73,6 +73,58 @@ function parseItem(bytes: Buffer, position: number): EmbeddingItem {
   return parsed.data;
 }
 
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * An item as servers write it, read without `JSON.parse`: a flat object, no whitespace, whose members are
+ * strings without escapes and non-negative integers, e.g. `{"object":"embedding","index":3,"embedding":"…"}`.
+ * Only the base64 text is turned into a string (JSON.parse would also build the object and copy every
+ * string): at hundreds of answers a second that was the largest part of decoding. Anything else
+ * (whitespace, escapes, nesting, number arrays, fractions) returns undefined and goes through
+ * `JSON.parse` and the schema, as before. Strings are taken as bytes: a raw control character, which
+ * JSON forbids in a string, is not looked for (in the vector, the length check catches anything that
+ * is not base64).
+ */
+function flatItem(bytes: Buffer): EmbeddingItem | undefined {
+  if (bytes[0] !== OPEN_BRACE || bytes[bytes.length - 1] !== CLOSE_BRACE) return undefined;
+  let embedding: string | undefined;
+  let index: number | undefined;
+  let at = 1;
+  while (at < bytes.length - 1) {
+    if (bytes[at] !== QUOTE) return undefined;
+    const keyEnd = bytes.indexOf(QUOTE, at + 1);
+    if (keyEnd < 0 || keyEnd - at > 32 || bytes[keyEnd + 1] !== COLON) return undefined;
+    const key = bytes.toString("latin1", at + 1, keyEnd);
+    if (key.includes("\\")) return undefined;
+    let valueEnd: number;
+    const valueStart = keyEnd + 2;
+    if (bytes[valueStart] === QUOTE) {
+      valueEnd = bytes.indexOf(QUOTE, valueStart + 1);
+      if (valueEnd < 0 || bytes.subarray(valueStart + 1, valueEnd).includes(BACKSLASH)) return undefined;
+      if (key === "embedding") embedding = bytes.toString("latin1", valueStart + 1, valueEnd);
+      else if (key === "index") return undefined;
+      valueEnd += 1;
+    } else {
+      valueEnd = valueStart;
+      while (bytes[valueEnd]! >= 0x30 && bytes[valueEnd]! <= 0x39) valueEnd++;
+      // JSON numbers have no leading zeros; a fraction or exponent stops at the next check.
+      if (valueEnd === valueStart || valueEnd - valueStart > 15 || (bytes[valueStart] === 0x30 && valueEnd - valueStart > 1)) return undefined;
+      if (key === "index") index = Number(bytes.toString("latin1", valueStart, valueEnd));
+      else if (key === "embedding") return undefined;
+    }
+    if (valueEnd === bytes.length - 1) break;
+    // A comma must be followed by another member (the loop checks it starts with a quote).
+    if (bytes[valueEnd] !== COMMA || valueEnd + 1 >= bytes.length - 1) return undefined;
+    at = valueEnd + 1;
+  }
+  return embedding === undefined ? undefined : { embedding, index };
+}
+
 /**
  * Parses and checks one embeddings answer: one vector per input, each of length `dim`, finite and
  * non-zero; returns them in input order (by `index`), L2-normalised (bge-m3 servers normalise already,
@@ -83,7 +135,7 @@ export function decodeEmbeddingsAnswer(body: Buffer, expectedCount: number, dim:
   const itemBytes = dataItems(body);
   if (itemBytes === undefined) throw new InvalidEmbeddingsAnswer(describeUnsplittable(body));
   if (itemBytes.length !== expectedCount) throw new InvalidEmbeddingsAnswer(`sent ${expectedCount} inputs, got ${itemBytes.length} embeddings`);
-  const items = itemBytes.map(parseItem);
+  const items = itemBytes.map((bytes, position) => flatItem(bytes) ?? parseItem(bytes, position));
 
   // One allocation per answer rather than one per vector: the vectors are views into a shared buffer.
   const slab = new Float32Array(expectedCount * dim);

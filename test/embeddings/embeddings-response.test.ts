@@ -91,6 +91,50 @@ describe("decoding an embeddings answer", () => {
   }
 });
 
+describe("the flat items most servers send, read without JSON.parse", () => {
+  const outcome = (body: string, count: number) => {
+    try {
+      return { vectors: decode(body, count).map((vector) => [...vector]) };
+    } catch (error) {
+      if (error instanceof InvalidEmbeddingsAnswer) return { invalid: true };
+      throw error;
+    }
+  };
+  const item = fc.record(
+    {
+      object: fc.constantFrom("embedding", 'emb"edding', "é"),
+      index: fc.oneof(fc.nat(3), fc.constant(-1), fc.constant(1.5), fc.constant("0")),
+      embedding: fc.oneof(
+        { arbitrary: fc.constant(base64Of([1, 2, 3, 4])), weight: 4 },
+        fc.constant(base64Of([1, 2])),
+        fc.constant([0, 0, 3, 4]),
+        fc.constant("not base64!"),
+      ),
+      extra: fc.oneof(fc.string(), fc.integer(), fc.jsonValue()),
+    },
+    { requiredKeys: ["embedding"] },
+  );
+
+  it("decode exactly as JSON.parse would: a compact answer agrees with the same answer indented", () => {
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 3 }), (items) => {
+        const data = items.map(({ extra, ...rest }) => (extra === undefined ? rest : { ...rest, extra }));
+        const compact = outcome(JSON.stringify({ object: "list", data }), data.length);
+        // Whitespace sends every item through JSON.parse and the schema.
+        expect(compact).toEqual(outcome(JSON.stringify({ object: "list", data }, null, 1), data.length));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("refuse what JSON.parse or the schema refuses: a trailing comma, a leading zero, an index that is not a number", () => {
+    const vector = base64Of([1, 2, 3, 4]);
+    for (const bad of [`{"index":0,"embedding":"${vector}",}`, `{"index":00,"embedding":"${vector}"}`, `{"index":0,,"embedding":"${vector}"}`, `{"index":"0","embedding":"${vector}"}`]) {
+      expect(() => decode(`{"data":[${bad}]}`, 1), bad).toThrow(InvalidEmbeddingsAnswer);
+    }
+  });
+});
+
 describe("reading a provider's error message", () => {
   it("understands the OpenAI, TEI/Ollama and FastAPI shapes, and plain text", () => {
     expect(providerErrorMessage('{"error":{"message":"Invalid API key","type":"auth"}}')).toBe("Invalid API key");
