@@ -13,8 +13,8 @@ import { useBrowserSession } from "./support/session";
 /**
  * The whole journey of issue 13, as one person in one browser profile: sign up, upload two exports
  * (one large enough to go in parts) and watch them, look at the topics, chat until the free plan's
- * limit, become premium (`vault tier set`), search, create and revoke a token, export the vault, and
- * delete the account. Once on a desktop, once on a 390 px phone, once in dark mode.
+ * limit, become premium (`vault tier set`), search, forget a conversation, create and revoke a token,
+ * export the vault, and delete the account. Once on a desktop, once on a 390 px phone, once in dark mode.
  */
 const session = useBrowserSession({ label: "journey" });
 let page: Page;
@@ -58,7 +58,7 @@ async function ask(question: string) {
 }
 
 describe.each(VARIANTS)("the whole journey, $name", ({ name, options }) => {
-  it("sign up → two uploads → topics → chat to the limit → premium → search → token → export → delete the account", { timeout: 400_000 }, async () => {
+  it("sign up → two uploads → topics → chat to the limit → premium → search → forget → token → export → delete the account", { timeout: 400_000 }, async () => {
     const width = options.viewport!.width;
     const fits = () => page.evaluate(`document.documentElement.scrollWidth <= ${width}`);
     const check = async (where: string) => {
@@ -136,6 +136,25 @@ describe.each(VARIANTS)("the whole journey, $name", ({ name, options }) => {
     await ask("And which tram goes to Belém?");
     await page.getByTestId("chat-answer").last().and(page.locator('[aria-busy="false"]')).waitFor();
     expect(await page.getByTestId("daily-limit").count(), "premium has no daily limit").toBe(0);
+
+    // Forget the trip's conversation: gone from search and from chat.
+    await goTo("Memories", "Memories");
+    await page.getByTestId("vault-conversations").getByRole("button", { name: /Planning the Lisbon trip/ }).click();
+    const shownMemories = page.getByTestId("memories-shown");
+    await shownMemories.getByRole("button", { name: "Forget this conversation…" }).click();
+    await shownMemories.getByRole("button", { name: "Forget", exact: true }).click();
+    await expect.poll(() => page.getByTestId("forget-notice").textContent(), { timeout: 120_000 }).toContain("“Planning the Lisbon trip” is forgotten");
+    await check("memories");
+    await goTo("Search", "Search your memories");
+    await page.getByRole("searchbox", { name: "Words or a question" }).fill("yellow tram castle");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByTestId("search-results").locator(".note, .empty").first().waitFor();
+    expect(await page.getByTestId("search-results").locator(".memory-title").allTextContents()).not.toContain("Planning the Lisbon trip");
+    await goTo("Chat", "Ask your memory");
+    await ask("Which tram goes up to the castle in Lisbon?");
+    await page.getByTestId("chat-answer").last().and(page.locator('[aria-busy="false"]')).waitFor();
+    expect((await page.getByTestId("chat-answer").last().textContent())!, "the answer cites nothing of the forgotten trip").not.toContain("Planning the Lisbon trip");
+    expect((await page.getByTestId("memory-card").locator(".memory-title").allTextContents()).filter((title) => title.includes("Lisbon")), "no card on the page shows it").toEqual([]);
 
     // A token for another AI: created, working, revoked, refused.
     await goTo("Settings", "Settings");
