@@ -1,10 +1,34 @@
 /**
- * What the store benches (bench:merge, bench:export) share: a client for the emulator the parent
- * started, and each measured step run in a child process of its own, so that its peak memory (its
+ * What the store benches (bench:merge, bench:export, bench:forget) share: the emulator in a temp folder,
+ * a client for it, and each measured step run in a child process of its own, so that its peak memory (its
  * maximum resident set) is that step's alone.
  */
 import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { createS3Client, type Store } from "../lib/store/client";
+import { startEmulator } from "../local/emulator";
+
+/** A line on stderr saying which step runs now (stdout carries only the results). */
+export function progress(text: string): void {
+  process.stderr.write(`… ${text}\n`);
+}
+
+/**
+ * Starts the S3 emulator on a free port over a fresh temp folder, runs `body` with its endpoint, then
+ * stops it and removes the folder, whatever `body` did.
+ */
+export async function withBenchEmulator<T>(tempPrefix: string, bucket: string, body: (endpoint: string) => Promise<T>): Promise<T> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), tempPrefix));
+  const emulator = await startEmulator({ dataDir, port: 0, bucket, messageSpies: false });
+  try {
+    return await body(emulator.endpoint);
+  } finally {
+    await emulator.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
 
 /** A store client for the bench's emulator at `endpoint`. */
 export function benchStore(endpoint: string, bucket: string): Store {

@@ -14,9 +14,7 @@
  * its memory tables (about 100 bytes a memory) and the rows' order, never the files.
  * The vaults are built first by the version writer from synthetic rows (bench/synthetic-vault.ts).
  */
-import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { meteredStore } from "../lib/store/metered";
 import { headObject } from "../lib/store/objects";
@@ -26,8 +24,7 @@ import type { VaultRow } from "../lib/vaults/provision";
 import { createVersionViewCache } from "../lib/vaults/version-view";
 import { writeAppendedVersion } from "../lib/vaults/version-writer";
 import { versionKeys } from "../lib/vaults/versions";
-import { startEmulator } from "../local/emulator";
-import { benchStore, runStep } from "./child-steps";
+import { benchStore, progress, runStep, withBenchEmulator } from "./child-steps";
 import { syntheticBlocks } from "./synthetic-vault";
 
 const { values } = parseArgs({
@@ -87,11 +84,7 @@ function child(args: Record<string, string | number>): Promise<StepResult> {
 async function main(): Promise<void> {
   const rows = Number(values.rows);
   const small = Number(values.small);
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-export-"));
-  const emulator = await startEmulator({ dataDir, port: 0, bucket: BUCKET, messageSpies: false });
-  const progress = (text: string) => process.stderr.write(`… ${text}\n`);
-  try {
-    const endpoint = emulator.endpoint;
+  await withBenchEmulator("bench-export-", BUCKET, async (endpoint) => {
     progress(`building a ${small}-node and a ${rows}-node vault (version writer, synthetic rows)`);
     const builtSmall = await child({ stage: "build", endpoint, prefix: "users/small", count: small });
     const builtLarge = await child({ stage: "build", endpoint, prefix: "users/large", count: rows });
@@ -126,10 +119,7 @@ async function main(): Promise<void> {
         "",
       ].join("\n"),
     );
-  } finally {
-    await emulator.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (values.stage) await runStage();

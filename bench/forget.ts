@@ -17,18 +17,15 @@
  *
  * The synthetic rows are bench/synthetic-vault.ts's (row r has id r in hex, eight turns a conversation).
  */
-import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { keptRows, matchingRows } from "../lib/forgets/forget-memories";
 import { meteredStore } from "../lib/store/metered";
 import { objectStream, putStream } from "../lib/store/streams";
 import { buildPendingGraphs, readSearchManifest } from "../lib/search/version-indexes";
 import { writeAppendedVersion, writeWholeVersion } from "../lib/vaults/version-writer";
-import { startEmulator } from "../local/emulator";
 import { versionKeys } from "../lib/vaults/versions";
-import { benchStore, runStep } from "./child-steps";
+import { benchStore, progress, runStep, withBenchEmulator } from "./child-steps";
 import { syntheticBlocks, timed } from "./synthetic-vault";
 
 const { values } = parseArgs({
@@ -118,11 +115,7 @@ function child(args: Record<string, string | number>): Promise<StepResult> {
 async function main(): Promise<void> {
   const rows = Number(values.rows);
   const add = Number(values.add);
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-forget-"));
-  const emulator = await startEmulator({ dataDir, port: 0, bucket: BUCKET, messageSpies: false });
-  const progress = (text: string) => process.stderr.write(`… ${text}\n`);
-  try {
-    const endpoint = emulator.endpoint;
+  await withBenchEmulator("bench-forget-", BUCKET, async (endpoint) => {
     const prefix = "users/forget";
     progress(`${rows} rows into an empty vault`);
     const large = await child({ stage: "merge", endpoint, prefix, previous: 0, first: 0, count: rows });
@@ -160,10 +153,7 @@ async function main(): Promise<void> {
         "",
       ].join("\n"),
     );
-  } finally {
-    await emulator.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (values.stage) await runStage();

@@ -17,16 +17,13 @@
  * Rows are synthetic exchanges (bench/synthetic-vault.ts), made block by block in the child so no
  * process holds an upload it would not hold in production.
  */
-import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { meteredStore } from "../lib/store/metered";
 import { objectStream, putStream } from "../lib/store/streams";
 import { writeAppendedVersion } from "../lib/vaults/version-writer";
 import { versionKeys } from "../lib/vaults/versions";
-import { startEmulator } from "../local/emulator";
-import { benchStore, runStep } from "./child-steps";
+import { benchStore, progress, runStep, withBenchEmulator } from "./child-steps";
 import { syntheticBlocks, timed } from "./synthetic-vault";
 
 const { values } = parseArgs({
@@ -104,11 +101,7 @@ function child(args: Record<string, string | number>): Promise<StageResult> {
 async function main(): Promise<void> {
   const rows = Number(values.rows);
   const add = Number(values.add);
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-merge-"));
-  const emulator = await startEmulator({ dataDir, port: 0, bucket: BUCKET, messageSpies: false });
-  const progress = (text: string) => process.stderr.write(`… ${text}\n`);
-  try {
-    const endpoint = emulator.endpoint;
+  await withBenchEmulator("bench-merge-", BUCKET, async (endpoint) => {
     progress(`${add} rows into an empty vault`);
     const small = await child({ stage: "merge", endpoint, prefix: "users/small", previous: 0, first: 0, count: add });
     progress(`${rows} rows into an empty vault`);
@@ -148,10 +141,7 @@ async function main(): Promise<void> {
         "",
       ].join("\n"),
     );
-  } finally {
-    await emulator.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (values.stage) await runStage();
