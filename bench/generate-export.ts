@@ -13,6 +13,8 @@
  */
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import { ZipStreamWriter } from "./export-zip-stream";
 
 export interface GeneratedExport {
@@ -194,6 +196,7 @@ async function* conversationsArray(make: (index: number) => string, targetBytes:
 
 export async function generateChatGptExport(path: string, targetBytes: number, seed = 1): Promise<GeneratedExport> {
   const make = new TextMaker(random(seed));
+  await mkdir(dirname(path), { recursive: true }); // bench/out/ is git-ignored, so absent on a fresh clone
   const out = createWriteStream(path);
   let bytes = 0;
   let conversations = 0;
