@@ -186,7 +186,7 @@ export interface ScheduleDefinition {
 export const schedules: ScheduleDefinition[] = [
   /** Uploads with no progress for longer than their stage's timeout: re-driven, or failed with a reason. */
   { name: "sweep-stale-uploads", handler: "functions/schedules/sweep-stale-uploads.handler", schedule: "rate(5 minutes)", timeoutSeconds: 120 },
-  /** Sessions past their expiry and store event ids past their re-delivery window, deleted. */
+  /** Sessions past their expiry, store and Stripe event ids past their re-delivery windows, idle log-in throttles and finished rate-limit windows, deleted. */
   { name: "purge-expired-rows", handler: "functions/schedules/purge-expired-rows.handler", schedule: "rate(1 hour)", timeoutSeconds: 300 },
   /** Interrupted account deletions finished; files left under deleted accounts' prefixes removed. */
   { name: "sweep-vault-files", handler: "functions/schedules/sweep-vault-files.handler", schedule: "rate(1 hour)", timeoutSeconds: 900 },

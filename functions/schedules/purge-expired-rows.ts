@@ -4,7 +4,7 @@ import { getPool } from "../../lib/db/pool";
 import { purgeExpiredRows } from "../../lib/housekeeping/expired-rows";
 import { logger } from "../../lib/log";
 
-/** Every hour (functions/manifest.ts): delete expired sessions and store events past their re-delivery window. */
+/** Every hour (functions/manifest.ts): delete rows no request can use any more (lib/housekeeping/expired-rows.ts). */
 export async function main() {
   return purgeExpiredRows({ db: getPool() });
 }

@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { LOGIN_THROTTLE } from "../accounts/login-throttle";
+import { SIGNUP_LIMITS } from "../accounts/signup-throttle";
 import { log } from "../log";
 
 export interface ExpiredRowsDeps {
@@ -12,6 +14,9 @@ export interface ExpiredRowsDeps {
 export interface ExpiredRowsReport {
   sessions: number;
   storeEvents: number;
+  loginAttempts: number;
+  rateLimits: number;
+  stripeEvents: number;
 }
 
 /**
@@ -21,33 +26,46 @@ export interface ExpiredRowsReport {
  */
 export const STORE_EVENT_RETENTION_DAYS = 30;
 
+/**
+ * A Stripe event's id is kept this long after it was received, to recognise a re-delivery. Stripe retries
+ * an undelivered event for up to three days (https://docs.stripe.com/webhooks#automatic-retries); an
+ * event re-sent by hand later than this is still harmless, since a subscription state older than the one
+ * recorded changes nothing.
+ */
+export const STRIPE_EVENT_RETENTION_DAYS = 30;
+
 /** Batches per table and run; what is left is taken by the next run. */
 const MAX_BATCHES = 50;
 
 /**
- * Deletes rows that no request can use any more: sessions past their expiry (sign-in already refuses
- * them) and store events older than the re-delivery window. Both tables would otherwise grow by a row
- * per sign-in and per upload for ever. Safe to repeat and to overlap with itself: each statement deletes
- * what is expired at that moment.
+ * Deletes rows that no request can use any more, each of which would otherwise grow by a row per sign-in,
+ * upload, log-in failure, sign-up address or Stripe event for ever:
+ * - sessions past their expiry (sign-in already refuses them);
+ * - store and Stripe event ids older than their re-delivery windows;
+ * - log-in attempts idle longer than the throttle remembers failures and no longer held back (the next
+ *   attempt would start the count over at 1, exactly as for a pair with no row; the pair's lockout count
+ *   goes with it);
+ * - rate-limit windows that are over (the next hit would start a new window, as for a missing row).
+ * Safe to repeat and to overlap with itself: each statement deletes what is expired at that moment.
  */
 export async function purgeExpiredRows(deps: ExpiredRowsDeps): Promise<ExpiredRowsReport> {
   const batchSize = deps.batchSize ?? 5000;
-  const sessions = await deleteInBatches(
-    deps.db,
-    `DELETE FROM personal.sessions WHERE id IN (
-       SELECT id FROM personal.sessions WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-    [batchSize],
-    batchSize,
-  );
-  const storeEvents = await deleteInBatches(
-    deps.db,
-    `DELETE FROM personal.store_events WHERE event_id IN (
-       SELECT event_id FROM personal.store_events WHERE received_at < now() - make_interval(days => $2) LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-    [batchSize, deps.storeEventRetentionDays ?? STORE_EVENT_RETENTION_DAYS],
-    batchSize,
-  );
-  const report = { sessions, storeEvents };
-  if (sessions + storeEvents > 0) log.info("purged expired rows", { ...report });
+  const purge = (table: string, key: string, expired: string, params: unknown[] = []) =>
+    deleteInBatches(
+      deps.db,
+      `DELETE FROM personal.${table} WHERE (${key}) IN (
+         SELECT ${key} FROM personal.${table} WHERE ${expired} LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+      [batchSize, ...params],
+      batchSize,
+    );
+  const report: ExpiredRowsReport = {
+    sessions: await purge("sessions", "id", "expires_at < now()"),
+    storeEvents: await purge("store_events", "event_id", "received_at < now() - make_interval(days => $2)", [deps.storeEventRetentionDays ?? STORE_EVENT_RETENTION_DAYS]),
+    loginAttempts: await purge("login_attempts", "email, client", "last_attempt_at < now() - make_interval(hours => $2) AND next_allowed_at < now()", [LOGIN_THROTTLE.forgetAfterHours]),
+    rateLimits: await purge("rate_limits", "bucket", "window_started < now() - make_interval(secs => $2)", [SIGNUP_LIMITS.windowSeconds]),
+    stripeEvents: await purge("stripe_events", "event_id", "received_at < now() - make_interval(days => $2)", [STRIPE_EVENT_RETENTION_DAYS]),
+  };
+  if (Object.values(report).some((count) => count > 0)) log.info("purged expired rows", { ...report });
   return report;
 }
 

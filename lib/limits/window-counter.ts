@@ -2,7 +2,9 @@ import type { Queryable } from "../db/pool";
 
 /**
  * Fixed-window counters in `personal.rate_limits`, one row per bucket (e.g. `signup:203.0.113.7`). The
- * state lives in Postgres because function instances share nothing else.
+ * state lives in Postgres because function instances share nothing else. The hourly purge
+ * (lib/housekeeping/expired-rows.ts) deletes rows older than the sign-up window, the only window in use:
+ * a bucket with a longer window must lengthen the purge's too.
  */
 export interface WindowCount {
   /** Hits in the current window, including this one. */
