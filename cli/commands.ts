@@ -65,7 +65,7 @@ export const COMMANDS: Record<string, CommandSpec<any>> = {
   }),
   "tier set": defineCommand({
     operands: "<email> <tier>",
-    summary: "Put a user on the free or premium plan, directly in the database (for operators and local use).",
+    summary: "Put a user on the free or premium plan, directly in the database (for operators and local use); billing hands the plan back to their subscription.",
     details: "Connects to DATABASE_URL; without it, to the local stack's PostgreSQL (PG_PORT, else PORT + 2, else 3002).",
     options: {},
     load: () => import("./tier"),

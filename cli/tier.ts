@@ -1,16 +1,17 @@
 /**
- * `vault tier set <email> <free|premium>`: sets a user's plan directly in the database, for local use
- * and operators. Connects to DATABASE_URL (default: the local stack's PostgreSQL, on PG_PORT or PORT + 2
+ * `vault tier set <email> <free|premium|billing>`: sets a user's plan directly in the database, for local
+ * use and operators. A plan set by hand stays until set again, whatever Stripe says; `billing` hands the
+ * plan back to the person's subscriptions. Connects to DATABASE_URL (default: the local stack's PostgreSQL, on PG_PORT or PORT + 2
  * or 3002, as `npm start` places it).
  */
 import { createPool } from "../lib/db/pool";
-import { setTierByEmail } from "../lib/tiers/features";
+import { setTierByEmail, userTierByEmail } from "../lib/tiers/features";
 import type { Invocation } from "./command-line";
 
 export async function run({ operands }: Invocation<Record<string, never>>): Promise<number> {
   const [email, tier] = operands as [string, string];
-  if (tier !== "free" && tier !== "premium") {
-    process.stderr.write(`vault tier set: the tier is free or premium, not ${JSON.stringify(tier)}.\n`);
+  if (tier !== "free" && tier !== "premium" && tier !== "billing") {
+    process.stderr.write(`vault tier set: the tier is free, premium or billing (follow their subscription), not ${JSON.stringify(tier)}.\n`);
     return 2;
   }
   const pgPort = process.env.PG_PORT ?? (process.env.PORT ? String(Number(process.env.PORT) + 2) : "3002");
@@ -22,7 +23,9 @@ export async function run({ operands }: Invocation<Record<string, never>>): Prom
       process.stderr.write(`There is no user with the e-mail address ${email}.\n`);
       return 1;
     }
-    process.stdout.write(`${email.trim().toLowerCase()} is now on the ${tier} plan.\n`);
+    const address = email.trim().toLowerCase();
+    if (tier === "billing") process.stdout.write(`${address} is now on the ${await userTierByEmail(db, address)} plan, as their subscription decides.\n`);
+    else process.stdout.write(`${address} is now on the ${tier} plan until it is set again (Stripe events will not change it; \`billing\` hands it back).\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`Could not reach the database at ${url.replace(/\/\/[^@]*@/, "//…@")}: ${(error as Error).message}\n`);

@@ -9,6 +9,7 @@
  */
 import type pg from "pg";
 import type Stripe from "stripe";
+import type { Queryable } from "../db/pool";
 import { withTransaction } from "../db/transaction";
 import { log } from "../log";
 import { ENTITLED_STATUSES, isEntitled, subscriptionChangeOf, TERMINAL_STATUSES, type SubscriptionChange } from "./subscription-events";
@@ -78,21 +79,26 @@ async function recordSubscriptionState(tx: pg.PoolClient, userId: string, change
 }
 
 /** Premium while any of the person's subscriptions is entitled; the row shows the one that decides. */
-async function deriveTier(tx: pg.PoolClient, userId: string, customerId: string | null): Promise<"free" | "premium"> {
+/**
+ * Sets the person's tier from all of their subscriptions (Premium while one is entitled) and returns the
+ * tier in force, which is an operator's grant (`granted_tier`, see `setTierByEmail`) while there is one.
+ */
+export async function deriveTier(tx: Queryable, userId: string, customerId: string | null): Promise<"free" | "premium"> {
   const { rows } = await tx.query<{ subscription_id: string; status: string }>(
     `SELECT subscription_id, status FROM personal.billing_subscriptions WHERE user_id = $1
       ORDER BY status = ANY ($2::text[]) DESC, state_at DESC, event_at DESC LIMIT 1`,
     [userId, ENTITLED_STATUSES],
   );
   const deciding = rows[0];
-  const tier = deciding && isEntitled(deciding.status) ? "premium" : "free";
-  await tx.query(
+  const billed = deciding && isEntitled(deciding.status) ? "premium" : "free";
+  const written = await tx.query<{ tier: "free" | "premium" }>(
     `INSERT INTO personal.user_tiers AS t (user_id, tier, stripe_customer_id, stripe_subscription_id, subscription_status)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (user_id) DO UPDATE
-        SET tier = EXCLUDED.tier, stripe_customer_id = coalesce(EXCLUDED.stripe_customer_id, t.stripe_customer_id),
-            stripe_subscription_id = EXCLUDED.stripe_subscription_id, subscription_status = EXCLUDED.subscription_status`,
-    [userId, tier, customerId, deciding?.subscription_id ?? null, deciding?.status ?? null],
+        SET tier = coalesce(t.granted_tier, EXCLUDED.tier), stripe_customer_id = coalesce(EXCLUDED.stripe_customer_id, t.stripe_customer_id),
+            stripe_subscription_id = EXCLUDED.stripe_subscription_id, subscription_status = EXCLUDED.subscription_status
+     RETURNING tier`,
+    [userId, billed, customerId, deciding?.subscription_id ?? null, deciding?.status ?? null],
   );
-  return tier;
+  return written.rows[0]!.tier;
 }

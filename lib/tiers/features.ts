@@ -1,5 +1,8 @@
 import { getConfig } from "../config";
+import type pg from "pg";
+import { deriveTier } from "../billing/apply-event";
 import type { Queryable } from "../db/pool";
+import { withTransaction } from "../db/transaction";
 import { AppError } from "../errors";
 import { asTier, hasFeature, type Feature, type Tier, type TierPlans } from "./tiers";
 
@@ -33,13 +36,35 @@ export async function requireFeature(db: Queryable, userId: string, feature: Fea
   if (!hasFeature(plans, tier, feature)) throw new FeatureNotInPlanError(plans, feature, tier);
 }
 
-/** Sets a user's tier by e-mail address (operators, `vault tier set`); false when there is no such user. */
-export async function setTierByEmail(db: Queryable, email: string, tier: Tier): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `INSERT INTO personal.user_tiers (user_id, tier)
-     SELECT id, $2 FROM personal.users WHERE email = $1
-     ON CONFLICT (user_id) DO UPDATE SET tier = EXCLUDED.tier`,
-    [email.trim().toLowerCase(), tier],
-  );
-  return (rowCount ?? 0) > 0;
+/** The tier of the user with this (normalised) e-mail address. */
+export async function userTierByEmail(db: Queryable, email: string): Promise<Tier> {
+  const { rows } = await db.query<{ tier: string }>("SELECT t.tier FROM personal.users u JOIN personal.user_tiers t ON t.user_id = u.id WHERE u.email = $1", [email]);
+  return asTier(rows[0]?.tier);
+}
+
+/**
+ * Sets a user's tier by e-mail address (operators, `vault tier set`); false when there is no such user.
+ * A tier set this way is a grant that Stripe's later events do not overwrite; `"billing"` clears the
+ * grant and puts the user on whatever their subscriptions give them.
+ */
+export async function setTierByEmail(db: pg.Pool, email: string, tier: Tier | "billing"): Promise<boolean> {
+  const address = email.trim().toLowerCase();
+  if (tier !== "billing") {
+    const { rowCount } = await db.query(
+      `INSERT INTO personal.user_tiers (user_id, tier, granted_tier)
+       SELECT id, $2, $2 FROM personal.users WHERE email = $1
+       ON CONFLICT (user_id) DO UPDATE SET tier = EXCLUDED.tier, granted_tier = EXCLUDED.granted_tier`,
+      [address, tier],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+  return withTransaction(db, async (tx) => {
+    const { rows } = await tx.query<{ id: string }>("SELECT id FROM personal.users WHERE email = $1", [address]);
+    if (!rows[0]) return false;
+    // Locked as a Stripe event locks it, so an event applied meanwhile cannot be lost in between.
+    await tx.query("SELECT 1 FROM personal.user_tiers WHERE user_id = $1 FOR UPDATE", [rows[0].id]);
+    await tx.query("UPDATE personal.user_tiers SET granted_tier = NULL WHERE user_id = $1", [rows[0].id]);
+    await deriveTier(tx, rows[0].id, null);
+    return true;
+  });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { getStore } from "../../lib/store/client";
 import { getJson } from "../../lib/store/objects";
+import { setTierByEmail } from "../../lib/tiers/features";
 import { uniqueEmail } from "../support/api";
 import { useTestStack } from "../support/stack";
 import { checkoutCompleted, delivery, newCustomerId, newSubscriptionId, subscriptionEvent, TEST_WEBHOOK_SECRET, type Delivery } from "../support/stripe";
@@ -11,8 +12,9 @@ const ctx = useTestStack({ consumers: false });
 const post = (sent: Delivery) => ctx.api.call("POST", "/webhooks/stripe", { body: sent.body, headers: sent.headers });
 
 async function newUser() {
-  const { body } = await ctx.api.signUp(uniqueEmail("billing"));
-  return { userId: body.user_id as string, token: body.token as string };
+  const email = uniqueEmail("billing");
+  const { body } = await ctx.api.signUp(email);
+  return { email, userId: body.user_id as string, token: body.token as string };
 }
 
 async function tierOf(token: string): Promise<string> {
@@ -125,6 +127,33 @@ describe("the Stripe webhook", () => {
 
     expect(answer.body).toMatchObject({ outcome: "applied", userId, tier: "premium" });
     expect(await tierOf(token)).toBe("premium");
+  });
+
+  it("keeps an operator's grant whatever billing says, until the operator hands the plan back to billing", async () => {
+    const comped = await newUser();
+    const customer = newCustomerId();
+    const subscription = newSubscriptionId();
+    expect(await setTierByEmail(ctx.db, comped.email, "premium")).toBe(true);
+
+    await post(delivery(subscriptionEvent("customer.subscription.created", { id: subscription, customer, userId: comped.userId, status: "active", created: at(60), eventCreated: at(60) })));
+    const cancelled = await post(
+      delivery(subscriptionEvent("customer.subscription.deleted", { id: subscription, customer, userId: comped.userId, status: "canceled", created: at(60), canceledAt: at(30), eventCreated: at(30) })),
+    );
+
+    expect(cancelled.body).toMatchObject({ outcome: "applied", tier: "premium" });
+    expect(await tierOf(comped.token)).toBe("premium");
+    expect(await setTierByEmail(ctx.db, comped.email, "billing")).toBe(true);
+    expect(await tierOf(comped.token)).toBe("free");
+
+    // The other way round: a paying person set to free by hand stays free while they pay, and is Premium
+    // again the moment billing decides.
+    const paying = await newUser();
+    await post(delivery(checkoutCompleted({ userId: paying.userId, subscription: newSubscriptionId(), customer: newCustomerId(), created: at(20) })));
+    await setTierByEmail(ctx.db, paying.email, "free");
+    await post(delivery(subscriptionEvent("customer.subscription.updated", { id: newSubscriptionId(), customer: newCustomerId(), userId: paying.userId, status: "active", created: at(10), eventCreated: at(10) })));
+    expect(await tierOf(paying.token)).toBe("free");
+    await setTierByEmail(ctx.db, paying.email, "billing");
+    expect(await tierOf(paying.token)).toBe("premium");
   });
 
   it("records events it does not act on, and those about nobody it knows, without failing", async () => {

@@ -36,14 +36,19 @@ describe("vault search and vault tier set", { timeout: 90_000 }, () => {
     const refused = await vaultCli(["search", "ORD-88412", ...login]);
     const promoted = await vaultCli(["tier", "set", user.email, "premium"], { DATABASE_URL: context.stack.databaseUrl });
     const found = await vaultCli(["search", "ORD-88412", "--k", "1", ...login]);
+    const handedBack = await vaultCli(["tier", "set", user.email, "billing"], { DATABASE_URL: context.stack.databaseUrl });
+    const refusedAgain = await vaultCli(["search", "ORD-88412", ...login]);
 
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("Memory search is part of the Premium plan");
-    expect(promoted).toMatchObject({ code: 0, stdout: `${user.email} is now on the premium plan.\n` });
+    expect(promoted).toMatchObject({ code: 0, stdout: `${user.email} is now on the premium plan until it is set again (Stripe events will not change it; \`billing\` hands it back).\n` });
     expect(found.code).toBe(0);
     expect(found.stdout).toMatch(/^ 1 {2}2023-11-14 {2}ChatGPT {2}Walnut desk order +My order ORD-88412 is late\./m);
     expect(found.stdout).toContain("https://chatgpt.com/c/cli-desk");
     expect(found.stdout).toContain("1 result from vault version 1");
+    // No subscription behind them: handed back to billing, they are on the free plan again.
+    expect(handedBack).toMatchObject({ code: 0, stdout: `${user.email} is now on the free plan, as their subscription decides.\n` });
+    expect(refusedAgain.code).toBe(1);
   });
 
   it("searches with a personal access token and prints JSON on request", async () => {
