@@ -132,6 +132,8 @@ export interface UploadView {
   timings: Record<string, number | string>;
   uploaded_at: string;
   completed_at: string | null;
+  /** The person forgot what this upload added (`DELETE /vault/uploads/{id}`): how many memories went, and when. */
+  forgotten: { memories: number; at: string } | null;
 }
 
 /** `GET /vault/status`: the vault's figures and its recent uploads, newest first. */

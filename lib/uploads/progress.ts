@@ -46,5 +46,6 @@ export function describeUpload(upload: UploadRow): UploadView {
     timings: upload.timings,
     uploaded_at: upload.uploaded_at.toISOString(),
     completed_at: upload.processing_completed_at?.toISOString() ?? null,
+    forgotten: upload.forgotten_at ? { memories: upload.forgotten_memories ?? 0, at: upload.forgotten_at.toISOString() } : null,
   };
 }

@@ -40,11 +40,18 @@ export interface UploadRow {
   updated_at: Date;
   processing_started_at: Date | null;
   processing_completed_at: Date | null;
+  /** What the newest completed forget of this upload removed (`DELETE /vault/uploads/{id}`), if any. */
+  forgotten_memories?: number | null;
+  forgotten_at?: Date | null;
 }
 
 const SELECT_UPLOAD = `
-  SELECT u.*, v.user_id, v.prefix AS vault_prefix
-    FROM personal.vault_uploads u JOIN personal.vaults v ON v.id = u.vault_id`;
+  SELECT u.*, v.user_id, v.prefix AS vault_prefix, f.memories AS forgotten_memories, f.completed_at AS forgotten_at
+    FROM personal.vault_uploads u JOIN personal.vaults v ON v.id = u.vault_id
+    LEFT JOIN LATERAL (
+      SELECT memories, completed_at FROM personal.vault_forgets
+       WHERE vault_id = u.vault_id AND kind = 'upload' AND target = u.id::text AND state = 'complete'
+       ORDER BY completed_at DESC LIMIT 1) f ON true`;
 
 /** The upload if it belongs to `userId`; another user's upload is indistinguishable from a missing one. */
 export async function findOwnedUpload(db: Queryable, userId: string, uploadId: string): Promise<UploadRow | undefined> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, uniqueEmail } from "../support/api";
 import { chatgptExport, conversations, type ConversationSpec } from "../support/exports";
 import { uploadBytes, waitForUpload } from "../support/ingest";
-import { expectNoSeriousViolations, saveScreenshot, uploadRow } from "./support/browser";
+import { expectNoSeriousViolations, fileInput, saveScreenshot, uploadRow } from "./support/browser";
 import { useBrowserSession } from "./support/session";
 
 const session = useBrowserSession({ label: "forget" });
@@ -106,6 +106,29 @@ describe("the upload history", () => {
       "What conversations.json added is forgotten: 7 memories removed from your vault, search and chat.",
     );
     await expect.poll(() => page.getByTestId("stat-memories").textContent()).toBe("0");
+    // The row says what became of it, and has nothing left to forget.
+    await expect.poll(() => complete.getAttribute("data-state")).toBe("forgotten");
+    expect(await complete.locator(".upload-status").textContent()).toBe("Forgotten");
+    expect(await complete.locator(".upload-outcome").textContent()).toMatch(/^7 memories forgotten .+ \(7 were added\)$/);
+    expect(await complete.getByRole("button", { name: /^Forget/ }).count()).toBe(0);
     await saveScreenshot(page, "forget-upload-desktop-light");
+  });
+
+  it("offers to forget an upload made on this visit as soon as it is complete, without a reload", async () => {
+    await signedInWith("forget-live-upload", "vault", []);
+    await fileInput(page).setInputFiles(await session.writeTemp("conversations.json", trips()[1]));
+    const row = page.locator(".live-uploads .upload").first();
+    await expect.poll(() => row.getAttribute("data-state"), { timeout: 60_000 }).toBe("complete");
+
+    await row.getByRole("button", { name: "Forget the memories conversations.json added" }).click();
+    await row.getByRole("button", { name: "Forget", exact: true }).click();
+
+    await expect.poll(() => page.getByTestId("upload-notice").textContent(), { timeout: 60_000 }).toBe(
+      "What conversations.json added is forgotten: 7 memories removed from your vault, search and chat.",
+    );
+    await expect.poll(() => row.getAttribute("data-state")).toBe("forgotten");
+    expect(await row.locator(".upload-outcome").textContent()).toMatch(/^7 memories forgotten /);
+    await expect.poll(() => page.getByTestId("stat-memories").textContent()).toBe("0");
+    await saveScreenshot(page, "forget-live-upload-desktop-light");
   });
 });

@@ -197,6 +197,14 @@ describe("forgetting everything an upload added", () => {
 
     expect(await humans(carol)).toEqual(["second upload words"]);
     expect((await search(ctx.api, carol.token, { q: "first upload words" })).body.results.map((result: { human: string }) => result.human)).not.toContain("first upload words");
+    // The upload's own view and the vault's history say so, for that upload alone.
+    const view = await ctx.api.call("GET", `/api/personal/vault/upload/${first.upload_id}`, { token: carol.token });
+    expect(view.body).toMatchObject({ status: "complete", nodes_created: 1, forgotten: { memories: 1, at: expect.any(String) } });
+    const status = await ctx.api.call("GET", "/api/personal/vault/status", { token: carol.token });
+    expect(status.body.uploads.map((upload: { upload_id: string; forgotten: unknown }) => [upload.upload_id === first.upload_id, upload.forgotten !== null])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
   });
 
   it("leaves an empty vault that takes the next upload when everything was forgotten", async () => {

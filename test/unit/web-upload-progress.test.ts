@@ -29,6 +29,7 @@ function view(patch: Partial<UploadView>): UploadView {
     timings: {},
     uploaded_at: "2026-12-01T11:59:00Z",
     completed_at: null,
+    forgotten: null,
     ...patch,
   };
 }
@@ -69,6 +70,13 @@ describe("an upload's row in the pipeline", () => {
   it("says what a complete upload added", () => {
     const row = describeLive(live({ stage: "following", view: view({ status: "complete", phase: "done", progress_pct: 100, nodes_created: 9, nodes_deduplicated: 3 }) }), now);
     expect(row).toMatchObject({ state: "complete", status: "Complete", outcome: "9 memories added, 3 already in your vault" });
+  });
+
+  it("says a complete upload's memories were forgotten, and no longer offers to forget them", () => {
+    const forgotten = view({ status: "complete", phase: "done", progress_pct: 100, nodes_created: 9, forgotten: { memories: 8, at: "2026-12-01T11:00:00Z" } });
+    for (const row of [describeHistory(forgotten, now), describeLive(live({ stage: "following", view: forgotten }), now)]) {
+      expect(row).toMatchObject({ state: "forgotten", pct: 100, status: "Forgotten", outcome: "8 memories forgotten 1 hour ago (9 were added)" });
+    }
   });
 
   it("words a phase the page does not know by the upload's status instead of showing nothing", () => {

@@ -3,7 +3,7 @@
  * and the Cancel button can never disagree: the bar's value is the percentage the words say, and
  * Cancel is offered only while there are bytes left to send.
  */
-import { formatBytes, outcomeLabel, phaseLabel, sourceLabel, timeAgo } from "./format";
+import { formatBytes, formatCount, outcomeLabel, phaseLabel, plural, sourceLabel, timeAgo } from "./format";
 import type { UploadView } from "./api";
 
 /** An upload started on this page, from the moment the file is chosen. */
@@ -24,7 +24,8 @@ export interface LiveUpload {
 }
 
 export interface RowModel {
-  state: "working" | "complete" | "failed" | "stalled";
+  /** `forgotten`: complete, and then the person forgot what it added. */
+  state: "working" | "complete" | "forgotten" | "failed" | "stalled";
   /** The bar's value, 0–100; `null` is a bar without a measure (waiting on something that has none). */
   pct: number | null;
   status: string;
@@ -77,6 +78,10 @@ export function describeHistory(view: UploadView, now = Date.now()): RowModel {
 function describePipeline(view: UploadView, now: number): RowModel {
   const base = { meta: meta(view.bytes, view, now), outcome: null, error: null, cancellable: false };
   if (view.status === "failed") return { ...base, state: "failed", pct: 0, status: "Failed", error: view.error_message ?? "The upload failed." };
+  if (view.status === "complete" && view.forgotten) {
+    const outcome = `${plural(view.forgotten.memories, "memory", "memories")} forgotten ${timeAgo(view.forgotten.at, now)} (${formatCount(view.nodes_created)} ${view.nodes_created === 1 ? "was" : "were"} added)`;
+    return { ...base, state: "forgotten", pct: 100, status: "Forgotten", outcome };
+  }
   if (view.status === "complete") return { ...base, state: "complete", pct: 100, status: "Complete", outcome: outcomeLabel(view) };
   if (view.phase === "awaiting_upload" || view.phase === "queued") return { ...base, state: "working", pct: null, status: phaseLabel(view) };
   return { ...base, state: "working", pct: view.progress_pct, status: `${phaseLabel(view)} (${view.progress_pct}%)` };
