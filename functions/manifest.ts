@@ -188,7 +188,7 @@ export const schedules: ScheduleDefinition[] = [
   { name: "sweep-stale-uploads", handler: "functions/schedules/sweep-stale-uploads.handler", schedule: "rate(5 minutes)", timeoutSeconds: 120 },
   /** Sessions past their expiry, store and Stripe event ids past their re-delivery windows, idle log-in throttles and finished rate-limit windows, deleted. */
   { name: "purge-expired-rows", handler: "functions/schedules/purge-expired-rows.handler", schedule: "rate(1 hour)", timeoutSeconds: 300 },
-  /** Interrupted account deletions finished; files left under deleted accounts' prefixes removed. */
+  /** Interrupted account deletions and vault emptyings whose file deletion never ran finished; files left under deleted accounts' prefixes removed. */
   { name: "sweep-vault-files", handler: "functions/schedules/sweep-vault-files.handler", schedule: "rate(1 hour)", timeoutSeconds: 900 },
   /** Vault versions replaced more than SWEEP_GRACE_HOURS ago, and the search segments only they listed (a forgotten memory's last copies). */
   { name: "sweep-old-versions", handler: "functions/schedules/sweep-old-versions.handler", schedule: "rate(1 hour)", timeoutSeconds: 900 },

@@ -70,7 +70,8 @@ export async function emptyVault(deps: EmptyVaultDeps, userId: string, confirmat
     // Event ids name the uploads' objects; a late event of one of them must find nothing.
     await tx.query("DELETE FROM personal.store_events WHERE object_key LIKE $1", [`${vault.prefix}/%`]);
     const { rows } = await tx.query<{ current_version: number }>(
-      `UPDATE personal.vaults SET current_version = current_version + 1, node_count = 0, total_bytes = 0, last_sync_at = now(), error_message = NULL
+      `UPDATE personal.vaults SET current_version = current_version + 1, node_count = 0, total_bytes = 0, last_sync_at = now(), error_message = NULL,
+              emptied_version = current_version + 1, emptied_at = now()
         WHERE id = $1 RETURNING current_version`,
       [vault.id],
     );
@@ -110,6 +111,23 @@ export async function deleteEmptiedFiles(deps: { db: pg.Pool; store: Store }, me
   }
   const kept = [...keptUploads, ...laterVersions, ...listedSegments];
   const deleted = await deletePrefix(deps.store, `${vault.prefix}/`, { keep: (key) => key === keys.manifest || kept.some((prefix) => key.startsWith(prefix)) });
+  // Done: the sweeper no longer needs to (an emptying made since, with a higher version, stays pending).
+  await deps.db.query("UPDATE personal.vaults SET emptied_version = NULL, emptied_at = NULL WHERE id = $1 AND emptied_version <= $2", [message.vault_id, message.version]);
   log.info("emptied vault's files deleted", { vaultId: message.vault_id, version: message.version, deleted });
   return deleted;
+}
+
+/**
+ * Runs {@link deleteEmptiedFiles} for emptyings whose reduce-queue message has not done it after
+ * `olderThanSeconds` (longer than a merge may run, so no merge that began before the emptying can still
+ * be writing): a message that was dead-lettered would otherwise leave the files for good. Returns the
+ * number of vaults finished.
+ */
+export async function finishPendingEmptyings(deps: { db: pg.Pool; store: Store }, options: { olderThanSeconds: number }): Promise<number> {
+  const { rows } = await deps.db.query<{ id: string; emptied_version: number }>(
+    "SELECT id, emptied_version FROM personal.vaults WHERE emptied_version IS NOT NULL AND emptied_at <= now() - make_interval(secs => $1) ORDER BY emptied_at LIMIT 100",
+    [options.olderThanSeconds],
+  );
+  for (const vault of rows) await deleteEmptiedFiles(deps, { type: "empty-vault", vault_id: vault.id, version: vault.emptied_version });
+  return rows.length;
 }

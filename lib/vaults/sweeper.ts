@@ -4,16 +4,20 @@ import { resumeDeletions } from "../accounts/delete-account";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { deletePrefix } from "../store/streams";
+import { finishPendingEmptyings } from "./empty-vault";
 
 export interface SweepVaultFilesDeps {
   db: pg.Pool;
   store: Store;
   /** An account deletion older than this was interrupted (longer than its function may run): finish it. */
   deletionTimeoutSeconds: number;
+  /** An emptied vault whose files are still there after this (longer than a merge may run) lost its reduce-queue message: finish it. */
+  emptyingTimeoutSeconds: number;
 }
 
 export interface SweepVaultFilesReport {
   deletionsFinished: number;
+  emptyingsFinished: number;
   orphanedPrefixes: number;
 }
 
@@ -21,15 +25,16 @@ const UUID = /^users\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 /**
  * The store's janitor, on a schedule (functions/manifest.ts): finishes account deletions that were
- * interrupted, and removes everything under a `users/{uuid}/` prefix whose account no longer exists —
+ * interrupted and vault emptyings whose file deletion never ran, and removes everything under a `users/{uuid}/` prefix whose account no longer exists —
  * what a worker still running when its account was deleted wrote after the deletion, or a file a browser
  * sent with a presigned URL issued before it. Safe to run at any time and to overlap with itself.
  */
 export async function sweepVaultFiles(deps: SweepVaultFilesDeps): Promise<SweepVaultFilesReport> {
   const deletionsFinished = await resumeDeletions(deps, { olderThanSeconds: deps.deletionTimeoutSeconds });
+  const emptyingsFinished = await finishPendingEmptyings(deps, { olderThanSeconds: deps.emptyingTimeoutSeconds });
   const orphanedPrefixes = await sweepOrphanedPrefixes(deps);
-  const report = { deletionsFinished, orphanedPrefixes };
-  if (deletionsFinished + orphanedPrefixes > 0) log.info("vault files swept", { ...report });
+  const report = { deletionsFinished, emptyingsFinished, orphanedPrefixes };
+  if (deletionsFinished + emptyingsFinished + orphanedPrefixes > 0) log.info("vault files swept", { ...report });
   return report;
 }
 

@@ -27,7 +27,7 @@ async function accountWithMemories(label: string): Promise<TestUser & { vaultId:
   return { ...user, vaultId: rows[0].id };
 }
 
-const sweepNow = () => sweepVaultFiles({ db: ctx.db, store: getStore(), deletionTimeoutSeconds: 0 });
+const sweepNow = () => sweepVaultFiles({ db: ctx.db, store: getStore(), deletionTimeoutSeconds: 0, emptyingTimeoutSeconds: 3600 });
 
 describe("DELETE /me", () => {
   it("refuses a wrong password and changes nothing", async () => {

@@ -1,4 +1,9 @@
+import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { getPool } from "../../lib/db/pool";
+import { getSqs } from "../../lib/queues/client";
+import { getStore } from "../../lib/store/client";
+import { emptyVault as emptyVaultDirectly } from "../../lib/vaults/empty-vault";
 import { chatgptExport, conversations } from "../support/exports";
 import { uploadBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
@@ -96,6 +101,30 @@ describe("DELETE /vault", () => {
     await expect.poll(() => listKeys(`${user.prefix}/`), { timeout: 30_000, interval: 500 }).toEqual([`${user.prefix}/vault.json`]);
     expect(await vaultRows(user.vaultId)).toEqual(NO_ROWS);
     expect((await ctx.api.me(user.token)).body.vault.node_count).toBe(0);
+  }, 120_000);
+});
+
+describe("an emptying whose file deletion never ran", () => {
+  it("is finished by the hourly file sweeper once no merge of the vault can still be running, and not before", async () => {
+    const user = await userWithMemories("lost-message");
+    const others = await userWithMemories("bystander", "cheese making");
+    const othersKeys = await listKeys(`${others.prefix}/`);
+    // The reduce queue's message is lost (as when it is dead-lettered): sent where nothing consumes it.
+    const { QueueUrl } = await getSqs().send(new CreateQueueCommand({ QueueName: "emptied-nowhere.fifo", Attributes: { FifoQueue: "true" } }));
+    await emptyVaultDirectly({ db: getPool(), store: getStore(), sqs: getSqs(), reduceQueueUrl: QueueUrl! }, user.userId, { password: PASSWORD, client: "127.0.0.1" });
+    const sweep = () => ctx.stack.schedules["sweep-vault-files"]!.runNow() as Promise<{ emptyingsFinished: number }>;
+    const left = await listKeys(`${user.prefix}/`);
+    expect(left.some((key) => key.includes("/uploads/")), "the export's original is still stored").toBe(true);
+
+    expect(await sweep()).toMatchObject({ emptyingsFinished: 0 });
+    expect(await listKeys(`${user.prefix}/`)).toEqual(left);
+
+    await ctx.db.query("UPDATE personal.vaults SET emptied_at = emptied_at - interval '2 hours' WHERE id = $1", [user.vaultId]);
+    expect(await sweep()).toMatchObject({ emptyingsFinished: 1 });
+
+    expect(await listKeys(`${user.prefix}/`)).toEqual([`${user.prefix}/vault.json`]);
+    expect(await listKeys(`${others.prefix}/`)).toEqual(othersKeys);
+    expect(await sweep()).toMatchObject({ emptyingsFinished: 0 });
   }, 120_000);
 });
 
