@@ -169,7 +169,10 @@ describe("your data, in Settings", () => {
     await data.getByRole("button", { name: "Delete my account and vault" }).click();
 
     await page.getByTestId("auth-screen").waitFor();
-    expect(await page.locator("#auth-error").textContent()).toBe("Your account and everything in your vault were deleted.");
+    // Said as news, not as an error.
+    expect(await page.locator("#auth-notice").textContent()).toBe("Your account and everything in your vault were deleted.");
+    expect(await page.locator("#auth-error").count()).toBe(0);
+    await saveScreenshot(page, "account-deleted-desktop-light");
     expect((await api.logIn(email, PASSWORD)).status, "the API no longer knows the account").toBe(401);
     await submitAccountForm(page, "login", email, PASSWORD);
     await expect.poll(() => page.locator("#auth-error").textContent()).toBe("The e-mail address or password is not right.");
