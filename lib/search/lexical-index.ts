@@ -1,5 +1,5 @@
 import { decodeSections, encodeSections, view } from "./binary-sections";
-import { terms as textTerms } from "./tokens";
+import { forEachTerm } from "./tokens";
 import { topK } from "./top-k";
 
 /**
@@ -38,33 +38,51 @@ interface LexicalHeader {
 /** Collects memories row by row (rows must arrive as 0, 1, 2, …), then encodes the index. */
 export function createLexicalBuilder() {
   // One number per posting: row × 256 + tf, a small integer V8 stores unboxed for rows below 2^23.
-  const postings = new Map<string, number[]>();
+  // Terms are numbered as first seen, so a word costs one Map lookup; its count in the memory being
+  // added is kept in `tf` by that number (reset for the terms `touched` once the memory is done).
+  const termIds = new Map<string, number>();
+  const postings: number[][] = [];
+  let tf = new Uint32Array(1 << 12);
+  const touched: number[] = [];
   const lengths: number[] = [];
   let totalLength = 0;
 
   return {
     add(row: number, text: string): void {
       if (row !== lengths.length) throw new Error(`lexical index: row ${row} added out of order (expected ${lengths.length})`);
-      const counts = new Map<string, number>();
-      const words = textTerms(text);
-      for (const term of words) counts.set(term, (counts.get(term) ?? 0) + 1);
-      for (const [term, tf] of counts) {
-        let list = postings.get(term);
-        if (!list) postings.set(term, (list = []));
-        list.push(row * 256 + Math.min(tf, MAX_TF));
+      let length = 0;
+      forEachTerm(text, (term) => {
+        let id = termIds.get(term);
+        if (id === undefined) {
+          id = postings.length;
+          termIds.set(term, id);
+          postings.push([]);
+          if (id === tf.length) {
+            const bigger = new Uint32Array(tf.length * 2);
+            bigger.set(tf);
+            tf = bigger;
+          }
+        }
+        if (tf[id]!++ === 0) touched.push(id);
+        length++;
+      });
+      for (const id of touched) {
+        postings[id]!.push(row * 256 + Math.min(tf[id]!, MAX_TF));
+        tf[id] = 0;
       }
-      lengths.push(words.length);
-      totalLength += words.length;
+      touched.length = 0;
+      lengths.push(length);
+      totalLength += length;
     },
 
     /** The index file's bytes. */
     encode(): Buffer {
-      const dictionary = [...postings.keys()].sort();
+      const dictionary = [...termIds.keys()].sort();
       const offsets = new Uint32Array(dictionary.length + 1);
       const counts = new Uint32Array(dictionary.length);
       const coded = new VarintWriter();
       dictionary.forEach((term, index) => {
-        const list = postings.get(term)!;
+        const list = postings[termIds.get(term)!]!;
         let previous = 0;
         for (const packed of list) {
           const row = Math.floor(packed / 256);

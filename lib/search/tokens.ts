@@ -9,20 +9,75 @@
  */
 
 const WORD = /[\p{L}\p{N}_]+(?:[-./:#][\p{L}\p{N}_]+)*/gu;
-const PART = /[\p{L}\p{N}_]+/gu;
 /** Terms longer than this are not words (base64, hashes pasted whole): indexing them only costs space. */
 export const MAX_TERM_LENGTH = 64;
 
 /** The terms of a text, in order, with repeats: each word, plus each joined compound as a whole. */
 export function terms(text: string): string[] {
   const out: string[] = [];
-  for (const match of text.toLowerCase().matchAll(WORD)) {
-    const word = match[0];
-    const parts = word.match(PART)!;
-    for (const part of parts) if (part.length <= MAX_TERM_LENGTH) out.push(part);
-    if (parts.length > 1 && word.length <= MAX_TERM_LENGTH) out.push(word);
-  }
+  forEachTerm(text, (term) => out.push(term));
   return out;
+}
+
+/**
+ * {@link terms} without the array: `visit` gets each term in order. The text is scanned once, code
+ * unit by code unit, with `WORD`'s exact meaning: a run of word characters (`[\p{L}\p{N}_]`, judged
+ * once per character through a table), extended while a joiner is followed by another run. This is the
+ * merge's hottest loop (every memory's text is tokenised for its segment), where matching `WORD`, then
+ * each word's parts, with regexes cost several times as much.
+ */
+export function forEachTerm(text: string, visit: (term: string) => void): void {
+  const lower = text.toLowerCase();
+  const end = lower.length;
+  let at = 0;
+  while (at < end) {
+    const first = wordUnits(lower, at);
+    if (first === 0) {
+      at += 1;
+      continue;
+    }
+    const wordStart = at;
+    let parts = 0;
+    let partStart = at;
+    at += first;
+    for (;;) {
+      let units: number;
+      while (at < end && (units = wordUnits(lower, at)) > 0) at += units;
+      parts += 1;
+      if (at - partStart <= MAX_TERM_LENGTH) visit(lower.slice(partStart, at));
+      if (at + 1 < end && JOINERS.has(lower.charCodeAt(at)) && wordUnits(lower, at + 1) > 0) {
+        partStart = at + 1;
+        at += 1;
+      } else break;
+    }
+    if (parts > 1 && at - wordStart <= MAX_TERM_LENGTH) visit(lower.slice(wordStart, at));
+  }
+}
+
+const WORD_CHARACTER = /^[\p{L}\p{N}_]$/u;
+const JOINERS = new Set([..."-./:#"].map((joiner) => joiner.charCodeAt(0)));
+/** Per UTF-16 code unit of the Basic Multilingual Plane: 0 not judged yet, 1 a word character, 2 not. */
+const bmpClass = new Uint8Array(0x10000);
+const astralWord = new Map<number, boolean>();
+
+/**
+ * Code units of the word character at `at` (1, or 2 for a letter or digit outside the BMP), 0 if the
+ * character there is not a word character. A lone surrogate is not one, as in a `u`-flag regex.
+ */
+function wordUnits(text: string, at: number): number {
+  const unit = text.charCodeAt(at);
+  if (unit >= 0xd800 && unit <= 0xdbff && at + 1 < text.length) {
+    const low = text.charCodeAt(at + 1);
+    if (low >= 0xdc00 && low <= 0xdfff) {
+      const point = (unit - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+      let word = astralWord.get(point);
+      if (word === undefined) astralWord.set(point, (word = WORD_CHARACTER.test(String.fromCodePoint(point))));
+      return word ? 2 : 0;
+    }
+  }
+  let known = bmpClass[unit]!;
+  if (known === 0) bmpClass[unit] = known = (unit < 0xd800 || unit > 0xdfff) && WORD_CHARACTER.test(String.fromCharCode(unit)) ? 1 : 2;
+  return known === 1 ? 1 : 0;
 }
 
 /** The distinct terms of a query, in the order first seen. */
