@@ -175,14 +175,15 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     return encoded;
   }
 
-  function embeddingsAnswer(texts: string[], base64: boolean, length: number, model: string): Buffer {
+  /** The answer as its parts in order: the encoded vectors are shared, never copied into one buffer. */
+  function embeddingsAnswer(texts: string[], base64: boolean, length: number, model: string): Buffer[] {
     const parts: Buffer[] = [Buffer.from(`{"object":"list","data":[`)];
     texts.forEach((text, index) => {
       parts.push(Buffer.from(`${index === 0 ? "" : ","}{"object":"embedding","index":${index},"embedding":`), encodedVector(text, base64, length), CLOSE_ITEM);
     });
     const tokens = texts.reduce((sum, t) => sum + Math.ceil(t.length / 4), 0);
     parts.push(Buffer.from(`],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`));
-    return Buffer.concat(parts);
+    return parts;
   }
 
   function nextOutcome(): StandInOutcome {
@@ -236,7 +237,7 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     }
     let request: { model?: unknown; input?: unknown; encoding_format?: unknown };
     try {
-      request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      request = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8"));
     } catch {
       release();
       return sendError(res, 400, "request body is not JSON");
@@ -275,8 +276,9 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
         const base64 = encodingFormat === "base64" && !behaviour.ignoreEncodingFormat;
         const length = outcome === "wrong-dimension" ? Math.max(1, dim >> 1) : dim;
         const answer = embeddingsAnswer(texts, base64, length, String(request.model));
-        if (behaviour.gzipAnswers) res.setHeader("content-encoding", "gzip");
-        sendJson(res, 200, behaviour.gzipAnswers ? gzipSync(answer) : answer);
+        if (!behaviour.gzipAnswers) return sendJsonParts(res, 200, answer);
+        res.setHeader("content-encoding", "gzip");
+        sendJson(res, 200, gzipSync(Buffer.concat(answer)));
       }
     }
   }
@@ -313,6 +315,15 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
 function sendJson(res: ServerResponse, status: number, body: string | Buffer): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": typeof body === "string" ? Buffer.byteLength(body) : body.length });
   res.end(body);
+}
+
+/** Sends a body given as parts in one corked write (one `writev`), without concatenating them first. */
+function sendJsonParts(res: ServerResponse, status: number, parts: Buffer[]): void {
+  res.writeHead(status, { "content-type": "application/json", "content-length": parts.reduce((sum, part) => sum + part.length, 0) });
+  res.cork();
+  for (const part of parts) res.write(part);
+  res.end();
+  res.uncork();
 }
 
 function sendError(res: ServerResponse, status: number, message: string): void {

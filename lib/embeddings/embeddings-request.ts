@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import { AnswerTooLarge, readAnswer, type AnswerBuffers } from "./answer-reader";
 import { bytesToText, decodeEmbeddingsAnswer, InvalidEmbeddingsAnswer, providerErrorMessage } from "./embeddings-response";
 import { isRetryableStatus, parseRetryAfterMs } from "./retry-policy";
 
@@ -12,6 +13,10 @@ export interface EmbeddingsEndpoint {
   apiKey?: string;
   dim: number;
   timeoutMs: number;
+  /** Answers longer than this are not read to the end (an embeddings answer is well under 1 MB). */
+  maxAnswerBytes: number;
+  /** Receive buffers reused by this endpoint's requests. */
+  answerBuffers: AnswerBuffers;
 }
 
 /** What one attempt came to; the caller decides whether to try again. */
@@ -57,27 +62,16 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
       body: JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" }),
       signal: controller.signal,
     });
-    const body = Buffer.from(await response.body.arrayBuffer());
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) {
-      try {
-        return { kind: "ok", vectors: decodeEmbeddingsAnswer(body, inputs.length, endpoint.dim) };
-      } catch (error) {
-        if (error instanceof InvalidEmbeddingsAnswer) return { kind: "bad-answer", reason: error.message };
-        throw error;
-      }
+    const answer = await readAnswer(response.body, endpoint.answerBuffers, endpoint.maxAnswerBytes, contentLength(response.headers));
+    // Decoding copies what it keeps (vectors, messages), so the buffer can go back as soon as it is done.
+    try {
+      return classifyAnswer(response.statusCode, response.headers, answer.bytes, inputs.length, endpoint.dim);
+    } finally {
+      answer.release();
     }
-    if (isRetryableStatus(status)) {
-      return {
-        kind: "transient",
-        status,
-        reason: `HTTP ${status}: ${providerErrorMessage(bytesToText(body))}`,
-        retryAfterMs: parseRetryAfterMs(response.headers["retry-after"]),
-      };
-    }
-    return { kind: "rejected", status, message: providerErrorMessage(bytesToText(body)) };
   } catch (error) {
     if (signal.aborted) throw signal.reason;
+    if (error instanceof AnswerTooLarge) return { kind: "bad-answer", reason: error.message };
     if (controller.signal.reason instanceof AttemptTimedOut) {
       return { kind: "transient", reason: `no complete answer within ${endpoint.timeoutMs} ms` };
     }
@@ -89,4 +83,29 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
     clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+function contentLength(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const value = headers["content-length"];
+  return typeof value === "string" ? Number(value) : undefined;
+}
+
+function classifyAnswer(status: number, headers: Record<string, string | string[] | undefined>, body: Buffer, inputCount: number, dim: number): AttemptOutcome {
+  if (status >= 200 && status < 300) {
+    try {
+      return { kind: "ok", vectors: decodeEmbeddingsAnswer(body, inputCount, dim) };
+    } catch (error) {
+      if (error instanceof InvalidEmbeddingsAnswer) return { kind: "bad-answer", reason: error.message };
+      throw error;
+    }
+  }
+  if (isRetryableStatus(status)) {
+    return {
+      kind: "transient",
+      status,
+      reason: `HTTP ${status}: ${providerErrorMessage(bytesToText(body))}`,
+      retryAfterMs: parseRetryAfterMs(headers["retry-after"]),
+    };
+  }
+  return { kind: "rejected", status, message: providerErrorMessage(bytesToText(body)) };
 }

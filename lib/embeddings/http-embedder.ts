@@ -125,6 +125,8 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
     apiKey: options.apiKey,
     dim,
     timeoutMs,
+    maxAnswerBytes: MAX_ANSWER_BYTES,
+    answerBuffers: { spare: [] },
   };
   // One queue per embedder: its concurrency is the number of requests open at once. Waiting out a
   // backoff does not hold a slot; retries jump ahead of fresh batches so no batch starves.

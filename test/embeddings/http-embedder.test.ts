@@ -1,3 +1,6 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEmbedder, createHttpEmbedder, createLocalEmbedder, dot, embedderIdentity, EmbedderError, type HttpEmbedder, type HttpEmbedderOptions } from "../../lib/embeddings";
 import { defaultStandInBehaviour, startEmbeddingStandIn, type EmbeddingStandIn } from "../../local/embedding-stand-in";
@@ -237,6 +240,59 @@ describe("HTTP embedder: failures", () => {
     await expect(embedderFor().embed(texts(5), { signal: controller.signal })).rejects.toThrow("ingest cancelled");
     await expect.poll(() => standIn.stats().active).toBe(0);
   });
+});
+
+/**
+ * A server that answers with a valid base64 answer (the local embedder's vectors) sent in small pieces,
+ * without a content-length (chunked transfer), optionally gzipped, as a streaming proxy might.
+ */
+async function startPiecewiseServer(options: { gzip: boolean; pieceBytes: number[] }): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const { input } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { input: string[] };
+    const vectors = await reference.embed(input);
+    const data = vectors.map((v, index) => ({ object: "embedding", index, embedding: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") }));
+    const json = Buffer.from(JSON.stringify({ object: "list", data, model: "BAAI/bge-m3" }));
+    const body = options.gzip ? gzipSync(json) : json;
+    res.writeHead(200, { "content-type": "application/json", ...(options.gzip ? { "content-encoding": "gzip" } : {}) });
+    for (let at = 0, piece = 0; at < body.length; piece++) {
+      const size = options.pieceBytes[piece % options.pieceBytes.length]!;
+      res.write(body.subarray(at, at + size));
+      at += size;
+      await new Promise((resolve) => setImmediate(resolve)); // let each piece leave as its own write
+    }
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("HTTP embedder: answers sent in pieces", () => {
+  for (const gzip of [false, true]) {
+    it(`decodes a ${gzip ? "gzipped " : ""}chunked answer cut at odd places, twice over the same connection`, async () => {
+      const server = await startPiecewiseServer({ gzip, pieceBytes: [1, 7, 4093, 2, 65_537, 13] });
+      try {
+        const embedder = embedderFor({ baseUrl: server.url, batchSize: 32 });
+        const input = texts(40);
+
+        const first = await embedder.embed(input);
+        const second = await embedder.embed(input.slice(0, 3));
+
+        const expected = await reference.embed(input);
+        expect(first).toHaveLength(40);
+        first.forEach((v, i) => expect(dot(v, expected[i]!)).toBeCloseTo(1, 5));
+        expect(second).toHaveLength(3);
+        second.forEach((v, i) => expect(dot(v, expected[i]!)).toBeCloseTo(1, 5));
+      } finally {
+        await Promise.all(embedders.splice(0).map((e) => e.close()));
+        await server.close();
+      }
+    });
+  }
 });
 
 describe("HTTP embedder: concurrency", () => {
