@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
+import { bytesToText } from "../lib/embeddings/embeddings-response";
 import { fnv1a, hashedFeatureVector } from "../lib/embeddings/hashed-features";
 
 /** What the stand-in does with one request. */
@@ -237,7 +238,7 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     }
     let request: { model?: unknown; input?: unknown; encoding_format?: unknown };
     try {
-      request = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8"));
+      request = JSON.parse(bytesToText(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     } catch {
       release();
       return sendError(res, 400, "request body is not JSON");
