@@ -244,8 +244,9 @@ async function main(): Promise<void> {
   const rejected = stats.overConcurrencyLimit + stats.outcomes["rate-limit"];
   console.log(`fan-out (HTTP embedder)`);
   console.log(`  texts/s            ${fmt(run.perSecond)}  (${fmt(run.texts)} texts in ${fmt(run.seconds, 2)} s)`);
-  const verdict = run.perSecond / CEILING >= 0.8 ? "met" : "NOT met";
-  console.log(`  ratio to ceiling   ${ratio(run.perSecond)} end to end (target ≥ 0.8: ${verdict}); ${ratio(run.busyPerSecond)} while all ${WORKERS} workers were busy (${fmt(run.busyPerSecond)} texts/s); ${fmt(run.perSecond / perfect, 3)} of a perfect client`);
+  // The target is the busy ratio: end to end, even a perfect client loses the drain (see `perfect` above).
+  const verdict = run.busyPerSecond / CEILING >= 0.9 ? "met" : "NOT met";
+  console.log(`  ratio to ceiling   ${ratio(run.perSecond)} end to end; ${ratio(run.busyPerSecond)} while all ${WORKERS} workers were busy (${fmt(run.busyPerSecond)} texts/s; target ≥ 0.9: ${verdict}); ${fmt(run.perSecond / perfect, 3)} of a perfect client`);
   console.log(`  peak concurrent    ${stats.peakConcurrent} requests at the server (limit ${PROVIDER_LIMIT}: ${stats.peakConcurrent <= PROVIDER_LIMIT ? "ok" : "EXCEEDED"}); 429s ${rejected}; retries ${run.retries}; requests ${fmt(stats.requests)}`);
   console.log(`  request latency    p50 ${fmt(percentile(run.latencies, 50))} ms, p99 ${fmt(percentile(run.latencies, 99))} ms, max ${fmt(run.latencies.at(-1) ?? 0)} ms (server holds each ${LATENCY_MS} ms)`);
   console.log(`  CPU                client ${fmt(clientCpu, 1)} s (${fmt((clientCpu / run.seconds) * 100)}% of a core), stand-in ${fmt(serverCpu, 1)} s (${fmt((serverCpu / run.seconds) * 100)}%); machine load average ${fmt(loadavg()[0]!, 2)} on ${availableParallelism()} cores`);
