@@ -1,6 +1,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Store } from "../store/client";
 import type { VaultNode } from "./vault-nodes";
+import { chunkText } from "./vault-files";
 import { chunkInputKey } from "./work-files";
 
 export interface WrittenChunk {
@@ -10,9 +11,10 @@ export interface WrittenChunk {
 }
 
 /**
- * Cuts the split's stream of new nodes into chunks of `chunkSize` and writes each as a JSON array to the
- * upload's work folder, so the embed workers get pointers, never contents. At most two writes are in
- * flight, which bounds memory to a few chunks whatever the export's size.
+ * Cuts the split's stream of new nodes into chunks of `chunkSize` and writes each as a JSON array, one
+ * node per line ({@link chunkText}), to the upload's work folder, so the embed workers get pointers,
+ * never contents. At most two writes are in flight, which bounds memory to a few chunks whatever the
+ * export's size.
  */
 export class ChunkWriter {
   private buffer: VaultNode[] = [];
@@ -49,7 +51,7 @@ export class ChunkWriter {
     this.written.push({ index, records: nodes.length, key });
     while (this.pending.size >= 2) await Promise.race(this.pending);
     const write = this.store.client
-      .send(new PutObjectCommand({ Bucket: this.store.bucket, Key: key, Body: JSON.stringify(nodes), ContentType: "application/json" }))
+      .send(new PutObjectCommand({ Bucket: this.store.bucket, Key: key, Body: chunkText(nodes), ContentType: "application/json" }))
       .then(() => undefined)
       .finally(() => this.pending.delete(write));
     this.pending.add(write);

@@ -15,7 +15,7 @@ import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
-import { readChunkNodes, readChunkVectors } from "./vault-files";
+import { readChunkRows, readChunkVectors } from "./vault-files";
 import { workPrefix } from "./work-files";
 
 export interface MergeDeps {
@@ -129,12 +129,17 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
   );
   const blocks = async function* (): AsyncGenerator<RowBlock> {
     for (const chunk of chunks) {
-      const nodes = await readChunkNodes(deps.store, location, chunk.chunk_index);
+      const { nodes, lines } = await readChunkRows(deps.store, location, chunk.chunk_index);
       const vectors = await readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim });
+      if (nodes.every((node) => plan.held.has(node.hash))) {
+        // The usual chunk: every row is this upload's own, vectors and lines as the chunk has them.
+        if (nodes.length > 0) yield { nodes, vectors, lines };
+        continue;
+      }
       const kept = nodes.flatMap((node, row) => (stores(node.hash) ? [{ node, row }] : []));
       const block = new Float32Array(kept.length * dim);
       kept.forEach(({ node, row }, at) => block.set(plan.held.has(node.hash) ? vectors.subarray(row * dim, (row + 1) * dim) : plan.adoptedVectors.get(node.hash)!, at * dim));
-      if (kept.length > 0) yield { nodes: kept.map(({ node }) => node), vectors: block };
+      if (kept.length > 0) yield { nodes: kept.map(({ node }) => node), vectors: block, lines: lines && kept.map(({ row }) => lines[row]!) };
     }
   };
   const written = await writeAppendedVersion(deps.store, {

@@ -57,10 +57,60 @@ export async function* readVectorRange(store: Store, key: string, range: { dataO
 
 type ChunkLocation = { vaultPrefix: string; uploadId: string; attempt: number };
 
+/**
+ * A chunk's records as the split writes them: a JSON array laid out as nodes.json is (see
+ * {@link nodesJsonLines}), one node per line, so the merge can put each line into nodes.json as it is.
+ * It is still one JSON array: anything that parses the whole file (the embed workers) reads it as before.
+ */
+export function chunkText(nodes: readonly VaultNode[]): string {
+  return `[\n${nodes.map((node) => JSON.stringify(node)).join(",\n")}\n]\n`;
+}
+
 /** A chunk's node records, as the split wrote them. */
 export async function readChunkNodes(store: Store, location: ChunkLocation, chunkIndex: number): Promise<VaultNode[]> {
   const bytes = await objectBytes(store, chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex));
   return JSON.parse(bytes.toString("utf8")) as VaultNode[];
+}
+
+/** A chunk's nodes, each with its JSON text as UTF-8 bytes when the file holds it line by line. */
+export interface ChunkRows {
+  nodes: VaultNode[];
+  /** Line i is `JSON.stringify(nodes[i])`, as bytes; absent for a chunk written as one line. */
+  lines: Buffer[] | undefined;
+}
+
+/** A chunk's records with their lines, for the merge (see {@link chunkRows}). */
+export async function readChunkRows(store: Store, location: ChunkLocation, chunkIndex: number): Promise<ChunkRows> {
+  return chunkRows(await objectBytes(store, chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex)));
+}
+
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
+
+/**
+ * Reads a chunk file of either layout: {@link chunkText}'s, line by line (JSON.stringify never writes a
+ * raw newline, it escapes them inside strings: https://tc39.es/ecma262/#sec-quotejsonstring), or the
+ * single-line array `JSON.stringify(nodes)` that splits before this layout wrote, which uploads in flight
+ * during a deploy still have.
+ */
+export function chunkRows(bytes: Buffer): ChunkRows {
+  if (bytes[0] !== 0x5b || bytes[1] !== NEWLINE) return { nodes: JSON.parse(bytes.toString("utf8")) as VaultNode[], lines: undefined };
+  const nodes: VaultNode[] = [];
+  const lines: Buffer[] = [];
+  let start = 2;
+  for (;;) {
+    const end = bytes.indexOf(NEWLINE, start);
+    if (end < 0) throw new Error("a chunk file ends before its closing line");
+    const lineEnd = bytes[end - 1] === COMMA ? end - 1 : end;
+    if (lineEnd - start === 1 && bytes[start] === 0x5d) break;
+    if (lineEnd > start) {
+      const line = bytes.subarray(start, lineEnd);
+      nodes.push(JSON.parse(line.toString("utf8")) as VaultNode);
+      lines.push(line);
+    }
+    start = end + 1;
+  }
+  return { nodes, lines };
 }
 
 /** A chunk's vectors, checked to hold `rows` rows of `dim` (the chunk's record count and the vault's dimension). */

@@ -21,11 +21,14 @@ const NPY_HEAD_BYTES = 4096;
 /** clusters.json is read from its start in steps of this size until its assignments begin. */
 const CLUSTERS_HEAD_STEP = 256 * 1024;
 const ASSIGNMENTS_KEY = ',"assignments":[';
+const LINE_SEPARATOR = Buffer.from(",\n");
 
 /** The rows a merge adds, in order: nodes and their vectors (row-major, `dim` floats each), one block at a time. */
 export interface RowBlock {
   nodes: readonly VaultNode[];
   vectors: Float32Array;
+  /** Each node's line of nodes.json (`JSON.stringify(node)` as UTF-8) when the caller has it already. */
+  lines?: readonly Uint8Array[];
 }
 
 export interface AppendVersionInput {
@@ -175,19 +178,21 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       if (block.nodes.length === 0) continue;
       rows += block.nodes.length;
       if (rows > input.added) throw new Error(`more than the ${input.added} rows announced for version ${version}`);
-      let text = "";
-      for (const node of block.nodes) {
-        const line = JSON.stringify(node);
-        const separator = position === 2 && !before && text === "" ? "" : ",\n";
-        position += separator.length;
+      const text: Uint8Array[] = [];
+      for (const [index, node] of block.nodes.entries()) {
+        const line = block.lines?.[index] ?? Buffer.from(JSON.stringify(node), "utf8");
+        if (position > 2 || before) {
+          text.push(LINE_SEPARATOR);
+          position += LINE_SEPARATOR.length;
+        }
         if (indexSegments) {
-          builder.add(node, { offset: position, length: Buffer.byteLength(line, "utf8") });
+          builder.add(node, { offset: position, length: line.length });
           if (builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
         }
-        position += Buffer.byteLength(line, "utf8");
-        text += separator + line;
+        position += line.length;
+        text.push(line);
       }
-      await nodes.write(text);
+      await nodes.write(Buffer.concat(text));
       // The writer keeps the bytes until they are sent: the block is the caller's to give away.
       await vectors.write(float32LeBytes(block.vectors));
       if (update) newAssignments.push(...update.add(block.vectors, block.nodes.map((node) => node.id)));

@@ -1,10 +1,14 @@
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createLocalEmbedder, type Embedder } from "../../lib/embeddings";
 import { embedChunkConsumer, splitUploadConsumer } from "../../lib/ingest/consumers";
 import { mergeChunksConsumer } from "../../lib/ingest/merge-consumer";
 import { pipelineDeps, type PipelineDeps } from "../../lib/ingest/pipeline-deps";
+import { createIndexCache } from "../../lib/search/index-cache";
 import { getStore } from "../../lib/store/client";
+import { objectRange } from "../../lib/store/ranged";
+import { objectBytes } from "../../lib/store/streams";
+import { versionKeys } from "../../lib/vaults/versions";
 import { uniqueEmail } from "../support/api";
 import { drivePipeline, type PipelineHandlers } from "../support/drive";
 import { chatgptExport, conversations } from "../support/exports";
@@ -124,6 +128,30 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     expect(result.state.vault.current_version).toBe(1);
   });
 
+  it("ends with the same vault as a clean run when its chunks were written as single-line arrays, by a split from before a deploy", async () => {
+    let rewritten = 0;
+    const result = await ingestWith((real) => ({ ...real, store: { ...real.store, client: singleLineChunks(real.store.client, () => rewritten++) } }), { twice: true });
+
+    expect(rewritten).toBeGreaterThanOrEqual(5);
+    expect(result.status).toBe("complete");
+    expectConsistent(result.state);
+    expect(result.hashes).toEqual(clean.hashes);
+    const nodesJson = await objectBytes(getStore(), versionKeys(result.state.vault.prefix, 1).nodes);
+    expect(nodesJson.toString("utf8")).toBe(`[\n${result.state.nodes.map((node) => JSON.stringify(node)).join(",\n")}\n]\n`);
+    // Search reads each memory's line through the offsets the merge recorded.
+    const cache = createIndexCache({ maxBytes: 1024 ** 3 });
+    try {
+      const embedder = { embedder: result.state.vault.embedder, model: result.state.vault.embedder_model, dim: result.state.vault.embedding_dim };
+      const loaded = await cache.get(getStore(), { vaultId: result.state.vault.id, prefix: result.state.vault.prefix, version: 1, embedder });
+      for (const row of [0, 777, 1199]) {
+        const { offset, length } = loaded.memories.location(row);
+        expect(JSON.parse((await objectRange(getStore(), versionKeys(result.state.vault.prefix, 1).nodes, offset, length)).toString("utf8"))).toEqual(result.state.nodes[row]);
+      }
+    } finally {
+      await cache.clear();
+    }
+  });
+
   it("fails the upload, and leaves the vault alone, when the embed workers run another model than the split chose", async () => {
     const result = await ingestWith((real) => real, { embedWith: createLocalEmbedder({ dim: 512 }) });
 
@@ -134,3 +162,23 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     expect(result.workFiles).toBe(0);
   });
 });
+
+/** A store client that writes every chunk file as `JSON.stringify(nodes)`, the layout splits used before nodes went one per line. */
+function singleLineChunks(client: S3Client, onRewrite: () => void): S3Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === "send") {
+        return (command: unknown, ...rest: unknown[]) => {
+          if (command instanceof PutObjectCommand && command.input.Key?.endsWith(".input.json")) {
+            onRewrite();
+            const nodes: unknown = JSON.parse(String(command.input.Body));
+            return target.send(new PutObjectCommand({ ...command.input, Body: JSON.stringify(nodes) }), ...(rest as []));
+          }
+          return target.send(command as PutObjectCommand, ...(rest as []));
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

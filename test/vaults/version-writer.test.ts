@@ -2,7 +2,7 @@ import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { nodesJsonLines, readNodes } from "../../lib/ingest/vault-files";
 import { createIndexCache } from "../../lib/search/index-cache";
-import { deleteUnlistedSegments } from "../../lib/search/segments";
+import { deleteUnlistedSegments, segmentKeys } from "../../lib/search/segments";
 import { queryTerms } from "../../lib/search/tokens";
 import { meteredStore } from "../../lib/store/metered";
 import { objectRange } from "../../lib/store/ranged";
@@ -132,6 +132,27 @@ describe("appending a version", () => {
     } finally {
       await cache.clear();
     }
+  }, 120_000);
+
+  it("writes the nodes.json lines a block brings as they are, making the same files as from the nodes alone", async () => {
+    const withLines = async function* (): AsyncGenerator<RowBlock> {
+      for await (const block of blocks(0, 900, 400)) yield { ...block, lines: block.nodes.map((node) => Buffer.from(JSON.stringify(node), "utf8")) };
+    };
+    const fromNodes = await writeAppendedVersion(ctx.store, { prefix: "users/from-nodes", previous: 0, previousNodes: 0, added: 900, embedder, blocks: blocks(0, 900, 400) });
+    const fromLines = await writeAppendedVersion(ctx.store, { prefix: "users/from-lines", previous: 0, previousNodes: 0, added: 900, embedder, blocks: withLines() });
+
+    const files = async (prefix: string, written: typeof fromNodes) => {
+      const segment = segmentKeys(prefix, written.search.segments[0]!.name);
+      return Promise.all([objectBytes(ctx.store, versionKeys(prefix, 1).nodes), objectBytes(ctx.store, segment.memories), objectBytes(ctx.store, segment.lexical)]);
+    };
+    const [nodesJson, memories, lexical] = await files("users/from-lines", fromLines);
+    const expected = await files("users/from-nodes", fromNodes);
+    expect(nodesJson.equals(expected[0])).toBe(true);
+    expect(memories.equals(expected[1])).toBe(true);
+    expect(lexical.equals(expected[2])).toBe(true);
+    expect(nodesJson.toString("utf8")).toBe(await text(nodesJsonLines((async function* () {
+      for (const node of nodes.slice(0, 900)) yield JSON.stringify(node);
+    })())));
   }, 120_000);
 
   it("refuses rows that do not match what was announced, leaving nothing at the new version", async () => {

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { chunkRows, chunkText } from "../../lib/ingest/vault-files";
+import type { VaultNode } from "../../lib/ingest/vault-nodes";
+
+function node(index: number, human: string): VaultNode {
+  return {
+    kind: "exchange",
+    id: index.toString(16).padStart(32, "0"),
+    source: "openai",
+    conversation_id: `c${index}`,
+    conversation_title: "Lines, commas, ]",
+    sequence_index: index,
+    created_at: null,
+    human,
+    assistant: "an answer",
+    hash: index.toString(16).padStart(64, "0"),
+    upload_id: "upload",
+  } as unknown as VaultNode;
+}
+
+// Texts that look like the layout's own separators, and characters JSON treats specially.
+const nodes = [node(1, "two\nlines,\n]\n"), node(2, "ünïcödé 漢字 😀 \u2028 \u2029 \"quoted\" \\ back"), node(3, "[\n"), node(4, "")];
+
+describe("chunk files", () => {
+  it("give back each node and its JSON text, line by line", () => {
+    const bytes = Buffer.from(chunkText(nodes), "utf8");
+
+    const rows = chunkRows(bytes);
+
+    expect(rows.nodes).toEqual(nodes);
+    expect(rows.lines!.map((line) => line.toString("utf8"))).toEqual(nodes.map((each) => JSON.stringify(each)));
+  });
+
+  it("are still one JSON array, as the embed workers and earlier code parse them", () => {
+    expect(JSON.parse(chunkText(nodes))).toEqual(nodes);
+  });
+
+  it("read the single-line array splits wrote before (an upload in flight during a deploy), without lines", () => {
+    const rows = chunkRows(Buffer.from(JSON.stringify(nodes), "utf8"));
+
+    expect(rows.nodes).toEqual(nodes);
+    expect(rows.lines).toBeUndefined();
+  });
+
+  it("refuse a file cut short", () => {
+    const text = chunkText(nodes);
+    expect(() => chunkRows(Buffer.from(text.slice(0, text.indexOf("\n", 5) + 1), "utf8"))).toThrow(/ends before/);
+    expect(() => chunkRows(Buffer.from(text.slice(0, 40), "utf8"))).toThrow();
+  });
+});
