@@ -50,8 +50,9 @@ export class ChunkWriter {
     const key = chunkInputKey(this.location.vaultPrefix, this.location.uploadId, this.location.attempt, index);
     this.written.push({ index, records: nodes.length, key });
     while (this.pending.size >= 2) await Promise.race(this.pending);
+    // Bytes, not a string: the SDK would encode a string body once to sign it and again to send it.
     const write = this.store.client
-      .send(new PutObjectCommand({ Bucket: this.store.bucket, Key: key, Body: chunkText(nodes), ContentType: "application/json" }))
+      .send(new PutObjectCommand({ Bucket: this.store.bucket, Key: key, Body: Buffer.from(chunkText(nodes), "utf8"), ContentType: "application/json" }))
       .then(() => undefined)
       .finally(() => this.pending.delete(write));
     this.pending.add(write);
