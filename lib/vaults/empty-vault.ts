@@ -8,9 +8,10 @@ import type { EmptyVaultMessage } from "../ingest/messages";
 import { workPrefix } from "../ingest/work-files";
 import { log } from "../log";
 import { sendJson } from "../queues/client";
-import { readSearchManifest } from "../search/version-indexes";
-import { segmentsFolder } from "../search/segments";
+import { segmentsFolder } from "../search/segment-keys";
+import type { SearchManifest } from "../search/version-indexes";
 import type { Store } from "../store/client";
+import { getJson } from "../store/objects";
 import { deletePrefix } from "../store/streams";
 import { abortMultipart } from "../uploads/presign";
 import { UNSETTLED_STATES } from "../uploads/lifecycle";
@@ -107,7 +108,10 @@ export async function deleteEmptiedFiles(deps: { db: pg.Pool; store: Store }, me
   for (let version = message.version + 1; version <= vault.current_version; version++) {
     const later = versionKeys(vault.prefix, version);
     laterVersions.push(...later.prefixes);
-    for (const segment of (await readSearchManifest(deps.store, later))?.segments ?? []) listedSegments.add(`${segmentsFolder(vault.prefix)}${segment.name}/`);
+    // Read as stored, without loading the search code (USearch is not in every function that empties
+    // vaults, e.g. the hourly sweep-vault-files): any manifest names the segments it uses.
+    const manifest = await getJson<Pick<SearchManifest, "segments">>(deps.store, later.searchManifest);
+    for (const segment of Array.isArray(manifest?.segments) ? manifest.segments : []) listedSegments.add(`${segmentsFolder(vault.prefix)}${segment.name}/`);
   }
   const kept = [...keptUploads, ...laterVersions, ...listedSegments];
   const deleted = await deletePrefix(deps.store, `${vault.prefix}/`, { keep: (key) => key === keys.manifest || kept.some((prefix) => key.startsWith(prefix)) });
