@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
-import type { FauxqsServer, S3SpyEvent, SpyMessage } from "fauxqs";
+import type { MessageSpyReader, S3SpyEvent, SpyMessage } from "fauxqs";
 import { log } from "../lib/log";
 import type { Store } from "../lib/store/client";
 import { headObject } from "../lib/store/objects";
@@ -12,7 +12,7 @@ import { signB2Body } from "../lib/webhooks/b2-signature";
  * webhook. Whenever an object lands under `users/{uuid}/uploads/` in the emulator, this posts the same
  * body and signature B2 would to the forwarder, retrying like B2 does when it does not answer 2xx.
  */
-export function startB2Bridge(options: { server: FauxqsServer; store: Store; webhookUrl: string; secret: string }) {
+export function startB2Bridge(options: { server: { spy: Pick<MessageSpyReader, "waitForMessage" | "clear"> }; store: Store; webhookUrl: string; secret: string }) {
   const seen = new WeakSet<SpyMessage>();
   let running = true;
   const isUploadCreated = (message: SpyMessage): message is S3SpyEvent =>

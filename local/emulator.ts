@@ -24,6 +24,13 @@ export interface LocalEmulator {
   stop(): Promise<void>;
 }
 
+/** What {@link ensureQueueWithDlq} needs of the emulator: the server itself, or its control over IPC (emulator-process.ts). */
+export interface QueueAdmin {
+  readonly port: number;
+  inspectQueue(name: string): ReturnType<FauxqsServer["inspectQueue"]> | Promise<ReturnType<FauxqsServer["inspectQueue"]>>;
+  createQueue(name: string, options?: { attributes?: Record<string, string> }): ReturnType<FauxqsServer["createQueue"]> | Promise<ReturnType<FauxqsServer["createQueue"]>>;
+}
+
 /** Local queue names: `cogzy-ingest`, `cogzy-reduce.fifo`, and `…-dlq` for their dead-letter queues. */
 export function localQueueName(definition: QueueDefinition, suffix = ""): string {
   return `cogzy-${definition.name}${suffix}${definition.fifo ? ".fifo" : ""}`;
@@ -73,7 +80,7 @@ export async function startEmulator(options: { dataDir: string; port: number; bu
 
 /** A queue and its dead-letter queue, wired with a redrive policy as SST/AWS would; created only if missing. */
 export async function ensureQueueWithDlq(
-  server: FauxqsServer,
+  server: QueueAdmin,
   sqs: SQSClient,
   definition: QueueDefinition,
   overrides: { visibilityTimeoutSeconds?: number } = {},
@@ -95,8 +102,8 @@ export async function ensureQueueWithDlq(
   return { name: queue.queueName, url: queue.queueUrl, arn: queue.queueArn, dlqUrl: dlq.queueUrl, dlqArn: dlq.queueArn, definition };
 }
 
-async function ensureQueue(server: FauxqsServer, sqs: SQSClient, name: string, attributes: Record<string, string>) {
-  const existing = server.inspectQueue(name);
+async function ensureQueue(server: QueueAdmin, sqs: SQSClient, name: string, attributes: Record<string, string>) {
+  const existing = await server.inspectQueue(name);
   if (!existing) return server.createQueue(name, { attributes });
   const url = currentUrl(server, existing.url);
   const { FifoQueue: _fixedAtCreation, ...settable } = attributes;
@@ -105,7 +112,7 @@ async function ensureQueue(server: FauxqsServer, sqs: SQSClient, name: string, a
 }
 
 /** A stored queue URL names the port of the run that created it; the emulator finds queues by name, whatever the port. */
-function currentUrl(server: FauxqsServer, storedUrl: string): string {
+function currentUrl(server: QueueAdmin, storedUrl: string): string {
   const url = new URL(storedUrl);
   url.port = String(server.port);
   return url.href;

@@ -10,7 +10,7 @@ import { closeMemoryTextCache } from "../lib/search/memory-texts";
 import { closeStore, getStore } from "../lib/store/client";
 import { startB2Bridge } from "./b2-bridge";
 import { projectRoot } from "./data-dir";
-import { startEmulator, type LocalEmulator } from "./emulator";
+import { recoverAbandonedEmulator, startEmulatorProcess, type EmulatorProcess } from "./emulator-process";
 import { startGateway, type Gateway } from "./gateway";
 import { loadHandler } from "./lambda-context";
 import { assertPortFree, freePort } from "./ports";
@@ -43,7 +43,8 @@ export interface Stack {
   storeEndpoint: string;
   databaseUrl: string;
   dataDir: string;
-  emulator: LocalEmulator;
+  /** The S3 + SQS emulator, in a child process of its own. */
+  emulator: EmulatorProcess;
   /** Queue pollers by queue name; dead-letter queues as `{name}-dlq`. */
   pollers: Record<string, QueuePoller>;
   /** The scheduled functions of the manifest, by name. */
@@ -52,8 +53,9 @@ export interface Stack {
 }
 
 /**
- * Brings up the whole system in this process: embedded PostgreSQL (migrated), the S3 + SQS emulator
- * with the vault bucket and every queue, the API gateway in front of the route handlers, the queue
+ * Brings up the whole system: embedded PostgreSQL (migrated, its own server process), the S3 + SQS
+ * emulator with the vault bucket and every queue (a child process, so it has a core of its own), and in
+ * this process the API gateway in front of the route handlers, the queue
  * pollers in front of the queue handlers, timers in front of the scheduled functions, and the B2 webhook
  * bridge. Configuration reaches the handlers
  * through the environment, exactly as in a deployed function.
@@ -63,8 +65,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = path.resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   await claimDataDir(dataDir);
-  // A hard-killed earlier run can leave its PostgreSQL holding the port: recover before checking ports.
+  // A hard-killed earlier run can leave its PostgreSQL holding the port, or an emulator that could not
+  // notice holding the queues' database: recover before checking ports.
   await recoverAbandonedServer(path.join(dataDir, "postgres"));
+  await recoverAbandonedEmulator(dataDir);
   const ports = await choosePorts(options);
 
   const started: Array<() => Promise<void> | void> = [];
@@ -78,7 +82,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(() => postgres.stop());
     const bucket = process.env.STORE_BUCKET ?? "cogzy-vaults";
     // Functions reach the emulator directly; browsers reach it through the CORS relay on the store port.
-    const emulator = await startEmulator({ dataDir, port: 0, bucket });
+    const emulator = await startEmulatorProcess({ dataDir, port: 0, bucket });
     started.push(() => emulator.stop());
     // The store port checks presigned URLs with the keys the functions sign them with.
     const { accessKeyId = "local", secretAccessKey = "local" } = loadConfig().store;

@@ -76,8 +76,8 @@ describe("tenant isolation", () => {
     expect(await splitUpload(splitDeps(), { eventId: "bucket", bucket: "someone-elses-bucket", key: strayKey, size: 1, origin: "s3" })).toBe("ignored");
     // The store announced both objects to the pipeline too: wait until it has dealt with them.
     const ingest = ctx.stack.emulator.queues.ingest.name;
-    await expect.poll(() => {
-      const queue = ctx.stack.emulator.server.inspectQueue(ingest);
+    await expect.poll(async () => {
+      const queue = await ctx.stack.emulator.server.inspectQueue(ingest);
       return (queue?.messages.ready.length ?? 0) + (queue?.messages.inflight.length ?? 0) + (queue?.messages.delayed.length ?? 0);
     }).toBe(0);
     expect((await readVault(ctx.db, alice.userId)).nodes).toEqual([]);

@@ -22,7 +22,7 @@ async function upload() {
   const { body } = await ctx.api.signUp(uniqueEmail("sweep"));
   const uploadId = await uploadBytes(ctx.api, body.token, "conversations.json", exportFile);
   // The B2 bridge announces the file to the ingest queue.
-  await expect.poll(() => ctx.stack.emulator.server.inspectQueue(ctx.stack.emulator.queues.ingest.name)?.messages.ready.length ?? 0).toBeGreaterThan(0);
+  await expect.poll(async () => (await ctx.stack.emulator.server.inspectQueue(ctx.stack.emulator.queues.ingest.name))?.messages.ready.length ?? 0).toBeGreaterThan(0);
   return { uploadId, token: body.token as string, userId: body.user_id as string };
 }
 

@@ -48,8 +48,8 @@ async function delivered(body: unknown, receiveCount: string): Promise<SQSRecord
   };
 }
 
-function secondsUntilVisible(messageId: string): number {
-  const inflight = stack.emulator.server.inspectQueue(queue.name)!.messages.inflight.find((entry) => entry.message.messageId === messageId)!;
+async function secondsUntilVisible(messageId: string): Promise<number> {
+  const inflight = (await stack.emulator.server.inspectQueue(queue.name))!.messages.inflight.find((entry) => entry.message.messageId === messageId)!;
   return (inflight.visibilityDeadline - Date.now()) / 1000;
 }
 
@@ -65,8 +65,8 @@ describe("a failed queue message", () => {
     const response = await failing.main({ Records: [record] }, context);
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
-    expect(secondsUntilVisible(record.messageId)).toBeGreaterThan(25);
-    expect(secondsUntilVisible(record.messageId)).toBeLessThanOrEqual(30);
+    expect(await secondsUntilVisible(record.messageId)).toBeGreaterThan(25);
+    expect(await secondsUntilVisible(record.messageId)).toBeLessThanOrEqual(30);
   });
 
   it("waits longer with each delivery", async () => {
@@ -74,8 +74,8 @@ describe("a failed queue message", () => {
 
     await failing.main({ Records: [record] }, context);
 
-    expect(secondsUntilVisible(record.messageId)).toBeGreaterThan(85);
-    expect(secondsUntilVisible(record.messageId)).toBeLessThanOrEqual(90);
+    expect(await secondsUntilVisible(record.messageId)).toBeGreaterThan(85);
+    expect(await secondsUntilVisible(record.messageId)).toBeLessThanOrEqual(90);
   });
 
   it("that is unreadable is backed off the same way on its way to the dead-letter queue", async () => {
@@ -84,6 +84,6 @@ describe("a failed queue message", () => {
     const response = await failing.main({ Records: [record] }, context);
 
     expect(response.batchItemFailures).toHaveLength(1);
-    expect(secondsUntilVisible(record.messageId)).toBeGreaterThan(55);
+    expect(await secondsUntilVisible(record.messageId)).toBeGreaterThan(55);
   });
 });

@@ -37,8 +37,8 @@ async function post(events: unknown[]) {
   return { status: response.status, body: (await response.json()) as any, ms: Date.now() - started };
 }
 
-const queued = () => {
-  const queue = ctx.stack.emulator.server.inspectQueue(ctx.stack.emulator.queues.ingest.name)!;
+const queued = async () => {
+  const queue = (await ctx.stack.emulator.server.inspectQueue(ctx.stack.emulator.queues.ingest.name))!;
   return [...queue.messages.ready, ...queue.messages.inflight.map((entry) => entry.message)].map((message) => JSON.parse(message.body).event_id as string);
 };
 
@@ -57,7 +57,7 @@ describe("B2 webhook under a large notification", () => {
       expect([200, 503]).toContain(answer.status);
     }
     expect(answers.at(-1)!.status).toBe(200);
-    const ids = queued().filter((id) => id.startsWith("burst-"));
+    const ids = (await queued()).filter((id) => id.startsWith("burst-"));
     expect(ids).toHaveLength(10_000);
     expect(new Set(ids)).toEqual(new Set(events.map((event) => event.eventId)));
     expect(await post(events)).toMatchObject({ status: 200, body: { forwarded: 0, duplicates: 10_000, ignored: 0 } });
@@ -74,7 +74,7 @@ describe("B2 webhook under a large notification", () => {
     expect(flaky.fault.fired).toBe(1);
     expect(first).toEqual({ forwarded: 15, duplicates: 0, ignored: 0, unsent: 10 });
     expect(retry).toEqual({ forwarded: 10, duplicates: 15, ignored: 0, unsent: 0 });
-    const ids = queued().filter((id) => events.some((event) => event.eventId === id));
+    const ids = (await queued()).filter((id) => events.some((event) => event.eventId === id));
     expect(ids.sort()).toEqual(events.map((event) => event.eventId).sort());
   });
 });

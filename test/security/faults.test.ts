@@ -30,8 +30,8 @@ async function newUser() {
   return { token: body.token as string, userId: body.user_id as string };
 }
 
-const queueDepth = (name: string) => {
-  const queue = ctx.stack.emulator.server.inspectQueue(name);
+const queueDepth = async (name: string) => {
+  const queue = await ctx.stack.emulator.server.inspectQueue(name);
   return (queue?.messages.ready.length ?? 0) + (queue?.messages.inflight.length ?? 0) + (queue?.messages.delayed.length ?? 0);
 };
 
@@ -76,7 +76,7 @@ describe("the store unreachable", () => {
     await vi.waitFor(
       async () => {
         const { rows } = await ctx.db.query("SELECT state FROM personal.vault_uploads WHERE id = $1", [uploadId]);
-        expect(queueDepth(deadLetters) > 0 || rows[0].state === "failed").toBe(true);
+        expect((await queueDepth(deadLetters)) > 0 || rows[0].state === "failed").toBe(true);
       },
       { timeout: 60_000, interval: 250 },
     );
@@ -115,7 +115,7 @@ describe("an event ahead of its file", () => {
       body,
     });
     expect(early.status).toBe(200);
-    await vi.waitFor(() => expect(queueDepth(ctx.stack.emulator.queues.ingest.name)).toBe(0), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(async () => expect(await queueDepth(ctx.stack.emulator.queues.ingest.name)).toBe(0), { timeout: 30_000, interval: 100 });
     const waiting = await ctx.api.call("GET", `/api/personal/vault/upload/${created.body.upload_id}`, { token: user.token });
     expect(waiting.body).toMatchObject({ status: "pending", phase: "awaiting_upload" });
 
