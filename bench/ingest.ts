@@ -68,8 +68,11 @@ async function main() {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2).padStart(7)} s`;
   const mb = (rss: number) => `${Math.round(rss / 1024 / 1024)} MB`.padStart(8);
   const phaseLines = (phases: Record<string, number>) => Object.entries(phases).map(([phase, ms]) => `  ${phase.padEnd(34)} ${seconds(ms)}`);
-  const memoryLines = (memory: Record<string, { start: number; peak: number }>) =>
+  const memoryLines = (memory: Record<string, PhaseSample>) =>
     Object.entries(memory).map(([phase, { start, peak }]) => `  ${phase.padEnd(34)} peak ${mb(peak)}, at start ${mb(start)} (+${Math.round((peak - start) / 1024 / 1024)} MB)`);
+  const share = (cpuMs: number, wallMs: number) => `${Math.round((cpuMs / Math.max(wallMs, 1)) * 100)}%`.padStart(5);
+  const cpuLines = (memory: Record<string, PhaseSample>) =>
+    Object.entries(memory).map(([phase, { wallMs, cpuMs }]) => `  ${phase.padEnd(34)} stack process ${share(cpuMs[0]!, wallMs)}${cpuMs.slice(1).map((ms) => `, emulator ${share(ms, wallMs)}`).join("")} of a core`);
   const accounted = Object.values(pipeline.phases).reduce((sum, ms) => sum + ms, 0);
   process.stdout.write(
     [
@@ -84,6 +87,8 @@ async function main() {
       `  after completion (not in end to end): the merge function builds the new rows' search graph on a worker thread: ${seconds(pipeline.graphMs).trim()}`,
       "  memory of the stack (this process + the emulator's), by phase of the upload:",
       ...memoryLines(pipeline.memory),
+      "  CPU by phase of the upload (100% = one core busy for the whole phase):",
+      ...cpuLines(pipeline.memory),
       "",
       `the same export as a zip (${(pipeline.zip.bytes / 1024 / 1024).toFixed(0)} MB) into that ${pipeline.nodes}-node vault: ${pipeline.zip.exchanges} exchanges found, ${pipeline.zip.nodes} new`,
       `  split (ranged zip reads, parse, dedupe) ${seconds(pipeline.zip.splitMs).trim()}; end to end ${seconds(pipeline.zip.wallMs).trim()}`,
@@ -108,13 +113,40 @@ function rssOf(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
 }
 
-/** RSS (this process's and `otherPids`') sampled every 200 ms and attributed to whatever `phase()` says at that moment. */
+/** CPU time of another process so far (`utime` + `stime` of `/proc/<pid>/stat`, in USER_HZ = 100 ticks a second). */
+function cpuMsOf(pid: number): number {
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
+}
+
+interface PhaseSample {
+  start: number;
+  peak: number;
+  wallMs: number;
+  /** CPU ms in the phase: this process first, then each of `otherPids`. */
+  cpuMs: number[];
+}
+
+/**
+ * RSS (this process's and `otherPids`') sampled every 200 ms and attributed to whatever `phase()` says at
+ * that moment, with the CPU time each process used since the previous sample.
+ */
 function memoryByPhase(phase: () => string, otherPids: number[] = []) {
-  const memory: Record<string, { start: number; peak: number }> = {};
+  const memory: Record<string, PhaseSample> = {};
+  const cpuNow = () => {
+    const own = process.cpuUsage();
+    return [(own.user + own.system) / 1000, ...otherPids.map(cpuMsOf)];
+  };
+  let last = { at: Date.now(), cpu: cpuNow() };
   const sample = () => {
     const rss = otherPids.reduce((sum, pid) => sum + rssOf(pid), process.memoryUsage.rss());
-    const entry = (memory[phase()] ??= { start: rss, peak: rss });
+    const entry = (memory[phase()] ??= { start: rss, peak: rss, wallMs: 0, cpuMs: last.cpu.map(() => 0) });
     entry.peak = Math.max(entry.peak, rss);
+    const now = { at: Date.now(), cpu: cpuNow() };
+    entry.wallMs += now.at - last.at;
+    now.cpu.forEach((ms, index) => (entry.cpuMs[index]! += ms - last.cpu[index]!));
+    last = now;
   };
   sample();
   const timer = setInterval(sample, 200);
