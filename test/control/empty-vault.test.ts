@@ -1,5 +1,5 @@
 import { CreateQueueCommand } from "@aws-sdk/client-sqs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getPool } from "../../lib/db/pool";
 import { getSqs } from "../../lib/queues/client";
 import { getStore } from "../../lib/store/client";
@@ -18,6 +18,9 @@ const emptyVault = (token: string, password = PASSWORD) => ctx.api.call("DELETE"
 async function userWithMemories(label: string, theme = "beekeeping"): Promise<TestUser & { vaultId: string; prefix: string }> {
   const user = await newUser(ctx.api, ctx.db, label, "premium");
   await importConversations(ctx.api, user, conversations(label, 4, 2, theme));
+  // The merge's function goes on after the upload is complete (deleting its work files, building the
+  // search graph): the vault's keys are settled once it has returned.
+  await vi.waitFor(() => expect(ctx.stack.pollers.reduce!.stats().inFlight).toBe(0), { timeout: 30_000, interval: 50 });
   const { rows } = await ctx.db.query("SELECT id, prefix FROM personal.vaults WHERE user_id = $1", [user.userId]);
   return { ...user, vaultId: rows[0].id, prefix: rows[0].prefix };
 }
