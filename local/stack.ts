@@ -179,7 +179,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
 async function choosePorts(options: StackOptions) {
   if (options.port === 0) {
-    return { api: 0, store: options.storePort ?? (await freePort()), pg: options.pgPort ?? (await freePort()) };
+    // The store relay listens on port 0 itself: a port picked here and bound seconds later (after
+    // PostgreSQL and the emulator's process have started) can be taken meanwhile (EADDRINUSE).
+    return { api: 0, store: options.storePort ?? 0, pg: options.pgPort ?? (await freePort()) };
   }
   const ports = { api: options.port, store: options.storePort ?? options.port + 1, pg: options.pgPort ?? options.port + 2 };
   await assertPortFree(ports.api, "PORT");
