@@ -61,8 +61,7 @@ export async function setTierByEmail(db: pg.Pool, email: string, tier: Tier | "b
   return withTransaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: string }>("SELECT id FROM personal.users WHERE email = $1", [address]);
     if (!rows[0]) return false;
-    // Locked as a Stripe event locks it, so an event applied meanwhile cannot be lost in between.
-    await tx.query("SELECT 1 FROM personal.user_tiers WHERE user_id = $1 FOR UPDATE", [rows[0].id]);
+    // The UPDATE locks the row as a Stripe event does, so an event applied meanwhile cannot be lost in between.
     await tx.query("UPDATE personal.user_tiers SET granted_tier = NULL WHERE user_id = $1", [rows[0].id]);
     await deriveTier(tx, rows[0].id, null);
     return true;

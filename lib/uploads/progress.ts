@@ -1,6 +1,6 @@
 import { uploadPhase, uploadStatus } from "./lifecycle";
 import type { UploadView } from "../api/contract";
-import type { UploadRow } from "./upload-rows";
+import type { UploadRow, UploadViewRow } from "./upload-rows";
 
 /**
  * The share of the work done, derived when read from the state and its own measure: parsing by bytes
@@ -26,7 +26,7 @@ export function progressPct(upload: Pick<UploadRow, "state" | "bytes_parsed" | "
 }
 
 /** `GET /api/personal/vault/upload/{id}`: the upload as the person and the CLI see it. */
-export function describeUpload(upload: UploadRow): UploadView {
+export function describeUpload(upload: UploadViewRow): UploadView {
   return {
     upload_id: upload.id,
     filename: upload.original_filename,

@@ -40,23 +40,38 @@ export interface UploadRow {
   updated_at: Date;
   processing_started_at: Date | null;
   processing_completed_at: Date | null;
-  /** What the newest completed forget of this upload removed (`DELETE /vault/uploads/{id}`), if any. */
-  forgotten_memories?: number | null;
-  forgotten_at?: Date | null;
 }
 
-const SELECT_UPLOAD = `
+/** An upload as the person is shown it: with what the newest completed forget of it (`DELETE /vault/uploads/{id}`) removed, if any. */
+export interface UploadViewRow extends UploadRow {
+  forgotten_memories: number | null;
+  forgotten_at: Date | null;
+}
+
+const FROM_UPLOAD = "FROM personal.vault_uploads u JOIN personal.vaults v ON v.id = u.vault_id";
+const SELECT_UPLOAD = `SELECT u.*, v.user_id, v.prefix AS vault_prefix ${FROM_UPLOAD}`;
+// Only what the person is shown reads the forgets: the pipeline's lookups stay one join.
+const SELECT_UPLOAD_VIEW = `
   SELECT u.*, v.user_id, v.prefix AS vault_prefix, f.memories AS forgotten_memories, f.completed_at AS forgotten_at
-    FROM personal.vault_uploads u JOIN personal.vaults v ON v.id = u.vault_id
+    ${FROM_UPLOAD}
     LEFT JOIN LATERAL (
       SELECT memories, completed_at FROM personal.vault_forgets
        WHERE vault_id = u.vault_id AND kind = 'upload' AND target = u.id::text AND state = 'complete'
        ORDER BY completed_at DESC LIMIT 1) f ON true`;
 
+async function ownedUpload<Row>(db: Queryable, select: string, userId: string, uploadId: string): Promise<Row | undefined> {
+  const { rows } = await db.query(`${select} WHERE u.id = $1 AND v.user_id = $2`, [uploadId, userId]);
+  return rows[0] as Row | undefined;
+}
+
 /** The upload if it belongs to `userId`; another user's upload is indistinguishable from a missing one. */
-export async function findOwnedUpload(db: Queryable, userId: string, uploadId: string): Promise<UploadRow | undefined> {
-  const { rows } = await db.query<UploadRow>(`${SELECT_UPLOAD} WHERE u.id = $1 AND v.user_id = $2`, [uploadId, userId]);
-  return rows[0];
+export function findOwnedUpload(db: Queryable, userId: string, uploadId: string): Promise<UploadRow | undefined> {
+  return ownedUpload<UploadRow>(db, SELECT_UPLOAD, userId, uploadId);
+}
+
+/** {@link findOwnedUpload}, as the person is shown it. */
+export function findOwnedUploadView(db: Queryable, userId: string, uploadId: string): Promise<UploadViewRow | undefined> {
+  return ownedUpload<UploadViewRow>(db, SELECT_UPLOAD_VIEW, userId, uploadId);
 }
 
 export async function findUpload(db: Queryable, uploadId: string): Promise<UploadRow | undefined> {
@@ -74,7 +89,8 @@ export async function findUploadForObject(db: Queryable, key: { userId: string; 
   return rows[0];
 }
 
-export async function recentUploads(db: Queryable, vaultId: string, limit = 20): Promise<UploadRow[]> {
-  const { rows } = await db.query<UploadRow>(`${SELECT_UPLOAD} WHERE u.vault_id = $1 ORDER BY u.uploaded_at DESC LIMIT $2`, [vaultId, limit]);
+/** The vault's newest uploads, as the person is shown them. */
+export async function recentUploads(db: Queryable, vaultId: string, limit = 20): Promise<UploadViewRow[]> {
+  const { rows } = await db.query<UploadViewRow>(`${SELECT_UPLOAD_VIEW} WHERE u.vault_id = $1 ORDER BY u.uploaded_at DESC LIMIT $2`, [vaultId, limit]);
   return rows;
 }
