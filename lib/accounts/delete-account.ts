@@ -69,7 +69,10 @@ export async function finishDeletion(deps: DeleteAccountDeps, userId: string): P
     await tx.query("DELETE FROM personal.store_events WHERE object_key LIKE $1", [`${prefix}%`]);
     // Sessions, tokens, tier, billing, the vault and everything of the vault cascade from the user.
     await tx.query("DELETE FROM personal.users WHERE id = $1 AND deleting_since IS NOT NULL", [userId]);
-  });
+    // The cascade locks the vault row before its memories; a merge committing at the same moment locks them
+    // the other way round. Either side may be failed to break the cycle: the merge is redelivered, this is
+    // repeated (deleting what is gone already deletes nothing).
+  }, { deadlockRetries: 3 });
   log.info("account deleted", { userId, objects });
 }
 

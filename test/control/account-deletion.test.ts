@@ -90,6 +90,31 @@ describe("DELETE /me", () => {
     expect(await resumeDeletions({ db: ctx.db, store: getStore() }, { olderThanSeconds: 0 })).toBe(0);
   });
 
+  it("is not undone by a merge committing at the same moment (Postgres picks the deletion as a deadlock's victim: it is retried)", async () => {
+    const user = await accountWithMemories("deadlock");
+    // A merge's commit locks the upload's memories first and the vault row second (switchVersion); the
+    // deletion's cascade goes the other way round: user, vault, then the memories.
+    const merge = await ctx.db.connect();
+    try {
+      await merge.query("BEGIN");
+      await merge.query("UPDATE personal.vault_exchanges SET state = state WHERE vault_id = $1", [user.vaultId]);
+      const deletion = deleteMe(user.token);
+      // The deletion is waiting on the memories this transaction holds.
+      await expect
+        .poll(async () => (await ctx.db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM personal.users%'")).rowCount, { timeout: 20_000 })
+        .toBe(1);
+      // Now the merge reaches for the vault row: a cycle, which PostgreSQL breaks by failing the deletion,
+      // the transaction that waited first (https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS).
+      await merge.query("UPDATE personal.vaults SET last_sync_at = now() WHERE id = $1", [user.vaultId]);
+      await merge.query("COMMIT");
+
+      expect((await deletion).status).toBe(204);
+    } finally {
+      merge.release();
+    }
+    expect(await remains(user, [user.vaultId])).toEqual({ objects: [], rows: {} });
+  });
+
   it("removes a file sent later with a link issued before the deletion (its event, or else the sweeper)", async () => {
     const user = await accountWithMemories("late-put");
     const created = await ctx.api.call("POST", "/api/personal/vault/uploads", { token: user.token, body: { filename: "conversations.json", size: 200 } });
