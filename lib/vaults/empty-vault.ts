@@ -78,7 +78,9 @@ export async function emptyVault(deps: EmptyVaultDeps, userId: string, confirmat
     );
     const inFlight = uploads.filter((upload) => (UNSETTLED_STATES as readonly string[]).includes(upload.state));
     return { vault, version: rows[0]!.current_version, inFlight };
-  });
+    // A merge committing at the same moment holds its memories and then asks for the vault row, the other
+    // way round from this: PostgreSQL fails one side, and this one is repeated whole.
+  }, { deadlockRetries: 3 });
   const { vault, version, inFlight } = emptied;
   const message: EmptyVaultMessage = { type: "empty-vault", vault_id: vault.id, version };
   await sendJson(deps.sqs, deps.reduceQueueUrl, message, { groupId: vault.id, deduplicationId: `empty:${vault.id}:${version}:${randomUUID()}` });
