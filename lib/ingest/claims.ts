@@ -27,14 +27,16 @@ export async function claimExchanges(
 ): Promise<ClaimOutcome[]> {
   if (hashes.length === 0) return [];
   // A forgotten exchange's row stays, as a tombstone: it is a duplicate like a merged one, unless the
-  // upload was asked to bring forgotten memories back, in which case it takes the row over.
+  // upload was asked to bring forgotten memories back, in which case it takes the row over. The row keeps
+  // its forget and the upload it belonged to until the merge, so that a failed upload gives it back.
   const { rows } = await db.query<{ outcome: ClaimOutcome }>(
     `WITH input AS (SELECT h, r, ord FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS t(h, r, ord)),
      claimed AS (
        INSERT INTO personal.vault_exchanges AS e (vault_id, content_hash, record_id, upload_id)
        SELECT $1, h, r, $2 FROM input
        ON CONFLICT (vault_id, content_hash) DO UPDATE
-         SET claimed_at = excluded.claimed_at, upload_id = excluded.upload_id, record_id = excluded.record_id, state = 'claimed', forget_id = NULL
+         SET claimed_at = excluded.claimed_at, upload_id = excluded.upload_id, record_id = excluded.record_id, state = 'claimed',
+             forgotten_upload_id = CASE WHEN e.state = 'forgotten' THEN e.upload_id ELSE e.forgotten_upload_id END
          WHERE (e.upload_id = excluded.upload_id AND e.state = 'claimed') OR (e.state = 'forgotten' AND $5)
        RETURNING content_hash)
      SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine' WHEN e.state IN ('merged', 'forgotten') THEN 'merged' ELSE 'held' END AS outcome
@@ -63,8 +65,18 @@ export async function recordDeferrals(
   );
 }
 
-/** Gives back what a failed upload claimed but never merged, and forgets what it deferred. */
+/**
+ * Gives back what a failed upload claimed but never merged, and forgets what it deferred. A tombstone it
+ * took over (to bring a forgotten memory back) is a tombstone again, of the same forget and upload,
+ * unless that forget was undone meanwhile.
+ */
 export async function releaseClaims(db: Queryable, uploadId: string): Promise<number> {
+  await db.query(
+    `UPDATE personal.vault_exchanges SET state = 'forgotten', upload_id = forgotten_upload_id, forgotten_upload_id = NULL
+      WHERE upload_id = $1 AND state = 'claimed' AND forgotten_upload_id IS NOT NULL
+        AND forget_id IN (SELECT id FROM personal.vault_forgets WHERE restored_at IS NULL)`,
+    [uploadId],
+  );
   const { rowCount } = await db.query("DELETE FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [uploadId]);
   await db.query("DELETE FROM personal.upload_deferrals WHERE upload_id = $1", [uploadId]);
   return rowCount ?? 0;

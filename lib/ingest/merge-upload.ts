@@ -175,12 +175,12 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
     const rollback = () => {
       throw new ClaimsMovedError();
     };
-    const merged = await tx.query("UPDATE personal.vault_exchanges SET state = 'merged' WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed'", [vault.id, upload.id]);
+    const merged = await tx.query("UPDATE personal.vault_exchanges SET state = 'merged', forget_id = NULL, forgotten_upload_id = NULL WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed'", [vault.id, upload.id]);
     if ((merged.rowCount ?? 0) !== plan.held.size) rollback();
     for (const [holder, entry] of plan.adopted) {
       const hashes = [...entry.hashes].filter((hash) => plan.adoptedVectors.has(hash)).map((hash) => Buffer.from(hash, "hex"));
       const moved = await tx.query(
-        "UPDATE personal.vault_exchanges SET upload_id = $3, state = 'merged' WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed' AND content_hash = ANY($4::bytea[])",
+        "UPDATE personal.vault_exchanges SET upload_id = $3, state = 'merged', forget_id = NULL, forgotten_upload_id = NULL WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed' AND content_hash = ANY($4::bytea[])",
         [vault.id, holder, upload.id, hashes],
       );
       if ((moved.rowCount ?? 0) !== hashes.length) rollback();

@@ -2,6 +2,7 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { forgetMemories } from "../../lib/forgets/forget-memories";
 import * as forgets from "../../lib/forgets/lifecycle";
+import { claimExchanges, releaseClaims } from "../../lib/ingest/claims";
 import { handleDeadLetter } from "../../lib/ingest/dead-letters";
 import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
 import { readStoredRows } from "../../lib/ingest/vault-files";
@@ -182,6 +183,38 @@ describe("include_forgotten on an upload", () => {
     expect(await ids(alice)).toContain(target!.id);
     // Only the forgotten ones come back; nothing is there twice.
     expectConsistent(await readVault(ctx.db, alice.userId));
+  });
+
+  it("keeps a memory forgotten when the upload that was to bring it back fails", async () => {
+    const dave = await newUser(ctx.api, ctx.db, "dave", "premium");
+    const export_: ConversationSpec[] = [{ id: "dave-a", title: "A", turns: [["the words dave forgot", "ok"]] }, ...fillerConversations("dave", 3, "sailing")];
+    await importExport(dave, export_);
+    const [target] = await memoriesOf(dave, "dave-a");
+    const forgetId = (await ctx.api.call("DELETE", `/api/personal/vault/memories/${target!.id}`, { token: dave.token })).body.forget.forget_id;
+    await waitForForget(dave, forgetId);
+    const tombstone = async () => (await ctx.db.query("SELECT e.vault_id, e.content_hash, e.record_id, e.upload_id, e.state, e.forget_id FROM personal.vault_exchanges e JOIN personal.vaults v ON v.id = e.vault_id WHERE v.user_id = $1 AND e.state <> 'merged'", [dave.userId])).rows;
+    const [before] = await tombstone();
+    expect(before).toMatchObject({ state: "forgotten", forget_id: forgetId });
+
+    // An upload asked to bring forgotten memories back takes the tombstone over, then fails (as the
+    // split does with a broken file: lib/ingest/upload-state.ts gives back what it claimed).
+    const created = await ctx.api.call("POST", "/api/personal/vault/uploads", { token: dave.token, body: { filename: "conversations.json", size: 100, include_forgotten: true } });
+    expect(await claimExchanges(ctx.db, before.vault_id, created.body.upload_id, [before.content_hash], [before.record_id], { includeForgotten: true })).toEqual(["mine"]);
+    await releaseClaims(ctx.db, created.body.upload_id);
+
+    expect(await tombstone()).toEqual([before]);
+    // The next ordinary upload of the same export still does not bring it back.
+    await importExport(dave, export_);
+    expect(await ids(dave)).not.toContain(target!.id);
+    // Undone while another such upload holds the tombstone: if that upload fails, nothing is forgotten any more.
+    const again = await ctx.api.call("POST", "/api/personal/vault/uploads", { token: dave.token, body: { filename: "conversations.json", size: 100, include_forgotten: true } });
+    expect(await claimExchanges(ctx.db, before.vault_id, again.body.upload_id, [before.content_hash], [before.record_id], { includeForgotten: true })).toEqual(["mine"]);
+    const restored = await ctx.api.call("POST", `/api/personal/vault/forgets/${forgetId}/restore`, { token: dave.token, body: {} });
+    expect(restored.status).toBe(200);
+    await releaseClaims(ctx.db, again.body.upload_id);
+    expect(await tombstone()).toEqual([]);
+    await importExport(dave, export_);
+    expect(await ids(dave)).toContain(target!.id);
   });
 });
 
