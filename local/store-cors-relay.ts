@@ -39,7 +39,7 @@ export async function startCorsRelay(options: { target: string; port: number; cr
     const upstream = http.request(
       { hostname: target.hostname, port: Number(target.port), method: request.method, path: request.url, headers: request.headers },
       (answer) => {
-        response.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...CORS_HEADERS });
+        response.writeHead(answer.statusCode ?? 502, { ...endToEndHeaders(answer.headers), ...CORS_HEADERS });
         answer.pipe(response);
       },
     );
@@ -49,6 +49,10 @@ export async function startCorsRelay(options: { target: string; port: number; cr
     });
     request.pipe(upstream);
   });
+  // Idle connections stay a minute (Node's default is 5 s), so that a page's next PUT seconds later finds
+  // its connection open; headersTimeout must exceed it (https://nodejs.org/api/http.html#serverkeepalivetimeout).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, "127.0.0.1", resolve);
@@ -61,6 +65,18 @@ export async function startCorsRelay(options: { target: string; port: number; cr
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The answer's headers without its hop-by-hop ones (RFC 9110 §7.6.1): `Connection` and `Keep-Alive` describe
+ * the emulator's connection to this relay, not this relay's to the client. Relayed, they told clients to keep
+ * an idle connection for the emulator's 72 s while this server closed it, so a later PUT on it met
+ * ECONNRESET. Node writes this server's own.
+ */
+function endToEndHeaders(headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
+  const named = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"]);
+  for (const token of String(headers.connection ?? "").split(",")) named.add(token.trim().toLowerCase());
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !named.has(name)));
 }
 
 /** 403 with S3's error document; the body being sent is read and dropped so the client sees the answer. */
