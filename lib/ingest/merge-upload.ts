@@ -105,6 +105,31 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
   return "merged";
 }
 
+/**
+ * Chunks read while the version writer works on the one before: each is a store round trip (two GETs),
+ * which otherwise leaves the merge waiting between chunks. A few chunks (~3 MB each) bound the memory.
+ */
+const CHUNKS_READ_AHEAD = 3;
+
+/**
+ * `read(item)` for each item, yielded in order, with up to `ahead` reads started before their turn. A
+ * read that fails is reported when its turn comes (it is never left unhandled meanwhile), and the reads
+ * already started when the consumer stops early are left to finish on their own.
+ */
+export async function* readAhead<T, R>(items: readonly T[], read: (item: T) => Promise<R>, ahead: number): AsyncGenerator<R> {
+  const started: Promise<R>[] = [];
+  let next = 0;
+  const start = () => {
+    const reading = read(items[next++]!);
+    reading.catch(() => undefined);
+    started.push(reading);
+  };
+  while (started.length > 0 || next < items.length) {
+    while (started.length <= ahead && next < items.length) start();
+    yield await started.shift()!;
+  }
+}
+
 interface WrittenVersion {
   nodeCount: number;
   added: number;
@@ -127,10 +152,15 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     "SELECT chunk_index, records FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 ORDER BY chunk_index",
     [upload.id, upload.split_attempt],
   );
+  const readChunk = async (chunk: { chunk_index: number; records: number }) => {
+    const [rows, vectors] = await Promise.all([
+      readChunkRows(deps.store, location, chunk.chunk_index),
+      readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim }),
+    ]);
+    return { ...rows, vectors };
+  };
   const blocks = async function* (): AsyncGenerator<RowBlock> {
-    for (const chunk of chunks) {
-      const { nodes, lines } = await readChunkRows(deps.store, location, chunk.chunk_index);
-      const vectors = await readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim });
+    for await (const { nodes, lines, vectors } of readAhead(chunks, readChunk, CHUNKS_READ_AHEAD)) {
       if (nodes.every((node) => plan.held.has(node.hash))) {
         // The usual chunk: every row is this upload's own, vectors and lines as the chunk has them.
         if (nodes.length > 0) yield { nodes, vectors, lines };

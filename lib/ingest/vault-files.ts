@@ -3,7 +3,7 @@ import type { Store } from "../store/client";
 import { objectRange } from "../store/ranged";
 import { objectBytes, objectStream } from "../store/streams";
 import { float32FromLeBytes } from "../vectors/float32-le";
-import { decodeNpy, readNpyRows } from "../vectors/npy";
+import { decodeNpyView, readNpyRows } from "../vectors/npy";
 import type { VaultNode } from "./vault-nodes";
 import { chunkInputKey, chunkVectorsKey } from "./work-files";
 
@@ -115,7 +115,7 @@ export function chunkRows(bytes: Buffer): ChunkRows {
 
 /** A chunk's vectors, checked to hold `rows` rows of `dim` (the chunk's record count and the vault's dimension). */
 export async function readChunkVectors(store: Store, location: ChunkLocation, chunkIndex: number, expected: { rows: number; dim: number }): Promise<Float32Array> {
-  const vectors = decodeNpy(await objectBytes(store, chunkVectorsKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex)));
+  const vectors = decodeNpyView(await objectBytes(store, chunkVectorsKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex)));
   if (vectors.rows !== expected.rows || vectors.dim !== expected.dim) {
     throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${vectors.rows} × ${vectors.dim}`);
   }

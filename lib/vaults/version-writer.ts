@@ -139,9 +139,13 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
   const newAssignments: number[] = [];
   const keepLimit = input.maxVectorBytesInMemory ?? 1024 ** 3;
   // A first version is clustered from the rows as they pass, kept in memory when they fit.
-  const firstFit = before ? undefined : createClusterAccumulator(dim);
+  const firstFit = before ? undefined : createClusterAccumulator(dim, { expectedRows: input.added });
   const kept: Float32Array[] = [];
   let keptBytes = 0;
+  // With them, what the clusters document needs of the nodes, so nodes.json is not read back for it:
+  // the ids' digest, and each row's label text (the labels sample rows known only after the fit).
+  const firstIds = firstFit ? createIdsDigest() : undefined;
+  const keptTexts: KeptText[] = [];
 
   const segments: SegmentEntry[] = [];
   const indexSegments = !before || before.manifest !== undefined;
@@ -198,8 +202,12 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       if (update) newAssignments.push(...update.add(block.vectors, block.nodes.map((node) => node.id)));
       if (firstFit) {
         firstFit.add(block.vectors);
+        for (const node of block.nodes) firstIds!.add(node.id);
         keptBytes += block.vectors.byteLength;
-        if (keptBytes <= keepLimit) kept.push(block.vectors);
+        if (keptBytes <= keepLimit) {
+          kept.push(block.vectors);
+          for (const node of block.nodes) keptTexts.push(keepText(node));
+        } else keptTexts.length = 0;
       }
     }
     if (rows !== input.added) throw new Error(`${rows} rows arrived for version ${version}, ${input.added} announced`);
@@ -215,9 +223,10 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       await putBytes(store, to.clusterSums, encodeNpy(sums, next.k, dim));
     } else {
       const keptAll = firstFit !== undefined && keptBytes <= keepLimit;
-      clustersWritten = await writeFittedClusters(store, to, dim, total, firstFit, keptAll ? kept : undefined);
+      clustersWritten = await writeFittedClusters(store, to, dim, total, firstFit, keptAll ? { vectors: kept, texts: keptTexts, idsDigest: firstIds!.digest() } : undefined);
     }
     kept.length = 0;
+    keptTexts.length = 0;
     const clustersMs = performance.now() - clustersStarted;
 
     const searchStarted = performance.now();
@@ -307,37 +316,67 @@ async function writeExtendedClusters(store: Store, key: string, before: Previous
   }
 }
 
+/** A row's label text, its long text as UTF-8 bytes: a slice of a string would keep the whole node's text alive. */
+interface KeptText {
+  id: string;
+  title: string | null;
+  text: Buffer;
+}
+
+function keepText(node: VaultNode): KeptText {
+  const { id, title, text } = labelText(node, LABEL_CHARS);
+  return { id, title, text: Buffer.from(text, "utf8") };
+}
+
+/** Every row of a first version, as it passed through the writer: its vectors, label texts and ids' digest. */
+interface KeptRows {
+  vectors: Float32Array[];
+  texts: KeptText[];
+  idsDigest: string;
+}
+
 /**
  * Clusters every node of the version again: pass 1 over the rows (the new ones as they passed, for a
- * first version), the fit, pass 2 over the same rows, then one pass over nodes.json for the id digest
- * and the text of the few rows the labels sample.
+ * first version), the fit, pass 2 over the same rows, then the id digest and the text of the few rows
+ * the labels sample: from the rows kept as they passed, or else from one pass over nodes.json.
  */
-async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKeys>, dim: number, total: number, firstPass: ReturnType<typeof createClusterAccumulator> | undefined, kept: Float32Array[] | undefined): Promise<WrittenObject> {
+async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKeys>, dim: number, total: number, firstPass: ReturnType<typeof createClusterAccumulator> | undefined, kept: KeptRows | undefined): Promise<WrittenObject> {
   const storedRows = async function* () {
     for await (const batch of readStoredRows(store, to.vectors)) yield batch.rows;
   };
   let pass1 = firstPass;
   if (!pass1) {
-    pass1 = createClusterAccumulator(dim);
+    pass1 = createClusterAccumulator(dim, { expectedRows: total });
     for await (const rows of storedRows()) pass1.add(rows);
   }
   const pass2 = pass1.fit();
-  for await (const rows of kept ?? storedRows()) pass2.assign(rows);
+  for await (const rows of kept?.vectors ?? storedRows()) pass2.assign(rows);
   const fit = pass2.result();
   if (fit.rows !== total) throw new Error(`clustered ${fit.rows} rows of ${total}`);
 
   const wanted = labelRows(fit);
   const texts = new Map<number, NodeText>();
-  const digest = createIdsDigest();
-  let row = 0;
-  for await (const line of readNodeLines(store, to.nodes)) {
-    const node = JSON.parse(line) as VaultNode;
-    digest.add(node.id);
-    if (wanted.has(row)) texts.set(row, labelText(node, LABEL_CHARS));
-    row++;
+  let idsDigest: string;
+  if (kept) {
+    if (kept.texts.length !== total) throw new Error(`kept the text of ${kept.texts.length} nodes, expected ${total}`);
+    for (const row of wanted) {
+      const { id, title, text } = kept.texts[row]!;
+      texts.set(row, { id, title, text: text.toString("utf8") });
+    }
+    idsDigest = kept.idsDigest;
+  } else {
+    const digest = createIdsDigest();
+    let row = 0;
+    for await (const line of readNodeLines(store, to.nodes)) {
+      const node = JSON.parse(line) as VaultNode;
+      digest.add(node.id);
+      if (wanted.has(row)) texts.set(row, labelText(node, LABEL_CHARS));
+      row++;
+    }
+    if (row !== total) throw new Error(`${to.nodes} holds ${row} nodes, expected ${total}`);
+    idsDigest = digest.digest();
   }
-  if (row !== total) throw new Error(`${to.nodes} holds ${row} nodes, expected ${total}`);
-  const doc = clustersDocumentFrom(fit, { textAt: (r) => texts.get(r)!, idAt: (r) => texts.get(r)!.id, idsDigest: digest.digest() }, { computedAt: new Date().toISOString() });
+  const doc = clustersDocumentFrom(fit, { textAt: (r) => texts.get(r)!, idAt: (r) => texts.get(r)!.id, idsDigest }, { computedAt: new Date().toISOString() });
   const writer = createObjectWriter(store, to.clusters, { contentType: "application/json" });
   await writer.write(JSON.stringify(doc));
   const written = await writer.end();

@@ -34,6 +34,8 @@ export interface ClusterFitOptions {
   restarts?: number;
   /** Rows in that subsample: enough for ~64 per cluster. Default max(2048, 64 k). */
   restartSampleSize?: number;
+  /** Rows pass 1 will see, when known: the sample's buffer is sized once (no effect on the result). */
+  expectedRows?: number;
 }
 
 /** Members most similar to their centroid kept per cluster, to show as examples. */
@@ -66,7 +68,7 @@ export interface ClusterFit {
 }
 
 /** The options in effect; the two left optional are derived from k when unset. */
-export type FitParams = Required<Omit<ClusterFitOptions, "k" | "seedTrials" | "restartSampleSize">> &
+export type FitParams = Required<Omit<ClusterFitOptions, "k" | "seedTrials" | "restartSampleSize" | "expectedRows">> &
   Pick<ClusterFitOptions, "seedTrials" | "restartSampleSize">;
 
 /** Pass 1 of the two-pass clustering: feed every row once, in order; then `fit()`. */
@@ -94,7 +96,7 @@ export interface ClusterAssigner {
 export function createClusterAccumulator(dim: number, options: ClusterFitOptions = {}): ClusterAccumulator {
   const params = resolveFitParams(options);
   if (!Number.isSafeInteger(dim) || dim < 1) throw new RangeError(`dim must be a positive integer, got ${dim}`);
-  const reservoir = createRowReservoir(dim, params.sampleSize, createRng(params.seed ^ 0x51ed));
+  const reservoir = createRowReservoir(dim, params.sampleSize, createRng(params.seed ^ 0x51ed), options.expectedRows);
   let fitted = false;
   return {
     add(rows) {

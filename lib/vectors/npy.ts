@@ -1,5 +1,5 @@
 import { InvalidNpyError, InvalidVectorsError } from "./errors";
-import { float32FromLeBytes, float32LeBytes } from "./float32-le";
+import { float32FromLeBytes, float32LeBytes, LITTLE_ENDIAN_HOST } from "./float32-le";
 import { encodeNpyHeader, parseNpyHeader } from "./npy-header";
 
 /**
@@ -29,6 +29,20 @@ export function encodeNpy(matrix: Float32Array, rows: number, dim: number): Uint
   out.set(header, 0);
   out.set(float32LeBytes(matrix), header.length);
   return out;
+}
+
+/**
+ * {@link decodeNpy} without the copy where it can: the data is a view of `bytes` when its start is
+ * 4-byte aligned on a little-endian host (this code's headers are 128 bytes, and a Buffer read from the
+ * store starts its own ArrayBuffer), else a copy. The view shares `bytes`' memory: for bytes the caller
+ * owns and no longer changes, such as a file just read. Saves a zeroed allocation and a copy of every
+ * chunk's vectors in a merge.
+ */
+export function decodeNpyView(bytes: Uint8Array): NpyMatrix {
+  const header = parseNpyHeader(bytes);
+  const start = bytes.byteOffset + header.headerLength;
+  if (!LITTLE_ENDIAN_HOST || start % 4 !== 0 || bytes.length - header.headerLength !== header.dataLength) return decodeNpy(bytes);
+  return { rows: header.rows, dim: header.dim, data: new Float32Array(bytes.buffer, start, header.dataLength / 4) };
 }
 
 /**

@@ -17,8 +17,12 @@ export interface RowReservoir {
   sourceRow(slot: number): number;
 }
 
-export function createRowReservoir(dim: number, capacity: number, rng: Rng): RowReservoir {
-  let buffer = new Float32Array(Math.min(capacity, 1024) * dim);
+/**
+ * `expectedRows`, when the caller knows how many rows will come, sizes the buffer once: growing it by
+ * doubling copies the sample again at every step, and each new buffer is fresh memory to fault in.
+ */
+export function createRowReservoir(dim: number, capacity: number, rng: Rng, expectedRows?: number): RowReservoir {
+  let buffer = new Float32Array(Math.min(capacity, Math.max(1024, expectedRows ?? 0)) * dim);
   const sources = new Int32Array(capacity);
   let seen = 0;
   const store = (rows: Float32Array, r: number, slot: number) => {

@@ -155,6 +155,18 @@ describe("appending a version", () => {
     })())));
   }, 120_000);
 
+  it("clusters a first version the same from the rows it kept as they passed as from its files read back", async () => {
+    const write = (prefix: string, maxVectorBytesInMemory?: number) =>
+      writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: 3_000, embedder, blocks: blocks(0, 3_000, 400), maxVectorBytesInMemory });
+    await write("users/kept-rows");
+    await write("users/read-back", 0);
+    const { computed_at: _kept, ...kept } = await clusters("users/kept-rows", 1);
+    const { computed_at: _readBack, ...readBack } = await clusters("users/read-back", 1);
+    expect(kept.clusters.length).toBeGreaterThan(10);
+    expect(kept.ids_digest).toBe(idsDigest(nodes.slice(0, 3_000).map((node) => node.id)));
+    expect(kept).toEqual(readBack);
+  }, 120_000);
+
   it("refuses rows that do not match what was announced, leaving nothing at the new version", async () => {
     const prefix = "users/short";
     await append(prefix, 0, 0, 200);
