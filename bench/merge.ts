@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const row = (name: string, r: StageResult) =>
       `  ${name.padEnd(50)} ${(r.ms / 1000).toFixed(2).padStart(7)} s ${mb(r.through).padStart(10)} ${mb(r.copied).padStart(10)} ${`${r.peakMb.toFixed(0)} MB`.padStart(9)} ${`${r.rssBeforeMb.toFixed(0)} MB`.padStart(9)}`;
     const phases = (name: string, r: StageResult) =>
-      r.timings ? `  ${name.padEnd(50)} files ${((r.timings.filesMs - r.generateMs) / 1000).toFixed(2)} s (of which the store completing the files ${(r.completeMs / 1000).toFixed(2)} s; + ${(r.generateMs / 1000).toFixed(2)} s making the synthetic rows, not counted), clusters ${(r.timings.clustersMs / 1000).toFixed(2)} s (${r.clusters}), search segment ${(r.timings.searchMs / 1000).toFixed(2)} s, rest ${((r.ms + r.generateMs - r.timings.filesMs - r.timings.clustersMs - r.timings.searchMs) / 1000).toFixed(2)} s` : "";
+      r.timings ? `  ${name.padEnd(50)} files ${((r.timings.filesMs - r.generateMs) / 1000).toFixed(2)} s (of which the store completing the files ${(r.completeMs / 1000).toFixed(2)} s; + ${(r.generateMs / 1000).toFixed(2)} s making the synthetic rows, not counted), clusters ${(r.timings.clustersMs / 1000).toFixed(2)} s (${r.clusters}) and search segment ${(r.timings.searchMs / 1000).toFixed(2)} s (both while the store completes the files), rest ${(Math.max(0, r.ms + r.generateMs - r.timings.filesMs - Math.max(0, r.timings.clustersMs + r.timings.searchMs - r.completeMs)) / 1000).toFixed(2)} s` : "";
     const timeShare = grown.ms / large.ms;
     const byteShare = grown.through / large.vaultBytes;
     const memoryRatio = grown.peakMb / small.peakMb;

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToIo } from "node:timers/promises";
 import type { EmbedderIdentity } from "../embeddings";
 import { labelText, type VaultNode } from "../ingest/vault-nodes";
 import { readNodeLines, readStoredRows } from "../ingest/vault-files";
@@ -57,6 +58,11 @@ export interface AppendedVersion {
   clusters: "extended" | "fitted";
   /** The version's search manifest, as stored; segments whose graph is `pending` are built after the switch (`buildPendingGraphs`). */
   search: SearchManifest;
+  /**
+   * `filesMs`: from the start until nodes.json and nodes.npy are complete. The clusters and the search
+   * segment are made while the store completes those files, so `clustersMs` and `searchMs` (each its own
+   * duration) overlap the end of `filesMs` and each other.
+   */
   timings: { filesMs: number; clustersMs: number; searchMs: number };
 }
 
@@ -161,6 +167,7 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
 
   const nodes = createObjectWriter(store, to.nodes, { contentType: "application/json" });
   const vectors = createObjectWriter(store, to.vectors, { contentType: "application/octet-stream" });
+  let filesWritten: Promise<[WrittenObject, WrittenObject]> | undefined;
   try {
     // nodes.json is `[\n` + lines joined by `,\n` + `\n]\n` (nodesJsonLines): the previous file minus its
     // last 3 bytes ends right after its last node.
@@ -212,34 +219,52 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
     }
     if (rows !== input.added) throw new Error(`${rows} rows arrived for version ${version}, ${input.added} announced`);
     await nodes.write("\n]\n");
-    const [nodesWritten, vectorsWritten] = await Promise.all([nodes.end(), vectors.end()]);
-    const filesMs = performance.now() - started;
+    // The store completes the two files (their last parts, then joining every part) while the search
+    // segment and the clusters are made: those read the files back only where noted.
+    let filesMs = 0;
+    filesWritten = Promise.all([nodes.end(), vectors.end()]).then((written) => {
+      filesMs = performance.now() - started;
+      return written;
+    });
+    // Awaited below, or left to settle before the writers are aborted.
+    filesWritten.catch(() => undefined);
+    const keptAll = firstFit !== undefined && keptBytes <= keepLimit;
+    const files = filesWritten;
 
-    const clustersStarted = performance.now();
-    let clustersWritten: WrittenObject;
-    if (update) {
-      const { header: next, sums } = update.result();
-      clustersWritten = await writeExtendedClusters(store, to.clusters, before!, next, newAssignments);
-      await putBytes(store, to.clusterSums, encodeNpy(sums, next.k, dim));
-    } else {
-      const keptAll = firstFit !== undefined && keptBytes <= keepLimit;
-      clustersWritten = await writeFittedClusters(store, to, dim, total, firstFit, keptAll ? { vectors: kept, texts: keptTexts, idsDigest: firstIds!.digest() } : undefined);
-    }
-    kept.length = 0;
-    keptTexts.length = 0;
-    const clustersMs = performance.now() - clustersStarted;
-
-    const searchStarted = performance.now();
-    let search: SearchManifest;
-    if (indexSegments) {
-      await closeSegment();
-      const listed = await appendSegments(store, input.prefix, version, before?.manifest?.segments ?? [], segments);
-      search = searchManifest(listed, input.embedder, header.length);
-      await writeSearchManifest(store, to, search);
-    } else {
-      // The previous version's indexes are not in a form this code extends: index the whole version once.
-      search = await writeVersionIndexes(store, to, input.embedder, { graphs: "later" });
-    }
+    const searchTask = async () => {
+      const searchStarted = performance.now();
+      let search: SearchManifest;
+      if (indexSegments) {
+        await closeSegment();
+        const listed = await appendSegments(store, input.prefix, version, before?.manifest?.segments ?? [], segments);
+        search = searchManifest(listed, input.embedder, header.length);
+        await writeSearchManifest(store, to, search);
+      } else {
+        // The previous version's indexes are not in a form this code extends: index the whole version once.
+        await files;
+        search = await writeVersionIndexes(store, to, input.embedder, { graphs: "later" });
+      }
+      return { search, searchMs: performance.now() - searchStarted };
+    };
+    const clustersTask = async () => {
+      const clustersStarted = performance.now();
+      let written: WrittenObject;
+      if (update) {
+        const { header: next, sums } = update.result();
+        written = await writeExtendedClusters(store, to.clusters, before!, next, newAssignments);
+        await putBytes(store, to.clusterSums, encodeNpy(sums, next.k, dim));
+      } else if (keptAll) {
+        written = await writeFittedClusters(store, to, dim, total, firstFit, { vectors: kept, texts: keptTexts, idsDigest: firstIds!.digest() });
+      } else {
+        // Every node clustered again from the stored files.
+        await files;
+        written = await writeFittedClusters(store, to, dim, total, firstFit, undefined);
+      }
+      kept.length = 0;
+      keptTexts.length = 0;
+      return { written, clustersMs: performance.now() - clustersStarted };
+    };
+    const [{ search, searchMs }, { written: clustersWritten, clustersMs }, [nodesWritten, vectorsWritten]] = await Promise.all([searchTask(), clustersTask(), files]);
     return {
       version,
       nodeCount: total,
@@ -248,9 +273,11 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       files: { nodes: nodesWritten, vectors: vectorsWritten, clusters: clustersWritten },
       clusters: update ? "extended" : "fitted",
       search,
-      timings: { filesMs, clustersMs, searchMs: performance.now() - searchStarted },
+      timings: { filesMs, clustersMs, searchMs },
     };
   } catch (error) {
+    // A writer being completed is left to finish first: aborting it meanwhile could race its completion.
+    await filesWritten?.catch(() => undefined);
     await Promise.all([nodes.abort(), vectors.abort()]);
     throw error;
   }
@@ -350,7 +377,11 @@ async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKe
     for await (const rows of storedRows()) pass1.add(rows);
   }
   const pass2 = pass1.fit();
-  for await (const rows of kept?.vectors ?? storedRows()) pass2.assign(rows);
+  for await (const rows of kept?.vectors ?? storedRows()) {
+    pass2.assign(rows);
+    // Rows in memory come without a pause: let the store's answers (the files being completed) in between.
+    if (kept) await yieldToIo();
+  }
   const fit = pass2.result();
   if (fit.rows !== total) throw new Error(`clustered ${fit.rows} rows of ${total}`);
 
