@@ -75,7 +75,28 @@ export interface StandInStats {
   overConcurrencyLimit: number;
   unauthorized: number;
   outcomes: Record<StandInOutcome, number>;
+  /** Where the time of answered requests (vectors sent, after the latency) went: sums over `answers`, in ms. */
+  timing: StandInTiming;
   lastRequest?: { model: string; encodingFormat: string; inputLengths: number[]; authorization?: string };
+}
+
+/**
+ * Sums over answered requests, in ms; divide by `answers` for means. `arrivedAt` sums absolute times
+ * (`performance.timeOrigin + performance.now()`, comparable across processes on one machine), so a client
+ * that sums its send times the same way gets the mean time its requests took to reach the stand-in.
+ */
+export interface StandInTiming {
+  answers: number;
+  /** When the request's headers had been parsed and the handler ran. */
+  arrivedAt: number;
+  /** From arrival to the whole body read. */
+  receiving: number;
+  /** How much later than `latencyMs` after the body the answer started: the stand-in's own queueing. */
+  late: number;
+  /** Building the answer and handing it to the socket. */
+  answering: number;
+  /** From handing it over to the last byte accepted by the kernel (`finish`): a client slow to read shows here. */
+  flushing: number;
 }
 
 export interface EmbeddingStandIn {
@@ -151,7 +172,8 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
   const random = mulberry32(options.seed ?? 1);
   let stats = freshStats();
   function freshStats(): StandInStats {
-    return { requests: 0, texts: 0, active: 0, peakConcurrent: 0, overConcurrencyLimit: 0, unauthorized: 0, outcomes: emptyOutcomeCounts() };
+    const timing = { answers: 0, arrivedAt: 0, receiving: 0, late: 0, answering: 0, flushing: 0 };
+    return { requests: 0, texts: 0, active: 0, peakConcurrent: 0, overConcurrencyLimit: 0, unauthorized: 0, outcomes: emptyOutcomeCounts(), timing };
   }
 
   // Encoded vectors are kept as bytes, and answers are assembled as bytes: a 32-vector base64 answer is
@@ -208,6 +230,7 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
   );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = performance.now();
     const path = (req.url ?? "").split("?")[0]!;
     if (req.method !== "POST" || !ROUTES.has(path)) return sendError(res, 404, `no route ${req.method} ${path}`);
     stats.requests++;
@@ -231,6 +254,7 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     const authorization = req.headers.authorization;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const received = performance.now();
     if (behaviour.apiKey !== null && authorization !== `Bearer ${behaviour.apiKey}`) {
       stats.unauthorized++;
       release();
@@ -258,6 +282,7 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     if (outcome === "hang") return; // released when the client disconnects or the stand-in closes
     if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
     if (!open) return; // the client gave up while we were "computing"
+    const due = performance.now();
 
     const tooLong = behaviour.maxInputChars !== null ? texts.findIndex((t) => t.length > behaviour.maxInputChars!) : -1;
     release();
@@ -277,9 +302,21 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
         const base64 = encodingFormat === "base64" && !behaviour.ignoreEncodingFormat;
         const length = outcome === "wrong-dimension" ? Math.max(1, dim >> 1) : dim;
         const answer = embeddingsAnswer(texts, base64, length, String(request.model));
-        if (!behaviour.gzipAnswers) return sendJsonParts(res, 200, answer);
-        res.setHeader("content-encoding", "gzip");
-        sendJson(res, 200, gzipSync(Buffer.concat(answer)));
+        if (!behaviour.gzipAnswers) sendJsonParts(res, 200, answer);
+        else {
+          res.setHeader("content-encoding", "gzip");
+          sendJson(res, 200, gzipSync(Buffer.concat(answer)));
+        }
+        const handedOver = performance.now();
+        const timing = stats.timing;
+        res.once("finish", () => {
+          timing.answers++;
+          timing.arrivedAt += performance.timeOrigin + arrived;
+          timing.receiving += received - arrived;
+          timing.late += due - received - behaviour.latencyMs;
+          timing.answering += handedOver - due;
+          timing.flushing += performance.now() - handedOver;
+        });
       }
     }
   }

@@ -40,12 +40,18 @@ export function embeddingsRoute(baseUrl: string): { origin: string; path: string
 
 class AttemptTimedOut extends Error {}
 
+/** When parts of one attempt happened (`performance.now()`), filled in as the attempt goes. */
+export interface AttemptClock {
+  /** When the answer's status and headers arrived; 0 when none did. */
+  headersAt: number;
+}
+
 /**
  * Sends one batch once. `signal` is the caller's: its abort rejects with its reason. The attempt's own
  * timeout covers the whole exchange (connect, headers and body), so a server that sends headers and
  * then stalls is caught too.
  */
-export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: string[], signal: AbortSignal): Promise<AttemptOutcome> {
+export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: string[], signal: AbortSignal, clock?: AttemptClock): Promise<AttemptOutcome> {
   signal.throwIfAborted();
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
@@ -62,6 +68,7 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
       body: JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" }),
       signal: controller.signal,
     });
+    if (clock) clock.headersAt = performance.now();
     const answer = await readAnswer(response.body, endpoint.answerBuffers, endpoint.maxAnswerBytes, contentLength(response.headers));
     // Decoding copies what it keeps (vectors, messages), so the buffer can go back as soon as it is done.
     try {

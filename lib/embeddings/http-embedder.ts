@@ -57,6 +57,11 @@ export interface AttemptEvent {
   texts: number;
   /** From sending the request to reading the whole answer (time waiting for a `maxInFlight` slot excluded). */
   durationMs: number;
+  /**
+   * From sending the request to the answer's status and headers (time to first byte: the server's time
+   * plus the network's); undefined when no answer came. `durationMs` minus this is reading and decoding it.
+   */
+  headersMs?: number;
   outcome: AttemptOutcome["kind"];
   /** HTTP status, when there was an answer that was not a success. */
   status?: number;
@@ -136,11 +141,13 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
     return queue.add(
       async () => {
         const started = performance.now();
-        const outcome = await requestEmbeddings(endpoint, inputs, signal);
+        const clock = { headersAt: 0 };
+        const outcome = await requestEmbeddings(endpoint, inputs, signal, clock);
         options.onAttempt?.({
           attempt: attemptNumber,
           texts: inputs.length,
           durationMs: performance.now() - started,
+          headersMs: clock.headersAt > 0 ? clock.headersAt - started : undefined,
           outcome: outcome.kind,
           status: outcome.kind === "rejected" || outcome.kind === "transient" ? outcome.status : undefined,
         });

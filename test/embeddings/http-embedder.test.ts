@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createEmbedder, createHttpEmbedder, createLocalEmbedder, dot, embedderIdentity, EmbedderError, type HttpEmbedder, type HttpEmbedderOptions } from "../../lib/embeddings";
+import { createEmbedder, createHttpEmbedder, createLocalEmbedder, dot, embedderIdentity, EmbedderError, type AttemptEvent, type HttpEmbedder, type HttpEmbedderOptions } from "../../lib/embeddings";
 import { defaultStandInBehaviour, startEmbeddingStandIn, type EmbeddingStandIn } from "../../local/embedding-stand-in";
 
 // One real stand-in server for the file; each test restores its behaviour and counters.
@@ -326,6 +326,46 @@ describe("HTTP embedder: concurrency", () => {
     expect(vectors).toHaveLength(12);
     expect(standIn.stats().overConcurrencyLimit).toBeGreaterThan(0);
     expect(standIn.stats().peakConcurrent).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("HTTP embedder: timing", () => {
+  it("reports each attempt with its time to the answer's headers, and the stand-in where its time went", async () => {
+    standIn.setBehaviour({ latencyMs: 60, script: ["server-error", "ok"] });
+    const events: AttemptEvent[] = [];
+    const before = performance.timeOrigin + performance.now();
+
+    await embedderFor({ onAttempt: (event) => events.push(event) }).embed(texts(3));
+    const after = performance.timeOrigin + performance.now();
+
+    expect(events.map((e) => [e.attempt, e.outcome, e.status])).toEqual([
+      [1, "transient", 500],
+      [2, "ok", undefined],
+    ]);
+    for (const event of events) {
+      // The stand-in holds both answers 60 ms before their headers go out.
+      expect(event.headersMs).toBeGreaterThanOrEqual(59);
+      expect(event.headersMs).toBeLessThanOrEqual(event.durationMs);
+    }
+    // Only answers with vectors are timed; arrivals are absolute times comparable with this process's.
+    const timing = standIn.stats().timing;
+    expect(timing.answers).toBe(1);
+    expect(timing.arrivedAt).toBeGreaterThan(before);
+    expect(timing.arrivedAt).toBeLessThan(after);
+    expect(timing.late).toBeGreaterThan(-2);
+    expect(timing.late).toBeLessThan(after - before);
+    expect(Math.min(timing.receiving, timing.answering, timing.flushing)).toBeGreaterThanOrEqual(0);
+  });
+
+  it("reports no time to headers when no answer came", async () => {
+    standIn.setBehaviour({ script: ["hang"] });
+    const events: AttemptEvent[] = [];
+
+    await expectEmbedderError(embedderFor({ timeoutMs: 50, maxAttempts: 1, onAttempt: (event) => events.push(event) }).embed(texts(1)));
+
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ outcome: "transient", headersMs: undefined });
+    expect(standIn.stats().timing.answers).toBe(0);
   });
 });
 
