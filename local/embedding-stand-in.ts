@@ -91,9 +91,9 @@ export interface StandInTiming {
   arrivedAt: number;
   /** From arrival to the whole body read. */
   receiving: number;
-  /** How much later than `latencyMs` after the body the answer started: the stand-in's own queueing. */
+  /** How much later than `latencyMs` the wait ended: the stand-in's own queueing (its event loop). */
   late: number;
-  /** Building the answer and handing it to the socket. */
+  /** Parsing the request and building the answer (before the wait), handing it to the socket (after). */
   answering: number;
   /** From handing it over to the last byte accepted by the kernel (`finish`): a client slow to read shows here. */
   flushing: number;
@@ -162,7 +162,14 @@ function encodeVector(vector: Float32Array, base64: boolean): Buffer {
   return Buffer.from(`"${Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString("base64")}"`);
 }
 
+const OPEN_LIST = Buffer.from(`{"object":"list","data":[`);
 const CLOSE_ITEM = Buffer.from("}");
+/** `{"object":"embedding","index":N,"embedding":` (with the comma before all but the first), made once per index. */
+const itemStarts: Buffer[] = [];
+function itemStart(index: number): Buffer {
+  for (let i = itemStarts.length; i <= index; i++) itemStarts.push(Buffer.from(`${i === 0 ? "" : ","}{"object":"embedding","index":${i},"embedding":`));
+  return itemStarts[index]!;
+}
 
 /** Starts a stand-in on 127.0.0.1; `close()` it when done. */
 export async function startEmbeddingStandIn(options: StandInOptions = {}): Promise<EmbeddingStandIn> {
@@ -200,10 +207,8 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
 
   /** The answer as its parts in order: the encoded vectors are shared, never copied into one buffer. */
   function embeddingsAnswer(texts: string[], base64: boolean, length: number, model: string): Buffer[] {
-    const parts: Buffer[] = [Buffer.from(`{"object":"list","data":[`)];
-    texts.forEach((text, index) => {
-      parts.push(Buffer.from(`${index === 0 ? "" : ","}{"object":"embedding","index":${index},"embedding":`), encodedVector(text, base64, length), CLOSE_ITEM);
-    });
+    const parts: Buffer[] = [OPEN_LIST];
+    texts.forEach((text, index) => parts.push(itemStart(index), encodedVector(text, base64, length), CLOSE_ITEM));
     const tokens = texts.reduce((sum, t) => sum + Math.ceil(t.length / 4), 0);
     parts.push(Buffer.from(`],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`));
     return parts;
@@ -251,6 +256,44 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     };
     res.on("close", release);
 
+    // Everything is read, checked and built before the wait, in `prepare`: across the wait this frame
+    // holds the answer's parts, not the request's texts (~64 KB for 32 chat exchanges), which would
+    // otherwise live through the latency and be copied and promoted by the young-generation GC.
+    const prepared = await prepare(req, res, release);
+    if (prepared === undefined) return;
+    const waitFrom = performance.now();
+    if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
+    if (!open) return; // the client gave up while we were "computing"
+    const due = performance.now();
+    release();
+    prepared.send();
+    if (!prepared.vectors) return;
+    const handedOver = performance.now();
+    const timing = stats.timing;
+    const received = prepared.received;
+    res.once("finish", () => {
+      timing.answers++;
+      timing.arrivedAt += performance.timeOrigin + arrived;
+      timing.receiving += received - arrived;
+      timing.late += due - waitFrom - behaviour.latencyMs;
+      timing.answering += waitFrom - received + (handedOver - due);
+      timing.flushing += performance.now() - handedOver;
+    });
+  }
+
+  /** What to send once the latency has passed; `vectors` when it is an embeddings answer. */
+  interface Prepared {
+    /** When the whole body had been read. */
+    received: number;
+    send: () => void;
+    vectors: boolean;
+  }
+
+  /**
+   * Reads and checks the request and decides its answer. Answers at once (and returns undefined) when
+   * the request is refused before the latency (401, unreadable JSON, bad input) or is to hang.
+   */
+  async function prepare(req: IncomingMessage, res: ServerResponse, release: () => void): Promise<Prepared | undefined> {
     const authorization = req.headers.authorization;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -258,19 +301,19 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
     if (behaviour.apiKey !== null && authorization !== `Bearer ${behaviour.apiKey}`) {
       stats.unauthorized++;
       release();
-      return sendError(res, 401, "Invalid API key");
+      return void sendError(res, 401, "Invalid API key");
     }
     let request: { model?: unknown; input?: unknown; encoding_format?: unknown };
     try {
       request = JSON.parse(bytesToText(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     } catch {
       release();
-      return sendError(res, 400, "request body is not JSON");
+      return void sendError(res, 400, "request body is not JSON");
     }
     const input = typeof request.input === "string" ? [request.input] : request.input;
     if (!Array.isArray(input) || input.length === 0 || !input.every((item) => typeof item === "string" && item.length > 0)) {
       release();
-      return sendError(res, 400, "input must be a non-empty string or a non-empty array of non-empty strings");
+      return void sendError(res, 400, "input must be a non-empty string or a non-empty array of non-empty strings");
     }
     const texts = input as string[];
     stats.texts += texts.length;
@@ -279,44 +322,32 @@ export async function startEmbeddingStandIn(options: StandInOptions = {}): Promi
 
     const outcome = nextOutcome();
     stats.outcomes[outcome]++;
-    if (outcome === "hang") return; // released when the client disconnects or the stand-in closes
-    if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
-    if (!open) return; // the client gave up while we were "computing"
-    const due = performance.now();
-
+    if (outcome === "hang") return undefined; // released when the client disconnects or the stand-in closes
+    const reply = (send: () => void, vectors = false): Prepared => ({ received, send, vectors });
     const tooLong = behaviour.maxInputChars !== null ? texts.findIndex((t) => t.length > behaviour.maxInputChars!) : -1;
-    release();
     if (tooLong >= 0) {
-      return sendError(res, 400, `This model's maximum context length is ${behaviour.maxInputChars} tokens; input ${tooLong} is too long`);
+      const message = `This model's maximum context length is ${behaviour.maxInputChars} tokens; input ${tooLong} is too long`;
+      return reply(() => sendError(res, 400, message));
     }
     switch (outcome) {
       case "rate-limit":
-        return sendRateLimited(res);
+        return reply(() => sendRateLimited(res));
       case "server-error":
-        return sendError(res, 500, "internal server error");
+        return reply(() => sendError(res, 500, "internal server error"));
       case "bad-request":
-        return sendError(res, 400, "the stand-in was told to reject this request");
+        return reply(() => sendError(res, 400, "the stand-in was told to reject this request"));
       case "malformed":
-        return sendJson(res, 200, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":"AAAA`);
+        return reply(() => sendJson(res, 200, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":"AAAA`));
       default: {
         const base64 = encodingFormat === "base64" && !behaviour.ignoreEncodingFormat;
         const length = outcome === "wrong-dimension" ? Math.max(1, dim >> 1) : dim;
         const answer = embeddingsAnswer(texts, base64, length, String(request.model));
-        if (!behaviour.gzipAnswers) sendJsonParts(res, 200, answer);
-        else {
+        if (!behaviour.gzipAnswers) return reply(() => sendJsonParts(res, 200, answer), true);
+        const gzipped = gzipSync(Buffer.concat(answer));
+        return reply(() => {
           res.setHeader("content-encoding", "gzip");
-          sendJson(res, 200, gzipSync(Buffer.concat(answer)));
-        }
-        const handedOver = performance.now();
-        const timing = stats.timing;
-        res.once("finish", () => {
-          timing.answers++;
-          timing.arrivedAt += performance.timeOrigin + arrived;
-          timing.receiving += received - arrived;
-          timing.late += due - received - behaviour.latencyMs;
-          timing.answering += handedOver - due;
-          timing.flushing += performance.now() - handedOver;
-        });
+          sendJson(res, 200, gzipped);
+        }, true);
       }
     }
   }
