@@ -129,14 +129,19 @@ function perfectClientSeconds(chunks: string[][], workers: number): number {
 interface Cpu {
   user: number;
   system: number;
+  /**
+   * Minor page faults, process-wide (0 for a thread's own figure): fresh memory the kernel maps and
+   * clears on first touch, a large part of the system time when buffers are not reused.
+   */
+  faults: number;
 }
 
-const processCpu = (): Cpu => toCpu(process.cpuUsage());
+const processCpu = (): Cpu => ({ ...toCpu(process.cpuUsage()), faults: process.resourceUsage().minorPageFault });
 /** This thread's own CPU (a worker thread's event loop, or the main thread's), without V8's helper threads. */
 const threadCpu = (): Cpu => toCpu(process.threadCpuUsage());
-const toCpu = (usage: NodeJS.CpuUsage): Cpu => ({ user: usage.user / 1000, system: usage.system / 1000 });
-const cpuSince = (before: Cpu, after: Cpu): Cpu => ({ user: after.user - before.user, system: after.system - before.system });
-const addCpu = (a: Cpu, b: Cpu): Cpu => ({ user: a.user + b.user, system: a.system + b.system });
+const toCpu = (usage: NodeJS.CpuUsage): Cpu => ({ user: usage.user / 1000, system: usage.system / 1000, faults: 0 });
+const cpuSince = (before: Cpu, after: Cpu): Cpu => ({ user: after.user - before.user, system: after.system - before.system, faults: after.faults - before.faults });
+const addCpu = (a: Cpu, b: Cpu): Cpu => ({ user: a.user + b.user, system: a.system + b.system, faults: a.faults + b.faults });
 
 /** Event-loop delay in ms: how long ready work (an answer, a timer) waited for the loop, which adds to every request. */
 interface LoopDelay {
@@ -382,7 +387,7 @@ function percentile(sorted: number[], p: number): number {
 const fmt = (n: number, digits = 0) => n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (perSecond: number) => fmt(perSecond / CEILING, 3);
 const describeCpu = (cpu: Cpu, requests: number) =>
-  `${fmt((cpu.user + cpu.system) / requests, 2)} ms (user ${fmt(cpu.user / requests, 2)} + system ${fmt(cpu.system / requests, 2)})`;
+  `${fmt((cpu.user + cpu.system) / requests, 2)} ms (user ${fmt(cpu.user / requests, 2)} + system ${fmt(cpu.system / requests, 2)}${cpu.faults > 0 ? `; ${fmt(cpu.faults / requests, 1)} page faults` : ""})`;
 
 /** Where a worker's cycle (one attempt plus the gap to its next) went beyond the stand-in's latency, in mean ms. */
 function cycleBreakdown(loops: LoopResult[], server: StandInStats["timing"]) {
@@ -439,7 +444,7 @@ function report(run: { started: number; loops: LoopResult[] }, server: Reply, se
   const loopMean = loops.reduce((sum, result) => sum + result.loop.mean, 0) / loops.length;
   const loopP99 = Math.max(...loops.map((result) => result.loop.p99));
   console.log(`  event-loop delay   client ${loops.length === 1 ? "loop" : `loops (${loops.length})`} mean ${fmt(loopMean, 1)} ms, p99 ${fmt(loopP99, 1)} ms; stand-in mean ${fmt(server.loop.mean, 1)} ms, p99 ${fmt(server.loop.p99, 1)} ms`);
-  const loopsCpu = loops.reduce((sum, result) => addCpu(sum, result.cpu), { user: 0, system: 0 });
+  const loopsCpu = loops.reduce((sum, result) => addCpu(sum, result.cpu), { user: 0, system: 0, faults: 0 });
   const serverCpu = cpuSince(serverBefore.cpu, server.cpu);
   const share = (cpu: Cpu) => `${fmt(((cpu.user + cpu.system) / 1000 / seconds) * 100)}% of a core`;
   console.log(`  CPU per request    client ${describeCpu(processCpuUsed, requests)}, ${share(processCpuUsed)}; of it the event ${loops.length === 1 ? "loop" : "loops"} ${describeCpu(loopsCpu, requests)}, the rest GC helpers and the harness`);
