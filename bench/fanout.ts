@@ -414,8 +414,8 @@ function cycleBreakdown(loops: LoopResult[], server: StandInStats["timing"]) {
   };
 }
 
-/** Prints one fan-out run: throughput against the ceiling, latency, and where each request's cycle went. */
-function report(run: { started: number; loops: LoopResult[] }, server: Reply, serverBefore: Reply, processCpuUsed: Cpu, perfect: number): void {
+/** Prints one fan-out run: throughput against the ceiling, latency, and where each request's cycle went; returns texts/s. */
+function report(run: { started: number; loops: LoopResult[] }, server: Reply, serverBefore: Reply, processCpuUsed: Cpu, perfect: number): number {
   const { loops, started } = run;
   const texts = loops.reduce((sum, result) => sum + result.texts, 0);
   const seconds = (Math.max(...loops.map((result) => result.ended)) - started) / 1000;
@@ -449,6 +449,7 @@ function report(run: { started: number; loops: LoopResult[] }, server: Reply, se
   const share = (cpu: Cpu) => `${fmt(((cpu.user + cpu.system) / 1000 / seconds) * 100)}% of a core`;
   console.log(`  CPU per request    client ${describeCpu(processCpuUsed, requests)}, ${share(processCpuUsed)}; of it the event ${loops.length === 1 ? "loop" : "loops"} ${describeCpu(loopsCpu, requests)}, the rest GC helpers and the harness`);
   console.log(`                     stand-in ${describeCpu(serverCpu, requests)}, ${share(serverCpu)}; machine load average ${fmt(loadavg()[0]!, 2)} on ${availableParallelism()} cores`);
+  return perSecond;
 }
 
 async function main(): Promise<void> {
@@ -469,6 +470,7 @@ async function main(): Promise<void> {
   console.log(`          ${WORKERS} workers, each its own embedder: maxInFlight 1, batch ${BATCH}, keep-alive pool, base64`);
   console.log(`ceiling:  ${WORKERS} × ${BATCH} / ${LATENCY_MS / 1000} s = ${fmt(CEILING)} texts/s; a perfect client on these chunks: ${fmt(perfect)} texts/s (${ratio(perfect)}); the rest is lost to part-filled batches and to workers running out of chunks at the end`);
 
+  let oneLoopPerSecond = Number.NaN;
   if (!process.argv.includes("--skip-one-loop")) {
     await warmUp(url, chunks, 40);
     let next = 0;
@@ -482,7 +484,7 @@ async function main(): Promise<void> {
     });
     const server = await ask("stats");
     console.log(`\nfan-out (HTTP embedder), all ${WORKERS} workers on one event loop`);
-    report({ started, loops: [result] }, server, serverBefore, cpuSince(processBefore, processCpu()), perfect);
+    oneLoopPerSecond = report({ started, loops: [result] }, server, serverBefore, cpuSince(processBefore, processCpu()), perfect);
   }
 
   const threads = option("--threads") ?? availableParallelism();
@@ -495,7 +497,8 @@ async function main(): Promise<void> {
   });
   const processUsed = cpuSince(processBefore, processCpu());
   console.log(`\nfan-out, the same ${WORKERS} workers over ${threads} threads (each its own event loop, as each Lambda invocation has its own runtime)`);
-  report(threaded, await ask("stats"), serverBefore, processUsed, perfect);
+  const threadedPerSecond = report(threaded, await ask("stats"), serverBefore, processUsed, perfect);
+  const fanOutIs = (baseline: number) => `fan-out is ${fmt(threadedPerSecond / baseline, 1)}× this over threads, ${fmt(oneLoopPerSecond / baseline, 1)}× on one loop`;
 
   if (process.argv.includes("--skip-baselines")) return void (await ask("close"));
 
@@ -503,7 +506,7 @@ async function main(): Promise<void> {
   // would take ~30 minutes this way.
   const sequential = await sequentialRun(url, chunks.slice(0, 4));
   console.log(`\nbaseline: one worker, requests one after another (sample of ${sequential.requests} requests)`);
-  console.log(`  texts/s            ${fmt(sequential.perSecond)}`);
+  console.log(`  texts/s            ${fmt(sequential.perSecond)}  → ${fanOutIs(sequential.perSecond)}`);
 
   // Baseline 2: the same workload through 200 naive clients.
   const naiveBefore = { client: processCpu(), server: await ask("reset") };
@@ -511,7 +514,7 @@ async function main(): Promise<void> {
   const naiveReply = await ask("stats");
   const naiveClientCpu = cpuSince(naiveBefore.client, processCpu());
   console.log(`\nbaseline: ${WORKERS} naive workers (node:http, new connection per request, float JSON), same workload`);
-  console.log(`  texts/s            ${fmt(naive.perSecond)}  (ratio ${ratio(naive.perSecond)} end to end, ${ratio(naive.busyPerSecond)} while busy)`);
+  console.log(`  texts/s            ${fmt(naive.perSecond)}  (ratio ${ratio(naive.perSecond)} end to end, ${ratio(naive.busyPerSecond)} while busy) → ${fanOutIs(naive.perSecond)}`);
   console.log(`  peak concurrent    ${naiveReply.stats.peakConcurrent}; 429s ${naiveReply.stats.overConcurrencyLimit}`);
   console.log(`  CPU per request    client ${describeCpu(naiveClientCpu, naiveReply.stats.requests)}, stand-in ${describeCpu(cpuSince(naiveBefore.server.cpu, naiveReply.cpu), naiveReply.stats.requests)}`);
   await ask("close");
