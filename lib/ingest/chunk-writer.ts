@@ -4,21 +4,31 @@ import type { VaultNode } from "./vault-nodes";
 import { chunkText } from "./vault-files";
 import { chunkInputKey } from "./work-files";
 
+/** An exchange a chunk carries that another unsettled upload held when it was claimed (see claims.ts). */
+export interface ChunkDeferral {
+  hash: Buffer;
+  recordId: string;
+}
+
 export interface WrittenChunk {
   index: number;
   records: number;
   key: string;
+  /** The chunk's deferred exchanges: recorded with the chunk, before any embed worker may read it. */
+  deferrals: ChunkDeferral[];
 }
 
 /**
  * Cuts the split's stream of new nodes into chunks of `chunkSize` and writes each as a JSON array, one
  * node per line ({@link chunkText}), to the upload's work folder, so the embed workers get pointers,
- * never contents. At most two writes are in flight, which bounds memory to a few chunks whatever the
- * export's size.
+ * never contents. Once a chunk's file is stored, `onWritten` records it (and may announce it to the
+ * embed workers) while the next chunks fill. At most two chunks are being written or recorded at once,
+ * which bounds memory to a few chunks whatever the export's size.
  */
 export class ChunkWriter {
   private buffer: VaultNode[] = [];
-  private readonly written: WrittenChunk[] = [];
+  private deferrals: ChunkDeferral[] = [];
+  private count = 0;
   private readonly pending = new Set<Promise<void>>();
   private failure: unknown;
 
@@ -26,34 +36,50 @@ export class ChunkWriter {
     private readonly store: Store,
     private readonly location: { vaultPrefix: string; uploadId: string; attempt: number },
     private readonly chunkSize: number,
+    private readonly onWritten: (chunk: WrittenChunk) => Promise<void>,
   ) {}
 
-  async add(node: VaultNode): Promise<void> {
+  /** Adds a node; `deferral` when another upload holds its exchange. */
+  async add(node: VaultNode, deferral?: ChunkDeferral): Promise<void> {
     if (this.failure) throw this.failure;
     this.buffer.push(node);
+    if (deferral) this.deferrals.push(deferral);
     if (this.buffer.length >= this.chunkSize) await this.flush();
   }
 
-  /** Writes the last partial chunk and waits for every write; returns the chunks in order. */
-  async finish(): Promise<WrittenChunk[]> {
+  /** Writes the last partial chunk and waits for every write and record; returns how many chunks there are. */
+  async finish(): Promise<number> {
     await this.flush();
     await Promise.all(this.pending);
     if (this.failure) throw this.failure;
-    return this.written;
+    return this.count;
+  }
+
+  /** Waits for every write and record under way, after a failure elsewhere; returns the writer's own failure, if any. */
+  async settle(): Promise<unknown> {
+    await Promise.allSettled(this.pending);
+    return this.failure;
   }
 
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
     const nodes = this.buffer;
+    const chunk: WrittenChunk = {
+      index: this.count,
+      records: nodes.length,
+      key: chunkInputKey(this.location.vaultPrefix, this.location.uploadId, this.location.attempt, this.count),
+      deferrals: this.deferrals,
+    };
     this.buffer = [];
-    const index = this.written.length;
-    const key = chunkInputKey(this.location.vaultPrefix, this.location.uploadId, this.location.attempt, index);
-    this.written.push({ index, records: nodes.length, key });
+    this.deferrals = [];
+    this.count += 1;
     while (this.pending.size >= 2) await Promise.race(this.pending);
+    if (this.failure) throw this.failure;
     // Bytes, not a string: the SDK would encode a string body once to sign it and again to send it.
+    const body = Buffer.from(chunkText(nodes), "utf8");
     const write = this.store.client
-      .send(new PutObjectCommand({ Bucket: this.store.bucket, Key: key, Body: Buffer.from(chunkText(nodes), "utf8"), ContentType: "application/json" }))
-      .then(() => undefined)
+      .send(new PutObjectCommand({ Bucket: this.store.bucket, Key: chunk.key, Body: body, ContentType: "application/json" }))
+      .then(() => this.onWritten(chunk))
       .finally(() => this.pending.delete(write));
     this.pending.add(write);
     // A failed write surfaces at the next add() or at finish(), not as an unhandled rejection.

@@ -29,9 +29,11 @@ export type EmbedOutcome = "stale" | "already-done" | "embedded";
 /**
  * The embed queue's work: embeds one chunk, writes its vectors next to its input, and marks the chunk
  * done. Marking is a conditional update, so of any number of deliveries of one chunk exactly one
- * counts it; the one that counts the last chunk asks for the merge and wakes the vault's waiting
- * merges (they may take vectors from this upload now). Messages of a superseded split attempt, or for
- * an upload that has settled, are dropped unread.
+ * counts it. Chunks are embedded while the split still writes the next ones (each is announced once its
+ * row and deferrals are committed); whichever finishes last, the split or the count of the last chunk,
+ * moves the upload to `merging` (lib/uploads/lifecycle.ts), and that one asks for the merge and wakes
+ * the vault's waiting merges (they may take vectors from this upload now). Messages of a superseded
+ * split attempt, or for an upload that has settled, are dropped unread.
  *
  * Only the chunk's exchanges this upload holds are embedded: one deferred to another unsettled upload
  * gets a row of zeros, which no merge ever reads (the holder's vector is used, or the chunk is embedded
@@ -40,7 +42,7 @@ export type EmbedOutcome = "stale" | "already-done" | "embedded";
 export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): Promise<EmbedOutcome> {
   const upload = await findUpload(deps.db, message.upload_id);
   if (!upload || upload.vault_id !== message.vault_id || upload.split_attempt !== message.attempt) return "stale";
-  if (upload.state !== "embedding" && upload.state !== "merging") return "stale";
+  if (upload.state !== "parsing" && upload.state !== "embedding" && upload.state !== "merging") return "stale";
   // The message is only a pointer: it must point where this upload's chunk lives, nowhere else.
   const inputKey = chunkInputKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   if (message.input_key !== inputKey) {
@@ -78,7 +80,7 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   );
 
   const counted = await markChunkDone(deps.db, upload, message);
-  if (counted && counted.chunks_done === counted.chunks_total) {
+  if (counted?.state === "merging") {
     await requestMerge(deps, upload, message.attempt);
     await wakeWaitingMerges(deps, upload.vault_id, upload.id);
   }

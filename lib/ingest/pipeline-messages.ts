@@ -17,13 +17,19 @@ export async function enqueueChunks(deps: { db: Queryable; sqs: SQSClient; embed
     "SELECT chunk_index FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 AND state = 'pending' ORDER BY chunk_index",
     [upload.id, attempt],
   );
-  const messages: EmbedChunkMessage[] = rows.map((row) => ({
+  await sendEmbedMessages(deps, upload, attempt, rows.map((row) => row.chunk_index));
+  return rows.length;
+}
+
+/** The embed messages of chunks `indexes` of `attempt`, ten per SendMessageBatch; their rows must be committed. */
+export async function sendEmbedMessages(deps: { sqs: SQSClient; embedQueueUrl: string }, upload: UploadRef, attempt: number, indexes: readonly number[]): Promise<void> {
+  const messages: EmbedChunkMessage[] = indexes.map((chunkIndex) => ({
     type: "embed-chunk",
     upload_id: upload.id,
     vault_id: upload.vault_id,
     attempt,
-    chunk_index: row.chunk_index,
-    input_key: chunkInputKey(upload.vault_prefix, upload.id, attempt, row.chunk_index),
+    chunk_index: chunkIndex,
+    input_key: chunkInputKey(upload.vault_prefix, upload.id, attempt, chunkIndex),
   }));
   for (let at = 0; at < messages.length; at += 10) {
     const batch = messages.slice(at, at + 10);
@@ -35,7 +41,6 @@ export async function enqueueChunks(deps: { db: Queryable; sqs: SQSClient; embed
     );
     if (answer.Failed?.length) throw new Error(`could not enqueue ${answer.Failed.length} embed messages: ${answer.Failed[0]!.Message}`);
   }
-  return messages.length;
 }
 
 /**

@@ -14,7 +14,7 @@ import { parseUploadKey } from "../vaults/layout";
 import { ChunkWriter, type WrittenChunk } from "./chunk-writer";
 import { claimExchanges, recordDeferrals, releaseClaims } from "./claims";
 import type { ObjectCreated } from "./object-events";
-import { enqueueChunks } from "./pipeline-messages";
+import { enqueueChunks, requestMerge, sendEmbedMessages, wakeWaitingMerges } from "./pipeline-messages";
 import { failUpload, removeUploadFiles } from "./upload-state";
 import { contentHash, toVaultNode } from "./vault-nodes";
 import { deletePrefix } from "../store/streams";
@@ -107,11 +107,11 @@ export async function splitUpload(deps: SplitDeps, event: ObjectCreated): Promis
   }
 }
 
-/** Settled, or split already (only the enqueueing may be incomplete, after a crash right after the commit). */
+/** Settled, or split already (only the announcing may be incomplete, after a crash right after the commit). */
 async function pastParsing(deps: SplitDeps, upload: UploadRow): Promise<SplitOutcome | undefined> {
   if (upload.state === "complete" || upload.state === "failed") return "settled";
   if (upload.state === "embedding" || upload.state === "merging") {
-    if (upload.state === "embedding" && !upload.chunks_enqueued_at) await enqueueAttempt(deps, upload, upload.split_attempt);
+    if (!upload.chunks_enqueued_at) await announceSplit(deps, upload, upload.split_attempt, upload.state, "every pending chunk");
     return "resumed";
   }
   return undefined;
@@ -134,14 +134,20 @@ async function withHeartbeat<T>(deps: SplitDeps, uploadId: string, attempt: numb
  * vault already holds is recognised after its (cheap) parse, whose claims all find the exchanges merged
  * and write nothing, instead of by hashing the whole file first, which read every upload twice and
  * downloaded a zip whole just to hash it.
+ *
+ * Each chunk is announced to the embed workers as soon as it is recorded, so embedding runs alongside
+ * the parse; only when a completed upload of the vault has the same size (a re-upload, perhaps) are the
+ * announcements held until the fingerprint has ruled the duplicate out, so as not to embed a file twice.
  */
 async function runSplit(deps: SplitDeps, upload: UploadRow, attempt: number, size: number): Promise<SplitOutcome> {
   const started = Date.now();
+  const announceEarly = upload.include_forgotten || !(await sameSizeFileCompleted(deps.db, upload, size));
   let parsed: ParseResult;
   try {
-    parsed = await parseIntoChunks(deps, upload, attempt, size);
+    parsed = await parseIntoChunks(deps, upload, attempt, size, announceEarly);
   } catch (error) {
     if (isExportFormatError(error)) return failed(deps, upload, error.message);
+    if (error instanceof SplitSuperseded) return "superseded";
     throw error;
   }
   await lifecycle.recordTimings(deps.db, upload.id, { split_ms: Date.now() - started });
@@ -150,15 +156,27 @@ async function runSplit(deps: SplitDeps, upload: UploadRow, attempt: number, siz
     // Bringing forgotten memories back means storing what the parse claimed, even from a file the vault has seen.
     if (!upload.include_forgotten && (await completeAsDuplicateFile(deps, upload, attempt, parsed.digest))) return "duplicate-file";
   }
-  const recorded = await recordChunks(deps.db, upload, attempt, parsed);
-  if (!recorded) return "superseded";
-  if (parsed.chunks.length === 0) {
+  const state = await recordSplit(deps.db, upload, attempt, parsed);
+  if (!state) return "superseded";
+  if (state === "complete") {
     await removeUploadFiles(deps.store, upload, { keepOriginal: true });
     return "nothing-new";
   }
-  await enqueueAttempt(deps, upload, attempt);
-  log.info("upload split", { uploadId: upload.id, attempt, chunks: parsed.chunks.length, exchanges: parsed.reader.summary.exchanges, duplicates: parsed.duplicates, deferred: parsed.deferred });
+  await announceSplit(deps, upload, attempt, state, announceEarly ? [] : Array.from({ length: parsed.chunks }, (_, index) => index));
+  log.info("upload split", { uploadId: upload.id, attempt, chunks: parsed.chunks, exchanges: parsed.reader.summary.exchanges, duplicates: parsed.duplicates, deferred: parsed.deferred });
   return "split";
+}
+
+/** A newer attempt took the upload over (or it settled) while this one was writing chunks. */
+class SplitSuperseded extends Error {}
+
+/** Whether a completed upload of the vault has `size` bytes: the one case where this file may be a duplicate. */
+async function sameSizeFileCompleted(db: pg.Pool, upload: UploadRow, size: number): Promise<boolean> {
+  const { rows } = await db.query(
+    "SELECT 1 FROM personal.vault_uploads WHERE vault_id = $1 AND id <> $2 AND state = 'complete' AND uploaded_bytes = $3 LIMIT 1",
+    [upload.vault_id, upload.id, size],
+  );
+  return rows.length > 0;
 }
 
 async function failed(deps: SplitDeps, upload: UploadRow, message: string): Promise<"failed"> {
@@ -208,7 +226,8 @@ async function completeAsDuplicateFile(deps: SplitDeps, upload: UploadRow, attem
 
 interface ParseResult {
   reader: ExportReader;
-  chunks: WrittenChunk[];
+  /** Chunks written and recorded. */
+  chunks: number;
   duplicates: number;
   deferred: number;
   /** The upload's fingerprint, from the parse's own reads (see {@link digestingByteSource}). */
@@ -219,8 +238,12 @@ interface ParseResult {
  * Streams the export out of the store, claims its exchanges, and writes as chunks every exchange the
  * vault does not hold yet: the ones this upload claimed, and the ones another unsettled upload holds
  * (deferred; embedded only if this upload ends up holding them, see the embed worker and the merge).
+ * Each chunk is recorded, with its deferrals, as soon as its file is stored ({@link recordChunk}).
+ *
+ * The claims of one batch of exchanges go to Postgres while the parse reads the next batch: one batch
+ * is claimed and written at a time, in order, so chunks hold the exchanges in the file's order.
  */
-async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: number, size: number): Promise<ParseResult> {
+async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: number, size: number, announce: boolean): Promise<ParseResult> {
   let bytesRead = 0;
   const fingerprinted = digestingByteSource(
     s3ByteSource(deps.store, upload.object_key, size, {
@@ -229,89 +252,120 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     }),
   );
   const reader = readExport(fingerprinted.source);
-  const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, deps.chunkSize);
+  const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, deps.chunkSize, (chunk) => recordChunk(deps, upload, attempt, chunk, announce));
   const seenInFile = new Set<string>();
   let duplicates = 0;
   let deferred = 0;
-  let written = 0;
   let batch: Array<{ record: ExportRecord; hash: Buffer }> = [];
   let lastProgress = Date.now();
 
-  const claimBatch = async () => {
-    const outcomes = await claimExchanges(deps.db, upload.vault_id, upload.id, batch.map((entry) => entry.hash), batch.map((entry) => entry.record.id), {
+  const claimAndWrite = async (entries: typeof batch) => {
+    const outcomes = await claimExchanges(deps.db, upload.vault_id, upload.id, entries.map((entry) => entry.hash), entries.map((entry) => entry.record.id), {
       includeForgotten: upload.include_forgotten,
     });
-    const deferrals: Array<{ hash: Buffer; recordId: string; chunkIndex: number }> = [];
-    for (const [index, { record, hash }] of batch.entries()) {
+    for (const [index, { record, hash }] of entries.entries()) {
       const outcome = outcomes[index];
       if (outcome === "merged") {
         duplicates += 1;
         continue;
       }
-      if (outcome === "held") deferrals.push({ hash, recordId: record.id, chunkIndex: Math.floor(written / deps.chunkSize) });
-      written += 1;
-      await writer.add(toVaultNode(record, hash, upload.id));
+      if (outcome === "held") deferred += 1;
+      await writer.add(toVaultNode(record, hash, upload.id), outcome === "held" ? { hash, recordId: record.id } : undefined);
     }
-    await recordDeferrals(deps.db, upload, attempt, deferrals);
-    deferred += deferrals.length;
-    batch = [];
     if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = Date.now();
       await lifecycle.recordParseProgress(deps.db, upload.id, attempt, { bytesParsed: Math.min(bytesRead, size), exchangesFound: reader.summary.exchanges });
     }
   };
+  // The batch being claimed and written while the parse fills the next; its failure surfaces when awaited.
+  let inFlight: Promise<void> = Promise.resolve();
+  const takeBatch = async () => {
+    await inFlight;
+    const entries = batch;
+    batch = [];
+    inFlight = claimAndWrite(entries);
+    inFlight.catch(() => undefined);
+  };
 
-  for await (const record of reader) {
-    const hash = contentHash(record);
-    const hex = hash.toString("hex");
-    if (seenInFile.has(hex)) {
-      duplicates += 1;
-      continue;
+  try {
+    for await (const record of reader) {
+      const hash = contentHash(record);
+      const hex = hash.toString("hex");
+      if (seenInFile.has(hex)) {
+        duplicates += 1;
+        continue;
+      }
+      seenInFile.add(hex);
+      batch.push({ record, hash });
+      if (batch.length >= CLAIM_BATCH) await takeBatch();
     }
-    seenInFile.add(hex);
-    batch.push({ record, hash });
-    if (batch.length >= CLAIM_BATCH) await claimBatch();
+    await takeBatch();
+    await inFlight;
+    return { reader, chunks: await writer.finish(), duplicates, deferred, digest: fingerprinted.digest() };
+  } catch (error) {
+    // Nothing of this attempt may still be claiming or recording when the upload is failed (which gives
+    // its claims back) or retried. Claims and chunks lag behind the parse, so their failure, about
+    // records read earlier, is the one reported.
+    const behind = await inFlight.then(() => undefined, (failure: unknown) => failure);
+    const writing = await writer.settle();
+    throw behind ?? writing ?? error;
   }
-  await claimBatch();
-  return { reader, chunks: await writer.finish(), duplicates, deferred, digest: fingerprinted.digest() };
 }
 
 /**
- * Records the attempt's chunks and what the parse found, in one transaction; `false` if a newer
- * attempt took the upload over meanwhile (then nothing is recorded).
+ * Records one stored chunk and its deferrals in one transaction, then (when `announce`) sends its embed
+ * message: an embed worker may take it while the split goes on. Throws {@link SplitSuperseded} if the
+ * attempt no longer owns the upload (nothing is recorded then).
  */
-async function recordChunks(db: pg.Pool, upload: UploadRow, attempt: number, parsed: ParseResult): Promise<boolean> {
+async function recordChunk(deps: SplitDeps, upload: UploadRow, attempt: number, chunk: WrittenChunk, announce: boolean): Promise<void> {
+  const recorded = await withTransaction(deps.db, async (tx) => {
+    if (!(await lifecycle.recordSplitChunk(tx, upload.id, attempt))) return false;
+    await tx.query("INSERT INTO personal.upload_chunks (upload_id, attempt, chunk_index, records) VALUES ($1, $2, $3, $4)", [upload.id, attempt, chunk.index, chunk.records]);
+    await recordDeferrals(tx, upload, attempt, chunk.deferrals.map((entry) => ({ ...entry, chunkIndex: chunk.index })));
+    return true;
+  });
+  if (!recorded) throw new SplitSuperseded();
+  if (announce) await sendEmbedMessages(deps, upload, attempt, [chunk.index]);
+}
+
+/**
+ * Records what the parse found and ends the attempt's parsing, in one transaction: the upload moves to
+ * `embedding`, to `merging` if every chunk was embedded meanwhile, or to `complete` if nothing was new.
+ * `undefined` if a newer attempt took the upload over meanwhile (then nothing is recorded).
+ */
+async function recordSplit(db: pg.Pool, upload: UploadRow, attempt: number, parsed: ParseResult) {
   const { summary, format } = parsed.reader;
-  const chunks = parsed.chunks;
   return withTransaction(db, async (tx) => {
-    const finished = await lifecycle.finishSplit(tx, upload.id, attempt, {
+    const state = await lifecycle.finishSplit(tx, upload.id, attempt, {
       source: format?.source ?? summary.source ?? "unknown",
       exchanges: summary.exchanges,
       profiles: summary.profiles,
       duplicates: parsed.duplicates,
       summary,
-      chunks: chunks.length,
+      chunks: parsed.chunks,
     });
-    if (!finished) return false;
-    if (chunks.length > 0) {
-      await tx.query(
-        `INSERT INTO personal.upload_chunks (upload_id, attempt, chunk_index, records)
-         SELECT $1, $2, i, n FROM unnest($3::int[], $4::int[]) AS t(i, n)`,
-        [upload.id, attempt, chunks.map((chunk) => chunk.index), chunks.map((chunk) => chunk.records)],
-      );
-    } else {
+    if (state === "complete") {
       // Kept without a merge (nothing new in it), the file still takes room in the vault.
       await tx.query(
         "UPDATE personal.vaults SET total_bytes = total_bytes + (SELECT coalesce(uploaded_bytes, 0) FROM personal.vault_uploads WHERE id = $2) WHERE id = $1",
         [upload.vault_id, upload.id],
       );
     }
-    return true;
+    return state;
   });
 }
 
-/** Sends the attempt's embed messages, then notes on the upload that they are all out. */
-async function enqueueAttempt(deps: SplitDeps, upload: UploadRow, attempt: number): Promise<void> {
-  await enqueueChunks(deps, upload, attempt);
+/**
+ * After the split's commit: sends the embed messages not sent yet (`chunks`, or every chunk still
+ * pending after a crash), or, when every chunk was embedded during the split, asks for the merge and
+ * wakes the vault's waiting merges, as the last embed worker would have. Then notes it on the upload.
+ * Safe to repeat: chunks are counted once, and the merge is idempotent.
+ */
+async function announceSplit(deps: SplitDeps, upload: UploadRow, attempt: number, state: "embedding" | "merging", chunks: readonly number[] | "every pending chunk"): Promise<void> {
+  if (state === "merging") {
+    await requestMerge(deps, upload, attempt);
+    await wakeWaitingMerges(deps, upload.vault_id, upload.id);
+  } else if (chunks === "every pending chunk") await enqueueChunks(deps, upload, attempt);
+  else await sendEmbedMessages(deps, upload, attempt, chunks);
   await lifecycle.markChunksEnqueued(deps.db, upload.id, attempt);
 }

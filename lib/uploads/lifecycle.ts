@@ -9,12 +9,19 @@ import { storableJson } from "../db/storable-text";
  *
  * ```text
  *   awaiting_upload ──startSplit──► parsing ──finishSplit──► embedding ──countEmbeddedChunk──► merging ──completeMerge──► complete
- *         │                          │  ▲ (a new attempt when          ▲                          │
- *         │ cancel                   │  │  the last one stopped        └──────reopenChunks────────┘ (exchanges a failed
- *         ▼                          │  │  beating)                                                      upload let go)
+ *         │                          │  ▲ │                      ▲                          ▲  │
+ *         │ cancel                   │  │ └──finishSplit (every chunk embedded already)─────┘  │
+ *         │                          │  │ (a new attempt when   └──────reopenChunks────────────┘ (exchanges a failed
+ *         │                          │  │  the last one stopped beating)                          upload let go)
+ *         ▼                          │  └─ recordSplitChunk / countEmbeddedChunk: chunks are embedded while the split goes on
  *       failed ◄──── markFailed from any state above (bad file, dead letter, sweeper, embedder changed)
  *                     parsing ──finishSplit (nothing new) / completeAsDuplicateFile──► complete
  * ```
+ *
+ * While `parsing`, `chunks_total` counts the chunks the attempt has recorded so far and `chunks_done`
+ * those embedded: the split and the embed workers run side by side, and whichever of them finishes
+ * last moves the upload to `merging` (finishSplit when every chunk is embedded already, else the count
+ * of the last chunk), so exactly one of them asks for the merge.
  *
  * What the API shows is derived from `state` when read ({@link uploadStatus}, {@link uploadPhase});
  * nothing stores a status twice.
@@ -133,35 +140,67 @@ export interface SplitResult {
   chunks: number;
 }
 
-/** parsing → embedding, or → complete when the file held nothing the vault lacks. */
-export function finishSplit(tx: Queryable, uploadId: string, attempt: number, result: SplitResult): Promise<boolean> {
+/**
+ * parsing → parsing: the attempt recorded one more chunk (its row is written in the same transaction),
+ * which embed workers may take at once. `false` if a newer attempt took the upload over, or it settled.
+ */
+export function recordSplitChunk(tx: Queryable, uploadId: string, attempt: number): Promise<boolean> {
   return changed(
     tx,
-    `UPDATE personal.vault_uploads
-        SET source_type = $3, exchanges_found = $4, profiles_found = $5, nodes_deduplicated = $6,
-            parse_summary = $7, bytes_parsed = uploaded_bytes, chunks_total = $8,
-            state = CASE WHEN $8 = 0 THEN 'complete' ELSE 'embedding' END,
-            processing_completed_at = CASE WHEN $8 = 0 THEN now() END
+    `UPDATE personal.vault_uploads SET chunks_total = chunks_total + 1, split_heartbeat_at = now()
       WHERE id = $1 AND split_attempt = $2 AND state = 'parsing'`,
-    [uploadId, attempt, result.source, result.exchanges, result.profiles, result.duplicates, storableJson(result.summary), result.chunks],
+    [uploadId, attempt],
   );
 }
 
-export function markChunksEnqueued(db: Queryable, uploadId: string, attempt: number): Promise<boolean> {
-  return changed(db, "UPDATE personal.vault_uploads SET chunks_enqueued_at = now() WHERE id = $1 AND split_attempt = $2 AND state = 'embedding'", [uploadId, attempt]);
+const EMBED_DONE_AT = `jsonb_build_object('embed_done_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+
+/**
+ * parsing → embedding; → merging when every chunk was embedded while the split ran; → complete when the
+ * file held nothing the vault lacks. Returns the state it moved to, or `undefined` if the attempt was
+ * superseded (nothing changed).
+ */
+export async function finishSplit(tx: Queryable, uploadId: string, attempt: number, result: SplitResult): Promise<"embedding" | "merging" | "complete" | undefined> {
+  const { rows } = await tx.query<{ state: "embedding" | "merging" | "complete" }>(
+    `UPDATE personal.vault_uploads
+        SET source_type = $3, exchanges_found = $4, profiles_found = $5, nodes_deduplicated = $6,
+            parse_summary = $7, bytes_parsed = uploaded_bytes, chunks_total = $8,
+            state = CASE WHEN $8 = 0 THEN 'complete' WHEN chunks_done >= $8 THEN 'merging' ELSE 'embedding' END,
+            timings = CASE WHEN $8 > 0 AND chunks_done >= $8 THEN timings || ${EMBED_DONE_AT} ELSE timings END,
+            processing_completed_at = CASE WHEN $8 = 0 THEN now() END
+      WHERE id = $1 AND split_attempt = $2 AND state = 'parsing'
+      RETURNING state`,
+    [uploadId, attempt, result.source, result.exchanges, result.profiles, result.duplicates, storableJson(result.summary), result.chunks],
+  );
+  return rows[0]?.state;
 }
 
-/** embedding → embedding, or → merging with the last chunk. Returns the counts after this one, if it counted. */
-export async function countEmbeddedChunk(tx: Queryable, uploadId: string, attempt: number): Promise<{ chunks_done: number; chunks_total: number } | undefined> {
-  const { rows } = await tx.query<{ chunks_done: number; chunks_total: number }>(
+/** Notes that every embed message of the attempt was sent (a split redelivered after a crash sends them again if not). */
+export function markChunksEnqueued(db: Queryable, uploadId: string, attempt: number): Promise<boolean> {
+  return changed(
+    db,
+    "UPDATE personal.vault_uploads SET chunks_enqueued_at = now() WHERE id = $1 AND split_attempt = $2 AND state IN ('embedding', 'merging')",
+    [uploadId, attempt],
+  );
+}
+
+/**
+ * Counts one embedded chunk: parsing → parsing (the split goes on and will count the chunks it still
+ * writes), embedding → embedding, or embedding → merging with the last chunk. Returns the counts and the
+ * state after this one, if it counted.
+ */
+export async function countEmbeddedChunk(
+  tx: Queryable,
+  uploadId: string,
+  attempt: number,
+): Promise<{ chunks_done: number; chunks_total: number; state: UploadState } | undefined> {
+  const { rows } = await tx.query<{ chunks_done: number; chunks_total: number; state: UploadState }>(
     `UPDATE personal.vault_uploads
         SET chunks_done = chunks_done + 1,
-            state = CASE WHEN chunks_done + 1 = chunks_total THEN 'merging' ELSE state END,
-            timings = CASE WHEN chunks_done + 1 = chunks_total
-              THEN timings || jsonb_build_object('embed_done_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-              ELSE timings END
-      WHERE id = $1 AND split_attempt = $2 AND state = 'embedding'
-      RETURNING chunks_done, chunks_total`,
+            state = CASE WHEN state = 'embedding' AND chunks_done + 1 = chunks_total THEN 'merging' ELSE state END,
+            timings = CASE WHEN state = 'embedding' AND chunks_done + 1 = chunks_total THEN timings || ${EMBED_DONE_AT} ELSE timings END
+      WHERE id = $1 AND split_attempt = $2 AND state IN ('parsing', 'embedding')
+      RETURNING chunks_done, chunks_total, state`,
     [uploadId, attempt],
   );
   return rows[0];

@@ -1,4 +1,6 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Context } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createLocalEmbedder, type Embedder } from "../../lib/embeddings";
 import { embedChunkConsumer, splitUploadConsumer } from "../../lib/ingest/consumers";
@@ -15,6 +17,7 @@ import { chatgptExport, conversations } from "../support/exports";
 import { crashingPool, crashingSqs, crashingStore, type Fault } from "../support/faults";
 import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
+import { toRecord } from "../../local/queue-poller";
 import { uploadRow } from "../support/uploads";
 
 /**
@@ -77,7 +80,7 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
       const { pool, fault } = crashingPool(real.db, /INSERT INTO personal\.vault_exchanges/, { skip: 1 });
       return { ...real, db: pool, fault };
     }],
-    ["the split crashes after recording its chunks, before enqueueing them", (real) => {
+    ["the split crashes after recording its first chunk, before announcing it", (real) => {
       const { sqs, fault } = crashingSqs(real.sqs, "SendMessageBatchCommand");
       return { ...real, sqs, fault };
     }],
@@ -113,6 +116,45 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     expectConsistent(result.state);
     expect(result.hashes).toEqual(clean.hashes);
     expect(result.upload.nodes_created).toBe(1200);
+    expect(result.state.vault.current_version).toBe(1);
+    expect(result.leftovers).toBe(0);
+    expect(result.workFiles).toBe(0);
+  });
+
+  // Embed workers take each chunk as soon as the split announces it: here each announced chunk is
+  // embedded right away, before the split goes on.
+  const alongside: Array<[string, (real: PipelineDeps, seen: EmbeddedAlongside) => PipelineDeps & { fault?: Fault }]> = [
+    ["the split crashes after some of its chunks were embedded", (real, seen) => {
+      const { pool, fault } = crashingPool(real.db, /INSERT INTO personal\.upload_chunks/, { skip: 3 });
+      return { ...embeddingAlongside({ ...real, db: pool }, seen), fault };
+    }],
+    ["the split is retried after every chunk was embedded, before it recorded its end", (real, seen) => {
+      const { pool, fault } = crashingPool(real.db, /SET source_type = \$3/);
+      return { ...embeddingAlongside({ ...real, db: pool }, seen), fault };
+    }],
+    ["the split, last to finish, crashes before asking for the merge", (real, seen) => {
+      const { sqs, fault } = crashingSqs(real.sqs, "SendMessageCommand");
+      return { ...embeddingAlongside({ ...real, sqs }, seen), fault };
+    }],
+    ["each chunk's embed message is delivered twice while the split runs", (real, seen) => embeddingAlongside(real, seen, 2)],
+  ];
+
+  it.each(alongside)("ends with the same vault as a clean run when %s", async (_name, inject) => {
+    let fault: Fault | undefined;
+    const seen: EmbeddedAlongside = { deliveries: 0, doneWhileParsing: 0 };
+    const result = await ingestWith((real) => {
+      const wired = inject(real, seen);
+      fault = wired.fault;
+      return wired;
+    });
+
+    if (fault) expect(fault.fired).toBe(1);
+    // Chunks really were embedded and counted while the upload was still being split.
+    expect(seen.doneWhileParsing).toBeGreaterThanOrEqual(3);
+    expect(result.status).toBe("complete");
+    expectConsistent(result.state);
+    expect(result.hashes).toEqual(clean.hashes);
+    expect(result.upload).toMatchObject({ nodes_created: 1200, chunks_total: 5, chunks_done: 5 });
     expect(result.state.vault.current_version).toBe(1);
     expect(result.leftovers).toBe(0);
     expect(result.workFiles).toBe(0);
@@ -181,4 +223,44 @@ function singleLineChunks(client: S3Client, onRewrite: () => void): S3Client {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+interface EmbeddedAlongside {
+  /** Embed deliveries made while the split ran. */
+  deliveries: number;
+  /** The most chunks counted as embedded while the upload was still `parsing`. */
+  doneWhileParsing: number;
+}
+
+/**
+ * Dependencies whose SQS client hands every embed message the split sends straight to the embed
+ * consumer (`times` deliveries) instead of the queue, before the split goes on: embed workers running
+ * beside the split, which took the message as soon as it was sent.
+ */
+function embeddingAlongside(real: PipelineDeps, seen: EmbeddedAlongside, times = 1): PipelineDeps {
+  const deps: PipelineDeps = { ...real };
+  const embed = embedChunkConsumer(() => deps).main;
+  deps.sqs = new Proxy(real.sqs, {
+    get(target, prop, receiver) {
+      if (prop === "send") {
+        return async (command: unknown) => {
+          if (!(command instanceof SendMessageBatchCommand) || command.input.QueueUrl !== real.embedQueueUrl) return target.send(command as SendMessageBatchCommand);
+          for (const entry of command.input.Entries ?? []) {
+            for (let delivery = 0; delivery < times; delivery += 1) {
+              const record = toRecord({ MessageId: `${entry.Id}-${seen.deliveries}`, ReceiptHandle: "alongside", Body: entry.MessageBody }, { queueArn: "arn:aws:sqs:us-east-1:000000000000:embed" });
+              await embed({ Records: [record] }, {} as Context);
+              seen.deliveries += 1;
+            }
+            const { upload_id: uploadId } = JSON.parse(entry.MessageBody!) as { upload_id: string };
+            const { rows } = await real.db.query("SELECT state, chunks_done FROM personal.vault_uploads WHERE id = $1", [uploadId]);
+            if (rows[0]?.state === "parsing") seen.doneWhileParsing = Math.max(seen.doneWhileParsing, rows[0].chunks_done as number);
+          }
+          return { Successful: (command.input.Entries ?? []).map((entry) => ({ Id: entry.Id, MessageId: entry.Id, MD5OfMessageBody: "" })), Failed: [] };
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as SQSClient;
+  return deps;
 }
