@@ -199,7 +199,8 @@ async function runPipeline(bytes: number, zipFile: string) {
     await db.end();
     const { started, uploaded, finished, phaseStarts, progress, memory } = await importFile(api, file, bytes, [stack.emulator.pid]);
     const timings = progress.timings as Record<string, number>;
-    const embedStart = phaseStarts.embedding ?? uploaded;
+    // Chunks are embedded while the split runs; what is left once it ends (none if every chunk is done by then) is this phase.
+    const embedStart = phaseStarts.embedding ?? phaseStarts.merging ?? finished;
     const mergeStart = phaseStarts.merging ?? finished;
     const peakEmbedConcurrency = stack.pollers.embed?.stats().peakInFlight ?? 0;
     // The merge's function goes on to build the new rows' search graph after the switch (the upload is
@@ -218,7 +219,7 @@ async function runPipeline(bytes: number, zipFile: string) {
         "upload (browser → store)": uploaded - started,
         "event → split starts": Number(timings.queued_ms ?? 0) - (uploaded - started),
         "split (read once, parse, dedupe)": Number(timings.split_ms ?? 0),
-        "embed (all chunks)": mergeStart - embedStart,
+        "embed (what is left after the split)": mergeStart - embedStart,
         "merge (version + clusters)": Number(timings.merge_ms ?? 0),
       },
       memory,

@@ -1,4 +1,4 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
@@ -70,21 +70,34 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   const vectors = toEmbed.length > 0 ? await deps.embedder.embed(toEmbed.map(({ node }) => embeddingText(node))) : [];
   const matrix = new Float32Array(nodes.length * deps.embedder.dim);
   vectors.forEach((vector, index) => matrix.set(vector, toEmbed[index]!.row * deps.embedder.dim));
+  const vectorsKey = chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   await deps.store.client.send(
     new PutObjectCommand({
       Bucket: deps.store.bucket,
-      Key: chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index),
+      Key: vectorsKey,
       Body: encodeNpy(matrix, nodes.length, deps.embedder.dim),
       ContentType: "application/octet-stream",
     }),
   );
 
   const counted = await markChunkDone(deps.db, upload, message);
+  if (!counted) await removeIfUnwanted(deps, message, vectorsKey);
   if (counted?.state === "merging") {
     await requestMerge(deps, upload, message.attempt);
     await wakeWaitingMerges(deps, upload.vault_id, upload.id);
   }
   return "embedded";
+}
+
+/**
+ * The upload failed, completed or was split again while this chunk was embedded (its split may still
+ * have been running): whoever removed its work files may have done so before this worker wrote the
+ * vectors, so they go now. Vectors of an upload still on its way are left to it.
+ */
+async function removeIfUnwanted(deps: EmbedDeps, message: EmbedChunkMessage, vectorsKey: string): Promise<void> {
+  const now = await findUpload(deps.db, message.upload_id);
+  if (now && now.split_attempt === message.attempt && now.state !== "failed" && now.state !== "complete") return;
+  await deps.store.client.send(new DeleteObjectCommand({ Bucket: deps.store.bucket, Key: vectorsKey }));
 }
 
 /** Counts the chunk once: the conditional update only succeeds for the first delivery that gets here. */

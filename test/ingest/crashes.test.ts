@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Context } from "aws-lambda";
+import type { Context, SQSRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createLocalEmbedder, type Embedder } from "../../lib/embeddings";
 import { embedChunkConsumer, splitUploadConsumer } from "../../lib/ingest/consumers";
@@ -44,15 +44,20 @@ interface DriveOptions {
   twice?: boolean;
   /** The embedder the embed workers use (default: the configured one, as the split does). */
   embedWith?: Embedder;
+  /** The export to upload (default: the clean run's). */
+  file?: Buffer;
+  /** Work still running outside the queues, awaited once the pipeline settled. */
+  outside?: () => Promise<unknown>;
 }
 
 async function ingestWith(wiring: (real: PipelineDeps) => PipelineDeps, options: DriveOptions = {}) {
   const { body } = await ctx.api.signUp(uniqueEmail("crash"));
-  const uploadId = await uploadBytes(ctx.api, body.token, "conversations.json", exportFile);
+  const uploadId = await uploadBytes(ctx.api, body.token, "conversations.json", options.file ?? exportFile);
   const split = handlers(wiring);
   const embed = options.embedWith ? handlers((real) => ({ ...wiring(real), embedder: options.embedWith! })).embed : split.embed;
   const settled = async () => ["complete", "failed"].includes((await uploadRow(ctx.db, uploadId)).state);
   const outcome = await drivePipeline(ctx.stack, settled, { handlers: { ...split, embed }, twice: options.twice });
+  await options.outside?.();
   const state = await readVault(ctx.db, body.user_id);
   const upload = await uploadRow(ctx.db, uploadId);
   const leftovers = (await ctx.db.query("SELECT count(*)::int AS n FROM personal.vault_exchanges WHERE upload_id = $1 AND state = 'claimed'", [uploadId])).rows[0].n;
@@ -160,6 +165,28 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     expect(result.workFiles).toBe(0);
   });
 
+  it("leaves no work files when the split fails on damage while an embed worker is still writing one of its chunks", async () => {
+    // The embed workers take the chunks while the split runs, and store their vectors only once the
+    // split has met the damage and failed the upload (removing its files).
+    const embedding: Array<Promise<unknown>> = [];
+    const result = await ingestWith(
+      (real) => {
+        const slowStore = { ...real.store, client: writingVectorsAfterFailure(real.store.client, real.db) };
+        const deps: PipelineDeps = { ...real, sqs: announcingTo(real, (record) => embedding.push(embed({ Records: [record] }, {} as Context))) };
+        const embed = embedChunkConsumer(() => ({ ...deps, store: slowStore })).main;
+        return deps;
+      },
+      { file: exportFile.subarray(0, -200), outside: () => Promise.all(embedding) },
+    );
+
+    expect(embedding.length).toBeGreaterThanOrEqual(3);
+    expect(result.status).toBe("failed");
+    expect(result.upload.error_message).toContain("ends too early");
+    expect(result.state.nodes).toEqual([]);
+    expect(result.leftovers).toBe(0);
+    expect(result.workFiles).toBe(0);
+  });
+
   it("ends with the same vault as a clean run when every message is delivered twice", async () => {
     const result = await ingestWith((real) => real, { twice: true });
 
@@ -240,27 +267,56 @@ interface EmbeddedAlongside {
 function embeddingAlongside(real: PipelineDeps, seen: EmbeddedAlongside, times = 1): PipelineDeps {
   const deps: PipelineDeps = { ...real };
   const embed = embedChunkConsumer(() => deps).main;
-  deps.sqs = new Proxy(real.sqs, {
+  deps.sqs = announcingTo(real, async (record) => {
+    for (let delivery = 0; delivery < times; delivery += 1) {
+      await embed({ Records: [record] }, {} as Context);
+      seen.deliveries += 1;
+    }
+    const { upload_id: uploadId } = JSON.parse(record.body) as { upload_id: string };
+    const { rows } = await real.db.query("SELECT state, chunks_done FROM personal.vault_uploads WHERE id = $1", [uploadId]);
+    if (rows[0]?.state === "parsing") seen.doneWhileParsing = Math.max(seen.doneWhileParsing, rows[0].chunks_done as number);
+  });
+  return deps;
+}
+
+/** `real.sqs`, except that each embed message sent goes to `take` (awaited) instead of the embed queue. */
+function announcingTo(real: PipelineDeps, take: (record: SQSRecord) => unknown): SQSClient {
+  let sent = 0;
+  return new Proxy(real.sqs, {
     get(target, prop, receiver) {
       if (prop === "send") {
         return async (command: unknown) => {
           if (!(command instanceof SendMessageBatchCommand) || command.input.QueueUrl !== real.embedQueueUrl) return target.send(command as SendMessageBatchCommand);
-          for (const entry of command.input.Entries ?? []) {
-            for (let delivery = 0; delivery < times; delivery += 1) {
-              const record = toRecord({ MessageId: `${entry.Id}-${seen.deliveries}`, ReceiptHandle: "alongside", Body: entry.MessageBody }, { queueArn: "arn:aws:sqs:us-east-1:000000000000:embed" });
-              await embed({ Records: [record] }, {} as Context);
-              seen.deliveries += 1;
-            }
-            const { upload_id: uploadId } = JSON.parse(entry.MessageBody!) as { upload_id: string };
-            const { rows } = await real.db.query("SELECT state, chunks_done FROM personal.vault_uploads WHERE id = $1", [uploadId]);
-            if (rows[0]?.state === "parsing") seen.doneWhileParsing = Math.max(seen.doneWhileParsing, rows[0].chunks_done as number);
+          const entries = command.input.Entries ?? [];
+          for (const entry of entries) {
+            sent += 1;
+            await take(toRecord({ MessageId: `alongside-${sent}`, ReceiptHandle: "alongside", Body: entry.MessageBody }, { queueArn: "arn:aws:sqs:us-east-1:000000000000:embed" }));
           }
-          return { Successful: (command.input.Entries ?? []).map((entry) => ({ Id: entry.Id, MessageId: entry.Id, MD5OfMessageBody: "" })), Failed: [] };
+          return { Successful: entries.map((entry) => ({ Id: entry.Id, MessageId: entry.Id, MD5OfMessageBody: "" })), Failed: [] };
         };
       }
       const value = Reflect.get(target, prop, receiver);
       return typeof value === "function" ? value.bind(target) : value;
     },
   }) as SQSClient;
-  return deps;
+}
+
+/** A store client that holds each chunk's vectors back until the upload they belong to has failed. */
+function writingVectorsAfterFailure(client: S3Client, db: PipelineDeps["db"]): S3Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === "send") {
+        return async (command: unknown) => {
+          const key = command instanceof PutObjectCommand ? command.input.Key ?? "" : "";
+          if (key.endsWith(".vectors.npy")) {
+            const uploadId = key.split("/").find((_part, index, parts) => parts[index - 1] === "work");
+            await expect.poll(async () => (await db.query("SELECT state FROM personal.vault_uploads WHERE id = $1", [uploadId])).rows[0]?.state, { timeout: 60_000 }).toBe("failed");
+          }
+          return target.send(command as PutObjectCommand);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
