@@ -1,12 +1,11 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
-import { withTransaction } from "../db/transaction";
 import type { Embedder } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { objectBytes } from "../store/streams";
-import { findUpload, type UploadRow } from "../uploads/upload-rows";
+import { findUpload } from "../uploads/upload-rows";
 import { encodeNpy } from "../vectors/npy";
 import type { EmbedChunkMessage } from "./messages";
 import { requestMerge, wakeWaitingMerges } from "./pipeline-messages";
@@ -80,7 +79,7 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     }),
   );
 
-  const counted = await markChunkDone(deps.db, upload, message);
+  const counted = await lifecycle.countEmbeddedChunk(deps.db, upload.id, message.attempt, message.chunk_index);
   if (!counted) await removeIfUnwanted(deps, message, vectorsKey);
   if (counted?.state === "merging") {
     await requestMerge(deps, upload, message.attempt);
@@ -98,19 +97,6 @@ async function removeIfUnwanted(deps: EmbedDeps, message: EmbedChunkMessage, vec
   const now = await findUpload(deps.db, message.upload_id);
   if (now && now.split_attempt === message.attempt && now.state !== "failed" && now.state !== "complete") return;
   await deps.store.client.send(new DeleteObjectCommand({ Bucket: deps.store.bucket, Key: vectorsKey }));
-}
-
-/** Counts the chunk once: the conditional update only succeeds for the first delivery that gets here. */
-async function markChunkDone(db: pg.Pool, upload: UploadRow, message: EmbedChunkMessage) {
-  return withTransaction(db, async (tx) => {
-    const marked = await tx.query(
-      `UPDATE personal.upload_chunks SET state = 'done', done_at = now()
-        WHERE upload_id = $1 AND attempt = $2 AND chunk_index = $3 AND state = 'pending'`,
-      [upload.id, message.attempt, message.chunk_index],
-    );
-    if (!marked.rowCount) return undefined;
-    return lifecycle.countEmbeddedChunk(tx, upload.id, message.attempt);
-  });
 }
 
 /**

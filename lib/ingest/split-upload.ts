@@ -313,18 +313,15 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
 }
 
 /**
- * Records one stored chunk and its deferrals in one transaction, then (when `announce`) sends its embed
+ * Records one stored chunk and its deferrals, then (when `announce`) sends its embed
  * message: an embed worker may take it while the split goes on. Throws {@link SplitSuperseded} if the
- * attempt no longer owns the upload (nothing is recorded then).
+ * attempt no longer owns the upload (its chunk is not recorded then).
  */
 async function recordChunk(deps: SplitDeps, upload: UploadRow, attempt: number, chunk: WrittenChunk, announce: boolean): Promise<void> {
-  const recorded = await withTransaction(deps.db, async (tx) => {
-    if (!(await lifecycle.recordSplitChunk(tx, upload.id, attempt))) return false;
-    await tx.query("INSERT INTO personal.upload_chunks (upload_id, attempt, chunk_index, records) VALUES ($1, $2, $3, $4)", [upload.id, attempt, chunk.index, chunk.records]);
-    await recordDeferrals(tx, upload, attempt, chunk.deferrals.map((entry) => ({ ...entry, chunkIndex: chunk.index })));
-    return true;
-  });
-  if (!recorded) throw new SplitSuperseded();
+  // Deferrals first, so they are there when a worker reads the chunk; a superseded attempt's are never
+  // read (every reader names the upload's current attempt) and go with the upload's claims.
+  await recordDeferrals(deps.db, upload, attempt, chunk.deferrals.map((entry) => ({ ...entry, chunkIndex: chunk.index })));
+  if (!(await lifecycle.recordSplitChunk(deps.db, upload.id, attempt, chunk))) throw new SplitSuperseded();
   if (announce) await sendEmbedMessages(deps, upload, attempt, [chunk.index]);
 }
 

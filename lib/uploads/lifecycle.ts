@@ -21,7 +21,9 @@ import { storableJson } from "../db/storable-text";
  * While `parsing`, `chunks_total` counts the chunks the attempt has recorded so far and `chunks_done`
  * those embedded: the split and the embed workers run side by side, and whichever of them finishes
  * last moves the upload to `merging` (finishSplit when every chunk is embedded already, else the count
- * of the last chunk), so exactly one of them asks for the merge.
+ * of the last chunk), so exactly one of them asks for the merge. Both write the upload's row once per
+ * chunk, each in one statement: a lock held across round trips, by a process that also runs the
+ * workers, would queue all the others behind it.
  *
  * What the API shows is derived from `state` when read ({@link uploadStatus}, {@link uploadPhase});
  * nothing stores a status twice.
@@ -141,16 +143,22 @@ export interface SplitResult {
 }
 
 /**
- * parsing → parsing: the attempt recorded one more chunk (its row is written in the same transaction),
- * which embed workers may take at once. `false` if a newer attempt took the upload over, or it settled.
+ * parsing → parsing: records chunk `chunk.index` of the attempt (its row, which embed workers may take at
+ * once) and counts it in `chunks_total`, in one statement, so the upload's row is locked only while
+ * Postgres runs it. `false` if a newer attempt took the upload over, or it settled (nothing recorded).
  */
-export function recordSplitChunk(tx: Queryable, uploadId: string, attempt: number): Promise<boolean> {
-  return changed(
-    tx,
-    `UPDATE personal.vault_uploads SET chunks_total = chunks_total + 1, split_heartbeat_at = now()
-      WHERE id = $1 AND split_attempt = $2 AND state = 'parsing'`,
-    [uploadId, attempt],
+export async function recordSplitChunk(db: Queryable, uploadId: string, attempt: number, chunk: { index: number; records: number }): Promise<boolean> {
+  const { rows } = await db.query(
+    `WITH counted AS (
+       UPDATE personal.vault_uploads SET chunks_total = chunks_total + 1, split_heartbeat_at = now()
+        WHERE id = $1 AND split_attempt = $2 AND state = 'parsing'
+       RETURNING id)
+     INSERT INTO personal.upload_chunks (upload_id, attempt, chunk_index, records)
+     SELECT id, $2, $3, $4 FROM counted
+     RETURNING chunk_index`,
+    [uploadId, attempt, chunk.index, chunk.records],
   );
+  return rows.length > 0;
 }
 
 const EMBED_DONE_AT = `jsonb_build_object('embed_done_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
@@ -185,23 +193,30 @@ export function markChunksEnqueued(db: Queryable, uploadId: string, attempt: num
 }
 
 /**
- * Counts one embedded chunk: parsing → parsing (the split goes on and will count the chunks it still
- * writes), embedding → embedding, or embedding → merging with the last chunk. Returns the counts and the
- * state after this one, if it counted.
+ * Marks chunk `chunkIndex` embedded and counts it, in one statement (the upload's row is locked only
+ * while Postgres runs it, never across round trips): parsing → parsing (the split goes on and will
+ * write more chunks), embedding → embedding, or embedding → merging with the last chunk. Of any number
+ * of deliveries of one chunk, exactly one counts it. Returns the counts and the state after this one,
+ * if it counted.
  */
 export async function countEmbeddedChunk(
-  tx: Queryable,
+  db: Queryable,
   uploadId: string,
   attempt: number,
+  chunkIndex: number,
 ): Promise<{ chunks_done: number; chunks_total: number; state: UploadState } | undefined> {
-  const { rows } = await tx.query<{ chunks_done: number; chunks_total: number; state: UploadState }>(
-    `UPDATE personal.vault_uploads
+  const { rows } = await db.query<{ chunks_done: number; chunks_total: number; state: UploadState }>(
+    `WITH marked AS (
+       UPDATE personal.upload_chunks SET state = 'done', done_at = now()
+        WHERE upload_id = $1 AND attempt = $2 AND chunk_index = $3 AND state = 'pending'
+       RETURNING chunk_index)
+     UPDATE personal.vault_uploads
         SET chunks_done = chunks_done + 1,
             state = CASE WHEN state = 'embedding' AND chunks_done + 1 = chunks_total THEN 'merging' ELSE state END,
             timings = CASE WHEN state = 'embedding' AND chunks_done + 1 = chunks_total THEN timings || ${EMBED_DONE_AT} ELSE timings END
-      WHERE id = $1 AND split_attempt = $2 AND state IN ('parsing', 'embedding')
+      WHERE id = $1 AND split_attempt = $2 AND state IN ('parsing', 'embedding') AND EXISTS (SELECT 1 FROM marked)
       RETURNING chunks_done, chunks_total, state`,
-    [uploadId, attempt],
+    [uploadId, attempt, chunkIndex],
   );
   return rows[0];
 }
