@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
 
-/** A Lambda `Context` for a local invocation, with the same deadline arithmetic as the real one. */
-export function lambdaContext(functionName: string, timeoutSeconds: number): Context {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  const requestId = randomUUID();
+/**
+ * A Lambda `Context` for a local invocation, with the same deadline arithmetic as the real one.
+ * `invocation` carries an invocation's deadline and id to another thread, which rebuilds its context.
+ */
+export function lambdaContext(functionName: string, timeoutSeconds: number, invocation?: { deadline: number; requestId: string }): Context {
+  const deadline = invocation?.deadline ?? Date.now() + timeoutSeconds * 1000;
+  const requestId = invocation?.requestId ?? randomUUID();
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

@@ -1,6 +1,15 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
-import { DEAD_LETTER_CONSUMER, queues as queueDefinitions, routes, schedules, type QueueName } from "../functions/manifest";
+import {
+  DEAD_LETTER_CONSUMER,
+  DEFAULT_DB_POOL_SIZE,
+  queues as queueDefinitions,
+  routes,
+  schedules,
+  type ConsumerDefinition,
+  type QueueName,
+} from "../functions/manifest";
 import { getConfig, loadConfig, resetConfig } from "../lib/config";
 import { closePool } from "../lib/db/pool";
 import { migrate } from "../lib/db/migrate";
@@ -12,6 +21,7 @@ import { startB2Bridge } from "./b2-bridge";
 import { projectRoot } from "./data-dir";
 import { recoverAbandonedEmulator, startEmulatorProcess, type EmulatorProcess } from "./emulator-process";
 import { startGateway, type Gateway } from "./gateway";
+import { startHandlerThreads, type HandlerThreads } from "./handler-threads";
 import { loadHandler } from "./lambda-context";
 import { assertPortFree, freePort } from "./ports";
 import { isProcessAlive } from "./processes";
@@ -35,6 +45,11 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Also pass PostgreSQL's own log lines to `log`. */
   verbose?: boolean;
+  /**
+   * Worker threads each queue function may run on (default: one per core). 0 runs the queue handlers
+   * on this process's own thread, with the API (for a test that must reach into a handler's modules).
+   */
+  handlerThreads?: number;
 }
 
 export interface Stack {
@@ -47,6 +62,8 @@ export interface Stack {
   emulator: EmulatorProcess;
   /** Queue pollers by queue name; dead-letter queues as `{name}-dlq`. */
   pollers: Record<string, QueuePoller>;
+  /** The threads the queue handlers run on; undefined when they run in this thread (`handlerThreads: 0`). */
+  handlerThreads?: HandlerThreads;
   /** The scheduled functions of the manifest, by name. */
   schedules: Record<string, LocalSchedule>;
   stop(): Promise<void>;
@@ -55,10 +72,10 @@ export interface Stack {
 /**
  * Brings up the whole system: embedded PostgreSQL (migrated, its own server process), the S3 + SQS
  * emulator with the vault bucket and every queue (a child process, so it has a core of its own), and in
- * this process the API gateway in front of the route handlers, the queue
- * pollers in front of the queue handlers, timers in front of the scheduled functions, and the B2 webhook
- * bridge. Configuration reaches the handlers
- * through the environment, exactly as in a deployed function.
+ * this process the API gateway in front of the route handlers, the queue pollers in front of the queue
+ * handlers (which run on worker threads, each function on threads of its own, as Lambda runs each
+ * function in instances of its own), timers in front of the scheduled functions, and the B2 webhook
+ * bridge. Configuration reaches the handlers through the environment, exactly as in a deployed function.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const say = options.log ?? (() => undefined);
@@ -117,9 +134,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(() => gateway.close());
 
     const pollers: Stack["pollers"] = {};
+    let handlerThreads: HandlerThreads | undefined;
     if (options.consumers !== false) {
-      const startPoller = async (name: string, handlerName: string, url: string, arn: string, consumer: { batchSize: number; maxConcurrency: number; timeoutSeconds: number }) => {
-        const handler = await loadHandler<SqsHandler>(projectRoot, handlerName);
+      const threadsPerFunction = options.handlerThreads ?? os.availableParallelism();
+      if (threadsPerFunction > 0) {
+        const threads = startHandlerThreads({ root: projectRoot, threadsPerFunction });
+        handlerThreads = threads;
+        // Stopped after the pollers (`started` stops in reverse), once their invocations are done.
+        started.push(() => threads.stop());
+      }
+      const startPoller = async (name: string, handlerName: string, url: string, arn: string, consumer: ConsumerDefinition) => {
+        const handler = handlerThreads
+          ? (handlerThreads.invoker(handlerName, { DATABASE_POOL_SIZE: String(threadPoolSize(consumer, threadsPerFunction)) }) as SqsHandler)
+          : await loadHandler<SqsHandler>(projectRoot, handlerName);
         const poller = startQueuePoller({
           sqs: getSqs(),
           functionName: handlerName,
@@ -164,6 +191,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       dataDir,
       emulator,
       pollers,
+      handlerThreads,
       schedules: scheduled,
       stop: async () => {
         await stopAll();
@@ -175,6 +203,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await releaseDataDir(dataDir);
     throw error;
   }
+}
+
+/**
+ * Database connections for one handler thread: the function's own per-instance pool times the
+ * invocations one thread may run at once, within 20 (PostgreSQL here takes 200 connections in all:
+ * 40 for this process, the rest for the functions' threads).
+ */
+function threadPoolSize(consumer: ConsumerDefinition, threadsPerFunction: number): number {
+  const perThread = Math.ceil(consumer.maxConcurrency / threadsPerFunction);
+  return Math.min(20, perThread * (consumer.dbPoolSize ?? DEFAULT_DB_POOL_SIZE));
 }
 
 async function choosePorts(options: StackOptions) {
