@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import fs, { closeSync, constants, copyFileSync, fstatSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { Readable } from "node:stream";
 
@@ -197,6 +198,29 @@ type Constructor<T> = { prototype: T };
 
 let patched: Promise<void> | undefined;
 
+interface ContentTypeParserInternals {
+  run(contentType: string, handler: unknown, request: { raw: { url?: string } }, reply: unknown): void;
+}
+
+/**
+ * S3 stores a PUT's bytes whatever its Content-Type
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html). fauxqs picks Fastify body
+ * parsers by content type for the whole server, and two of them decode text for its SQS and SNS APIs
+ * (`application/x-amz-json-1.0`, `application/x-www-form-urlencoded`): an object sent with one of those
+ * types (curl's `--data-binary` default is the second) was decoded and refused with a 500. Only SQS and
+ * SNS requests go to `/`; every other request (S3's `/bucket/key`) now gets the bytes parser, so its
+ * body reaches the store as the Buffer that arrived. The object keeps the content type it was sent with.
+ */
+function keepObjectBodiesAsBytes(fauxqsRoot: string): void {
+  const fastify = createRequire(fauxqsRoot);
+  const ContentTypeParser = fastify(fastify.resolve("fastify/lib/content-type-parser.js")) as Constructor<ContentTypeParserInternals>;
+  const run = ContentTypeParser.prototype.run;
+  ContentTypeParser.prototype.run = function (this: ContentTypeParserInternals, contentType, handler, request, reply) {
+    const toQueues = (request.raw.url ?? "/").split("?")[0] === "/";
+    return run.call(this, toQueues ? contentType : "application/octet-stream", handler, request, reply);
+  };
+}
+
 /** Applies the patches once per process, before the emulator starts. */
 export function patchEmulatorStore(): Promise<void> {
   patched ??= apply();
@@ -214,6 +238,7 @@ async function apply(): Promise<void> {
   const { S3Error } = (await import(new URL("./common/errors.js", root).href)) as { S3Error: new (code: string, message: string, status: number) => Error };
   const { computeCompositeChecksum } = (await import(new URL("./s3/checksum.js", root).href)) as { computeCompositeChecksum: (algorithm: string, partChecksums: string[]) => string };
   const isFiles = (persistence: unknown): persistence is FilePersistence => persistence instanceof FileS3Persistence;
+  keepObjectBodiesAsBytes(root);
 
   FileS3Persistence.prototype.readBody = function (this: FilePersistence, bucket: string, key: string) {
     const file = objectFile(this, bucket, key);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, UploadPartCopyCommand } from "@aws-sdk/client-s3";
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
@@ -81,5 +81,17 @@ describe("local store", () => {
     );
 
     await expect(completing).rejects.toMatchObject({ name: "EntityTooSmall" });
+  });
+
+  it("stores a body's bytes as sent whatever its content type, including those of the SQS and SNS APIs", async () => {
+    // Not UTF-8: every byte value, lone continuation bytes, a truncated sequence.
+    const body = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)), Buffer.from([0x80, 0xbf, 0xc3, 0xff, 0xfe, 0xe2, 0x82]), randomBytes(2 * MiB)]);
+    for (const contentType of ["application/x-www-form-urlencoded", "application/x-amz-json-1.0", "text/plain; charset=utf-8", "application/json", "application/octet-stream"]) {
+      const key = `types/${contentType.replace(/[^a-z]/g, "-")}.bin`;
+      await ctx.store.client.send(new PutObjectCommand({ Bucket: ctx.store.bucket, Key: key, Body: body, ContentType: contentType }));
+
+      expect((await objectBytes(ctx.store, key)).equals(body), contentType).toBe(true);
+      expect((await ctx.store.client.send(new HeadObjectCommand({ Bucket: ctx.store.bucket, Key: key }))).ContentType).toBe(contentType);
+    }
   });
 });
