@@ -72,7 +72,10 @@ async function main() {
     Object.entries(memory).map(([phase, { start, peak }]) => `  ${phase.padEnd(34)} peak ${mb(peak)}, at start ${mb(start)} (+${Math.round((peak - start) / 1024 / 1024)} MB)`);
   const share = (cpuMs: number, wallMs: number) => `${Math.round((cpuMs / Math.max(wallMs, 1)) * 100)}%`.padStart(5);
   const cpuLines = (memory: Record<string, PhaseSample>) =>
-    Object.entries(memory).map(([phase, { wallMs, cpuMs }]) => `  ${phase.padEnd(34)} stack process ${share(cpuMs[0]!, wallMs)}${cpuMs.slice(1).map((ms) => `, emulator ${share(ms, wallMs)}`).join("")} of a core`);
+    Object.entries(memory).map(
+      ([phase, { wallMs, cpuMs }]) =>
+        `  ${phase.padEnd(34)} stack process ${share(cpuMs[0]!, wallMs)} (API thread ${share(cpuMs[1]!, wallMs).trim()}, handler and other threads ${share(cpuMs[0]! - cpuMs[1]!, wallMs).trim()})${cpuMs.slice(2).map((ms) => `, emulator ${share(ms, wallMs)}`).join("")} of a core`,
+    );
   const accounted = Object.values(pipeline.phases).reduce((sum, ms) => sum + ms, 0);
   process.stdout.write(
     [
@@ -113,9 +116,13 @@ function rssOf(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
 }
 
-/** CPU time of another process so far (`utime` + `stime` of `/proc/<pid>/stat`, in USER_HZ = 100 ticks a second). */
-function cpuMsOf(pid: number): number {
-  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+/**
+ * CPU time of another process so far (`utime` + `stime` of `/proc/<pid>/stat`, in USER_HZ = 100 ticks a
+ * second), or of one thread with `/proc/<pid>/task/<tid>/stat` (`task`).
+ */
+function cpuMsOf(pid: number, task?: number): number {
+  const file = task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`;
+  const stat = existsSync(file) ? readFileSync(file, "utf8") : "";
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
 }
@@ -124,7 +131,7 @@ interface PhaseSample {
   start: number;
   peak: number;
   wallMs: number;
-  /** CPU ms in the phase: this process first, then each of `otherPids`. */
+  /** CPU ms in the phase: this process first, its main thread (the API's, pollers') second, then each of `otherPids`. */
   cpuMs: number[];
 }
 
@@ -136,7 +143,7 @@ function memoryByPhase(phase: () => string, otherPids: number[] = []) {
   const memory: Record<string, PhaseSample> = {};
   const cpuNow = () => {
     const own = process.cpuUsage();
-    return [(own.user + own.system) / 1000, ...otherPids.map(cpuMsOf)];
+    return [(own.user + own.system) / 1000, cpuMsOf(process.pid, process.pid), ...otherPids.map((pid) => cpuMsOf(pid))];
   };
   let last = { at: Date.now(), cpu: cpuNow() };
   const sample = () => {

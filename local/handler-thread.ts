@@ -18,10 +18,12 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 const { root, handler: handlerName } = workerData as ThreadData;
 const port = parentPort!;
 const loading = loadHandler<Handler>(root, handlerName);
-// A module that fails to load fails each invocation with its error (Lambda's init error), not the thread.
-loading.catch(() => undefined);
-
 const reply = (message: ThreadReply) => port.postMessage(message);
+// A module that fails to load fails each invocation with its error (Lambda's init error), not the thread.
+loading.then(
+  () => reply({ type: "loaded" }),
+  () => reply({ type: "loaded" }),
+);
 
 port.on("message", (request: ThreadRequest) => {
   if (request.type === "close") return void close();

@@ -50,6 +50,11 @@ export interface StackOptions {
    * on this process's own thread, with the API (for a test that must reach into a handler's modules).
    */
   handlerThreads?: number;
+  /**
+   * Start a thread for each pipeline function while the stack starts (default true), so an upload's
+   * first split, embed and merge do not wait for one to load the function's modules (~2 s of CPU each).
+   */
+  warmHandlerThreads?: boolean;
 }
 
 export interface Stack {
@@ -144,9 +149,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         started.push(() => threads.stop());
       }
       const startPoller = async (name: string, handlerName: string, url: string, arn: string, consumer: ConsumerDefinition) => {
-        const handler = handlerThreads
-          ? (handlerThreads.invoker(handlerName, { DATABASE_POOL_SIZE: String(threadPoolSize(consumer, threadsPerFunction)) }) as SqsHandler)
-          : await loadHandler<SqsHandler>(projectRoot, handlerName);
+        const env = { DATABASE_POOL_SIZE: String(threadPoolSize(consumer, threadsPerFunction)) };
+        // The pipeline's functions get a thread each now (not awaited: it loads while the stack starts),
+        // so an upload's first split, embed and merge find their modules loaded; dead-letter consumers
+        // start theirs when a message comes.
+        if (handlerThreads && options.warmHandlerThreads !== false && consumer !== DEAD_LETTER_CONSUMER) void handlerThreads.warm(handlerName, env);
+        const handler = handlerThreads ? (handlerThreads.invoker(handlerName, env) as SqsHandler) : await loadHandler<SqsHandler>(projectRoot, handlerName);
         const poller = startQueuePoller({
           sqs: getSqs(),
           functionName: handlerName,

@@ -92,7 +92,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await standIn?.close();
 });
-const ctx = useTestStack();
+// Two threads per function and warmed at start, as `npm start` runs them on two cores.
+const ctx = useTestStack({ handlerThreads: 2, warmHandlerThreads: true });
 
 describe("the stack's queue functions on threads", { timeout: 120_000 }, () => {
   it("retries the invocations of an embed thread that dies mid-invocation, losing and doubling no memory", async () => {
