@@ -1,17 +1,14 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Context } from "aws-lambda";
+import { build } from "esbuild";
 import { log } from "../lib/log";
 
-/** What a handler thread is started with (`workerData`). */
-export interface ThreadData {
-  root: string;
-  /** The function's handler in SST's notation, `path/to/file.export`. */
-  handler: string;
-}
-
-export type ThreadRequest = { type: "invoke"; id: number; event: unknown; deadline: number; requestId: string } | { type: "close" };
+/** `remainingMs` of the invocation's timeout counts from when the thread starts it: like Lambda's init phase, a thread's load is not in it. */
+export type ThreadRequest = { type: "invoke"; id: number; event: unknown; remainingMs: number; requestId: string } | { type: "close" };
 
 export type ThreadReply =
   | { type: "loaded" }
@@ -48,7 +45,9 @@ export interface HandlerThreads {
 }
 
 interface Thread {
-  worker: Worker;
+  /** Posts to the thread (held until its worker exists: the function's bundle is built first). */
+  post(message: ThreadRequest): void;
+  terminate(): void;
   /** The parent's environment the thread was started with: a changed one means new threads. */
   envKey: string;
   calls: Map<number, { resolve(value: unknown): void; reject(error: Error): void }>;
@@ -62,7 +61,44 @@ interface FunctionThreads {
   stats: { started: number; died: number };
 }
 
-const threadFile = fileURLToPath(new URL("./handler-thread.ts", import.meta.url));
+const threadRuntime = fileURLToPath(new URL("./handler-thread.ts", import.meta.url));
+
+/**
+ * One ES module per function: the thread runtime and the function's own code, bundled by esbuild with
+ * every package left to Node (`packages: "external"`). A thread then loads plain JavaScript: loading
+ * the TypeScript through tsx's loader in each thread cost ~2 s of CPU, ten times this. The file goes
+ * under node_modules/ two levels below the project root, so `import.meta.url` arithmetic in the code
+ * (the migrations folder) and package resolution (USearch's path for the graph worker) land where they
+ * do from the sources. Named by its content, written by rename: concurrent stacks share it safely.
+ */
+async function bundleFunction(root: string, handler: string): Promise<string> {
+  const at = handler.lastIndexOf(".");
+  const source = path.join(root, `${handler.slice(0, at)}.ts`);
+  const entry = [
+    `import { runHandlerThread } from ${JSON.stringify(threadRuntime)};`,
+    `import * as fn from ${JSON.stringify(source)};`,
+    `runHandlerThread(fn[${JSON.stringify(handler.slice(at + 1))}], ${JSON.stringify(handler)});`,
+  ].join("\n");
+  const result = await build({
+    stdin: { contents: entry, resolveDir: root, sourcefile: `${handler}.thread.ts`, loader: "ts" },
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    keepNames: true,
+    write: false,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0]!.contents;
+  const dir = path.join(root, "node_modules", ".cogzy-handler-threads");
+  const file = path.join(dir, `${createHash("sha256").update(code).digest("hex").slice(0, 20)}.mjs`);
+  await mkdir(dir, { recursive: true });
+  const partial = `${file}.${process.pid}.${randomUUID()}`;
+  await writeFile(partial, code);
+  await rename(partial, file);
+  return file;
+}
 
 /** How long a closing thread may take to close its connections before it is terminated. */
 const CLOSE_GRACE_MS = 5_000;
@@ -84,13 +120,9 @@ const CLOSE_GRACE_MS = 5_000;
 export function startHandlerThreads(options: { root: string; threadsPerFunction: number }): HandlerThreads {
   const functions = new Map<string, FunctionThreads>();
   const closing = new Set<Thread>();
+  const bundles = new Map<string, Promise<string>>();
   let nextId = 0;
   let stopped = false;
-  // The threads' TypeScript loader: the one this process already runs under (`npm start`, `tsx`),
-  // else tsx's (vitest transforms only its own process's modules).
-  const execArgv = process.execArgv.some((argument) => argument.includes("tsx"))
-    ? process.execArgv
-    : [...process.execArgv, "--import", import.meta.resolve("tsx")];
 
   const groupOf = (handler: string) => {
     let group = functions.get(handler);
@@ -100,47 +132,70 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
 
   const close = (thread: Thread) => {
     closing.add(thread);
-    thread.worker.postMessage({ type: "close" } satisfies ThreadRequest);
-    const timer = setTimeout(() => void thread.worker.terminate(), CLOSE_GRACE_MS);
+    thread.post({ type: "close" });
+    const timer = setTimeout(() => thread.terminate(), CLOSE_GRACE_MS);
     void thread.exited.then(() => clearTimeout(timer));
   };
 
   const start = (handler: string, env: Record<string, string>, envKey: string): Thread => {
     const group = groupOf(handler);
-    const worker = new Worker(threadFile, {
-      workerData: { root: options.root, handler } satisfies ThreadData,
-      env: { ...process.env, ...env },
-      execArgv,
-      name: handler,
-    });
+    let bundle = bundles.get(handler);
+    if (!bundle) bundles.set(handler, (bundle = bundleFunction(options.root, handler)));
     const calls: Thread["calls"] = new Map();
     let failure: Error | undefined;
+    let worker: Worker | undefined;
+    let terminated = false;
+    const held: ThreadRequest[] = [];
     let markLoaded = () => undefined as void;
     const loaded = new Promise<void>((resolve) => (markLoaded = resolve));
-    worker.on("message", (reply: ThreadReply) => {
-      if (reply.type === "loaded") return markLoaded();
-      const call = calls.get(reply.id);
-      calls.delete(reply.id);
-      if (reply.type === "result") return call?.resolve(reply.value);
-      call?.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
-    });
-    worker.on("error", (error) => {
-      failure = error;
-      log.error("a handler thread ended with an uncaught error", { function: handler, error });
-    });
-    const exited = new Promise<void>((resolve) =>
-      worker.once("exit", (code) => {
-        const expected = closing.delete(thread) && !failure;
-        if (!expected) group.stats.died += 1;
-        group.live = group.live.filter((other) => other !== thread);
-        const ended = failure ?? new Error(`${handler}: its thread ended (exit code ${code}) during the invocation`);
-        for (const call of calls.values()) call.reject(ended);
-        calls.clear();
-        markLoaded();
-        resolve();
-      }),
+    let markExited = () => undefined as void;
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
+    const ended = (code: number | undefined) => {
+      const expected = closing.delete(thread) && !failure;
+      if (!expected) group.stats.died += 1;
+      group.live = group.live.filter((other) => other !== thread);
+      const error = failure ?? new Error(`${handler}: its thread ended (${code === undefined ? "before it started" : `exit code ${code}`}) during the invocation`);
+      for (const call of calls.values()) call.reject(error);
+      calls.clear();
+      markLoaded();
+      markExited();
+    };
+    const thread: Thread = {
+      envKey,
+      calls,
+      loaded,
+      exited,
+      post: (message) => (worker ? worker.postMessage(message) : held.push(message)),
+      terminate: () => {
+        terminated = true;
+        void worker?.terminate();
+      },
+    };
+    void bundle.then(
+      (file) => {
+        if (terminated) return ended(undefined);
+        worker = new Worker(file, { env: { ...process.env, ...env }, execArgv: ["--disable-warning=ExperimentalWarning"], name: handler });
+        for (const message of held.splice(0)) worker.postMessage(message);
+        worker.on("message", (reply: ThreadReply) => {
+          if (reply.type === "loaded") return markLoaded();
+          const call = calls.get(reply.id);
+          calls.delete(reply.id);
+          if (reply.type === "result") return call?.resolve(reply.value);
+          call?.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
+        });
+        worker.on("error", (error) => {
+          failure = error;
+          log.error("a handler thread ended with an uncaught error", { function: handler, error });
+        });
+        worker.once("exit", ended);
+      },
+      (error: Error) => {
+        failure = error;
+        log.error("a handler thread could not be built", { function: handler, error });
+        bundles.delete(handler);
+        ended(undefined);
+      },
     );
-    const thread: Thread = { worker, envKey, calls, loaded, exited };
     group.live.push(thread);
     group.stats.started += 1;
     return thread;
@@ -166,13 +221,13 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
     const thread = pick(handler, env);
     const id = (nextId += 1);
     const settled = new Promise<unknown>((resolve, reject) => thread.calls.set(id, { resolve, reject }));
-    thread.worker.postMessage({
+    thread.post({
       type: "invoke",
       id,
       event,
-      deadline: Date.now() + context.getRemainingTimeInMillis(),
+      remainingMs: context.getRemainingTimeInMillis(),
       requestId: context.awsRequestId ?? randomUUID(),
-    } satisfies ThreadRequest);
+    });
     // A thread retired for a changed environment closes once its last invocation is done.
     return settled.finally(() => {
       if (closing.has(thread) && thread.calls.size === 0 && !stopped) close(thread);
@@ -197,7 +252,8 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
       ),
     async crash(handler) {
       const threads = functions.get(handler)?.live ?? [];
-      await Promise.all(threads.map((thread) => thread.worker.terminate()));
+      for (const thread of threads) thread.terminate();
+      await Promise.all(threads.map((thread) => thread.exited));
     },
     async stop() {
       stopped = true;

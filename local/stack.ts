@@ -50,10 +50,7 @@ export interface StackOptions {
    * on this process's own thread, with the API (for a test that must reach into a handler's modules).
    */
   handlerThreads?: number;
-  /**
-   * Start a thread for each pipeline function while the stack starts (default true), so an upload's
-   * first split, embed and merge do not wait for one to load the function's modules (~2 s of CPU each).
-   */
+  /** Start a thread for each queue function while the stack starts (default true): see `startStack`. */
   warmHandlerThreads?: boolean;
 }
 
@@ -148,12 +145,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // Stopped after the pollers (`started` stops in reverse), once their invocations are done.
         started.push(() => threads.stop());
       }
+      const warming: Promise<void>[] = [];
       const startPoller = async (name: string, handlerName: string, url: string, arn: string, consumer: ConsumerDefinition) => {
         const env = { DATABASE_POOL_SIZE: String(threadPoolSize(consumer, threadsPerFunction)) };
-        // The pipeline's functions get a thread each now (not awaited: it loads while the stack starts),
-        // so an upload's first split, embed and merge find their modules loaded; dead-letter consumers
-        // start theirs when a message comes.
-        if (handlerThreads && options.warmHandlerThreads !== false && consumer !== DEAD_LETTER_CONSUMER) void handlerThreads.warm(handlerName, env);
+        if (handlerThreads && options.warmHandlerThreads !== false) warming.push(handlerThreads.warm(handlerName, env));
         const handler = handlerThreads ? (handlerThreads.invoker(handlerName, env) as SqsHandler) : await loadHandler<SqsHandler>(projectRoot, handlerName);
         const poller = startQueuePoller({
           sqs: getSqs(),
@@ -175,6 +170,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           await startPoller(`${name}-dlq`, definition.deadLetterHandler, queue.dlqUrl, queue.dlqArn, DEAD_LETTER_CONSUMER);
         }
       }
+      // Each function has a thread with its modules loaded before the stack is up, so an upload's first
+      // split, embed and merge do not wait for one to load (~2 s of CPU a thread, more under load).
+      await Promise.all(warming);
     }
 
     const scheduled: Stack["schedules"] = {};

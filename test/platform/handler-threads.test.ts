@@ -44,16 +44,18 @@ describe("handler threads", () => {
   });
 
   it("fails every invocation of a thread that dies, and runs the next on a new thread", async () => {
+    const diedBefore = threads.stats()[`${FIXTURES}.describeInvocation`]!.died;
     const running = invoke("describeInvocation", { waitMs: 60_000 });
     await vi.waitFor(() => expect(threads.stats()[`${FIXTURES}.describeInvocation`]?.inFlight).toBe(1));
+    const failed = expect(running).rejects.toThrow(/its thread ended/);
     await threads.crash(`${FIXTURES}.describeInvocation`);
-    await expect(running).rejects.toThrow(/its thread ended/);
+    await failed;
 
     await expect(invoke("crashThread", {})).rejects.toThrow("uncaught in the handler's thread");
     expect(threads.stats()[`${FIXTURES}.crashThread`]).toMatchObject({ threads: 0, died: 1 });
     const after = await invoke("describeInvocation", {});
     expect(after.functionName).toBe(`${FIXTURES}.describeInvocation`);
-    expect(threads.stats()[`${FIXTURES}.describeInvocation`]!.died).toBe(2);
+    expect(threads.stats()[`${FIXTURES}.describeInvocation`]!.died).toBeGreaterThan(diedBefore);
   });
 
   it("starts new threads once the environment changes, as a function's instances are replaced when its configuration is", async () => {
@@ -75,9 +77,9 @@ describe("handler threads", () => {
     const pool = startHandlerThreads({ root: projectRoot, threadsPerFunction: 2 });
     const handler = pool.invoker(`${FIXTURES}.describeInvocation`);
     await handler({}, lambdaContext("x", 5));
-    const running = handler({ waitMs: 60_000 }, lambdaContext("x", 5));
+    const running = expect(handler({ waitMs: 60_000 }, lambdaContext("x", 5))).rejects.toThrow(/its thread ended/);
     await pool.stop();
-    await expect(running).rejects.toThrow(/its thread ended/);
+    await running;
     expect(pool.stats()[`${FIXTURES}.describeInvocation`]).toMatchObject({ threads: 0, inFlight: 0 });
     await expect(handler({}, lambdaContext("x", 5))).rejects.toThrow(/stopping/);
   });
@@ -92,8 +94,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await standIn?.close();
 });
-// Two threads per function and warmed at start, as `npm start` runs them on two cores.
-const ctx = useTestStack({ handlerThreads: 2, warmHandlerThreads: true });
+// Two threads per function, as `npm start` runs them on two cores.
+const ctx = useTestStack({ handlerThreads: 2 });
 
 describe("the stack's queue functions on threads", { timeout: 120_000 }, () => {
   it("retries the invocations of an embed thread that dies mid-invocation, losing and doubling no memory", async () => {

@@ -14,9 +14,9 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "cogzy-test-"));
   process.env.APP_ENV = "test";
   process.env.LOG_LEVEL ??= "silent";
-  // Queue functions on threads as under `npm start`, one each and started on first use: loading a
-  // function's modules costs a thread ~2 s of CPU, and most files run a few small uploads.
-  const stack = await startStack({ dataDir, port: 0, handlerThreads: 1, warmHandlerThreads: false, ...options });
+  // Queue functions on threads as under `npm start`, one thread each: loading a function's modules
+  // costs a thread ~2 s of CPU, and most files run a few small uploads.
+  const stack = await startStack({ dataDir, port: 0, handlerThreads: 1, ...options });
   return {
     ...stack,
     async cleanup() {
