@@ -50,8 +50,6 @@ export interface StackOptions {
    * on this process's own thread, with the API (for a test that must reach into a handler's modules).
    */
   handlerThreads?: number;
-  /** Start a thread for each queue function while the stack starts (default true): see `startStack`. */
-  warmHandlerThreads?: boolean;
 }
 
 export interface Stack {
@@ -145,10 +143,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // Stopped after the pollers (`started` stops in reverse), once their invocations are done.
         started.push(() => threads.stop());
       }
-      const warming: Promise<void>[] = [];
       const startPoller = async (name: string, handlerName: string, url: string, arn: string, consumer: ConsumerDefinition) => {
         const env = { DATABASE_POOL_SIZE: String(threadPoolSize(consumer, threadsPerFunction)) };
-        if (handlerThreads && options.warmHandlerThreads !== false) warming.push(handlerThreads.warm(handlerName, env));
+        // A thread for each function starts loading now, in the background: an upload's first split,
+        // embed and merge then find their modules loaded (a thread's load is ~1 s of CPU, more under
+        // load), and the stack is up without waiting for them.
+        if (handlerThreads) void handlerThreads.warm(handlerName, env);
         const handler = handlerThreads ? (handlerThreads.invoker(handlerName, env) as SqsHandler) : await loadHandler<SqsHandler>(projectRoot, handlerName);
         const poller = startQueuePoller({
           sqs: getSqs(),
@@ -170,9 +170,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           await startPoller(`${name}-dlq`, definition.deadLetterHandler, queue.dlqUrl, queue.dlqArn, DEAD_LETTER_CONSUMER);
         }
       }
-      // Each function has a thread with its modules loaded before the stack is up, so an upload's first
-      // split, embed and merge do not wait for one to load (~2 s of CPU a thread, more under load).
-      await Promise.all(warming);
     }
 
     const scheduled: Stack["schedules"] = {};
