@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole system on this machine, no cloud account, no Docker, no network.
- * Settings: PORT (3000), STORE_PORT (PORT+1), PG_PORT (PORT+2), DATA_DIR (.data).
+ * Settings: PORT (3000), STORE_PORT (PORT+1), PG_PORT (PORT+2), DATA_DIR (.data), HANDLER_THREADS
+ * (worker threads per queue function; default one per core, 0 = on the API's thread).
  */
 import { startBanner } from "./banner";
 import { localDataDir } from "./data-dir";
@@ -20,6 +21,7 @@ const stack = await startStack({
   port,
   storePort: process.env.STORE_PORT ? Number(process.env.STORE_PORT) : undefined,
   pgPort: process.env.PG_PORT ? Number(process.env.PG_PORT) : undefined,
+  handlerThreads: process.env.HANDLER_THREADS ? Number(process.env.HANDLER_THREADS) : undefined,
   log: (line) => console.log(line),
 }).catch((error: Error) => {
   console.error(`\nCould not start Cogzy Vaults: ${error.message}`);
