@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deleteAccount, resumeDeletions } from "../../lib/accounts/delete-account";
 import { getStore } from "../../lib/store/client";
 import { sweepVaultFiles } from "../../lib/vaults/sweeper";
@@ -23,6 +23,8 @@ async function remains(user: TestUser, extra: string[] = []) {
 async function accountWithMemories(label: string): Promise<TestUser & { vaultId: string }> {
   const user = await newUser(ctx.api, ctx.db, label, "premium");
   await importConversations(ctx.api, user, conversations(label, 4, 2, "beekeeping"));
+  // The upload reads complete at the switch; the merge's invocation deletes its work files after it.
+  await vi.waitFor(() => expect(ctx.stack.pollers.reduce!.stats().inFlight).toBe(0), { timeout: 30_000, interval: 50 });
   const { rows } = await ctx.db.query("SELECT id FROM personal.vaults WHERE user_id = $1", [user.userId]);
   return { ...user, vaultId: rows[0].id };
 }
