@@ -195,7 +195,8 @@ async function importFile(api: ReturnType<typeof createApiClient>, name: string,
 
 async function runPipeline(bytes: number, zipFile: string) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "cogzy-bench-"));
-  const stack = await startStack({ dataDir, port: 0 });
+  // HANDLER_THREADS as for `npm start` (local/start.ts): 0 runs the queue handlers on this thread.
+  const stack = await startStack({ dataDir, port: 0, handlerThreads: process.env.HANDLER_THREADS ? Number(process.env.HANDLER_THREADS) : undefined });
   try {
     const api = createApiClient(stack.apiUrl);
     await api.signUp("bench@example.com", "a long bench passphrase");
