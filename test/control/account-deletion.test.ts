@@ -8,7 +8,7 @@ import { crashingStore, InjectedCrash } from "../support/faults";
 import { uploadBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
 import { importConversations, newUser, type TestUser } from "../search/support";
-import { listKeys, rowsMentioning } from "./support";
+import { listKeys, rowsMentioning, whileAMergeCommits } from "./support";
 
 const ctx = useTestStack();
 const PASSWORD = "a long enough passphrase";
@@ -94,26 +94,10 @@ describe("DELETE /me", () => {
 
   it("is not undone by a merge committing at the same moment (Postgres picks the deletion as a deadlock's victim: it is retried)", async () => {
     const user = await accountWithMemories("deadlock");
-    // A merge's commit locks the upload's memories first and the vault row second (switchVersion); the
-    // deletion's cascade goes the other way round: user, vault, then the memories.
-    const merge = await ctx.db.connect();
-    try {
-      await merge.query("BEGIN");
-      await merge.query("UPDATE personal.vault_exchanges SET state = state WHERE vault_id = $1", [user.vaultId]);
-      const deletion = deleteMe(user.token);
-      // The deletion is waiting on the memories this transaction holds.
-      await expect
-        .poll(async () => (await ctx.db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM personal.users%'")).rowCount, { timeout: 20_000 })
-        .toBe(1);
-      // Now the merge reaches for the vault row: a cycle, which PostgreSQL breaks by failing the deletion,
-      // the transaction that waited first (https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS).
-      await merge.query("UPDATE personal.vaults SET last_sync_at = now() WHERE id = $1", [user.vaultId]);
-      await merge.query("COMMIT");
+    // The deletion's cascade locks the user, the vault, then the memories: the other way round.
+    const answer = await whileAMergeCommits(ctx.db, user.vaultId, "DELETE FROM personal.users", () => deleteMe(user.token));
 
-      expect((await deletion).status).toBe(204);
-    } finally {
-      merge.release();
-    }
+    expect(answer.status).toBe(204);
     expect(await remains(user, [user.vaultId])).toEqual({ objects: [], rows: {} });
   });
 

@@ -8,7 +8,7 @@ import { chatgptExport, conversations } from "../support/exports";
 import { uploadBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
 import { importConversations, newUser, search, type TestUser } from "../search/support";
-import { listKeys } from "./support";
+import { listKeys, whileAMergeCommits } from "./support";
 
 const ctx = useTestStack();
 const PASSWORD = "a long enough passphrase";
@@ -78,25 +78,10 @@ describe("DELETE /vault", () => {
 
   it("is not undone by a merge committing at the same moment (Postgres picks the emptying as a deadlock's victim: it is retried)", async () => {
     const user = await userWithMemories("deadlock");
-    // A merge's commit locks the upload's memories first and the vault row second (switchVersion); the
-    // emptying locks the vault row, then deletes the memories.
-    const merge = await ctx.db.connect();
-    try {
-      await merge.query("BEGIN");
-      await merge.query("UPDATE personal.vault_exchanges SET state = state WHERE vault_id = $1", [user.vaultId]);
-      const emptying = emptyVault(user.token);
-      await expect
-        .poll(async () => (await ctx.db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM personal.vault_exchanges%'")).rowCount, { timeout: 20_000 })
-        .toBe(1);
-      // The cycle is closed; PostgreSQL fails the transaction that waited first, the emptying's
-      // (https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS).
-      await merge.query("UPDATE personal.vaults SET last_sync_at = now() WHERE id = $1", [user.vaultId]);
-      await merge.query("COMMIT");
+    // The emptying locks the vault row, then deletes the memories: the other way round.
+    const answer = await whileAMergeCommits(ctx.db, user.vaultId, "DELETE FROM personal.vault_exchanges", () => emptyVault(user.token));
 
-      expect((await emptying).status).toBe(202);
-    } finally {
-      merge.release();
-    }
+    expect(answer.status).toBe(202);
     expect((await ctx.api.me(user.token)).body.vault.node_count).toBe(0);
     expect(await vaultRows(user.vaultId)).toEqual(NO_ROWS);
   });

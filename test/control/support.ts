@@ -1,4 +1,5 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { expect } from "vitest";
 import type pg from "pg";
 import { getStore } from "../../lib/store/client";
 
@@ -30,4 +31,28 @@ export async function rowsMentioning(db: pg.Pool, needles: string[]): Promise<Re
     if (rows[0]!.n > 0) found[table_name] = rows[0]!.n;
   }
   return found;
+}
+
+/**
+ * Runs `request` while a transaction takes locks as a merge's commit does (lib/ingest/merge-upload.ts
+ * switchVersion): the vault's memories first, then its vault row. Once `request` waits on the memories
+ * (its statement starting with `waitingStatement` shows in pg_stat_activity), the vault row is taken: a
+ * cycle, which PostgreSQL breaks by failing the transaction that waited first, the request's
+ * (https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS). Returns what `request` gave.
+ */
+export async function whileAMergeCommits<T>(db: pg.Pool, vaultId: string, waitingStatement: string, request: () => Promise<T>): Promise<T> {
+  const merge = await db.connect();
+  try {
+    await merge.query("BEGIN");
+    await merge.query("UPDATE personal.vault_exchanges SET state = state WHERE vault_id = $1", [vaultId]);
+    const answer = request();
+    await expect
+      .poll(async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1)", [waitingStatement])).rowCount, { timeout: 20_000 })
+      .toBe(1);
+    await merge.query("UPDATE personal.vaults SET last_sync_at = now() WHERE id = $1", [vaultId]);
+    await merge.query("COMMIT");
+    return await answer;
+  } finally {
+    merge.release();
+  }
 }
