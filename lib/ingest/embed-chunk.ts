@@ -4,6 +4,7 @@ import type pg from "pg";
 import type { Embedder } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
+import { isMissingObject } from "../store/objects";
 import { objectBytes } from "../store/streams";
 import { findUpload } from "../uploads/upload-rows";
 import { encodeNpy } from "../vectors/npy";
@@ -63,7 +64,9 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     await failUpload(deps, upload, "The embedding service changed while this upload was being processed. Your vault is unchanged; please upload the file again.");
     return "stale";
   }
-  const nodes = JSON.parse((await objectBytes(deps.store, inputKey)).toString("utf8")) as VaultNode[];
+  const input = await readChunkInput(deps, message, inputKey);
+  if (!input) return "stale";
+  const nodes = JSON.parse(input.toString("utf8")) as VaultNode[];
   const skip = await notHeldInChunk(deps.db, upload.id, message.attempt, message.chunk_index);
   const toEmbed = nodes.flatMap((node, row) => (skip.has(node.hash) ? [] : [{ node, row }]));
   const vectors = toEmbed.length > 0 ? await deps.embedder.embed(toEmbed.map(({ node }) => embeddingText(node))) : [];
@@ -89,13 +92,33 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
 }
 
 /**
+ * The chunk's input, or undefined when it is gone because its upload stopped wanting it: the upload
+ * failed, completed, was deleted or split again after this worker checked its state, and whoever did so
+ * removed its work files. A chunk missing while its upload still wants it is an error, retried.
+ */
+async function readChunkInput(deps: EmbedDeps, message: EmbedChunkMessage, inputKey: string): Promise<Buffer | undefined> {
+  try {
+    return await objectBytes(deps.store, inputKey);
+  } catch (error) {
+    if (!isMissingObject(error) || (await stillWanted(deps, message))) throw error;
+    log.info("chunk input gone with its upload; dropped", { uploadId: message.upload_id, chunk: message.chunk_index });
+    return undefined;
+  }
+}
+
+/** Whether the chunk's upload is still on its way with the split attempt that wrote the chunk. */
+async function stillWanted(deps: EmbedDeps, message: EmbedChunkMessage): Promise<boolean> {
+  const now = await findUpload(deps.db, message.upload_id);
+  return !!now && now.split_attempt === message.attempt && now.state !== "failed" && now.state !== "complete";
+}
+
+/**
  * The upload failed, completed or was split again while this chunk was embedded (its split may still
  * have been running): whoever removed its work files may have done so before this worker wrote the
  * vectors, so they go now. Vectors of an upload still on its way are left to it.
  */
 async function removeIfUnwanted(deps: EmbedDeps, message: EmbedChunkMessage, vectorsKey: string): Promise<void> {
-  const now = await findUpload(deps.db, message.upload_id);
-  if (now && now.split_attempt === message.attempt && now.state !== "failed" && now.state !== "complete") return;
+  if (await stillWanted(deps, message)) return;
   await deps.store.client.send(new DeleteObjectCommand({ Bucket: deps.store.bucket, Key: vectorsKey }));
 }
 

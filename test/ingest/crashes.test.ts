@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +18,8 @@ import { crashingPool, crashingSqs, crashingStore, type Fault } from "../support
 import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
 import { toRecord } from "../../local/queue-poller";
+import { failUpload } from "../../lib/ingest/upload-state";
+import { findUpload } from "../../lib/uploads/upload-rows";
 import { uploadRow } from "../support/uploads";
 
 /**
@@ -221,6 +223,22 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     }
   });
 
+  it("drops a chunk without a retry when its upload fails between the worker's check and its read of the chunk", async () => {
+    // The worker has checked that the upload is embedding; before it reads its chunk, the upload fails
+    // (another chunk's damage, the vault emptied) and its work files go. Nothing is lost by retrying,
+    // but a retry would log an error a person is asked to look at.
+    let failedMeanwhile = 0;
+    const result = await ingestWith((real) => ({ ...real, store: { ...real.store, client: failingBeforeChunkReads(real, () => failedMeanwhile++) } }));
+
+    expect(failedMeanwhile).toBe(1);
+    expect(result.status).toBe("failed");
+    expect(result.upload.error_message).toBe("failed while a worker held a chunk");
+    expect(result.redeliveries).toBe(0);
+    expect(result.state.nodes).toEqual([]);
+    expect(result.leftovers).toBe(0);
+    expect(result.workFiles).toBe(0);
+  });
+
   it("fails the upload, and leaves the vault alone, when the embed workers run another model than the split chose", async () => {
     const result = await ingestWith((real) => real, { embedWith: createLocalEmbedder({ dim: 512 }) });
 
@@ -313,6 +331,30 @@ function writingVectorsAfterFailure(client: S3Client, db: PipelineDeps["db"]): S
             await expect.poll(async () => (await db.query("SELECT state FROM personal.vault_uploads WHERE id = $1", [uploadId])).rows[0]?.state, { timeout: 60_000 }).toBe("failed");
           }
           return target.send(command as PutObjectCommand);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** A store client that fails a chunk's upload (removing its work files) just before the first read of a chunk's input. */
+function failingBeforeChunkReads(real: PipelineDeps, onFail: () => void): S3Client {
+  let failed = false;
+  return new Proxy(real.store.client, {
+    get(target, prop, receiver) {
+      if (prop === "send") {
+        return async (command: unknown) => {
+          const key = command instanceof GetObjectCommand ? command.input.Key ?? "" : "";
+          if (key.endsWith(".input.json") && !failed) {
+            failed = true;
+            onFail();
+            const uploadId = key.split("/").find((_part, index, parts) => parts[index - 1] === "work");
+            const upload = await findUpload(real.db, uploadId!);
+            await failUpload(real, upload!, "failed while a worker held a chunk");
+          }
+          return target.send(command as GetObjectCommand);
         };
       }
       const value = Reflect.get(target, prop, receiver);
