@@ -87,7 +87,7 @@ async function follow(api: ApiClient, uploadId: string, line: ProgressLine): Pro
     const progress = await api.progress(uploadId);
     const detail =
       progress.phase === "embedding" ? ` ${progress.chunks_done} of ${progress.chunks_total} chunks`
-      : progress.phase === "parsing" ? `, ${progress.exchanges_found} exchanges so far`
+      : progress.phase === "parsing" ? `, ${progress.exchanges_found} exchanges so far${progress.chunks_done > 0 ? `, ${progress.chunks_done} chunks embedded` : ""}`
       : "";
     line.update(progress.progress_pct, `${PHASES[progress.phase] ?? progress.phase}${detail}`);
     if (progress.status === "complete" || progress.status === "failed") return progress;

@@ -3,8 +3,11 @@ import type { UploadView } from "../api/contract";
 import type { UploadRow, UploadViewRow } from "./upload-rows";
 
 /**
- * The share of the work done, derived when read from the state and its own measure: parsing by bytes
- * read, embedding by chunks done, merging as a short last stretch. Monotonic as the upload moves
+ * The share of the work done, derived when read from the state and its own measure: reading by bytes
+ * read, embedding by chunks done, merging as a short last stretch. Chunks are embedded while the export
+ * is still being read, so while `parsing` the embedding share counts the chunks done against the
+ * number the whole file will make, projected from the part read so far; when the reading ends, the
+ * projection is the real count and the figure carries on where it was. Monotonic as the upload moves
  * through its states (a merge that takes over exchanges goes back to embedding, a rare step back).
  */
 export function progressPct(upload: Pick<UploadRow, "state" | "bytes_parsed" | "declared_bytes" | "uploaded_bytes" | "chunks_done" | "chunks_total">): number {
@@ -12,8 +15,12 @@ export function progressPct(upload: Pick<UploadRow, "state" | "bytes_parsed" | "
   switch (upload.state) {
     case "awaiting_upload":
       return 0;
-    case "parsing":
-      return Math.round(5 + 25 * fraction(upload.bytes_parsed, upload.uploaded_bytes ?? upload.declared_bytes));
+    case "parsing": {
+      const read = fraction(upload.bytes_parsed, upload.uploaded_bytes ?? upload.declared_bytes);
+      // Chunks the whole file will make, as far as the part read tells; never fewer than recorded.
+      const projected = read > 0 ? Math.max(upload.chunks_total, upload.chunks_total / read) : upload.chunks_total;
+      return Math.round(5 + 25 * read + 60 * fraction(upload.chunks_done, projected));
+    }
     case "embedding":
       return Math.round(30 + 60 * fraction(upload.chunks_done, upload.chunks_total));
     case "merging":

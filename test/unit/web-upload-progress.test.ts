@@ -67,6 +67,12 @@ describe("an upload's row in the pipeline", () => {
     expect(row.meta).toBe("ChatGPT · 30.0 MB · 1 minute ago");
   });
 
+  it("says how many batches are indexed while the export is still being read", () => {
+    const reading = view({ phase: "parsing", progress_pct: 41, exchanges_found: 3000, chunks_done: 8, chunks_total: 12 });
+    expect(describeLive(live({ stage: "following", view: reading }), now).status).toBe("Reading the export: 3,000 exchanges so far, 8 batches indexed (41%)");
+    expect(describeLive(live({ stage: "following", view: { ...reading, chunks_done: 0 } }), now).status).toBe("Reading the export: 3,000 exchanges so far (41%)");
+  });
+
   it("says what a complete upload added", () => {
     const row = describeLive(live({ stage: "following", view: view({ status: "complete", phase: "done", progress_pct: 100, nodes_created: 9, nodes_deduplicated: 3 }) }), now);
     expect(row).toMatchObject({ state: "complete", status: "Complete", outcome: "9 memories added, 3 already in your vault" });

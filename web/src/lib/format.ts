@@ -32,8 +32,11 @@ export function phaseLabel(view: UploadView): string {
       return "Sent; waiting for your vault to pick it up";
     case "queued":
       return "Queued: opening your export";
-    case "parsing":
-      return view.exchanges_found > 0 ? `Reading the export: ${plural(view.exchanges_found, "exchange", "exchanges")} so far` : "Reading the export";
+    case "parsing": {
+      if (view.exchanges_found === 0) return "Reading the export";
+      const indexed = view.chunks_done > 0 ? `, ${plural(view.chunks_done, "batch", "batches")} indexed` : "";
+      return `Reading the export: ${plural(view.exchanges_found, "exchange", "exchanges")} so far${indexed}`;
+    }
     case "embedding":
       return view.chunks_total > 0 ? `Indexing memories: ${view.chunks_done} of ${view.chunks_total} batches` : "Indexing memories";
     case "merging":
