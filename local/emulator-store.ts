@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import fs, { closeSync, constants, copyFileSync, fstatSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import type http from "node:http";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 
 /**
  * The local store (fauxqs 2.4.1, files under `.data/objects`) made to behave like S3 and B2 where the
@@ -35,6 +38,8 @@ export const PATCHED_FAUXQS_VERSION = "2.4.1";
 
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 const COPY_BUFFER_BYTES = 8 * 1024 * 1024;
+/** S3's largest part (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
+const MAX_PART_BYTES = 5 * 1024 ** 3;
 
 /** A byte range of a file, standing in for an object's body: a stream of exactly those bytes when read. */
 export class StoredBytes extends Readable {
@@ -198,8 +203,12 @@ type Constructor<T> = { prototype: T };
 
 let patched: Promise<void> | undefined;
 
+interface ParsedRequest {
+  raw: http.IncomingMessage;
+  body?: unknown;
+}
 interface ContentTypeParserInternals {
-  run(contentType: string, handler: unknown, request: { raw: { url?: string } }, reply: unknown): void;
+  run(contentType: string, handler: (request: ParsedRequest, reply: unknown) => void, request: ParsedRequest, reply: { send(error: Error): void; header(name: string, value: string): void }): void;
 }
 
 /**
@@ -216,9 +225,82 @@ function keepObjectBodiesAsBytes(fauxqsRoot: string): void {
   const ContentTypeParser = fastify(fastify.resolve("fastify/lib/content-type-parser.js")) as Constructor<ContentTypeParserInternals>;
   const run = ContentTypeParser.prototype.run;
   ContentTypeParser.prototype.run = function (this: ContentTypeParserInternals, contentType, handler, request, reply) {
+    if (isStreamablePart(request.raw)) return receivePart(request, reply, handler);
     const toQueues = (request.raw.url ?? "/").split("?")[0] === "/";
     return run.call(this, toQueues ? contentType : "application/octet-stream", handler, request, reply);
   };
+}
+
+/** What {@link receivePart} hands fauxqs's UploadPart action as the body: an empty Buffer naming the file the part went to. */
+const RECEIVED = Symbol("received part");
+interface ReceivedPart {
+  file: string;
+  etag: string;
+  length: number;
+}
+type ReceivedBody = Buffer & { [RECEIVED]?: ReceivedPart };
+
+/**
+ * An UploadPart whose bytes can go straight to a file: a PUT with `partNumber` and `uploadId`, not a
+ * copy (`x-amz-copy-source`) and not `aws-chunked` (whose framing fauxqs decodes from a Buffer).
+ */
+function isStreamablePart(raw: http.IncomingMessage): boolean {
+  if (raw.method !== "PUT" || raw.headers["x-amz-copy-source"] || String(raw.headers["content-encoding"] ?? "").includes("aws-chunked")) return false;
+  const url = new URL(raw.url ?? "/", "http://emulator");
+  return url.pathname.split("/").filter(Boolean).length >= 2 && url.searchParams.has("uploadId") && url.searchParams.has("partNumber") && !url.searchParams.has("renameObject");
+}
+
+let incomingDir: string | undefined;
+/** This process's folder for parts being received (the OS's temporary folder, removed when the process exits). */
+function incomingFolder(): string {
+  if (!incomingDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cogzy-emulator-parts-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    incomingDir = dir;
+  }
+  return incomingDir;
+}
+
+/** Files of parts this process is receiving right now (none once every part PUT has been answered). */
+export function partsBeingReceived(): string[] {
+  return incomingDir ? fs.readdirSync(incomingDir) : [];
+}
+
+/**
+ * Receives an UploadPart's bytes into a file while hashing them for its ETag (S3's part ETag is the
+ * MD5 of its bytes: https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html), instead of
+ * Fastify collecting the chunks and joining them into one Buffer that fauxqs then hashes and writes:
+ * that join, its garbage and the synchronous write were most of the emulator's CPU while a browser
+ * uploaded an export. S3's part limit (5 GiB) applies, not fauxqs's 11 MiB body limit, since nothing
+ * is held in memory. The part's file is moved into its upload by the `uploadPart` patch.
+ */
+function receivePart(request: ParsedRequest, reply: Parameters<ContentTypeParserInternals["run"]>[3], handler: Parameters<ContentTypeParserInternals["run"]>[1]): void {
+  const file = path.join(incomingFolder(), `${++temporaries}.part`);
+  const hash = createHash("md5");
+  let length = 0;
+  const fail = (error: Error) => {
+    rmSync(file, { force: true });
+    reply.header("connection", "close");
+    reply.send(error);
+  };
+  if (Number(request.raw.headers["content-length"] ?? 0) > MAX_PART_BYTES) return fail(Object.assign(new Error("Your proposed upload exceeds the maximum allowed size"), { statusCode: 400 }));
+  pipeline(
+    request.raw,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        length += chunk.length;
+        yield chunk;
+      }
+    },
+    fs.createWriteStream(file),
+  ).then(
+    () => {
+      request.body = Object.assign(Buffer.alloc(0), { [RECEIVED]: { file, etag: `"${hash.digest("hex")}"`, length } });
+      handler(request, reply);
+    },
+    (error: Error) => fail(error),
+  );
 }
 
 /** Applies the patches once per process, before the emulator starts. */
@@ -273,8 +355,23 @@ async function apply(): Promise<void> {
   S3Store.prototype.uploadPart = function (this: S3StoreInternals, uploadId: string, partNumber: number, body: Body, checksumValue?: string) {
     const upload = this.multipartUploads.get(uploadId);
     const persistence = this.persistence;
+    const received = (body as ReceivedBody)[RECEIVED];
+    if (received && (!upload || !isFiles(persistence))) {
+      // An unknown upload (fauxqs answers NoSuchUpload), or a store without files (parts stay in memory).
+      const bytes = upload ? readFileSync(received.file) : body;
+      rmSync(received.file, { force: true });
+      return uploadPart.call(this, uploadId, partNumber, bytes, checksumValue);
+    }
     if (!upload || !isFiles(persistence)) return uploadPart.call(this, uploadId, partNumber, body instanceof StoredBytes ? body.readAllSync() : body, checksumValue);
     const partsDir = path.join(persistence.multipartDir, uploadId, "parts");
+    if (received) {
+      const target = path.join(partsDir, `${partNumber}.data`);
+      moveFile(received.file, target, partsDir);
+      const part: Part = { partNumber, body: new StoredBytes(target, 0, received.length), etag: received.etag, lastModified: new Date(), ...(checksumValue && { checksumValue }) };
+      upload.parts.set(partNumber, part);
+      writePartMeta(partsDir, part);
+      return { etag: received.etag, checksumValue };
+    }
     if (body instanceof StoredBytes) {
       // UploadPartCopy: keep the source file's bytes by a hard link, read them at completion.
       mkdirSync(partsDir, { recursive: true });
@@ -401,6 +498,24 @@ function assemble(file: string, parts: Part[]): { partNumber: number; offset: nu
     closeSync(fd);
   }
   return boundaries;
+}
+
+/** Moves a received part into its upload's folder (copying when the two are on different file systems). */
+function moveFile(from: string, to: string, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    copyFileSync(from, to);
+    rmSync(from, { force: true });
+  }
+}
+
+/** The `{n}.meta.json` fauxqs keeps beside each part file (same fields as its own upsertMultipartPart). */
+function writePartMeta(partsDir: string, part: Part): void {
+  const meta = { partNumber: part.partNumber, etag: part.etag, lastModified: part.lastModified.toISOString(), ...(part.checksumValue && { checksumValue: part.checksumValue }) };
+  writeFileSync(path.join(partsDir, `${part.partNumber}.meta.json`), JSON.stringify(meta));
 }
 
 /** fauxqs's object file for a key: slashes become folders, unsafe characters are %-encoded (fileS3Persistence.js). */
