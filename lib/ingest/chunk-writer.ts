@@ -1,7 +1,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Store } from "../store/client";
 import type { VaultNode } from "./vault-nodes";
-import { chunkText } from "./vault-files";
+import { chunkFile, chunkLine } from "./vault-files";
 import { chunkInputKey } from "./work-files";
 
 /** An exchange a chunk carries that another unsettled upload held when it was claimed (see claims.ts). */
@@ -20,13 +20,14 @@ export interface WrittenChunk {
 
 /**
  * Cuts the split's stream of new nodes into chunks of `chunkSize` and writes each as a JSON array, one
- * node per line ({@link chunkText}), to the upload's work folder, so the embed workers get pointers,
+ * node per line ({@link chunkFile}), to the upload's work folder, so the embed workers get pointers,
  * never contents. Once a chunk's file is stored, `onWritten` records it (and may announce it to the
  * embed workers) while the next chunks fill. At most two chunks are being written or recorded at once,
  * which bounds memory to a few chunks whatever the export's size.
  */
 export class ChunkWriter {
-  private buffer: VaultNode[] = [];
+  /** The current chunk's lines, encoded as each node is added, so no node object outlives its add(). */
+  private buffer: Buffer[] = [];
   private deferrals: ChunkDeferral[] = [];
   private count = 0;
   private readonly pending = new Set<Promise<void>>();
@@ -42,7 +43,7 @@ export class ChunkWriter {
   /** Adds a node; `deferral` when another upload holds its exchange. */
   async add(node: VaultNode, deferral?: ChunkDeferral): Promise<void> {
     if (this.failure) throw this.failure;
-    this.buffer.push(node);
+    this.buffer.push(chunkLine(node));
     if (deferral) this.deferrals.push(deferral);
     if (this.buffer.length >= this.chunkSize) await this.flush();
   }
@@ -63,10 +64,10 @@ export class ChunkWriter {
 
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
-    const nodes = this.buffer;
+    const lines = this.buffer;
     const chunk: WrittenChunk = {
       index: this.count,
-      records: nodes.length,
+      records: lines.length,
       key: chunkInputKey(this.location.vaultPrefix, this.location.uploadId, this.location.attempt, this.count),
       deferrals: this.deferrals,
     };
@@ -76,7 +77,7 @@ export class ChunkWriter {
     while (this.pending.size >= 2) await Promise.race(this.pending);
     if (this.failure) throw this.failure;
     // Bytes, not a string: the SDK would encode a string body once to sign it and again to send it.
-    const body = Buffer.from(chunkText(nodes), "utf8");
+    const body = chunkFile(lines);
     const write = this.store.client
       .send(new PutObjectCommand({ Bucket: this.store.bucket, Key: chunk.key, Body: body, ContentType: "application/json" }))
       .then(() => this.onWritten(chunk))

@@ -58,12 +58,33 @@ export async function* readVectorRange(store: Store, key: string, range: { dataO
 type ChunkLocation = { vaultPrefix: string; uploadId: string; attempt: number };
 
 /**
- * A chunk's records as the split writes them: a JSON array laid out as nodes.json is (see
- * {@link nodesJsonLines}), one node per line, so the merge can put each line into nodes.json as it is.
- * It is still one JSON array: anything that parses the whole file (the embed workers) reads it as before.
+ * One node's line of a chunk file (see {@link chunkFile}): its JSON text, as UTF-8 bytes. The split
+ * encodes each node as it comes rather than a whole chunk's text at once: one string per node is encoded
+ * as it is, where joining a chunk's lines first builds a string of megabytes that is copied again to be
+ * flattened and then encoded (measured: about half the CPU of stringify, join and encode).
  */
-export function chunkText(nodes: readonly VaultNode[]): string {
-  return `[\n${nodes.map((node) => JSON.stringify(node)).join(",\n")}\n]\n`;
+export function chunkLine(node: VaultNode): Buffer {
+  return Buffer.from(JSON.stringify(node), "utf8");
+}
+
+const OPEN = Buffer.from("[\n");
+const BETWEEN = Buffer.from(",\n");
+const CLOSE = Buffer.from("\n]\n");
+
+/**
+ * A chunk file as the split writes it, from its nodes' lines ({@link chunkLine}): a JSON array laid out
+ * as nodes.json is (see {@link nodesJsonLines}), one node per line, so the merge can put each line into
+ * nodes.json as it is. It is still one JSON array: anything that parses the whole file (the embed
+ * workers) reads it as before.
+ */
+export function chunkFile(lines: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [OPEN];
+  lines.forEach((line, index) => {
+    if (index > 0) parts.push(BETWEEN);
+    parts.push(line);
+  });
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
 }
 
 /** A chunk's node records, as the split wrote them. */
@@ -88,7 +109,7 @@ const NEWLINE = 0x0a;
 const COMMA = 0x2c;
 
 /**
- * Reads a chunk file of either layout: {@link chunkText}'s, line by line (JSON.stringify never writes a
+ * Reads a chunk file of either layout: {@link chunkFile}'s, line by line (JSON.stringify never writes a
  * raw newline, it escapes them inside strings: https://tc39.es/ecma262/#sec-quotejsonstring), or the
  * single-line array `JSON.stringify(nodes)` that splits before this layout wrote, which uploads in flight
  * during a deploy still have.

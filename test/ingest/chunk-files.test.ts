@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkRows, chunkText } from "../../lib/ingest/vault-files";
+import { chunkFile, chunkLine, chunkRows } from "../../lib/ingest/vault-files";
 import type { VaultNode } from "../../lib/ingest/vault-nodes";
 
 function node(index: number, human: string): VaultNode {
@@ -21,9 +21,11 @@ function node(index: number, human: string): VaultNode {
 // Texts that look like the layout's own separators, and characters JSON treats specially.
 const nodes = [node(1, "two\nlines,\n]\n"), node(2, "ünïcödé 漢字 😀 \u2028 \u2029 \"quoted\" \\ back"), node(3, "[\n"), node(4, "")];
 
+const chunkBytes = (each: VaultNode[]) => chunkFile(each.map(chunkLine));
+
 describe("chunk files", () => {
   it("give back each node and its JSON text, line by line", () => {
-    const bytes = Buffer.from(chunkText(nodes), "utf8");
+    const bytes = chunkBytes(nodes);
 
     const rows = chunkRows(bytes);
 
@@ -32,7 +34,12 @@ describe("chunk files", () => {
   });
 
   it("are still one JSON array, as the embed workers and earlier code parse them", () => {
-    expect(JSON.parse(chunkText(nodes))).toEqual(nodes);
+    expect(JSON.parse(chunkBytes(nodes).toString("utf8"))).toEqual(nodes);
+  });
+
+  it("are laid out as nodes.json is: the array's brackets on lines of their own, one node per line", () => {
+    expect(chunkBytes(nodes).toString("utf8")).toBe(`[\n${nodes.map((each) => JSON.stringify(each)).join(",\n")}\n]\n`);
+    expect(chunkBytes([]).toString("utf8")).toBe("[\n\n]\n");
   });
 
   it("read the single-line array splits wrote before (an upload in flight during a deploy), without lines", () => {
@@ -43,7 +50,7 @@ describe("chunk files", () => {
   });
 
   it("refuse a file cut short", () => {
-    const text = chunkText(nodes);
+    const text = chunkBytes(nodes).toString("utf8");
     expect(() => chunkRows(Buffer.from(text.slice(0, text.indexOf("\n", 5) + 1), "utf8"))).toThrow(/ends before/);
     expect(() => chunkRows(Buffer.from(text.slice(0, 40), "utf8"))).toThrow();
   });
