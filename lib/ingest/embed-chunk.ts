@@ -10,11 +10,13 @@ import { findUpload } from "../uploads/upload-rows";
 import { encodeNpy } from "../vectors/npy";
 import type { EmbedChunkMessage } from "./messages";
 import { requestMerge, wakeWaitingMerges } from "./pipeline-messages";
-import { embeddingText, type VaultNode } from "./vault-nodes";
+import { embeddingText } from "./vault-nodes";
 import { failUpload } from "./upload-state";
 import { notHeldInChunk } from "./claims";
 import * as lifecycle from "../uploads/lifecycle";
-import { chunkInputKey, chunkVectorsKey } from "./work-files";
+import { chunkInputKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
+import { chunkRows } from "./vault-files";
+import { encodeSegmentPart } from "../search/segment-builder";
 
 export interface EmbedDeps {
   db: pg.Pool;
@@ -66,24 +68,24 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   }
   const input = await readChunkInput(deps, message, inputKey);
   if (!input) return "stale";
-  const nodes = JSON.parse(input.toString("utf8")) as VaultNode[];
+  const { nodes, lines } = chunkRows(input);
   const skip = await notHeldInChunk(deps.db, upload.id, message.attempt, message.chunk_index);
   const toEmbed = nodes.flatMap((node, row) => (skip.has(node.hash) ? [] : [{ node, row }]));
   const vectors = toEmbed.length > 0 ? await deps.embedder.embed(toEmbed.map(({ node }) => embeddingText(node))) : [];
   const matrix = new Float32Array(nodes.length * deps.embedder.dim);
   vectors.forEach((vector, index) => matrix.set(vector, toEmbed[index]!.row * deps.embedder.dim));
   const vectorsKey = chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
-  await deps.store.client.send(
-    new PutObjectCommand({
-      Bucket: deps.store.bucket,
-      Key: vectorsKey,
-      Body: encodeNpy(matrix, nodes.length, deps.embedder.dim),
-      ContentType: "application/octet-stream",
-    }),
-  );
+  const partKey = chunkSegmentPartKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
+  const put = (Key: string, Body: Uint8Array) => deps.store.client.send(new PutObjectCommand({ Bucket: deps.store.bucket, Key, Body, ContentType: "application/octet-stream" }));
+  await Promise.all([
+    put(vectorsKey, encodeNpy(matrix, nodes.length, deps.embedder.dim)),
+    // The chunk's search entries, made here (in parallel across chunks) so the merge only joins them. It
+    // uses them only for a chunk whose every row the upload stores, so none are made for one with deferrals.
+    lines && skip.size === 0 ? put(partKey, encodeSegmentPart(nodes, lines)) : undefined,
+  ]);
 
   const counted = await lifecycle.countEmbeddedChunk(deps.db, upload.id, message.attempt, message.chunk_index);
-  if (!counted) await removeIfUnwanted(deps, message, vectorsKey);
+  if (!counted) await removeIfUnwanted(deps, message, [vectorsKey, partKey]);
   if (counted?.state === "merging") {
     await requestMerge(deps, upload, message.attempt);
     await wakeWaitingMerges(deps, upload.vault_id, upload.id);
@@ -115,11 +117,11 @@ async function stillWanted(deps: EmbedDeps, message: EmbedChunkMessage): Promise
 /**
  * The upload failed, completed or was split again while this chunk was embedded (its split may still
  * have been running): whoever removed its work files may have done so before this worker wrote the
- * vectors, so they go now. Vectors of an upload still on its way are left to it.
+ * vectors (and search part), so they go now. Those of an upload still on its way are left to it.
  */
-async function removeIfUnwanted(deps: EmbedDeps, message: EmbedChunkMessage, vectorsKey: string): Promise<void> {
+async function removeIfUnwanted(deps: EmbedDeps, message: EmbedChunkMessage, keys: readonly string[]): Promise<void> {
   if (await stillWanted(deps, message)) return;
-  await deps.store.client.send(new DeleteObjectCommand({ Bucket: deps.store.bucket, Key: vectorsKey }));
+  await Promise.all(keys.map((Key) => deps.store.client.send(new DeleteObjectCommand({ Bucket: deps.store.bucket, Key }))));
 }
 
 /**

@@ -15,7 +15,7 @@ import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
-import { readChunkRows, readChunkVectors } from "./vault-files";
+import { readChunkRows, readChunkSegmentPart, readChunkVectors } from "./vault-files";
 import { workPrefix } from "./work-files";
 
 export interface MergeDeps {
@@ -153,19 +153,21 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     [upload.id, upload.split_attempt],
   );
   const readChunk = async (chunk: { chunk_index: number; records: number }) => {
-    const [rows, vectors] = await Promise.all([
+    const [rows, vectors, segmentPart] = await Promise.all([
       readChunkRows(deps.store, location, chunk.chunk_index),
       readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim }),
+      readChunkSegmentPart(deps.store, location, chunk.chunk_index),
     ]);
-    return { ...rows, vectors };
+    return { ...rows, vectors, segmentPart };
   };
   const blocks = async function* (): AsyncGenerator<RowBlock> {
-    for await (const { nodes, lines, vectors } of readAhead(chunks, readChunk, CHUNKS_READ_AHEAD)) {
+    for await (const { nodes, lines, vectors, segmentPart } of readAhead(chunks, readChunk, CHUNKS_READ_AHEAD)) {
       if (nodes.every((node) => plan.held.has(node.hash))) {
-        // The usual chunk: every row is this upload's own, vectors and lines as the chunk has them.
-        if (nodes.length > 0) yield { nodes, vectors, lines };
+        // The usual chunk: every row is this upload's own, vectors, lines and search part as the chunk has them.
+        if (nodes.length > 0) yield { nodes, vectors, lines, segmentPart };
         continue;
       }
+      // Rows left out or taken from other uploads: the part does not match, the writer indexes these rows.
       const kept = nodes.flatMap((node, row) => (stores(node.hash) ? [{ node, row }] : []));
       const block = new Float32Array(kept.length * dim);
       kept.forEach(({ node, row }, at) => block.set(plan.held.has(node.hash) ? vectors.subarray(row * dim, (row + 1) * dim) : plan.adoptedVectors.get(node.hash)!, at * dim));
@@ -186,6 +188,7 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     version: written.version,
     added: written.added,
     clusters: written.clusters,
+    indexedFromParts: written.indexedFromParts,
     copiedBytes: written.files.nodes.copied + written.files.vectors.copied + written.files.clusters.copied,
     throughBytes: written.files.nodes.uploaded + written.files.nodes.read + written.files.vectors.uploaded + written.files.vectors.read + written.files.clusters.uploaded + written.files.clusters.read,
     ...written.timings,

@@ -2,10 +2,12 @@ import readline from "node:readline";
 import type { Store } from "../store/client";
 import { objectRange } from "../store/ranged";
 import { objectBytes, objectStream } from "../store/streams";
+import { isMissingObject } from "../store/objects";
+import { decodeSegmentPart, type SegmentPart } from "../search/segment-builder";
 import { float32FromLeBytes } from "../vectors/float32-le";
 import { decodeNpyView, readNpyRows } from "../vectors/npy";
 import type { VaultNode } from "./vault-nodes";
-import { chunkInputKey, chunkVectorsKey } from "./work-files";
+import { chunkInputKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
 
 /**
  * `corpus/nodes.json` is a JSON array written one node per line (`[`, then `node,` lines, then `]`),
@@ -141,4 +143,17 @@ export async function readChunkVectors(store: Store, location: ChunkLocation, ch
     throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${vectors.rows} × ${vectors.dim}`);
   }
   return vectors.data;
+}
+
+/**
+ * A chunk's search segment part, or undefined when its embed worker wrote none (a worker from before
+ * parts were made): the merge then indexes the chunk's rows itself.
+ */
+export async function readChunkSegmentPart(store: Store, location: ChunkLocation, chunkIndex: number): Promise<SegmentPart | undefined> {
+  try {
+    return decodeSegmentPart(await objectBytes(store, chunkSegmentPartKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex)));
+  } catch (error) {
+    if (isMissingObject(error)) return undefined;
+    throw error;
+  }
 }

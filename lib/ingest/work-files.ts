@@ -19,3 +19,8 @@ export function chunkInputKey(vaultPrefix: string, uploadId: string, attempt: nu
 export function chunkVectorsKey(vaultPrefix: string, uploadId: string, attempt: number, chunkIndex: number): string {
   return `${chunkBase(vaultPrefix, uploadId, attempt, chunkIndex)}.vectors.npy`;
 }
+
+/** The chunk's search segment part (lib/search/segments.ts `encodeSegmentPart`), written by the embedder with its vectors. */
+export function chunkSegmentPartKey(vaultPrefix: string, uploadId: string, attempt: number, chunkIndex: number): string {
+  return `${chunkBase(vaultPrefix, uploadId, attempt, chunkIndex)}.segment.bin`;
+}

@@ -130,48 +130,50 @@ export function mergeLexicalFiles(files: readonly Uint8Array[]): Buffer {
     docs += part.header.docs;
     totalLength += part.header.totalLength;
   }
-  // Each file's dictionary is sorted: walk them together, term by term.
-  const cursor = parts.map(() => 0);
-  const dictionary: string[] = [];
-  const offsets: number[] = [0];
-  const counts: number[] = [];
-  const coded = new VarintWriter();
-  for (;;) {
-    let term: string | undefined;
-    parts.forEach((part, p) => {
-      const candidate = part.terms[cursor[p]!];
-      if (candidate !== undefined && (term === undefined || candidate < term)) term = candidate;
+  // Each term's entries in the files that hold it, in file order (so its rows come out ascending): the
+  // union of the dictionaries is sorted once, which stays linear in the entries however many files
+  // there are (a version's segment joined from every chunk of a large upload is hundreds of them).
+  const entries = new Map<string, number[]>();
+  parts.forEach((part, p) => {
+    part.terms.forEach((term, index) => {
+      const list = entries.get(term);
+      if (list) list.push(p, index);
+      else entries.set(term, [p, index]);
     });
-    if (term === undefined) break;
+  });
+  const dictionary = [...entries.keys()].sort();
+  const offsets = new Uint32Array(dictionary.length + 1);
+  const counts = new Uint32Array(dictionary.length);
+  const coded = new VarintWriter();
+  dictionary.forEach((term, t) => {
+    const list = entries.get(term)!;
     let previous = 0;
     let count = 0;
-    parts.forEach((part, p) => {
-      const index = cursor[p]!;
-      if (part.terms[index] !== term) return;
-      cursor[p] = index + 1;
+    for (let e = 0; e < list.length; e += 2) {
+      const part = parts[list[e]!]!;
+      const index = list[e + 1]!;
+      const first = firsts[list[e]!]!;
       const reader = new VarintReader(part.postings, part.offsets[index]!);
       let row = 0;
       for (let n = part.counts[index]!; n > 0; n--) {
         row += reader.read();
         const tf = reader.read();
-        const global = firsts[p]! + row;
-        coded.write(global - previous);
+        coded.write(first + row - previous);
         coded.write(tf);
-        previous = global;
-        count++;
+        previous = first + row;
       }
-    });
-    dictionary.push(term);
-    counts.push(count);
-    offsets.push(coded.length);
-  }
+      count += part.counts[index]!;
+    }
+    counts[t] = count;
+    offsets[t + 1] = coded.length;
+  });
   const lengths = new Uint32Array(docs);
   parts.forEach((part, p) => lengths.set(part.lengths, firsts[p]!));
   const header: LexicalHeader = { format: "bm25", docs, totalLength, terms: dictionary.length };
   return encodeSections(MAGIC, header, {
     lengths,
-    offsets: Uint32Array.from(offsets),
-    counts: Uint32Array.from(counts),
+    offsets,
+    counts,
     postings: coded.bytes(),
     dictionary: Buffer.from(dictionary.join("\n"), "utf8"),
   });

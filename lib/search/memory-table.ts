@@ -70,8 +70,12 @@ export function createMemoryTableBuilder() {
   };
 }
 
-/** One table over the rows of several (in row order), for compacting segments without reading nodes.json. */
-export function mergeMemoryTableFiles(files: readonly Uint8Array[]): Buffer {
+/**
+ * One table over the rows of several (in row order), for compacting segments without reading nodes.json.
+ * `offsetShifts[i]`, when given, is added to file i's nodes.json offsets: a table made for rows whose
+ * lines were counted from 0 (a chunk's, lib/search/segments.ts) placed where those lines land.
+ */
+export function mergeMemoryTableFiles(files: readonly Uint8Array[], offsetShifts?: readonly number[]): Buffer {
   const decoded = files.map((bytes) => decodeSections<TableHeader>(MAGIC, bytes));
   const rows = decoded.reduce((sum, file) => sum + file.header.rows, 0);
   const createdAt = new Float64Array(rows);
@@ -84,9 +88,11 @@ export function mergeMemoryTableFiles(files: readonly Uint8Array[]): Buffer {
   const ids: Buffer[] = [];
   const conversations = new Map<string, number>();
   let at = 0;
-  for (const { header, sections } of decoded) {
+  for (const [file, { header, sections }] of decoded.entries()) {
     createdAt.set(view(Float64Array, sections.createdAt!), at);
     offsets.set(view(Float64Array, sections.offsets!), at);
+    const shift = offsetShifts?.[file] ?? 0;
+    if (shift !== 0) for (let row = at; row < at + header.rows; row++) offsets[row]! += shift;
     lengths.set(view(Uint32Array, sections.lengths!), at);
     sequence.set(view(Uint32Array, sections.sequence!), at);
     sources.set(sections.sources!, at);

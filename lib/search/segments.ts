@@ -3,12 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { readVectorRange } from "../ingest/vault-files";
-import type { VaultNode } from "../ingest/vault-nodes";
 import type { Store } from "../store/client";
 import { deletePrefix, objectBytes, putStream } from "../store/streams";
-import { createLexicalBuilder, mergeLexicalFiles } from "./lexical-index";
-import { createMemoryTableBuilder, mergeMemoryTableFiles } from "./memory-table";
-import { searchableText } from "./searchable-text";
+import { mergeLexicalFiles } from "./lexical-index";
+import { mergeMemoryTableFiles } from "./memory-table";
 import { buildGraphFile } from "./graph-worker";
 import { segmentKeys, segmentsFolder } from "./segment-keys";
 
@@ -50,6 +48,7 @@ export interface SegmentEntry {
 }
 
 export { segmentKeys, segmentsFolder } from "./segment-keys";
+export { createSegmentBuilder, decodeSegmentPart, encodeSegmentPart, type SegmentPart } from "./segment-builder";
 
 /** Unique per (version that wrote it, first row): a retry of the same merge rewrites the same names. */
 export function segmentName(version: number, first: number, kind: "rows" | "merged" = "rows"): string {
@@ -58,26 +57,6 @@ export function segmentName(version: number, first: number, kind: "rows" | "merg
 
 export function graphStateFor(rows: number): GraphState {
   return rows >= SEGMENT_POLICY.sealRows ? "pending" : "none";
-}
-
-/** Collects a segment's rows in order (row 0 first), each with where its line sits in nodes.json. */
-export function createSegmentBuilder() {
-  const lexical = createLexicalBuilder();
-  const table = createMemoryTableBuilder();
-  let rows = 0;
-  return {
-    add(node: VaultNode, location: { offset: number; length: number }): void {
-      lexical.add(rows, searchableText(node));
-      table.add(node, location);
-      rows++;
-    },
-    get rows() {
-      return rows;
-    },
-    encode(): { lexical: Buffer; memories: Buffer } {
-      return { lexical: lexical.encode(), memories: table.encode() };
-    },
-  };
 }
 
 /** Writes a segment's index files; its graph, if it gets one, comes later. */

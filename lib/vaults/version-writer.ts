@@ -2,7 +2,8 @@ import { setImmediate as yieldToIo } from "node:timers/promises";
 import type { EmbedderIdentity } from "../embeddings";
 import { labelText, type VaultNode } from "../ingest/vault-nodes";
 import { readNodeLines, readStoredRows } from "../ingest/vault-files";
-import { appendSegments, createSegmentBuilder, graphStateFor, SEGMENT_POLICY, segmentName, writeSegment, type SegmentEntry } from "../search/segments";
+import { createSegmentBuilder, type SegmentPart } from "../search/segment-builder";
+import { appendSegments, graphStateFor, SEGMENT_POLICY, segmentName, writeSegment, type SegmentEntry } from "../search/segments";
 import { readSearchManifest, searchManifest, writeSearchManifest, writeVersionIndexes, type SearchManifest } from "../search/version-indexes";
 import type { Store } from "../store/client";
 import { headObject } from "../store/objects";
@@ -30,6 +31,11 @@ export interface RowBlock {
   vectors: Float32Array;
   /** Each node's line of nodes.json (`JSON.stringify(node)` as UTF-8) when the caller has it already. */
   lines?: readonly Uint8Array[];
+  /**
+   * The search segment's files for exactly these nodes and lines, made ahead (by the embed worker of
+   * their chunk): joined into the segment instead of indexing each node's text here. Used with `lines`.
+   */
+  segmentPart?: SegmentPart;
 }
 
 export interface AppendVersionInput {
@@ -64,6 +70,8 @@ export interface AppendedVersion {
    * duration) overlap the end of `filesMs` and each other.
    */
   timings: { filesMs: number; clustersMs: number; searchMs: number };
+  /** New rows whose search entries were joined from the blocks' segment parts rather than indexed here. */
+  indexedFromParts: number;
 }
 
 interface PreviousVersion {
@@ -184,25 +192,36 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
     if (before) await vectors.copy(before.keys.vectors, before.vectorsOffset, before.vectorsBytes);
 
     let rows = 0;
+    let indexedFromParts = 0;
     for await (const block of input.blocks) {
       if (block.vectors.length !== block.nodes.length * dim) throw new Error(`a block of ${block.nodes.length} nodes came with ${block.vectors.length} floats (dim ${dim})`);
       if (block.nodes.length === 0) continue;
       rows += block.nodes.length;
       if (rows > input.added) throw new Error(`more than the ${input.added} rows announced for version ${version}`);
       const text: Uint8Array[] = [];
+      // A block's part is joined whole, so only when the block fits in the segment being built.
+      const firstLine = position > 2 || before ? position + LINE_SEPARATOR.length : position;
+      const joined =
+        indexSegments &&
+        block.segmentPart !== undefined &&
+        block.lines !== undefined &&
+        builder.rows + block.nodes.length <= SEGMENT_POLICY.maxRows &&
+        builder.addPart(block.segmentPart, block.nodes, block.lines, firstLine);
+      if (joined) indexedFromParts += block.nodes.length;
       for (const [index, node] of block.nodes.entries()) {
         const line = block.lines?.[index] ?? Buffer.from(JSON.stringify(node), "utf8");
         if (position > 2 || before) {
           text.push(LINE_SEPARATOR);
           position += LINE_SEPARATOR.length;
         }
-        if (indexSegments) {
+        if (indexSegments && !joined) {
           builder.add(node, { offset: position, length: line.length });
           if (builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
         }
         position += line.length;
         text.push(line);
       }
+      if (joined && builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
       await nodes.write(Buffer.concat(text));
       // The writer keeps the bytes until they are sent: the block is the caller's to give away.
       await vectors.write(float32LeBytes(block.vectors));
@@ -274,6 +293,7 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       clusters: update ? "extended" : "fitted",
       search,
       timings: { filesMs, clustersMs, searchMs },
+      indexedFromParts,
     };
   } catch (error) {
     // A writer being completed is left to finish first: aborting it meanwhile could race its completion.

@@ -1,0 +1,101 @@
+import type { VaultNode } from "../ingest/vault-nodes";
+import { decodeSections, encodeSections } from "./binary-sections";
+import { createLexicalBuilder, mergeLexicalFiles } from "./lexical-index";
+import { createMemoryTableBuilder, loadMemoryTable, mergeMemoryTableFiles } from "./memory-table";
+import { searchableText } from "./searchable-text";
+
+// A module of its own, apart from lib/search/segments.ts: the embed workers build parts, and their
+// bundle must not load what segments need for graphs (USearch, worker threads).
+
+/** nodes.json's lines are joined by `,\n` (lib/ingest/vault-files.ts `nodesJsonLines`), a chunk file's too. */
+const LINE_SEPARATOR_BYTES = 2;
+const PART_MAGIC = "CZSEGP\u0001\n";
+
+/**
+ * A segment's index files for a run of consecutive rows, made where the rows are at hand (an embed
+ * worker, for its chunk) so the merge joins them instead of reading every memory's text again. Offsets
+ * are counted from the run's first line, its lines joined by `,\n` as in nodes.json; the merge adds
+ * where that first line lands ({@link createSegmentBuilder} `addPart`).
+ */
+export interface SegmentPart {
+  rows: number;
+  lexical: Uint8Array;
+  memories: Uint8Array;
+}
+
+/** The {@link SegmentPart} of `nodes`, `lines[i]` being node i's line (`JSON.stringify` as UTF-8), as one file. */
+export function encodeSegmentPart(nodes: readonly VaultNode[], lines: readonly Uint8Array[]): Buffer {
+  if (lines.length !== nodes.length) throw new Error(`a segment part of ${nodes.length} nodes came with ${lines.length} lines`);
+  const builder = createSegmentBuilder();
+  let offset = 0;
+  nodes.forEach((node, row) => {
+    builder.add(node, { offset, length: lines[row]!.length });
+    offset += lines[row]!.length + LINE_SEPARATOR_BYTES;
+  });
+  return encodeSections(PART_MAGIC, { format: "segment-part", rows: nodes.length }, builder.encode());
+}
+
+/** Reads a file written by {@link encodeSegmentPart}; the part's files are views of `bytes`. */
+export function decodeSegmentPart(bytes: Uint8Array): SegmentPart {
+  const { header, sections } = decodeSections<{ format: string; rows: number }>(PART_MAGIC, bytes);
+  if (header.format !== "segment-part") throw new Error(`unknown segment part format ${String(header.format)}`);
+  return { rows: header.rows, lexical: sections.lexical!, memories: sections.memories! };
+}
+
+/**
+ * Collects a segment's rows in order (row 0 first), each with where its line sits in nodes.json: row by
+ * row (`add`), or a run of rows at once from their {@link SegmentPart} (`addPart`). The files are the
+ * same either way: joining index files gives exactly what one builder over all their rows writes.
+ */
+export function createSegmentBuilder() {
+  let lexical = createLexicalBuilder();
+  let table = createMemoryTableBuilder();
+  // Rows added one by one since the last part, numbered from 0 in `lexical`.
+  let runRows = 0;
+  let rows = 0;
+  const parts: { lexical: Uint8Array; memories: Uint8Array; shift: number }[] = [];
+  const closeRun = () => {
+    if (runRows === 0) return;
+    parts.push({ lexical: lexical.encode(), memories: table.encode(), shift: 0 });
+    lexical = createLexicalBuilder();
+    table = createMemoryTableBuilder();
+    runRows = 0;
+  };
+  return {
+    add(node: VaultNode, location: { offset: number; length: number }): void {
+      lexical.add(runRows, searchableText(node));
+      table.add(node, location);
+      runRows++;
+      rows++;
+    },
+    /**
+     * Adds `nodes` from their part when it was made of exactly these rows and lines (same ids, same
+     * line lengths), the first line at `firstOffset` in nodes.json; false (nothing added) otherwise.
+     */
+    addPart(part: SegmentPart, nodes: readonly VaultNode[], lines: readonly Uint8Array[], firstOffset: number): boolean {
+      if (part.rows !== nodes.length || lines.length !== nodes.length) return false;
+      const made = loadMemoryTable(part.memories);
+      for (let row = 0; row < nodes.length; row++) {
+        if (made.id(row) !== nodes[row]!.id || made.location(row).length !== lines[row]!.length) return false;
+      }
+      closeRun();
+      parts.push({ lexical: part.lexical, memories: part.memories, shift: firstOffset });
+      rows += nodes.length;
+      return true;
+    },
+    get rows() {
+      return rows;
+    },
+    encode(): { lexical: Buffer; memories: Buffer } {
+      if (parts.length === 0) return { lexical: lexical.encode(), memories: table.encode() };
+      closeRun();
+      return {
+        lexical: mergeLexicalFiles(parts.map((part) => part.lexical)),
+        memories: mergeMemoryTableFiles(
+          parts.map((part) => part.memories),
+          parts.map((part) => part.shift),
+        ),
+      };
+    },
+  };
+}
