@@ -2,7 +2,8 @@ import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { nodesJsonLines, readNodes } from "../../lib/ingest/vault-files";
 import { createIndexCache } from "../../lib/search/index-cache";
-import { deleteUnlistedSegments, segmentKeys } from "../../lib/search/segments";
+import { decodeSegmentPart, encodeSegmentPart } from "../../lib/search/segment-builder";
+import { deleteUnlistedSegments, SEGMENT_POLICY, segmentKeys } from "../../lib/search/segments";
 import { queryTerms } from "../../lib/search/tokens";
 import { meteredStore } from "../../lib/store/metered";
 import { objectRange } from "../../lib/store/ranged";
@@ -153,6 +154,40 @@ describe("appending a version", () => {
     expect(nodesJson.toString("utf8")).toBe(await text(nodesJsonLines((async function* () {
       for (const node of nodes.slice(0, 900)) yield JSON.stringify(node);
     })())));
+  }, 120_000);
+
+  it("joins the blocks' search parts into the same segment files as indexing their rows, also where a block crosses a segment's row limit", async () => {
+    const lined = async function* (first: number, count: number, parts: boolean): AsyncGenerator<RowBlock> {
+      for await (const block of blocks(first, count, 400)) {
+        const lines = block.nodes.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+        yield { ...block, lines, segmentPart: parts ? decodeSegmentPart(encodeSegmentPart(block.nodes, lines)) : undefined };
+      }
+    };
+    const write = async (prefix: string, parts: boolean) => {
+      const first = await writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: 900, embedder, blocks: lined(0, 900, parts) });
+      const second = await writeAppendedVersion(ctx.store, { prefix, previous: 1, previousNodes: 900, added: 900, embedder, blocks: lined(900, 900, parts) });
+      const files = await Promise.all(
+        second.search.segments.map((segment) => Promise.all([objectBytes(ctx.store, segmentKeys(prefix, segment.name).lexical), objectBytes(ctx.store, segmentKeys(prefix, segment.name).memories)])),
+      );
+      return { joined: [first.indexedFromParts, second.indexedFromParts], segments: second.search.segments.map(({ name, first, rows }) => ({ name, first, rows })), files };
+    };
+    const maxRows = SEGMENT_POLICY.maxRows;
+    SEGMENT_POLICY.maxRows = 500;
+    try {
+      const parts = await write("users/joined-parts", true);
+      const rows = await write("users/indexed-rows", false);
+      // Blocks of 400 into segments of 500: the second block of each version crosses the limit and is indexed row by row.
+      expect(parts.joined).toEqual([500, 400 + 100]);
+      expect(rows.joined).toEqual([0, 0]);
+      expect(parts.segments).toEqual(rows.segments);
+      expect(parts.segments.map((segment) => segment.rows)).toEqual([500, 400, 500, 400]);
+      parts.files.forEach(([lexical, memories], at) => {
+        expect(lexical.equals(rows.files[at]![0])).toBe(true);
+        expect(memories.equals(rows.files[at]![1])).toBe(true);
+      });
+    } finally {
+      SEGMENT_POLICY.maxRows = maxRows;
+    }
   }, 120_000);
 
   it("clusters a first version the same from the rows it kept as they passed as from its files read back", async () => {
