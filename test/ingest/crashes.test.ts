@@ -7,6 +7,9 @@ import { embedChunkConsumer, splitUploadConsumer } from "../../lib/ingest/consum
 import { mergeChunksConsumer } from "../../lib/ingest/merge-consumer";
 import { pipelineDeps, type PipelineDeps } from "../../lib/ingest/pipeline-deps";
 import { createIndexCache } from "../../lib/search/index-cache";
+import { createSegmentBuilder } from "../../lib/search/segment-builder";
+import { segmentKeys } from "../../lib/search/segment-keys";
+import { readSearchManifest } from "../../lib/search/version-indexes";
 import { getStore } from "../../lib/store/client";
 import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
@@ -239,6 +242,39 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     expect(result.workFiles).toBe(0);
   });
 
+  it("joins the search parts its embed workers made into the segment files indexing every row gives, when every message is delivered twice", async () => {
+    const written = new Set<string>();
+    const read = new Set<string>();
+    const watch = (command: unknown, key: string) => {
+      if (command instanceof PutObjectCommand) written.add(key);
+      if (command instanceof GetObjectCommand) read.add(key);
+    };
+    const result = await ingestWith((real) => ({ ...real, store: { ...real.store, client: watchingKeys(real.store.client, ".segment.bin", watch) } }), { twice: true });
+
+    expect(result.status).toBe("complete");
+    expect(result.hashes).toEqual(clean.hashes);
+    expect(written.size).toBe(5);
+    expect(read).toEqual(written);
+    const keys = versionKeys(result.state.vault.prefix, 1);
+    const manifest = (await readSearchManifest(getStore(), keys))!;
+    expect(manifest.segments.map((segment) => segment.rows)).toEqual([1200]);
+    // What the merge writes when it indexes each row itself, from the lines of nodes.json as stored.
+    const nodesJson = await objectBytes(getStore(), keys.nodes);
+    const builder = createSegmentBuilder();
+    let at = 2;
+    for (const node of result.state.nodes) {
+      const length = Buffer.byteLength(JSON.stringify(node), "utf8");
+      builder.add(node, { offset: at, length });
+      at += length + 2;
+    }
+    expect(at).toBe(nodesJson.length - 1);
+    const expected = builder.encode();
+    const segment = segmentKeys(result.state.vault.prefix, manifest.segments[0]!.name);
+    expect((await objectBytes(getStore(), segment.lexical)).equals(expected.lexical)).toBe(true);
+    expect((await objectBytes(getStore(), segment.memories)).equals(expected.memories)).toBe(true);
+    expect(result.workFiles).toBe(0);
+  });
+
   it("fails the upload, and leaves the vault alone, when the embed workers run another model than the split chose", async () => {
     const result = await ingestWith((real) => real, { embedWith: createLocalEmbedder({ dim: 512 }) });
 
@@ -261,6 +297,23 @@ function singleLineChunks(client: S3Client, onRewrite: () => void): S3Client {
             const nodes: unknown = JSON.parse(String(command.input.Body));
             return target.send(new PutObjectCommand({ ...command.input, Body: JSON.stringify(nodes) }), ...(rest as []));
           }
+          return target.send(command as PutObjectCommand, ...(rest as []));
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The client, telling `onSend` of every command (put, get, …) on an object whose key ends in `suffix`. */
+function watchingKeys(client: S3Client, suffix: string, onSend: (command: unknown, key: string) => void): S3Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === "send") {
+        return (command: unknown, ...rest: unknown[]) => {
+          const key = (command as { input?: { Key?: string } }).input?.Key;
+          if (key?.endsWith(suffix)) onSend(command, key);
           return target.send(command as PutObjectCommand, ...(rest as []));
         };
       }
