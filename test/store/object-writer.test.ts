@@ -70,6 +70,29 @@ describe("object writer", () => {
     expect((await objectBytes(ctx.store, "writer/small.json")).toString()).toBe("[]");
   });
 
+  it("writes a part's buffer again only once that part is uploaded, however slowly the store takes parts", async () => {
+    const content = randomBytes(70 * MiB);
+    // Each part's upload answers late, so most parts are in flight while later ones are gathered.
+    const slow = new Proxy(ctx.store.client, {
+      get(target, prop, receiver) {
+        if (prop === "send") {
+          return async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+            if (command.constructor.name === "UploadPartCommand") await new Promise((resolve) => setTimeout(resolve, 50));
+            return (target.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const writer = createObjectWriter({ ...ctx.store, client: slow }, "writer/reused.bin", { contentType: "application/octet-stream" });
+    for (let at = 0; at < content.length; at += 1_600_000) await writer.write(content.subarray(at, Math.min(content.length, at + 1_600_000)));
+    const written = await writer.end();
+
+    expect(written.uploaded).toBe(content.length);
+    expect((await objectBytes(ctx.store, "writer/reused.bin")).equals(content)).toBe(true);
+  });
+
   it("leaves nothing at the key when it fails", async () => {
     const writer = createObjectWriter(ctx.store, "writer/failed.bin", { contentType: "application/octet-stream" });
     await writer.write(randomBytes(9 * MiB));
