@@ -15,13 +15,17 @@
  * into an empty vault.
  *
  * Rows are synthetic exchanges (bench/synthetic-vault.ts), made block by block in the child so no
- * process holds an upload it would not hold in production.
+ * process holds an upload it would not hold in production. As in the pipeline, each block brings its
+ * nodes.json lines and the search part its embed worker would have made (lib/search/segment-builder.ts),
+ * made with the rows and not counted in the merge's time; `--parts no` leaves them out, so the merge
+ * indexes every row itself.
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { meteredStore } from "../lib/store/metered";
 import { objectStream, putStream } from "../lib/store/streams";
-import { writeAppendedVersion } from "../lib/vaults/version-writer";
+import { decodeSegmentPart, encodeSegmentPart } from "../lib/search/segment-builder";
+import { writeAppendedVersion, type RowBlock } from "../lib/vaults/version-writer";
 import { versionKeys } from "../lib/vaults/versions";
 import { benchStore, progress, runStep, withBenchEmulator } from "./child-steps";
 import { syntheticBlocks, timed } from "./synthetic-vault";
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     rows: { type: "string", default: "100000" },
     add: { type: "string", default: "1000" },
     dim: { type: "string", default: "1024" },
+    parts: { type: "string", default: "yes" },
     // Child mode (one merge): set by the parent.
     stage: { type: "string" },
     endpoint: { type: "string" },
@@ -78,7 +83,7 @@ async function runStage(): Promise<void> {
       previousNodes: first,
       added: count,
       embedder: { embedder: "local", model: "bench-synthetic", dim: DIM },
-      blocks: timed(syntheticBlocks(first, count, DIM), generated),
+      blocks: timed(values.parts === "no" ? syntheticBlocks(first, count, DIM) : withParts(syntheticBlocks(first, count, DIM)), generated),
     });
     const files = Object.values(written.files);
     result = { copied: files.reduce((sum, file) => sum + file.copied, 0), completeMs: Math.max(written.files.nodes.completeMs, written.files.vectors.completeMs) + written.files.clusters.completeMs, vaultBytes: written.bytes, timings: written.timings, clusters: written.clusters };
@@ -94,8 +99,16 @@ async function runStage(): Promise<void> {
   store.client.destroy();
 }
 
+/** The blocks as chunks reach the merge: with their lines and the search part their embed worker made. */
+async function* withParts(blocks: AsyncGenerator<RowBlock>): AsyncGenerator<RowBlock> {
+  for await (const block of blocks) {
+    const lines = block.nodes.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+    yield { ...block, lines, segmentPart: decodeSegmentPart(encodeSegmentPart(block.nodes, lines)) };
+  }
+}
+
 function child(args: Record<string, string | number>): Promise<StageResult> {
-  return runStep<StageResult>(import.meta.filename, { dim: DIM, ...args });
+  return runStep<StageResult>(import.meta.filename, { dim: DIM, parts: values.parts!, ...args });
 }
 
 async function main(): Promise<void> {
@@ -121,7 +134,7 @@ async function main(): Promise<void> {
     const memoryRatio = grown.peakMb / small.peakMb;
     process.stdout.write(
       [
-        `merge bench: ${rows}-node vault, ${add}-row upload, dim ${DIM}; ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end; one child process per merge`,
+        `merge bench: ${rows}-node vault, ${add}-row upload, dim ${DIM}; ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end; one child process per merge; blocks bring their search parts: ${values.parts === "no" ? "no" : "yes"}`,
         `  ${"".padEnd(50)} ${"time".padStart(9)} ${"through fn".padStart(10)} ${"copied".padStart(10)} ${"peak RSS".padStart(9)} ${"RSS at start".padStart(9)}`,
         row(`${add} into an empty vault`, small),
         row(`${rows} into an empty vault (the vault-sized merge)`, large),
