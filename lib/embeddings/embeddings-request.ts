@@ -1,11 +1,12 @@
-import type { Dispatcher } from "undici";
+import type { IncomingHttpHeaders } from "node:http";
 import { AnswerTooLarge, readAnswer, type AnswerBuffers } from "./answer-reader";
 import { bytesToText, decodeEmbeddingsAnswer, InvalidEmbeddingsAnswer, providerErrorMessage } from "./embeddings-response";
+import type { EmbeddingsTransport } from "./http-transport";
 import { isRetryableStatus, parseRetryAfterMs } from "./retry-policy";
 
 /** Where and how to send one `POST …/embeddings`. */
 export interface EmbeddingsEndpoint {
-  dispatcher: Dispatcher;
+  transport: EmbeddingsTransport;
   origin: string;
   /** Path of the embeddings route, query included, e.g. `/v1/openai/embeddings`. */
   path: string;
@@ -60,16 +61,10 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
   try {
-    const response = await endpoint.dispatcher.request({
-      origin: endpoint.origin,
-      path: endpoint.path,
-      method: "POST",
-      headers,
-      body: JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" }),
-      signal: controller.signal,
-    });
+    const body = JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" });
+    const response = await endpoint.transport.post(endpoint.path, headers, body, controller.signal);
     if (clock) clock.headersAt = performance.now();
-    const answer = await readAnswer(response.body, endpoint.answerBuffers, endpoint.maxAnswerBytes, contentLength(response.headers));
+    const answer = await readAnswer(response.body, endpoint.answerBuffers, endpoint.maxAnswerBytes, response.contentLength);
     // Decoding copies what it keeps (vectors, messages), so the buffer can go back as soon as it is done.
     try {
       return classifyAnswer(response.statusCode, response.headers, answer.bytes, inputs.length, endpoint.dim);
@@ -82,9 +77,9 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
     if (controller.signal.reason instanceof AttemptTimedOut) {
       return { kind: "transient", reason: `no complete answer within ${endpoint.timeoutMs} ms` };
     }
-    // Our own misuse of undici is a bug, not a network hiccup.
-    if ((error as { code?: string }).code === "UND_ERR_INVALID_ARG") throw error;
     const code = (error as { code?: string }).code;
+    // Our own misuse of the HTTP client (a header it refuses, say) is a bug, not a network hiccup.
+    if (code === "UND_ERR_INVALID_ARG" || code?.startsWith("ERR_INVALID_")) throw error;
     return { kind: "transient", reason: `network error${code ? ` ${code}` : ""}: ${(error as Error).message}` };
   } finally {
     clearTimeout(timer);
@@ -92,12 +87,7 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
   }
 }
 
-function contentLength(headers: Record<string, string | string[] | undefined>): number | undefined {
-  const value = headers["content-length"];
-  return typeof value === "string" ? Number(value) : undefined;
-}
-
-function classifyAnswer(status: number, headers: Record<string, string | string[] | undefined>, body: Buffer, inputCount: number, dim: number): AttemptOutcome {
+function classifyAnswer(status: number, headers: IncomingHttpHeaders, body: Buffer, inputCount: number, dim: number): AttemptOutcome {
   if (status >= 200 && status < 300) {
     try {
       return { kind: "ok", vectors: decodeEmbeddingsAnswer(body, inputCount, dim) };

@@ -1,9 +1,10 @@
 import PQueue from "p-queue";
-import { interceptors, Pool, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { requestEmbeddings, embeddingsRoute, type AttemptOutcome, type EmbeddingsEndpoint } from "./embeddings-request";
 import { EmbedderError } from "./errors";
 import { defaultInputLimits, fitToModelInput, halveInputLimits, type InputLimits } from "./input-limits";
 import { nextStepAfter } from "./failed-attempts";
+import { nodeHttpTransport, undiciTransport } from "./http-transport";
 import { defaultRetryPolicy, sleep, type RetryPolicy } from "./retry-policy";
 import type { EmbedOptions, Embedder } from "./types";
 
@@ -40,9 +41,13 @@ export interface HttpEmbedderOptions {
   /** Hard cap in UTF-16 code units per text (default 24,000); longer texts are cut, never rejected. */
   maxInputChars?: number;
   /**
-   * An undici dispatcher to send through (e.g. one `Agent` shared by a process). By default the embedder
-   * makes its own keep-alive `Pool` with `maxInFlight` connections, which `close()` closes.
+   * The HTTP client: `node:http` (the default) or `undici`. Either keeps `maxInFlight` connections
+   * alive, which `close()` closes. node:http writes a worker's next request on a kept-alive connection
+   * as soon as the last answer ends, undici one event-loop turn later, which costs a busy fan-out
+   * (bench/fanout.ts measures both).
    */
+  transport?: "node:http" | "undici";
+  /** An undici dispatcher to send through instead (e.g. one `Agent` shared by a process); implies `undici`. */
   dispatcher?: Dispatcher;
   /** Called after every HTTP attempt, for metrics and logs (request latency, retries, statuses). */
   onAttempt?: (event: AttemptEvent) => void;
@@ -109,22 +114,11 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
     maxInputChars: positiveInteger("maxInputChars", options.maxInputChars, defaultInputLimits.maxInputChars),
   };
   const random = options.random ?? Math.random;
-  const ownPool = options.dispatcher
-    ? undefined
-    : new Pool(route.origin, {
-        connections: maxInFlight,
-        // Keep sockets (and their TLS sessions) open between batches, unless the server's Keep-Alive hint says otherwise.
-        keepAliveTimeout: 30_000,
-        keepAliveMaxTimeout: 600_000,
-        connectTimeout: Math.min(10_000, timeoutMs),
-        // Backstops only: each attempt has its own overall timeout.
-        headersTimeout: timeoutMs + 1_000,
-        bodyTimeout: timeoutMs + 1_000,
-      });
+  const transportSettings = { origin: route.origin, connections: maxInFlight, timeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES };
+  const transport =
+    options.dispatcher || options.transport === "undici" ? undiciTransport(transportSettings, options.dispatcher) : nodeHttpTransport(transportSettings);
   const endpoint: EmbeddingsEndpoint = {
-    // We never ask for compression (base64 floats barely compress), but a proxy may compress anyway and
-    // undici's `request` hands over the bytes as sent; its interceptor decodes gzip, deflate, br and zstd.
-    dispatcher: (options.dispatcher ?? ownPool!).compose(interceptors.decompress({ skipErrorResponses: false, maxSize: MAX_ANSWER_BYTES })),
+    transport,
     ...route,
     model,
     apiKey: options.apiKey,
@@ -206,7 +200,7 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): HttpEmbedder {
     },
     async close() {
       lifetime.abort(new EmbedderError("embedder_unavailable", `the embedder for ${model} at ${route.origin} was closed`));
-      await ownPool?.close();
+      await transport.close();
     },
   };
 }
