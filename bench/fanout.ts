@@ -57,10 +57,10 @@ const WORKERS = 200;
 const BATCH = 32;
 const CEILING = (WORKERS * BATCH) / (LATENCY_MS / 1000);
 type Transport = "node:http" | "undici";
-/** The embedders' HTTP client: `--transport undici` measures the other one; threads are told by the main thread. */
-const TRANSPORT: Transport | undefined = isMainThread
-  ? (process.argv.includes("--transport") ? (process.argv[process.argv.indexOf("--transport") + 1] as Transport) : undefined)
-  : (workerData as ThreadTask).transport;
+/** The embedders' HTTP client (`--transport undici` measures the other one); the embedder's default is node:http. */
+const TRANSPORT: Transport = process.argv.includes("--transport") ? (process.argv[process.argv.indexOf("--transport") + 1] as Transport) : "node:http";
+/** The client the baseline run uses: the other one. */
+const OTHER_TRANSPORT: Transport = TRANSPORT === "undici" ? "node:http" : "undici";
 
 // ---- the stand-in in a child process, driven over IPC ------------------------------------------------
 type Command = "stats" | "reset" | "close";
@@ -278,9 +278,9 @@ interface LoopResult {
  * (`createHttpEmbedder`, maxInFlight 1, batch 32), taking chunk numbers from `takeChunk` until they run
  * past the end. `ready` runs once they exist, before the clock starts (threads wait there for "go").
  */
-async function fanOut(url: string, chunks: string[][], workers: number, takeChunk: () => number, ready: () => Promise<unknown>): Promise<LoopResult> {
+async function fanOut(url: string, chunks: string[][], workers: number, takeChunk: () => number, ready: () => Promise<unknown>, transport = TRANSPORT): Promise<LoopResult> {
   const log = new AttemptLog();
-  const embedders = Array.from({ length: workers }, () => createHttpEmbedder({ baseUrl: url, batchSize: BATCH, maxInFlight: 1, transport: TRANSPORT, onAttempt: log.forWorker() }));
+  const embedders = Array.from({ length: workers }, () => createHttpEmbedder({ baseUrl: url, batchSize: BATCH, maxInFlight: 1, transport, onAttempt: log.forWorker() }));
   await ready();
   const histogram = monitorLoop();
   const cpuBefore = threadCpu();
@@ -303,9 +303,9 @@ async function fanOut(url: string, chunks: string[][], workers: number, takeChun
 }
 
 /** A short fan-out to warm up the JIT (not counted). */
-async function warmUp(url: string, chunks: string[][], workers: number): Promise<void> {
+async function warmUp(url: string, chunks: string[][], workers: number, transport = TRANSPORT): Promise<void> {
   let next = 0;
-  await fanOut(url, chunks.slice(0, workers), workers, () => next++, async () => undefined);
+  await fanOut(url, chunks.slice(0, workers), workers, () => next++, async () => undefined, transport);
 }
 
 /** Requests one after another through one embedder: the sequential baseline. */
@@ -324,27 +324,28 @@ interface ThreadTask {
   workers: number;
   /** The next chunk to take, shared by every thread (Atomics). */
   counter: Int32Array;
-  transport: Transport | undefined;
+  transport: Transport;
 }
 
 /** One client thread: its share of the workers, taking chunks off the shared counter. */
 async function clientThread(task: ThreadTask): Promise<void> {
   const chunks = makeChunks(task.totalTexts, makeTexts(4096), task.anySizes);
-  await warmUp(task.url, chunks, 20);
-  const result = await fanOut(task.url, chunks, task.workers, () => Atomics.add(task.counter, 0, 1), () => {
+  await warmUp(task.url, chunks, 20, task.transport);
+  const ready = () => {
     const go = new Promise((resolve) => parentPort!.once("message", resolve));
     parentPort!.postMessage({ ready: true });
     return go;
-  });
+  };
+  const result = await fanOut(task.url, chunks, task.workers, () => Atomics.add(task.counter, 0, 1), ready, task.transport);
   parentPort!.postMessage(result satisfies LoopResult);
 }
 
 /** The 200 workers spread over `threads` threads; `reset` runs when all are ready, just before "go". */
-async function threadedRun(url: string, totalTexts: number, anySizes: boolean, threads: number, reset: () => Promise<unknown>): Promise<{ started: number; loops: LoopResult[] }> {
+async function threadedRun(url: string, totalTexts: number, anySizes: boolean, threads: number, transport: Transport, reset: () => Promise<unknown>): Promise<{ started: number; loops: LoopResult[] }> {
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const spawned = Array.from({ length: threads }, (_, t) => {
     const workers = Math.floor(WORKERS / threads) + (t < WORKERS % threads ? 1 : 0);
-    const worker = new Worker(new URL(import.meta.url), { workerData: { url, totalTexts, anySizes, workers, counter, transport: TRANSPORT } satisfies ThreadTask });
+    const worker = new Worker(new URL(import.meta.url), { workerData: { url, totalTexts, anySizes, workers, counter, transport } satisfies ThreadTask });
     const ready = new Promise<void>((resolve) => worker.once("message", () => resolve()));
     return { worker, ready };
   });
@@ -460,8 +461,8 @@ function steadyPerSecond(loops: LoopResult[], busyUntil: number): number {
   return spanMs > 0 ? (WORKERS * texts) / (spanMs / 1000) : Number.NaN;
 }
 
-/** Prints one fan-out run: throughput against the ceiling, latency, and where each request's cycle went; returns texts/s. */
-function report(run: { started: number; loops: LoopResult[] }, server: Reply, serverBefore: Reply, processCpuUsed: Cpu, perfect: number): number {
+/** Prints one fan-out run: throughput against the ceiling, latency, and where each request's cycle went; returns texts/s, end to end and while busy. */
+function report(run: { started: number; loops: LoopResult[] }, server: Reply, serverBefore: Reply, processCpuUsed: Cpu, perfect: number, transport = TRANSPORT): { perSecond: number; busyPerSecond: number } {
   const { loops, started } = run;
   const texts = loops.reduce((sum, result) => sum + result.texts, 0);
   const seconds = (Math.max(...loops.map((result) => result.ended)) - started) / 1000;
@@ -486,7 +487,7 @@ function report(run: { started: number; loops: LoopResult[] }, server: Reply, se
   const b = cycleBreakdown(loops, stats.timing);
   // A worker cycling in 333 ms keeps 0.9 of the bound: 200 workers × 32 texts / 0.333 s.
   console.log(`  a worker's cycle   ${fmt(b.cycle, 1)} ms (0.9 of the bound needs ≤ ${fmt(LATENCY_MS / 0.9, 1)}) = ${LATENCY_MS} held by the stand-in + ${fmt(b.cycle - LATENCY_MS, 1)}, mean ms per request:`);
-  console.log(`    client → stand-in     ${fmt(b.toServer, 1)}  client encodes and sends${TRANSPORT === "undici" ? " (undici waits one loop turn before reusing a kept-alive socket)" : ""}; kernel; stand-in's loop until its handler ran`);
+  console.log(`    client → stand-in     ${fmt(b.toServer, 1)}  client encodes and sends${transport === "undici" ? " (undici waits one loop turn before reusing a kept-alive socket)" : ""}; kernel; stand-in's loop until its handler ran`);
   console.log(`    stand-in              ${fmt(b.receiving, 1)} reading the body, ${fmt(b.late, 1)} late after the ${LATENCY_MS} ms (its event loop), ${fmt(b.answering, 1)} writing the answer (${fmt(b.flushing, 1)} more until the kernel took its last byte)`);
   console.log(`    stand-in → client     ${fmt(b.toClient, 1)}  kernel; client's loop until the HTTP client had the headers`);
   console.log(`    client                ${fmt(b.reading, 1)} reading and decoding the answer, ${fmt(b.between, 1)} between one attempt and the worker's next`);
@@ -498,7 +499,7 @@ function report(run: { started: number; loops: LoopResult[] }, server: Reply, se
   const share = (cpu: Cpu) => `${fmt(((cpu.user + cpu.system) / 1000 / seconds) * 100)}% of a core`;
   console.log(`  CPU per request    client ${describeCpu(processCpuUsed, requests)}, ${share(processCpuUsed)}; of it the event ${loops.length === 1 ? "loop" : "loops"} ${describeCpu(loopsCpu, requests)}, the rest GC helpers and the harness`);
   console.log(`                     stand-in ${describeCpu(serverCpu, requests)}, ${share(serverCpu)}; machine load average ${fmt(loadavg()[0]!, 2)} on ${availableParallelism()} cores`);
-  return perSecond;
+  return { perSecond, busyPerSecond };
 }
 
 async function main(): Promise<void> {
@@ -516,7 +517,7 @@ async function main(): Promise<void> {
   const perfect = textCount / perfectClientSeconds(chunks, WORKERS);
   console.log(`stand-in: ${LATENCY_MS} ms per request, 429 beyond ${PROVIDER_LIMIT} concurrent, cheap vectors, own process`);
   console.log(`workload: ${fmt(textCount)} texts (~${fmt(pool.reduce((s, t) => s + t.length, 0) / pool.length)} chars each) in ${chunks.length} chunks of ${anySizes ? "32–256" : "32, 64 … 256"} texts = ${fmt(requests)} requests of ≤ ${BATCH} (${fmt(textCount / requests, 1)} texts each)`);
-  console.log(`          ${WORKERS} workers, each its own embedder: maxInFlight 1, batch ${BATCH}, keep-alive connection over ${TRANSPORT ?? "node:http"}, base64`);
+  console.log(`          ${WORKERS} workers, each its own embedder: maxInFlight 1, batch ${BATCH}, keep-alive connection over ${TRANSPORT}, base64`);
   console.log(`ceiling:  ${WORKERS} × ${BATCH} / ${LATENCY_MS / 1000} s = ${fmt(CEILING)} texts/s; a perfect client on these chunks: ${fmt(perfect)} texts/s (${ratio(perfect)}); the rest is lost to part-filled batches and to workers running out of chunks at the end`);
 
   let oneLoopPerSecond = Number.NaN;
@@ -533,23 +534,32 @@ async function main(): Promise<void> {
     });
     const server = await ask("stats");
     console.log(`\nfan-out (HTTP embedder), all ${WORKERS} workers on one event loop`);
-    oneLoopPerSecond = report({ started, loops: [result] }, server, serverBefore, cpuSince(processBefore, processCpu()), perfect);
+    oneLoopPerSecond = report({ started, loops: [result] }, server, serverBefore, cpuSince(processBefore, processCpu()), perfect).perSecond;
   }
 
   const threads = option("--threads") ?? availableParallelism();
-  // Counted from when every thread has warmed up: thread start-up and JIT are not the client's per-request cost.
-  let serverBefore!: Reply;
-  let processBefore!: Cpu;
-  const threaded = await threadedRun(url, totalTexts, anySizes, threads, async () => {
-    serverBefore = await ask("reset");
-    processBefore = processCpu();
-  });
-  const processUsed = cpuSince(processBefore, processCpu());
-  console.log(`\nfan-out, the same ${WORKERS} workers over ${threads} threads (each its own event loop, as each Lambda invocation has its own runtime)`);
-  const threadedPerSecond = report(threaded, await ask("stats"), serverBefore, processUsed, perfect);
+  /** The workers over threads, through `transport`, reported; returns texts/s. */
+  async function threadedReport(transport: Transport, title: string) {
+    // Counted from when every thread has warmed up: thread start-up and JIT are not the client's per-request cost.
+    let serverBefore!: Reply;
+    let processBefore!: Cpu;
+    const threaded = await threadedRun(url, totalTexts, anySizes, threads, transport, async () => {
+      serverBefore = await ask("reset");
+      processBefore = processCpu();
+    });
+    const processUsed = cpuSince(processBefore, processCpu());
+    console.log(`\n${title}`);
+    return report(threaded, await ask("stats"), serverBefore, processUsed, perfect, transport);
+  }
+  const threaded = await threadedReport(TRANSPORT, `fan-out, the same ${WORKERS} workers over ${threads} threads (each its own event loop, as each Lambda invocation has its own runtime)`);
+  const threadedPerSecond = threaded.perSecond;
   const fanOutIs = (baseline: number) => `fan-out is ${fmt(threadedPerSecond / baseline, 1)}× this over threads, ${fmt(oneLoopPerSecond / baseline, 1)}× on one loop`;
 
   if (process.argv.includes("--skip-baselines")) return void (await ask("close"));
+
+  // Baseline 0: the same threaded fan-out through the embedder's other HTTP client.
+  const other = await threadedReport(OTHER_TRANSPORT, `baseline: the same fan-out over ${threads} threads through ${OTHER_TRANSPORT} (the embedder's \`transport: "${OTHER_TRANSPORT}"\`)`);
+  console.log(`  → while all workers were busy ${TRANSPORT} reaches ${fmt(threaded.busyPerSecond / other.busyPerSecond, 2)}× the texts/s of ${OTHER_TRANSPORT} (${ratio(threaded.busyPerSecond)} against ${ratio(other.busyPerSecond)} of the ceiling)`);
 
   // Baseline 1: one worker doing the requests one after another; a sample, since the whole workload
   // would take ~30 minutes this way.

@@ -44,14 +44,17 @@ const IDLE_CONNECTION_MS = 30_000;
  * proxy may compress anyway).
  */
 export function nodeHttpTransport(settings: TransportSettings): EmbeddingsTransport {
-  const secure = new URL(settings.origin).protocol === "https:";
+  const url = new URL(settings.origin);
+  const secure = url.protocol === "https:";
+  // The origin parsed once rather than a URL string per request. IPv6 hosts come bracketed in a URL.
+  const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port || undefined, method: "POST" };
   const agentOptions = { keepAlive: true, maxSockets: settings.connections, maxFreeSockets: settings.connections, timeout: IDLE_CONNECTION_MS, scheduling: "lifo" as const };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
   return {
     post(path, headers, body, signal) {
       return new Promise<TransportAnswer>((resolve, reject) => {
-        const request = send(`${settings.origin}${path}`, { method: "POST", agent, headers, signal }, (response) => {
+        const request = send({ ...target, path, agent, headers, signal }, (response) => {
           // The request's own `error` (an abort, a reset mid-answer) must end the body the caller reads.
           //MUT
           resolve(decompressed(response));
