@@ -37,13 +37,21 @@ export async function rowsMentioning(db: pg.Pool, needles: string[]): Promise<Re
  * Runs `request` while a transaction takes locks as a merge's commit does (lib/ingest/merge-upload.ts
  * switchVersion): the vault's memories first, then its vault row. Once `request` waits on the memories
  * (its statement starting with `waitingStatement` shows in pg_stat_activity), the vault row is taken: a
- * cycle, which PostgreSQL breaks by failing the transaction that waited first, the request's
- * (https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS). Returns what `request` gave.
+ * cycle. Returns what `request` gave.
+ *
+ * PostgreSQL fails the transaction whose deadlock check finds the cycle; each waiter checks once,
+ * `deadlock_timeout` after it began to wait
+ * (https://www.postgresql.org/docs/current/runtime-config-locks.html#GUC-DEADLOCK-TIMEOUT). With the
+ * default 1 s, a loaded machine could take longer than that to close the cycle: the request's check
+ * then found nothing, and the merge's check failed the merge instead. So while this runs, waiters check
+ * after 5 s (time enough to close the cycle), and the merge after a minute: the request is the one failed.
  */
 export async function whileAMergeCommits<T>(db: pg.Pool, vaultId: string, waitingStatement: string, request: () => Promise<T>): Promise<T> {
+  await setDeadlockTimeout(db, "5s");
   const merge = await db.connect();
   try {
     await merge.query("BEGIN");
+    await merge.query("SET LOCAL deadlock_timeout = '60s'");
     await merge.query("UPDATE personal.vault_exchanges SET state = state WHERE vault_id = $1", [vaultId]);
     const answer = request();
     await expect
@@ -54,5 +62,12 @@ export async function whileAMergeCommits<T>(db: pg.Pool, vaultId: string, waitin
     return await answer;
   } finally {
     merge.release();
+    await setDeadlockTimeout(db, null);
   }
+}
+
+/** Sets the server's `deadlock_timeout` for every session (null: back to the default), effective on the sessions' next statements. */
+async function setDeadlockTimeout(db: pg.Pool, value: string | null): Promise<void> {
+  await db.query(value ? `ALTER SYSTEM SET deadlock_timeout = '${value}'` : "ALTER SYSTEM RESET deadlock_timeout");
+  await db.query("SELECT pg_reload_conf()");
 }
