@@ -40,13 +40,7 @@ export function digestingByteSource(source: ByteSource): DigestingSource {
       reads.push(read);
       const inner = source.createReadStream(range) as Readable;
       const out = new Transform({
-        // Chunks leave one at a time, as they came: a byte-mode stream's read() without a size, which
-        // `for await` calls, joins all it has buffered into a new Buffer (a copy of the whole upload
-        // for nothing); in object mode it returns one item
-        // (https://nodejs.org/api/stream.html#readablereadsize). Up to 64 chunks wait, about 1 MiB of
-        // the store's socket reads.
-        readableObjectMode: true,
-        readableHighWaterMark: 64,
+        readableHighWaterMark: 1 << 20,
         writableHighWaterMark: 1 << 20,
         transform(chunk: Buffer, _encoding, done) {
           read.hash.update(chunk);
