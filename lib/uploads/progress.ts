@@ -17,8 +17,8 @@ export function progressPct(upload: Pick<UploadRow, "state" | "bytes_parsed" | "
       return 0;
     case "parsing": {
       const read = fraction(upload.bytes_parsed, upload.uploaded_bytes ?? upload.declared_bytes);
-      // Chunks the whole file will make, as far as the part read tells; never fewer than recorded.
-      const projected = read > 0 ? Math.max(upload.chunks_total, upload.chunks_total / read) : upload.chunks_total;
+      // Chunks the whole file will make, as far as the part read tells (read ≤ 1, so never fewer than recorded).
+      const projected = read > 0 ? upload.chunks_total / read : upload.chunks_total;
       return Math.round(5 + 25 * read + 60 * fraction(upload.chunks_done, projected));
     }
     case "embedding":
