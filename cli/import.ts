@@ -85,14 +85,19 @@ async function openSession(api: ApiClient, email: string, password: string, sign
 async function follow(api: ApiClient, uploadId: string, line: ProgressLine): Promise<UploadProgress> {
   for (;;) {
     const progress = await api.progress(uploadId);
-    const detail =
-      progress.phase === "embedding" ? ` ${progress.chunks_done} of ${progress.chunks_total} chunks`
-      : progress.phase === "parsing" ? `, ${progress.exchanges_found} exchanges so far${progress.chunks_done > 0 ? `, ${progress.chunks_done} chunks embedded` : ""}`
-      : "";
-    line.update(progress.progress_pct, `${PHASES[progress.phase] ?? progress.phase}${detail}`);
+    line.update(progress.progress_pct, progressLabel(progress));
     if (progress.status === "complete" || progress.status === "failed") return progress;
     await sleep(500);
   }
+}
+
+/** The words beside the progress bar: "reading the export, 3,026 exchanges so far, 1 chunk embedded". */
+export function progressLabel(progress: Pick<UploadProgress, "phase" | "exchanges_found" | "chunks_done" | "chunks_total">): string {
+  const detail =
+    progress.phase === "embedding" ? ` ${progress.chunks_done} of ${progress.chunks_total} chunks`
+    : progress.phase === "parsing" ? `, ${count(progress.exchanges_found, "exchange")} so far${progress.chunks_done > 0 ? `, ${count(progress.chunks_done, "chunk")} embedded` : ""}`
+    : "";
+  return `${PHASES[progress.phase] ?? progress.phase}${detail}`;
 }
 
 function describeCheck(name: string, checked: CheckedExport): string {

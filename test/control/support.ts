@@ -46,24 +46,41 @@ export async function rowsMentioning(db: pg.Pool, needles: string[]): Promise<Re
  * then found nothing, and the merge's check failed the merge instead. So while this runs, waiters check
  * after 5 s (time enough to close the cycle), and the merge after a minute: the request is the one failed.
  */
-export async function whileAMergeCommits<T>(db: pg.Pool, vaultId: string, waitingStatement: string, request: () => Promise<T>): Promise<T> {
+export async function whileAMergeCommits<T>(
+  db: pg.Pool,
+  vaultId: string,
+  waitingStatement: string,
+  request: () => Promise<T>,
+  { waitMs = 20_000 }: { waitMs?: number } = {},
+): Promise<T> {
   await setDeadlockTimeout(db, "5s");
   const merge = await db.connect();
+  let answer: Promise<T> | undefined;
+  let failed = false;
   try {
     await merge.query("BEGIN");
     await merge.query("SET LOCAL deadlock_timeout = '60s'");
     await merge.query("UPDATE personal.vault_exchanges SET state = state WHERE vault_id = $1", [vaultId]);
-    const answer = request();
+    answer = request();
     await expect
-      .poll(async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1)", [waitingStatement])).rowCount, { timeout: 20_000 })
+      .poll(async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1)", [waitingStatement])).rowCount, { timeout: waitMs })
       .toBe(1);
     await merge.query("UPDATE personal.vaults SET last_sync_at = now() WHERE id = $1", [vaultId]);
     await merge.query("COMMIT");
-    return await answer;
+  } catch (error) {
+    // The transaction must not go back to the pool open (holding its row locks) or aborted: the client
+    // is destroyed, which ends its session and so rolls it back
+    // (https://node-postgres.com/apis/pool#releasing-clients). The request, which may have been waiting
+    // on those locks, is then let finish, so that its own failure is not left unhandled.
+    failed = true;
+    merge.release(error instanceof Error ? error : true);
+    await answer?.catch(() => undefined);
+    throw error;
   } finally {
-    merge.release();
+    if (!failed) merge.release();
     await setDeadlockTimeout(db, null);
   }
+  return await answer;
 }
 
 /** Sets the server's `deadlock_timeout` for every session (null: back to the default), effective on the sessions' next statements. */
