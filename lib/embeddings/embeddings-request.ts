@@ -61,8 +61,7 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
   try {
-    const body = JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" });
-    const response = await endpoint.transport.post(endpoint.path, headers, body, controller.signal);
+    const response = await send(endpoint, inputs, headers, controller.signal);
     if (clock) clock.headersAt = performance.now();
     const answer = await readAnswer(response.body, endpoint.answerBuffers, endpoint.maxAnswerBytes, response.contentLength);
     // Decoding copies what it keeps (vectors, messages), so the buffer can go back as soon as it is done.
@@ -85,6 +84,15 @@ export async function requestEmbeddings(endpoint: EmbeddingsEndpoint, inputs: st
     clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * Encodes and sends the request. Not inside `requestEmbeddings`: an async function keeps its registers
+ * across an `await`, and the body there (~65 KB for 32 chat exchanges) stayed alive until the answer
+ * came, to be copied by young-generation GCs and promoted, once per request in flight.
+ */
+function send(endpoint: EmbeddingsEndpoint, inputs: string[], headers: Record<string, string>, signal: AbortSignal) {
+  return endpoint.transport.post(endpoint.path, headers, JSON.stringify({ model: endpoint.model, input: inputs, encoding_format: "base64" }), signal);
 }
 
 function classifyAnswer(status: number, headers: IncomingHttpHeaders, body: Buffer, inputCount: number, dim: number): AttemptOutcome {

@@ -51,17 +51,28 @@ export function nodeHttpTransport(settings: TransportSettings): EmbeddingsTransp
   const agentOptions = { keepAlive: true, maxSockets: settings.connections, maxFreeSockets: settings.connections, timeout: IDLE_CONNECTION_MS, scheduling: "lifo" as const };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
+  /**
+   * The request, and its answer once the headers are in. Made apart from `post` so that no closure
+   * waiting for the answer can see the body: closures share their enclosing function's context, and a
+   * `body` in it was kept alive for the whole exchange (~65 KB per request in flight, copied by every
+   * young-generation GC and then promoted, to be collected by a full one).
+   * When the request is destroyed mid-answer (abort, timeout), Node destroys the response with an
+   * "aborted" error itself (`socketCloseListener` in lib/_http_client.js), so the reader sees it end.
+   */
+  const open = (path: string, headers: Record<string, string>, signal: AbortSignal) => {
+    // Throws at once on arguments node:http refuses (a header it cannot send): our bug, for the caller.
+    const request = send({ ...target, path, agent, headers, signal });
+    const answer = new Promise<TransportAnswer>((resolve, reject) => {
+      request.once("response", (response: IncomingMessage) => resolve(decompressed(response)));
+      request.on("error", reject);
+    });
+    return { request, answer };
+  };
   return {
     post(path, headers, body, signal) {
-      return new Promise<TransportAnswer>((resolve, reject) => {
-        const request = send({ ...target, path, agent, headers, signal }, (response) => {
-          // The request's own `error` (an abort, a reset mid-answer) must end the body the caller reads.
-          //MUT
-          resolve(decompressed(response));
-        });
-        request.on("error", reject);
-        request.end(body);
-      });
+      const { request, answer } = open(path, headers, signal);
+      request.end(body);
+      return answer;
     },
     async close() {
       agent.destroy();

@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { getHeapSnapshot } from "node:v8";
 import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createHttpEmbedder, createLocalEmbedder, dot, EmbedderError, type HttpEmbedder } from "../../lib/embeddings";
 
 // Both HTTP clients the embedder can send through, against real servers on 127.0.0.1.
@@ -48,6 +50,22 @@ async function expectVectorsOf(vectors: Float32Array[], inputs: string[]): Promi
   const expected = await reference.embed(inputs);
   expect(vectors).toHaveLength(inputs.length);
   vectors.forEach((v, i) => expect(dot(v, expected[i]!)).toBeCloseTo(1, 5));
+}
+
+/**
+ * Which of `needles` occur in a heap snapshot of this thread (taken after a full GC, so it holds only
+ * strings still reachable). Streamed: a whole snapshot as one string could exceed V8's string limit.
+ */
+async function inHeapSnapshot(needles: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  const overlap = Math.max(...needles.map((needle) => needle.length));
+  let tail = "";
+  for await (const chunk of getHeapSnapshot()) {
+    const text = tail + (chunk as Buffer).toString("utf8");
+    for (const needle of needles) if (text.includes(needle)) found.add(needle);
+    tail = text.slice(-overlap);
+  }
+  return found;
 }
 
 const compressors: Record<string, (bytes: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync, zstd: zstdCompressSync };
@@ -110,6 +128,46 @@ for (const transport of ["node:http", "undici"] as const) {
       await expectVectorsOf(vectors, ["stalls once"]);
       expect(requests).toBe(2);
       expect(server.state.connections).toBe(2);
+    });
+
+    it("throws an API key the HTTP client refuses to send at once, without retrying", async () => {
+      let requests = 0;
+      const server = await startServer(() => void requests++);
+      const embedder = createHttpEmbedder({ baseUrl: server.url, transport, apiKey: "key\nX-Injected: 1", retry: fastRetries });
+      closers.push(() => embedder.close());
+
+      const error = await embedder.embed(["a"]).catch((caught: unknown) => caught);
+
+      expect((error as { code?: string }).code).toMatch(/INVALID/);
+      expect(requests).toBe(0);
+    });
+
+    // undici's own request object keeps the body until the answer has come: node:http only.
+    it.runIf(transport === "node:http")("lets go of a request's body while it waits for the answer", async () => {
+      // A batch of 32 chat exchanges is a ~65 KB body: kept for the whole exchange, it was copied by
+      // young-generation GCs and then promoted, once per request in flight.
+      let received = false;
+      const server = createServer((req) => {
+        req.resume(); // read the body, never answer (and make no string of it here)
+        req.on("end", () => void (received = true));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      closers.push(async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      });
+      const embedder = embedderFor(transport, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, { timeoutMs: 60_000, maxAttempts: 1 });
+      const marker = `retention-${randomUUID()}`;
+      const inputs = [`${marker} ${"words of a long exchange ".repeat(2000)}`];
+      embedder.embed(inputs).catch(() => undefined); // ended by close() after the test
+      await vi.waitFor(() => expect(received).toBe(true));
+
+      // Snapshot strings are JSON-escaped: the body starts {\"model\":…,\"input\":[\"<marker>.
+      const bodyNeedle = `\\"input\\":[\\"${marker}`;
+      const found = await inHeapSnapshot([bodyNeedle, marker]);
+
+      expect(found.has(marker)).toBe(true); // the text itself, still held here: the search works
+      expect(found.has(bodyNeedle)).toBe(false);
     });
 
     it("retries an answer cut off by a dropped connection", async () => {
