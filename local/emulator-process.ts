@@ -8,6 +8,7 @@ import type { FauxqsServer, MessageSpyReader, SpyMessage } from "fauxqs";
 import type { QueueName } from "../functions/manifest";
 import { log } from "../lib/log";
 import type { LocalQueue, QueueAdmin } from "./emulator";
+import type { StoreCredentials } from "./presigned-requests";
 import { isProcessAlive } from "./processes";
 
 /** What the stack uses of the emulator in its own process: queue administration and the store's write events. */
@@ -23,6 +24,8 @@ export type QueueInspection = NonNullable<ReturnType<FauxqsServer["inspectQueue"
 export interface EmulatorProcess {
   endpoint: string;
   port: number;
+  /** The store's address for browsers (signatures checked, CORS answered), when `publicStore` asked for it. */
+  publicEndpoint?: string;
   /** The child process's id (the bench adds its memory to the stack's). */
   pid: number;
   server: EmulatorControl;
@@ -34,7 +37,7 @@ export interface EmulatorProcess {
 export type HostRequest = { type: "call"; id: number; method: "inspectQueue" | "createQueue"; args: unknown[] } | { type: "stop" };
 /** Child → parent. */
 export type HostMessage =
-  | { type: "ready"; endpoint: string; port: number; address: string; queues: Record<QueueName, LocalQueue> }
+  | { type: "ready"; endpoint: string; port: number; publicEndpoint?: string; address: string; queues: Record<QueueName, LocalQueue> }
   | { type: "failed"; message: string }
   | { type: "result"; id: number; value?: unknown; error?: string }
   | { type: "store-event"; event: SpyMessage };
@@ -54,10 +57,13 @@ const PID_FILE = "emulator.pid";
  * parent died, even by SIGKILL); one that could not (hung) is found by its pid file and killed on the
  * next start, as a PostgreSQL abandoned by a killed run is.
  */
-export async function startEmulatorProcess(options: { dataDir: string; port: number; bucket: string }): Promise<EmulatorProcess> {
+export async function startEmulatorProcess(options: { dataDir: string; port: number; bucket: string; publicStore?: { port: number; credentials: StoreCredentials } }): Promise<EmulatorProcess> {
   await recoverAbandonedEmulator(options.dataDir);
-  const child = fork(hostFile, [path.resolve(options.dataDir), String(options.port), options.bucket], {
+  const publicStore = options.publicStore;
+  const child = fork(hostFile, [path.resolve(options.dataDir), String(options.port), options.bucket, publicStore ? String(publicStore.port) : ""], {
     execArgv: ["--disable-warning=ExperimentalWarning", "--import", import.meta.resolve("tsx")],
+    // The keys go in the environment, not the arguments anyone can read in the process list.
+    env: { ...process.env, ...(publicStore && { PUBLIC_STORE_ACCESS_KEY_ID: publicStore.credentials.accessKeyId, PUBLIC_STORE_SECRET_ACCESS_KEY: publicStore.credentials.secretAccessKey }) },
     detached: true,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     serialization: "advanced",
@@ -95,6 +101,7 @@ export async function startEmulatorProcess(options: { dataDir: string; port: num
   return {
     endpoint: ready.endpoint,
     port: ready.port,
+    publicEndpoint: ready.publicEndpoint,
     pid,
     server: { ...server, address: ready.address, port: ready.port },
     queues: ready.queues,

@@ -1,3 +1,4 @@
+import type http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { ChangeMessageVisibilityCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
@@ -20,6 +21,8 @@ export interface LocalEmulator {
   endpoint: string;
   port: number;
   server: FauxqsServer;
+  /** fauxqs's own HTTP server: its `request` listener is what the store's public port hands requests to (store-cors-relay.ts). */
+  httpServer: http.Server;
   queues: Record<QueueName, LocalQueue>;
   stop(): Promise<void>;
 }
@@ -63,6 +66,8 @@ export async function startEmulator(options: { dataDir: string; port: number; bu
     }),
   );
   const endpoint = `http://127.0.0.1:${server.port}`;
+  const httpServer = startedServers.find((started) => (started.address() as net.AddressInfo | null)?.port === server.port) as http.Server | undefined;
+  if (!httpServer) throw new Error(`the emulator's HTTP server on port ${server.port} was not found`);
   const sqs = createSqsClient({ endpoint, region: "us-east-1" }, { accessKeyId: "local", secretAccessKey: "local" });
   try {
     server.createBucket(options.bucket);
@@ -72,7 +77,17 @@ export async function startEmulator(options: { dataDir: string; port: number; bu
       await releaseInFlight(server, sqs, created[key].name);
       await releaseInFlight(server, sqs, localQueueName(definition, "-dlq"));
     }
-    return { endpoint, port: server.port, server, queues: created, stop: () => server.stop() };
+    return {
+      endpoint,
+      port: server.port,
+      server,
+      httpServer,
+      queues: created,
+      stop: async () => {
+        startedServers.splice(startedServers.indexOf(httpServer), 1);
+        await server.stop();
+      },
+    };
   } finally {
     sqs.destroy();
   }
@@ -128,17 +143,23 @@ async function releaseInFlight(server: FauxqsServer, sqs: SQSClient, name: strin
 
 let loopbackStarts = 0;
 const listen = net.Server.prototype.listen;
+/** The servers fauxqs started (found again by port: several emulators may start at once in one process). */
+const startedServers: net.Server[] = [];
 
 /**
  * fauxqs 2.4.1 always listens on 0.0.0.0 (its `host` option only names queue URLs), which would put an
  * unauthenticated S3 + SQS server on the network. While it starts, a listen on every interface is
- * turned into a listen on 127.0.0.1.
+ * turned into a listen on 127.0.0.1. The server is kept: its request listener serves the store's public
+ * port in the same process.
  */
 async function onLoopbackOnly<T>(start: () => Promise<T>): Promise<T> {
   if (loopbackStarts++ === 0) {
     net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
       const first = args[0] as { host?: string } | undefined;
-      if (first && typeof first === "object" && (first.host === "0.0.0.0" || first.host === "::")) args[0] = { ...first, host: "127.0.0.1" };
+      if (first && typeof first === "object" && (first.host === "0.0.0.0" || first.host === "::")) {
+        args[0] = { ...first, host: "127.0.0.1" };
+        startedServers.push(this);
+      }
       return (listen as (...a: unknown[]) => net.Server).apply(this, args);
     } as typeof listen;
   }

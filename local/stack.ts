@@ -25,7 +25,6 @@ import { startHandlerThreads, type HandlerThreads } from "./handler-threads";
 import { loadHandler } from "./lambda-context";
 import { assertPortFree, freePort } from "./ports";
 import { isProcessAlive } from "./processes";
-import { startCorsRelay } from "./store-cors-relay";
 import { webDist } from "./web-build";
 import { recoverAbandonedServer, startPostgres, type LocalPostgres } from "./postgres";
 import { startQueuePoller, type QueuePoller, type SqsHandler } from "./queue-poller";
@@ -98,19 +97,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const postgres: LocalPostgres = await startPostgres({ dataDir: path.join(dataDir, "postgres"), port: ports.pg, log: options.verbose ? say : undefined });
     started.push(() => postgres.stop());
     const bucket = process.env.STORE_BUCKET ?? "cogzy-vaults";
-    // Functions reach the emulator directly; browsers reach it through the CORS relay on the store port.
-    const emulator = await startEmulatorProcess({ dataDir, port: 0, bucket });
-    started.push(() => emulator.stop());
-    // The store port checks presigned URLs with the keys the functions sign them with.
+    // Functions reach the emulator directly; browsers reach it on the store port, which checks presigned
+    // URLs with the keys the functions sign them with and answers CORS (store-cors-relay.ts).
     const { accessKeyId = "local", secretAccessKey = "local" } = loadConfig().store;
-    const relay = await startCorsRelay({ target: emulator.endpoint, port: ports.store, credentials: { accessKeyId, secretAccessKey } });
-    started.push(() => relay.close());
+    const emulator = await startEmulatorProcess({ dataDir, port: 0, bucket, publicStore: { port: ports.store, credentials: { accessKeyId, secretAccessKey } } });
+    started.push(() => emulator.stop());
+    const publicStoreEndpoint = emulator.publicEndpoint!;
 
     Object.assign(process.env, {
       APP_ENV: process.env.APP_ENV === "test" ? "test" : "local",
       DATABASE_URL: postgres.url,
       STORE_ENDPOINT: emulator.endpoint,
-      STORE_PUBLIC_ENDPOINT: relay.url,
+      STORE_PUBLIC_ENDPOINT: publicStoreEndpoint,
       SQS_ENDPOINT: emulator.endpoint,
       STORE_BUCKET: bucket,
       INGEST_QUEUE_URL: emulator.queues.ingest.url,
@@ -189,7 +187,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     return {
       apiUrl: gateway.url,
-      storeEndpoint: relay.url,
+      storeEndpoint: publicStoreEndpoint,
       databaseUrl: postgres.url,
       dataDir,
       emulator,

@@ -10,18 +10,20 @@ export interface CorsRelay {
 }
 
 /**
- * The store's address for browsers, in front of the emulator (which checks no signature at all and
- * listens on loopback only). Like the B2 bucket in production it:
+ * The store's address for browsers, served in the emulator's process by the emulator's own request
+ * listener (`handle`; the emulator checks no signature at all and listens on loopback only). Like the
+ * B2 bucket in production it:
  * - answers CORS preflights as a permissive bucket rule would and exposes `ETag` (multipart completion
  *   needs it): the page PUTs files straight to the store, another origin;
  * - verifies every other request's SigV4 signature, as a presigned URL (method, key, query and signed
  *   headers including the length; credential; expiry) or as an `Authorization` header made with the
  *   stack's keys (so the SDK or the AWS CLI can look inside a local vault), and answers 403 with S3's
  *   error XML otherwise, so a URL issued for one key cannot write another, however its path is edited.
- * What passes is relayed byte for byte. Functions talk to the emulator directly.
+ * What passes is handed to `handle` as it arrived, so an export's bytes are read from the socket once:
+ * relayed over a second loopback connection, half a gigabyte cost the stack ~2 s of socket writes.
+ * Functions talk to the emulator's loopback port directly.
  */
-export async function startCorsRelay(options: { target: string; port: number; credentials: StoreCredentials }): Promise<CorsRelay> {
-  const target = new URL(options.target);
+export async function startCorsRelay(options: { handle: http.RequestListener; port: number; credentials: StoreCredentials }): Promise<CorsRelay> {
   const server = http.createServer((request, response) => {
     if (request.method === "OPTIONS") {
       response.writeHead(204, {
@@ -35,19 +37,9 @@ export async function startCorsRelay(options: { target: string; port: number; cr
     }
     const refusal = checkPresignedRequest({ method: request.method ?? "GET", url: request.url ?? "/", headers: request.headers }, options.credentials);
     if (refusal) return refuse(request, response, refusal);
-    // The Host header stays as the browser sent it: it is part of what the URL's signature covers.
-    const upstream = http.request(
-      { hostname: target.hostname, port: Number(target.port), method: request.method, path: request.url, headers: request.headers },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, { ...endToEndHeaders(answer.headers), ...CORS_HEADERS });
-        answer.pipe(response);
-      },
-    );
-    upstream.on("error", (error) => {
-      if (!response.headersSent) response.writeHead(502, CORS_HEADERS);
-      response.end(`store relay: ${error.message}`);
-    });
-    request.pipe(upstream);
+    // Headers set here are merged into the ones the handler writes (https://nodejs.org/api/http.html#responsesetheadername-value).
+    for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
+    options.handle(request, response);
   });
   // Idle connections stay a minute (Node's default is 5 s), so that a page's next PUT seconds later finds
   // its connection open; headersTimeout must exceed it (https://nodejs.org/api/http.html#serverkeepalivetimeout).
@@ -65,18 +57,6 @@ export async function startCorsRelay(options: { target: string; port: number; cr
         server.closeAllConnections();
       }),
   };
-}
-
-/**
- * The answer's headers without its hop-by-hop ones (RFC 9110 §7.6.1): `Connection` and `Keep-Alive` describe
- * the emulator's connection to this relay, not this relay's to the client. Relayed, they told clients to keep
- * an idle connection for the emulator's 72 s while this server closed it, so a later PUT on it met
- * ECONNRESET. Node writes this server's own.
- */
-function endToEndHeaders(headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
-  const named = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"]);
-  for (const token of String(headers.connection ?? "").split(",")) named.add(token.trim().toLowerCase());
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !named.has(name)));
 }
 
 /** 403 with S3's error document; the body being sent is read and dropped so the client sees the answer. */

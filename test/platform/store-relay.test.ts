@@ -1,29 +1,26 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CorsRelay, startCorsRelay } from "../../local/store-cors-relay";
 
 const credentials = { accessKeyId: "relay-test", secretAccessKey: "relay-test-secret" };
-let upstream: http.Server;
 let relay: CorsRelay;
 
 beforeAll(async () => {
-  // A stand-in for the emulator: answers every request 200 once it has read the body, and keeps idle
-  // connections longer than the relay does (fastify, the emulator's server, keeps them 72 s).
-  upstream = http.createServer((request, response) => {
-    request.resume();
-    request.on("end", () => response.end("stored"));
+  // A stand-in for the emulator's request listener: answers every request 200 once it has read the body.
+  relay = await startCorsRelay({
+    handle: (request, response) => {
+      request.resume();
+      request.on("end", () => response.end("stored"));
+    },
+    port: 0,
+    credentials,
   });
-  upstream.keepAliveTimeout = 300_000;
-  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-  relay = await startCorsRelay({ target: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, port: 0, credentials });
 });
 
 afterAll(async () => {
   await relay.close();
-  await new Promise<void>((resolve) => upstream.close(() => resolve()));
 });
 
 async function presignedPut(key: string, body: Buffer): Promise<string> {
