@@ -1,4 +1,5 @@
 import { ExportFormatError } from "./export-format-error";
+import { parseJsonBytes } from "./json-pieces";
 
 /**
  * How the JSON scanner fails, in words for the person who uploaded the file. Parsing helpers live here
@@ -20,10 +21,10 @@ export function truncated(bytes: number): ExportFormatError {
   );
 }
 
-/** `JSON.parse` of one element's bytes; a SyntaxError becomes `invalid_json`. */
+/** `JSON.parse` of one element's bytes (in pieces when it is large: see json-pieces.ts); a SyntaxError becomes `invalid_json`. */
 export function parseElement(bytes: Buffer, offset: number): unknown {
   try {
-    return JSON.parse(bytes.toString("utf8"));
+    return parseJsonBytes(bytes);
   } catch (error) {
     throw invalidJson(offset, undefined, error);
   }
