@@ -10,6 +10,13 @@ export interface ChunkDeferral {
   recordId: string;
 }
 
+/**
+ * Chunks stored or recorded at once. Each write waits on round trips (the PUT, the chunk's row, its embed
+ * message) more than on CPU, so more than two keep the parse from waiting for them; each holds one
+ * chunk's bytes (about 3 KB a node).
+ */
+const WRITES_IN_FLIGHT = 4;
+
 export interface WrittenChunk {
   index: number;
   records: number;
@@ -22,8 +29,8 @@ export interface WrittenChunk {
  * Cuts the split's stream of new nodes into chunks of `chunkSize` and writes each as a JSON array, one
  * node per line ({@link chunkFile}), to the upload's work folder, so the embed workers get pointers,
  * never contents. Once a chunk's file is stored, `onWritten` records it (and may announce it to the
- * embed workers) while the next chunks fill. At most two chunks are being written or recorded at once,
- * which bounds memory to a few chunks whatever the export's size.
+ * embed workers) while the next chunks fill. At most {@link WRITES_IN_FLIGHT} chunks are being written or
+ * recorded at once, which bounds memory to a few chunks whatever the export's size.
  */
 export class ChunkWriter {
   /** The current chunk's lines, encoded as each node is added, so no node object outlives its add(). */
@@ -74,7 +81,7 @@ export class ChunkWriter {
     this.buffer = [];
     this.deferrals = [];
     this.count += 1;
-    while (this.pending.size >= 2) await Promise.race(this.pending);
+    while (this.pending.size >= WRITES_IN_FLIGHT) await Promise.race(this.pending);
     if (this.failure) throw this.failure;
     // Bytes, not a string: the SDK would encode a string body once to sign it and again to send it.
     const body = chunkFile(lines);

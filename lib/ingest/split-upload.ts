@@ -40,6 +40,8 @@ export type SplitOutcome = "ignored" | "settled" | "busy" | "resumed" | "failed"
 
 /** Exchanges claimed per round trip to Postgres. */
 const CLAIM_BATCH = 1000;
+/** Batches claimed or being written while the parse fills the next one. */
+const BATCHES_AHEAD = 2;
 const PROGRESS_EVERY_MS = 1000;
 const DEFAULT_LEASE_SECONDS = 30;
 
@@ -240,8 +242,9 @@ interface ParseResult {
  * (deferred; embedded only if this upload ends up holding them, see the embed worker and the merge).
  * Each chunk is recorded, with its deferrals, as soon as its file is stored ({@link recordChunk}).
  *
- * The claims of one batch of exchanges go to Postgres while the parse reads the next batch: one batch
- * is claimed and written at a time, in order, so chunks hold the exchanges in the file's order.
+ * The claims of one batch of exchanges go to Postgres while the parse reads the next batch and the
+ * chunks of the batch before are written: batches are claimed one at a time and written one at a time,
+ * in order, so chunks hold the exchanges in the file's order.
  */
 async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: number, size: number, announce: boolean): Promise<ParseResult> {
   let bytesRead = 0;
@@ -259,10 +262,7 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
   let batch: Array<{ record: ExportRecord; hash: Buffer }> = [];
   let lastProgress = Date.now();
 
-  const claimAndWrite = async (entries: typeof batch) => {
-    const outcomes = await claimExchanges(deps.db, upload.vault_id, upload.id, entries.map((entry) => entry.hash), entries.map((entry) => entry.record.id), {
-      includeForgotten: upload.include_forgotten,
-    });
+  const write = async (entries: typeof batch, outcomes: Awaited<ReturnType<typeof claimExchanges>>) => {
     for (const [index, { record, hash }] of entries.entries()) {
       const outcome = outcomes[index];
       if (outcome === "merged") {
@@ -277,14 +277,32 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
       await lifecycle.recordParseProgress(deps.db, upload.id, attempt, { bytesParsed: Math.min(bytesRead, size), exchangesFound: reader.summary.exchanges });
     }
   };
-  // The batch being claimed and written while the parse fills the next; its failure surfaces when awaited.
-  let inFlight: Promise<void> = Promise.resolve();
+  // Claims go to Postgres one batch after the other, each as soon as the parse has filled it; a batch's
+  // nodes go to the writer once its claims are back and the batch before it is written. So the claims of
+  // one batch run while the chunks of the one before are stored (their hashes are disjoint: the file is
+  // deduplicated first). A failure stops the batches after it and surfaces when awaited.
+  let claiming: Promise<unknown> = Promise.resolve();
+  let written: Promise<void> = Promise.resolve();
+  const ahead: Promise<void>[] = [];
   const takeBatch = async () => {
-    await inFlight;
+    // At most BATCHES_AHEAD batches claimed or written behind the parse: memory stays a few batches.
+    while (ahead.length >= BATCHES_AHEAD) await ahead.shift();
     const entries = batch;
     batch = [];
-    inFlight = claimAndWrite(entries);
-    inFlight.catch(() => undefined);
+    const claimed = claiming.then(() =>
+      claimExchanges(deps.db, upload.vault_id, upload.id, entries.map((entry) => entry.hash), entries.map((entry) => entry.record.id), {
+        includeForgotten: upload.include_forgotten,
+      }),
+    );
+    claiming = claimed;
+    // Settles only once the batches before it and its own claims have: awaiting the last batch awaits all.
+    written = Promise.allSettled([written, claimed]).then(([before, claims]) => {
+      if (before.status === "rejected") throw before.reason;
+      if (claims.status === "rejected") throw claims.reason;
+      return write(entries, claims.value);
+    });
+    written.catch(() => undefined);
+    ahead.push(written);
   };
 
   try {
@@ -300,13 +318,13 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
       if (batch.length >= CLAIM_BATCH) await takeBatch();
     }
     await takeBatch();
-    await inFlight;
+    await written;
     return { reader, chunks: await writer.finish(), duplicates, deferred, digest: fingerprinted.digest() };
   } catch (error) {
     // Nothing of this attempt may still be claiming or recording when the upload is failed (which gives
     // its claims back) or retried. Claims and chunks lag behind the parse, so their failure, about
     // records read earlier, is the one reported.
-    const behind = await inFlight.then(() => undefined, (failure: unknown) => failure);
+    const behind = await written.then(() => undefined, (failure: unknown) => failure);
     const writing = await writer.settle();
     throw behind ?? writing ?? error;
   }
