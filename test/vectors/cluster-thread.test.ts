@@ -1,0 +1,67 @@
+import { describe, expect, it, vi } from "vitest";
+import { startClusterThread, runningClusterThreads } from "../../lib/vectors/cluster-thread";
+import { createClusterAccumulator } from "../../lib/vectors/clusters";
+import { InvalidVectorsError } from "../../lib/vectors/errors";
+import { plantedTopics } from "./fixtures/planted-topics";
+
+const corpus = plantedTopics({ rows: 6000, dim: 96, themes: 6, topicsPerTheme: 3, seed: 11 });
+const DIM = corpus.dim;
+
+/** The corpus in blocks of uneven sizes, as chunks arrive. */
+function blocks(): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let row = 0, size = 317; row < corpus.rows; row += size, size = 200 + ((size * 7) % 400)) out.push(corpus.vectors.subarray(row * DIM, Math.min(corpus.rows, row + size) * DIM));
+  return out;
+}
+
+describe("clustering on a thread", () => {
+  it("gives the same fit as the two passes on the calling thread, and leaves the caller's rows as they were", async () => {
+    const options = { expectedRows: corpus.rows, sampleSize: 4000 };
+    const pass1 = createClusterAccumulator(DIM, options);
+    for (const rows of blocks()) pass1.add(rows);
+    const pass2 = pass1.fit();
+    for (const rows of blocks()) pass2.assign(rows);
+    const here = pass2.result();
+    const before = corpus.vectors.slice();
+
+    const thread = startClusterThread(DIM, options);
+    for (const rows of blocks()) thread.add(rows);
+    const there = await thread.result();
+
+    expect(there.k).toBe(here.k);
+    expect(there.rows).toBe(corpus.rows);
+    expect(there.assignments).toEqual(here.assignments);
+    expect(there.sizes).toEqual(here.sizes);
+    expect(there.sums).toEqual(here.sums);
+    expect(there.centroidNorms).toEqual(here.centroidNorms);
+    expect(there.representatives).toEqual(here.representatives);
+    expect(there.iterations).toBe(here.iterations);
+    expect(there.params).toEqual(here.params);
+    expect(corpus.vectors).toEqual(before);
+    await vi.waitFor(() => expect(runningClusterThreads.size).toBe(0));
+  });
+
+  it("fails with the rows' own error when a vector cannot be clustered", async () => {
+    const thread = startClusterThread(DIM);
+    const rows = corpus.vectors.slice(0, 40 * DIM);
+    rows[17 * DIM + 3] = Number.NaN;
+    thread.add(corpus.vectors.subarray(0, 100 * DIM));
+    thread.add(rows);
+
+    const failed = await thread.result().catch((error: unknown) => error);
+
+    expect(failed).toBeInstanceOf(InvalidVectorsError);
+    expect((failed as InvalidVectorsError).message).toMatch(/vector 117 contains NaN/);
+    await vi.waitFor(() => expect(runningClusterThreads.size).toBe(0));
+  });
+
+  it("fails its result when the thread ends midway, as a crash would", async () => {
+    const thread = startClusterThread(DIM);
+    for (const rows of blocks()) thread.add(rows);
+    const [worker] = [...runningClusterThreads];
+    await worker!.terminate();
+
+    await expect(thread.result()).rejects.toThrow(/clustering thread stopped/);
+    expect(runningClusterThreads.size).toBe(0);
+  });
+});
