@@ -44,9 +44,31 @@ console.log("~" + JSON.stringify(answer));
 process.exit(0);
 `;
 
+/**
+ * What the merge does to cluster on a second thread (lib/vectors/cluster-thread.ts): a worker running
+ * the function's own bundle, marked in its workerData, sent rows then asked for the fit.
+ */
+const CLUSTER_THREAD_RUNNER = `
+import { Worker } from "node:worker_threads";
+const [file] = process.argv.slice(2);
+const worker = new Worker(file, { workerData: { "cogzy:cluster-thread": { dim: 4, options: { k: 2 } } } });
+const rows = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0.99, 0.14, 0, 0, 0.14, 0.99, 0, 0]);
+worker.postMessage({ kind: "add", buffer: rows.buffer }, [rows.buffer]);
+worker.postMessage({ kind: "fit" });
+worker.on("message", (reply) => {
+  console.log("~" + JSON.stringify({ kind: reply.kind, rows: reply.fit?.rows, assignments: Array.from(reply.fit?.assignments ?? []), error: reply.error?.message }));
+  process.exit(0);
+});
+worker.on("error", (error) => {
+  console.log("~" + JSON.stringify({ kind: "error", error: String(error) }));
+  process.exit(0);
+});
+`;
+
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), "cogzy-bundles-"));
   await writeFile(path.join(work, "runner.mjs"), RUNNER);
+  await writeFile(path.join(work, "cluster-thread-runner.mjs"), CLUSTER_THREAD_RUNNER);
   postgres = await startPostgres({ dataDir: path.join(work, "postgres"), port: await freePort() });
   functions = (await recordStack()).functions();
   // One folder per handler: functions sharing a handler (the dead-letter consumers) share a bundle.
@@ -67,13 +89,13 @@ function folderName(fn: RecordedFunction): string {
   return fn.args.handler.replace(/[^A-Za-z0-9]+/g, "-");
 }
 
-async function run(fn: RecordedFunction, options: { event?: unknown; overrides?: Record<string, string> } = {}) {
+async function run(fn: RecordedFunction, options: { event?: unknown; overrides?: Record<string, string>; runner?: string } = {}) {
   const folder = folders.get(folderName(fn))!;
   const { env, links } = productionStart(fn, options.overrides);
   const linkEnvironment = await writeLinks(folder, links);
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [path.join(work, "runner.mjs"), folder.file, folder.exportName, ...(options.event ? [JSON.stringify(options.event)] : [])],
+    [path.join(work, options.runner ?? "runner.mjs"), folder.file, folder.exportName, ...(options.event ? [JSON.stringify(options.event)] : [])],
     // Only what Lambda gives a function: its folder as working directory, its environment, its links.
     { cwd: folder.dir, env: { PATH: process.env.PATH, ...env, ...linkEnvironment, LOG_LEVEL: "silent" } },
   );
@@ -91,6 +113,19 @@ describe("deployed bundles", () => {
       for (const [source, exported] of answers) expect(exported, source).toBe("function");
     }
   }, 600_000);
+
+  it("the merge function's bundle, started as its clustering thread, clusters the rows it is sent", async () => {
+    const merge = functions.find((fn) => fn.args.handler === "functions/queues/merge-chunks.handler")!;
+
+    const answer = (await run(merge, { runner: "cluster-thread-runner.mjs" })) as unknown as { kind: string; rows?: number; assignments?: number[]; error?: string };
+
+    expect(answer.error).toBeUndefined();
+    expect(answer.kind).toBe("fitted");
+    expect(answer.rows).toBe(4);
+    expect(answer.assignments![0]).toBe(answer.assignments![2]);
+    expect(answer.assignments![1]).toBe(answer.assignments![3]);
+    expect(answer.assignments![0]).not.toBe(answer.assignments![1]);
+  }, 60_000);
 
   it("an API route answers at cold start, its configuration read from the environment and the decrypted links", async () => {
     const me = functions.find((fn) => fn.args.handler === "functions/http/me.handler")!;
