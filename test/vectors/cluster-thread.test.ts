@@ -4,7 +4,7 @@ import { createClusterAccumulator } from "../../lib/vectors/clusters";
 import { InvalidVectorsError } from "../../lib/vectors/errors";
 import { plantedTopics } from "./fixtures/planted-topics";
 
-const corpus = plantedTopics({ rows: 6000, dim: 96, themes: 6, topicsPerTheme: 3, seed: 11 });
+const corpus = plantedTopics({ rows: 3000, dim: 96, themes: 6, topicsPerTheme: 3, seed: 11 });
 const DIM = corpus.dim;
 
 /** The corpus in blocks of uneven sizes, as chunks arrive. */
@@ -15,8 +15,8 @@ function blocks(): Float32Array[] {
 }
 
 describe("clustering on a thread", () => {
-  it("gives the same fit as the two passes on the calling thread, and leaves the caller's rows as they were", async () => {
-    const options = { expectedRows: corpus.rows, sampleSize: 4000 };
+  it.each([{ split: false }, { split: true }])("gives the same fit as the two passes on the calling thread, and leaves the caller's rows as they were (%o)", async ({ split }) => {
+    const options = { expectedRows: corpus.rows, sampleSize: 2000 };
     const pass1 = createClusterAccumulator(DIM, options);
     for (const rows of blocks()) pass1.add(rows);
     const pass2 = pass1.fit();
@@ -24,7 +24,7 @@ describe("clustering on a thread", () => {
     const here = pass2.result();
     const before = corpus.vectors.slice();
 
-    const thread = startClusterThread(DIM, options);
+    const thread = startClusterThread(DIM, options, { split });
     for (const rows of blocks()) thread.add(rows);
     const there = await thread.result();
 
@@ -41,8 +41,9 @@ describe("clustering on a thread", () => {
     await vi.waitFor(() => expect(runningClusterThreads.size).toBe(0));
   });
 
-  it("fails with the rows' own error when a vector cannot be clustered", async () => {
-    const thread = startClusterThread(DIM);
+  it.each([{ split: false }, { split: true }])("fails with the rows' own error when a vector cannot be clustered (%o)", async ({ split }) => {
+    // The bad row is past the split.
+    const thread = startClusterThread(DIM, { expectedRows: 140 }, { split });
     const rows = corpus.vectors.slice(0, 40 * DIM);
     rows[17 * DIM + 3] = Number.NaN;
     thread.add(corpus.vectors.subarray(0, 100 * DIM));
@@ -55,11 +56,10 @@ describe("clustering on a thread", () => {
     await vi.waitFor(() => expect(runningClusterThreads.size).toBe(0));
   });
 
-  it("fails its result when the thread ends midway, as a crash would", async () => {
-    const thread = startClusterThread(DIM);
+  it.each([0, 1])("fails its result when one of its threads ends midway, as a crash would (thread %i of 2)", async (which) => {
+    const thread = startClusterThread(DIM, { expectedRows: corpus.rows }, { split: true });
     for (const rows of blocks()) thread.add(rows);
-    const [worker] = [...runningClusterThreads];
-    await worker!.terminate();
+    await [...runningClusterThreads][which]!.terminate();
 
     await expect(thread.result()).rejects.toThrow(/clustering thread stopped/);
     expect(runningClusterThreads.size).toBe(0);
