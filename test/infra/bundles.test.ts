@@ -51,7 +51,7 @@ process.exit(0);
 const CLUSTER_THREAD_RUNNER = `
 import { Worker } from "node:worker_threads";
 const [file] = process.argv.slice(2);
-const worker = new Worker(file, { workerData: { "cogzy:cluster-thread": { dim: 4, options: { k: 2 } } } });
+const worker = new Worker(file, { workerData: { "cogzy:cluster-thread": { dim: 4, options: { k: 2 }, role: "sample", splitAt: Infinity } } });
 const rows = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0.99, 0.14, 0, 0, 0.14, 0.99, 0, 0]);
 worker.postMessage({ kind: "add", buffer: rows.buffer }, [rows.buffer]);
 worker.postMessage({ kind: "fit" });
