@@ -45,24 +45,28 @@ process.exit(0);
 `;
 
 /**
- * What the merge does to cluster on a second thread (lib/vectors/cluster-thread.ts): a worker running
- * the function's own bundle, marked in its workerData, sent rows then asked for the fit.
+ * What the merge does to cluster on other threads (lib/vectors/cluster-thread.ts): two workers running
+ * the function's own bundle, marked in their workerData, the first sent the rows (it hands the second
+ * half to the other) then asked for the fit.
  */
 const CLUSTER_THREAD_RUNNER = `
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
 const [file] = process.argv.slice(2);
-const worker = new Worker(file, { workerData: { "cogzy:cluster-thread": { dim: 4, options: { k: 2 }, role: "sample", splitAt: Infinity } } });
-const rows = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0.99, 0.14, 0, 0, 0.14, 0.99, 0, 0]);
-worker.postMessage({ kind: "add", buffer: rows.buffer }, [rows.buffer]);
+const { port1, port2 } = new MessageChannel();
+const thread = (role, peer) => new Worker(file, { workerData: { "cogzy:cluster-thread": { dim: 4, options: { k: 2 }, ...role, peer } }, transferList: [peer] });
+const worker = thread({ role: "sample", splitAt: 2 }, port1);
+thread({ role: "rest" }, port2);
+const answer = (value) => {
+  console.log("~" + JSON.stringify(value));
+  process.exit(0);
+};
+for (const block of [[1, 0, 0, 0, 0, 1, 0, 0], [0.99, 0.14, 0, 0, 0.14, 0.99, 0, 0]]) {
+  const rows = new Float32Array(block);
+  worker.postMessage({ kind: "add", buffer: rows.buffer }, [rows.buffer]);
+}
 worker.postMessage({ kind: "fit" });
-worker.on("message", (reply) => {
-  console.log("~" + JSON.stringify({ kind: reply.kind, rows: reply.fit?.rows, assignments: Array.from(reply.fit?.assignments ?? []), error: reply.error?.message }));
-  process.exit(0);
-});
-worker.on("error", (error) => {
-  console.log("~" + JSON.stringify({ kind: "error", error: String(error) }));
-  process.exit(0);
-});
+worker.on("message", (reply) => answer({ kind: reply.kind, rows: reply.fit?.rows, assignments: Array.from(reply.fit?.assignments ?? []), error: reply.error?.message }));
+worker.on("error", (error) => answer({ kind: "error", error: String(error) }));
 `;
 
 beforeAll(async () => {
@@ -114,7 +118,7 @@ describe("deployed bundles", () => {
     }
   }, 600_000);
 
-  it("the merge function's bundle, started as its clustering thread, clusters the rows it is sent", async () => {
+  it("the merge function's bundle, started as its two clustering threads, clusters the rows it is sent", async () => {
     const merge = functions.find((fn) => fn.args.handler === "functions/queues/merge-chunks.handler")!;
 
     const answer = (await run(merge, { runner: "cluster-thread-runner.mjs" })) as unknown as { kind: string; rows?: number; assignments?: number[]; error?: string };
