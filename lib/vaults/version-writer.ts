@@ -11,7 +11,7 @@ import { createObjectWriter, type WrittenObject } from "../store/object-writer";
 import { objectRange } from "../store/ranged";
 import { objectBytes } from "../store/streams";
 import { clusterSums, clustersDocumentFrom, createClusterAccumulator, createClusterUpdate, createIdsDigest, labelRows, RECLUSTER_GROWTH, type ClusterFit, type NodeText } from "../vectors/clusters";
-import { startClusterThread } from "../vectors/cluster-thread";
+import { clusterThreadsAvailable, startClusterThread } from "../vectors/cluster-thread";
 import type { ClustersHeader } from "../vectors/cluster-update";
 import { float32LeBytes } from "../vectors/float32-le";
 import { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from "../vectors/npy";
@@ -166,7 +166,7 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
   // A first version is clustered from the rows as they pass, kept in memory when they fit: on a thread of
   // its own when they are many (the same clusters, see startClusterThread), else on this one.
   const keepAll = !before && input.added * dim * Float32Array.BYTES_PER_ELEMENT <= keepLimit;
-  const thread = keepAll && (input.clusterThread ?? input.added >= CLUSTER_THREAD_MIN_ROWS) ? startClusterThread(dim, { expectedRows: input.added }) : undefined;
+  const thread = keepAll && (input.clusterThread ?? input.added >= CLUSTER_THREAD_MIN_ROWS) && clusterThreadsAvailable() ? startClusterThread(dim, { expectedRows: input.added }) : undefined;
   const firstFit = before || thread ? undefined : createClusterAccumulator(dim, { expectedRows: input.added });
   const kept: Float32Array[] = [];
   let keptBytes = 0;

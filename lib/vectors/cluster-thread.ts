@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import nodeModule from "node:module";
 import os from "node:os";
 import { isMainThread, MessageChannel, parentPort, Worker, workerData, type MessagePort } from "node:worker_threads";
 import { createClusterAccumulator, createRangeAssigner, finishFit } from "./cluster-fit";
@@ -127,6 +128,16 @@ function startWorker(data: ThreadData[typeof THREAD_MARK]): Worker {
   const worker = file.endsWith(".ts") ? new Worker(sourceBootstrap(import.meta.url), { ...options, eval: true }) : new Worker(file, options);
   runningClusterThreads.add(worker);
   return worker;
+}
+
+/**
+ * Whether {@link startClusterThread} can start its threads here: always from a bundle; from the
+ * TypeScript source only where Node strips types and has synchronous module hooks (Node 22.18 and
+ * later, as `npm` scripts run), not under an older `node` on the PATH.
+ */
+export function clusterThreadsAvailable(): boolean {
+  if (!fileURLToPath(import.meta.url).endsWith(".ts")) return true;
+  return Boolean((process.features as { typescript?: unknown }).typescript) && typeof (nodeModule as { registerHooks?: unknown }).registerHooks === "function";
 }
 
 /** True on a thread {@link startClusterThread} started: a function bundle loaded as one serves nothing else. */

@@ -4,7 +4,7 @@ import { createClusterAccumulator } from "../../lib/vectors/clusters";
 import { InvalidVectorsError } from "../../lib/vectors/errors";
 import { plantedTopics } from "./fixtures/planted-topics";
 
-const corpus = plantedTopics({ rows: 3000, dim: 96, themes: 6, topicsPerTheme: 3, seed: 11 });
+const corpus = plantedTopics({ rows: 2000, dim: 64, themes: 6, topicsPerTheme: 3, seed: 11 });
 const DIM = corpus.dim;
 
 /** The corpus in blocks of uneven sizes, as chunks arrive. */
@@ -16,7 +16,7 @@ function blocks(): Float32Array[] {
 
 describe("clustering on a thread", () => {
   it.each([{ split: false }, { split: true }])("gives the same fit as the two passes on the calling thread, and leaves the caller's rows as they were (%o)", async ({ split }) => {
-    const options = { expectedRows: corpus.rows, sampleSize: 2000 };
+    const options = { expectedRows: corpus.rows, sampleSize: 1500, k: 12 };
     const pass1 = createClusterAccumulator(DIM, options);
     for (const rows of blocks()) pass1.add(rows);
     const pass2 = pass1.fit();
@@ -39,7 +39,7 @@ describe("clustering on a thread", () => {
     expect(there.params).toEqual(here.params);
     expect(corpus.vectors).toEqual(before);
     await vi.waitFor(() => expect(runningClusterThreads.size).toBe(0));
-  });
+  }, 120_000);
 
   it.each([{ split: false }, { split: true }])("fails with the rows' own error when a vector cannot be clustered (%o)", async ({ split }) => {
     // The bad row is past the split.
@@ -54,7 +54,7 @@ describe("clustering on a thread", () => {
     expect(failed).toBeInstanceOf(InvalidVectorsError);
     expect((failed as InvalidVectorsError).message).toMatch(/vector 117 contains NaN/);
     await vi.waitFor(() => expect(runningClusterThreads.size).toBe(0));
-  });
+  }, 60_000);
 
   it.each([0, 1])("fails its result when one of its threads ends midway, as a crash would (thread %i of 2)", async (which) => {
     const thread = startClusterThread(DIM, { expectedRows: corpus.rows }, { split: true });
@@ -63,5 +63,5 @@ describe("clustering on a thread", () => {
 
     await expect(thread.result()).rejects.toThrow(/clustering thread stopped/);
     expect(runningClusterThreads.size).toBe(0);
-  });
+  }, 60_000);
 });
