@@ -1,3 +1,4 @@
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isWhitespace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./json-bytes";
 import { decodeKey, emptyFile, invalidJson, notAContainer, parseElement, tooDeep, truncated } from "./json-scan-errors";
 
 /**
@@ -50,19 +51,7 @@ const enum ElementKind {
   Scalar,
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 const MAX_KEY_BYTES = 64 * 1024;
-
-function isWhitespace(byte: number): boolean {
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-}
 
 export class JsonElementScanner {
   /** Complete elements waiting to be taken by the caller. */

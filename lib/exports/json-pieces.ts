@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isWhitespace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./json-bytes";
+
 /**
  * `JSON.parse` of a JSON text held as UTF-8 bytes, without decoding a large text into one string.
  *
@@ -19,15 +21,6 @@
 
 /** Texts up to this many bytes are decoded and parsed whole (at most 64 Ki UTF-16 code units: a regular string). */
 export const PIECE_BYTES = 32 * 1024;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 /**
  * Parses `bytes` as `JSON.parse(bytes.toString("utf8"))` would, decoding texts of more than `pieceBytes`
@@ -131,10 +124,6 @@ function stringEnd(bytes: Buffer, open: number, limit: number): number {
 function skipWhitespace(bytes: Buffer, at: number, limit: number): number {
   while (at < limit && isWhitespace(bytes[at]!)) at += 1;
   return at;
-}
-
-function isWhitespace(byte: number): boolean {
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
 function unexpected(bytes: Buffer, at: number): SyntaxError {
