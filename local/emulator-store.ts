@@ -171,6 +171,7 @@ interface Part {
 }
 interface MultipartUpload {
   uploadId: string;
+  initiated: Date;
   bucket: string;
   key: string;
   contentType: string;
@@ -185,11 +186,15 @@ interface MultipartUpload {
 interface FilePersistence {
   bucketsDir: string;
   multipartDir: string;
+  insertMultipartUpload(upload: MultipartUpload): void;
+  deleteAllMultipartUploads(): void;
+  loadMultipartUploads(store: S3StoreInternals): void;
   upsertObject(bucket: string, obj: StoredObject): void;
   deleteMultipartUpload(uploadId: string): void;
   readBody(bucket: string, key: string): Body;
 }
 interface S3StoreInternals {
+  restoreMultipartUpload(upload: MultipartUpload): void;
   buckets: Map<string, Map<string, StoredObject>>;
   multipartUploads: Map<string, MultipartUpload>;
   multipartUploadsByBucket: Map<string, Set<string>>;
@@ -237,6 +242,8 @@ interface ReceivedPart {
   file: string;
   etag: string;
   length: number;
+  /** Where the part starts in `file`, when it went to its place in the upload's assembly file. */
+  offset?: number;
 }
 type ReceivedBody = Buffer & { [RECEIVED]?: ReceivedPart };
 
@@ -272,18 +279,32 @@ export function partsBeingReceived(): string[] {
  * Fastify collecting the chunks and joining them into one Buffer that fauxqs then hashes and writes:
  * that join, its garbage and the synchronous write were most of the emulator's CPU while a browser
  * uploaded an export. S3's part limit (5 GiB) applies, not fauxqs's 11 MiB body limit, since nothing
- * is held in memory. The part's file is moved into its upload by the `uploadPart` patch.
+ * is held in memory.
+ *
+ * A part of the upload's stride (see {@link placeInAssembly}) is written straight to its place in the
+ * upload's assembly file, so that completing the upload does not copy it again; any other part goes to
+ * a file of its own, moved into its upload by the `uploadPart` patch.
  */
 function receivePart(request: ParsedRequest, reply: Parameters<ContentTypeParserInternals["run"]>[3], handler: Parameters<ContentTypeParserInternals["run"]>[1]): void {
-  const file = path.join(incomingFolder(), `${++temporaries}.part`);
+  const declared = Number(request.raw.headers["content-length"] ?? NaN);
+  const url = new URL(request.raw.url ?? "/", "http://emulator");
+  const uploadId = url.searchParams.get("uploadId") ?? "";
+  const partNumber = Number(url.searchParams.get("partNumber"));
+  const place = placeInAssembly(uploadId, partNumber, declared);
+  const file = place?.file ?? path.join(incomingFolder(), `${++temporaries}.part`);
+  if (place) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    closeSync(openSync(file, "a"));
+  }
   const hash = createHash("md5");
   let length = 0;
   const fail = (error: Error) => {
-    rmSync(file, { force: true });
+    if (place) assemblies.get(uploadId)?.placed.delete(partNumber);
+    else rmSync(file, { force: true });
     reply.header("connection", "close");
     reply.send(error);
   };
-  if (Number(request.raw.headers["content-length"] ?? 0) > MAX_PART_BYTES) return fail(Object.assign(new Error("Your proposed upload exceeds the maximum allowed size"), { statusCode: 400 }));
+  if (declared > MAX_PART_BYTES) return fail(Object.assign(new Error("Your proposed upload exceeds the maximum allowed size"), { statusCode: 400 }));
   pipeline(
     request.raw,
     async function* (chunks: AsyncIterable<Buffer>) {
@@ -293,14 +314,40 @@ function receivePart(request: ParsedRequest, reply: Parameters<ContentTypeParser
         yield chunk;
       }
     },
-    fs.createWriteStream(file),
+    // Written at its offset without truncating the file, which holds the upload's other parts.
+    place ? fs.createWriteStream(file, { flags: "r+", start: place.offset }) : fs.createWriteStream(file),
   ).then(
     () => {
-      request.body = Object.assign(Buffer.alloc(0), { [RECEIVED]: { file, etag: `"${hash.digest("hex")}"`, length } });
+      if (place && length !== declared) return fail(Object.assign(new Error("You did not provide the number of bytes specified by the Content-Length HTTP header."), { statusCode: 400 }));
+      request.body = Object.assign(Buffer.alloc(0), { [RECEIVED]: { file, etag: `"${hash.digest("hex")}"`, length, offset: place?.offset } });
       handler(request, reply);
     },
     (error: Error) => fail(error),
   );
+}
+
+/** Parts folders of the multipart uploads the file store knows (`{multipartDir}/{uploadId}/parts`). */
+const partsFolders = new Map<string, string>();
+/** Per upload: its assembly file, the length of the parts placed in it, and which part numbers are there (or on their way). */
+const assemblies = new Map<string, { file: string; stride: number; placed: Set<number> }>();
+const ASSEMBLY_FILE = "assembly.data";
+
+/**
+ * Where an arriving part goes in its upload's assembly file, if it can go there: clients send every
+ * part but the last at one size (the CLI, the page and the AWS SDKs all do), so part n of that size
+ * starts at (n - 1) × size in the finished object. The first part of at least 5 MiB to arrive sets the
+ * stride; a part of another size, a part number already placed (a retry), or a part of an upload this
+ * store does not know goes to a file of its own. Parts of one size never overlap, so a failed or
+ * repeated part cannot touch another's bytes.
+ */
+function placeInAssembly(uploadId: string, partNumber: number, length: number): { file: string; offset: number } | undefined {
+  const folder = partsFolders.get(uploadId);
+  if (!folder || !Number.isInteger(partNumber) || partNumber < 1 || !Number.isSafeInteger(length) || length < MIN_PART_BYTES) return undefined;
+  let assembly = assemblies.get(uploadId);
+  if (!assembly) assemblies.set(uploadId, (assembly = { file: path.join(folder, ASSEMBLY_FILE), stride: length, placed: new Set() }));
+  if (assembly.stride !== length || assembly.placed.has(partNumber)) return undefined;
+  assembly.placed.add(partNumber);
+  return { file: assembly.file, offset: (partNumber - 1) * length };
 }
 
 /** Applies the patches once per process, before the emulator starts. */
@@ -321,6 +368,26 @@ async function apply(): Promise<void> {
   const { computeCompositeChecksum } = (await import(new URL("./s3/checksum.js", root).href)) as { computeCompositeChecksum: (algorithm: string, partChecksums: string[]) => string };
   const isFiles = (persistence: unknown): persistence is FilePersistence => persistence instanceof FileS3Persistence;
   keepObjectBodiesAsBytes(root);
+
+  const insertMultipartUpload = FileS3Persistence.prototype.insertMultipartUpload;
+  FileS3Persistence.prototype.insertMultipartUpload = function (this: FilePersistence, upload: MultipartUpload) {
+    insertMultipartUpload.call(this, upload);
+    partsFolders.set(upload.uploadId, path.join(this.multipartDir, upload.uploadId, "parts"));
+  };
+  const deleteMultipartUpload = FileS3Persistence.prototype.deleteMultipartUpload;
+  FileS3Persistence.prototype.deleteMultipartUpload = function (this: FilePersistence, uploadId: string) {
+    partsFolders.delete(uploadId);
+    assemblies.delete(uploadId);
+    deleteMultipartUpload.call(this, uploadId);
+  };
+  const deleteAllMultipartUploads = FileS3Persistence.prototype.deleteAllMultipartUploads;
+  FileS3Persistence.prototype.deleteAllMultipartUploads = function (this: FilePersistence) {
+    for (const [uploadId, folder] of partsFolders) if (folder.startsWith(this.multipartDir + path.sep)) deleteMultipartUpload.call(this, uploadId);
+    deleteAllMultipartUploads.call(this);
+  };
+  FileS3Persistence.prototype.loadMultipartUploads = function (this: FilePersistence, store: S3StoreInternals) {
+    loadMultipartUploads(this.multipartDir, store);
+  };
 
   FileS3Persistence.prototype.readBody = function (this: FilePersistence, bucket: string, key: string) {
     const file = objectFile(this, bucket, key);
@@ -359,15 +426,21 @@ async function apply(): Promise<void> {
     if (received && (!upload || !isFiles(persistence))) {
       // An unknown upload (fauxqs answers NoSuchUpload), or a store without files (parts stay in memory).
       const bytes = upload ? readFileSync(received.file) : body;
-      rmSync(received.file, { force: true });
+      if (received.offset === undefined) rmSync(received.file, { force: true });
       return uploadPart.call(this, uploadId, partNumber, bytes, checksumValue);
     }
     if (!upload || !isFiles(persistence)) return uploadPart.call(this, uploadId, partNumber, body instanceof StoredBytes ? body.readAllSync() : body, checksumValue);
     const partsDir = path.join(persistence.multipartDir, uploadId, "parts");
     if (received) {
-      const target = path.join(partsDir, `${partNumber}.data`);
-      moveFile(received.file, target, partsDir);
-      const part: Part = { partNumber, body: new StoredBytes(target, 0, received.length), etag: received.etag, lastModified: new Date(), ...(checksumValue && { checksumValue }) };
+      const own = path.join(partsDir, `${partNumber}.data`);
+      let part: Part;
+      if (received.offset !== undefined) {
+        rmSync(own, { force: true });
+        part = { partNumber, body: new StoredBytes(received.file, received.offset, received.offset + received.length), etag: received.etag, lastModified: new Date(), ...(checksumValue && { checksumValue }) };
+      } else {
+        moveFile(received.file, own, partsDir);
+        part = { partNumber, body: new StoredBytes(own, 0, received.length), etag: received.etag, lastModified: new Date(), ...(checksumValue && { checksumValue }) };
+      }
       upload.parts.set(partNumber, part);
       writePartMeta(partsDir, part);
       return { etag: received.etag, checksumValue };
@@ -427,7 +500,7 @@ async function apply(): Promise<void> {
     const file = objectFile(persistence, upload.bucket, upload.key);
     mkdirSync(path.dirname(file), { recursive: true });
     const temporary = temporaryName(file);
-    const boundaries = assemble(temporary, parts);
+    const boundaries = assemble(temporary, parts, path.join(persistence.multipartDir, uploadId, "parts", ASSEMBLY_FILE));
     renameSync(temporary, file);
 
     const digests = Buffer.concat(parts.map((part) => Buffer.from(part.etag.replaceAll('"', ""), "hex")));
@@ -463,23 +536,47 @@ async function apply(): Promise<void> {
 }
 
 /**
- * Writes the parts, in order, into a new file. A part copying bytes that sit at the same offset in its
- * source (an appended version: the previous one's bytes first) starts the file as a kernel copy of
- * that source, truncated where the part ends; the other parts are then written at their offsets.
+ * Writes the parts, in order, into a new file. When the first part sits at offset 0 of the upload's own
+ * assembly file (`assembly`, where parts of one size were written at their places as they arrived), the
+ * new file is that file, hard-linked: the parts already at their offsets are not written again, and
+ * only the others (the last, shorter part; parts after a gap in the part numbers) are. Otherwise a part
+ * copying bytes that sit at the same offset in its source (an appended version: the previous one's
+ * bytes first) starts the file as a kernel copy of that source, truncated where the part ends (the
+ * source is another object's file, so it must not be written to); the other parts are then written at
+ * their offsets.
  */
-function assemble(file: string, parts: Part[]): { partNumber: number; offset: number; length: number }[] {
+function assemble(file: string, parts: Part[], assembly: string): { partNumber: number; offset: number; length: number }[] {
   const boundaries: { partNumber: number; offset: number; length: number }[] = [];
   let offset = 0;
   for (const part of parts) {
     boundaries.push({ partNumber: part.partNumber, offset, length: part.body.length });
     offset += part.body.length;
   }
+  const inPlace = (index: number) => {
+    const body = parts[index]!.body;
+    return body instanceof StoredBytes && body.file === assembly && body.start === boundaries[index]!.offset;
+  };
+  const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+  if (parts.length > 0 && inPlace(0)) {
+    linkSync(assembly, file);
+    const fd = openSync(file, "r+");
+    try {
+      // In part-number order each part's bytes sit at or after its place in the object, and after the
+      // places of the parts before it, so writing one never overwrites a part still to be written.
+      parts.forEach((part, index) => {
+        if (!inPlace(index)) (part.body instanceof StoredBytes ? part.body.copyIntoSync(fd, boundaries[index]!.offset, buffer) : writeAllSync(fd, part.body, boundaries[index]!.offset));
+      });
+      ftruncateSync(fd, offset);
+    } finally {
+      closeSync(fd);
+    }
+    return boundaries;
+  }
   let base = -1;
   parts.forEach((part, index) => {
     const body = part.body;
     if (body instanceof StoredBytes && body.start === boundaries[index]!.offset && body.length >= 1 << 20 && (base < 0 || body.length > parts[base]!.body.length)) base = index;
   });
-  const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
   if (base >= 0) copyFileSync((parts[base]!.body as StoredBytes).file, file, constants.COPYFILE_FICLONE);
   const fd = openSync(file, base >= 0 ? "r+" : "w");
   try {
@@ -492,12 +589,16 @@ function assemble(file: string, parts: Part[]): { partNumber: number; offset: nu
       if (index === base) return;
       const at = boundaries[index]!.offset;
       if (part.body instanceof StoredBytes) part.body.copyIntoSync(fd, at, buffer);
-      else for (let written = 0; written < part.body.length; ) written += writeSync(fd, part.body, written, part.body.length - written, at + written);
+      else writeAllSync(fd, part.body, at);
     });
   } finally {
     closeSync(fd);
   }
   return boundaries;
+}
+
+function writeAllSync(fd: number, bytes: Buffer, at: number): void {
+  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written, at + written);
 }
 
 /** Moves a received part into its upload's folder (copying when the two are on different file systems). */
@@ -512,9 +613,44 @@ function moveFile(from: string, to: string, dir: string): void {
   }
 }
 
+/**
+ * The multipart uploads in progress when the store last stopped (fauxqs's own loader,
+ * fileS3Persistence.js, with the parts left in their files instead of read into memory, and the parts
+ * placed in an upload's assembly file found there).
+ */
+function loadMultipartUploads(multipartDir: string, store: S3StoreInternals): void {
+  if (!fs.existsSync(multipartDir)) return;
+  for (const uploadId of fs.readdirSync(multipartDir)) {
+    const metaFile = path.join(multipartDir, uploadId, ".upload.json");
+    if (!fs.existsSync(metaFile)) continue;
+    const meta = JSON.parse(readFileSync(metaFile, "utf8")) as Omit<MultipartUpload, "parts" | "initiated"> & { initiated: string };
+    const upload: MultipartUpload = { ...meta, initiated: new Date(meta.initiated), parts: new Map() };
+    const partsDir = path.join(multipartDir, uploadId, "parts");
+    partsFolders.set(uploadId, partsDir);
+    const files = fs.existsSync(partsDir) ? fs.readdirSync(partsDir) : [];
+    for (const name of files.filter((name) => name.endsWith(".meta.json"))) {
+      const part = JSON.parse(readFileSync(path.join(partsDir, name), "utf8")) as { partNumber: number; etag: string; lastModified: string; checksumValue?: string; file?: string; offset?: number; length?: number };
+      let body: StoredBytes;
+      if (part.file === ASSEMBLY_FILE && part.offset !== undefined && part.length !== undefined) {
+        body = new StoredBytes(path.join(partsDir, ASSEMBLY_FILE), part.offset, part.offset + part.length);
+        let assembly = assemblies.get(uploadId);
+        if (!assembly) assemblies.set(uploadId, (assembly = { file: body.file, stride: part.length, placed: new Set() }));
+        assembly.placed.add(part.partNumber);
+      } else {
+        const own = path.join(partsDir, `${part.partNumber}.data`);
+        body = new StoredBytes(own, 0, statSync(own).size);
+      }
+      upload.parts.set(part.partNumber, { partNumber: part.partNumber, body, etag: part.etag, lastModified: new Date(part.lastModified), ...(part.checksumValue && { checksumValue: part.checksumValue }) });
+    }
+    store.restoreMultipartUpload(upload);
+  }
+}
+
 /** The `{n}.meta.json` fauxqs keeps beside each part file (same fields as its own upsertMultipartPart). */
 function writePartMeta(partsDir: string, part: Part): void {
-  const meta = { partNumber: part.partNumber, etag: part.etag, lastModified: part.lastModified.toISOString(), ...(part.checksumValue && { checksumValue: part.checksumValue }) };
+  const body = part.body;
+  const placed = body instanceof StoredBytes && path.basename(body.file) === ASSEMBLY_FILE && { file: ASSEMBLY_FILE, offset: body.start, length: body.length };
+  const meta = { partNumber: part.partNumber, etag: part.etag, lastModified: part.lastModified.toISOString(), ...(part.checksumValue && { checksumValue: part.checksumValue }), ...placed };
   writeFileSync(path.join(partsDir, `${part.partNumber}.meta.json`), JSON.stringify(meta));
 }
 

@@ -1,9 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
+import { createS3Client, type Store } from "../../lib/store/client";
+import { startEmulator, type LocalEmulator } from "../../local/emulator";
 import { partsBeingReceived, StoredBytes } from "../../local/emulator-store";
 import { putBytes, useEmulator } from "../support/emulator";
 
@@ -105,6 +110,35 @@ describe("local store", () => {
     expect((await objectBytes(ctx.store, key)).equals(Buffer.concat(parts))).toBe(true);
   });
 
+  it("writes a browser's equal-sized parts at their places as they arrive, so completing the upload copies only the rest", async () => {
+    const parts = [randomBytes(6 * MiB), randomBytes(6 * MiB), randomBytes(6 * MiB), randomBytes(MiB + 5)];
+    const key = "streamed/in-place.bin";
+    const { UploadId } = await ctx.store.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: key }));
+    // Last part first, then the others out of order, as parallel senders deliver them.
+    const etags: string[] = [];
+    for (const index of [3, 2, 0, 1]) etags[index] = await presignedPart(key, UploadId!, index + 1, parts[index]!);
+
+    const readBefore = StoredBytes.bytesRead;
+    await complete(key, UploadId!, etags.map((ETag, index) => ({ PartNumber: index + 1, ETag })));
+
+    expect(StoredBytes.bytesRead - readBefore).toBe(parts[3]!.length);
+    expect((await objectBytes(ctx.store, key)).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it("keeps a part sent again and parts listed after a gap in their place in the object", async () => {
+    const parts = [randomBytes(6 * MiB), randomBytes(6 * MiB), randomBytes(6 * MiB), randomBytes(6 * MiB), randomBytes(777)];
+    const again = randomBytes(6 * MiB);
+    const key = "streamed/gap.bin";
+    const { UploadId } = await ctx.store.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: key }));
+    const etags = await Promise.all(parts.map((body, index) => presignedPart(key, UploadId!, index + 1, body)));
+    etags[1] = await presignedPart(key, UploadId!, 2, again);
+
+    // Part 3 is left out: parts 4 and 5 move up by its length.
+    await complete(key, UploadId!, [1, 2, 4, 5].map((number) => ({ PartNumber: number, ETag: etags[number - 1]! })));
+
+    expect((await objectBytes(ctx.store, key)).equals(Buffer.concat([parts[0]!, again, parts[3]!, parts[4]!]))).toBe(true);
+  });
+
   it("answers NoSuchUpload to a part PUT for an upload that does not exist, keeping none of its bytes", async () => {
     const url = await getSignedUrl(ctx.store.presignClient, new UploadPartCommand({ Bucket: ctx.store.bucket, Key: "streamed/none.bin", UploadId: "no-such-upload", PartNumber: 1 }));
     const answer = await fetch(url, { method: "PUT", body: randomBytes(MiB) });
@@ -126,3 +160,49 @@ describe("local store", () => {
     }
   });
 });
+
+describe("local store across a restart", () => {
+  it("completes an upload whose parts were placed before the emulator restarted, a part sent again after it included", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "cogzy-store-restart-"));
+    const key = "streamed/restarted.bin";
+    const parts = [randomBytes(6 * MiB), randomBytes(6 * MiB), randomBytes(999)];
+    const again = randomBytes(6 * MiB);
+    let emulator = await startEmulator({ dataDir, port: 0, bucket: "cogzy-test", messageSpies: false });
+    let store = storeOf(emulator);
+    try {
+      const { UploadId } = await store.client.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: key }));
+      const etags = [await presignedPart(key, UploadId!, 1, parts[0]!, store), await presignedPart(key, UploadId!, 2, parts[1]!, store)];
+      store.client.destroy();
+      await emulator.stop();
+
+      emulator = await startEmulator({ dataDir, port: 0, bucket: "cogzy-test", messageSpies: false });
+      store = storeOf(emulator);
+      etags[1] = await presignedPart(key, UploadId!, 2, again, store);
+      etags[2] = await presignedPart(key, UploadId!, 3, parts[2]!, store);
+      await store.client.send(new CompleteMultipartUploadCommand({ Bucket: store.bucket, Key: key, UploadId, MultipartUpload: { Parts: etags.map((ETag, index) => ({ PartNumber: index + 1, ETag })) } }));
+
+      expect((await objectBytes(store, key)).equals(Buffer.concat([parts[0]!, again, parts[2]!]))).toBe(true);
+    } finally {
+      store.client.destroy();
+      await emulator.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+function storeOf(emulator: LocalEmulator): Store {
+  const client = createS3Client({ provider: "s3", endpoint: emulator.endpoint, region: "us-east-1", accessKeyId: "local", secretAccessKey: "local", bucket: "cogzy-test", forcePathStyle: true, publicEndpoint: undefined });
+  return { client, presignClient: client, bucket: "cogzy-test" };
+}
+
+async function presignedPart(key: string, uploadId: string, partNumber: number, body: Buffer, store = ctx.store): Promise<string> {
+  const url = await getSignedUrl(store.presignClient, new UploadPartCommand({ Bucket: store.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentLength: body.length }));
+  const answer = await fetch(url, { method: "PUT", body });
+  expect(answer.status, await answer.clone().text()).toBe(200);
+  expect(answer.headers.get("etag")).toBe(`"${createHash("md5").update(body).digest("hex")}"`);
+  return answer.headers.get("etag")!;
+}
+
+async function complete(key: string, uploadId: string, parts: { PartNumber: number; ETag: string }[]): Promise<void> {
+  await ctx.store.client.send(new CompleteMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+}
