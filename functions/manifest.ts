@@ -148,11 +148,7 @@ export const queues: Record<QueueName, QueueDefinition> = {
     fifo: true,
     maxReceiveCount: 3,
     // The merge also builds the version's search indexes (USearch, a native package: see `nativePackages`).
-    // It clusters on a second thread while its first writes the files (lib/vectors/cluster-thread.ts):
-    // Lambda gives CPU in proportion to memory, one vCPU at 1,769 MB
-    // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so 2 × 1,769 MB gives
-    // both threads a core.
-    consumer: { handler: "functions/queues/merge-chunks.handler", batchSize: 1, maxConcurrency: 20, timeoutSeconds: 900, memoryMb: 3538, nativePackages: ["usearch"] },
+    consumer: { handler: "functions/queues/merge-chunks.handler", batchSize: 1, maxConcurrency: 20, timeoutSeconds: 900, memoryMb: 3008, nativePackages: ["usearch"] },
     deadLetterHandler: DEAD_LETTER_HANDLER,
   },
 };

@@ -11,7 +11,6 @@ import type { Context } from "aws-lambda";
 import { closePool } from "../lib/db/pool";
 import { closeSqs } from "../lib/queues/client";
 import { closeStore } from "../lib/store/client";
-import { isClusterThread } from "../lib/vectors/cluster-thread";
 import type { ThreadReply, ThreadRequest } from "./handler-threads";
 import { lambdaContext } from "./lambda-context";
 
@@ -19,8 +18,6 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** Serves invocations of `handler`, the function `handlerName` (SST notation), until told to close. */
 export function runHandlerThread(handler: unknown, handlerName: string): void {
-  // The function's bundle loaded as its merge's clustering thread: that module's top level serves it.
-  if (isClusterThread()) return;
   const port = parentPort!;
   const reply = (message: ThreadReply) => port.postMessage(message);
   port.on("message", (request: ThreadRequest) => {

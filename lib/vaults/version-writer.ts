@@ -10,8 +10,7 @@ import { headObject } from "../store/objects";
 import { createObjectWriter, type WrittenObject } from "../store/object-writer";
 import { objectRange } from "../store/ranged";
 import { objectBytes } from "../store/streams";
-import { clusterSums, clustersDocumentFrom, createClusterAccumulator, createClusterUpdate, createIdsDigest, labelRows, RECLUSTER_GROWTH, type ClusterFit, type NodeText } from "../vectors/clusters";
-import { clusterThreadsAvailable, startClusterThread } from "../vectors/cluster-thread";
+import { clusterSums, clustersDocumentFrom, createClusterAccumulator, createClusterUpdate, createIdsDigest, labelRows, RECLUSTER_GROWTH, type NodeText } from "../vectors/clusters";
 import type { ClustersHeader } from "../vectors/cluster-update";
 import { float32LeBytes } from "../vectors/float32-le";
 import { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from "../vectors/npy";
@@ -25,11 +24,6 @@ const NPY_HEAD_BYTES = 4096;
 const CLUSTERS_HEAD_STEP = 256 * 1024;
 const ASSIGNMENTS_KEY = ',"assignments":[';
 const LINE_SEPARATOR = Buffer.from(",\n");
-/**
- * From this many rows a first version is clustered on a thread of its own (startClusterThread): below
- * it the clustering takes less than starting the thread does.
- */
-const CLUSTER_THREAD_MIN_ROWS = 4096;
 
 /** The rows a merge adds, in order: nodes and their vectors (row-major, `dim` floats each), one block at a time. */
 export interface RowBlock {
@@ -56,11 +50,6 @@ export interface AppendVersionInput {
   blocks: AsyncIterable<RowBlock>;
   /** Vectors kept in memory for a first version's clustering; above this they are read back from the store. */
   maxVectorBytesInMemory?: number;
-  /**
-   * Cluster a first version (its vectors kept in memory) on a worker thread while this one writes the
-   * files and the search segment. Default: from {@link CLUSTER_THREAD_MIN_ROWS} rows.
-   */
-  clusterThread?: boolean;
 }
 
 export interface AppendedVersion {
@@ -163,16 +152,13 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
   const update = refit ? undefined : createClusterUpdate(before!.clusters!.header, before!.clusters!.sums);
   const newAssignments: number[] = [];
   const keepLimit = input.maxVectorBytesInMemory ?? 1024 ** 3;
-  // A first version is clustered from the rows as they pass, kept in memory when they fit: on a thread of
-  // its own when they are many (the same clusters, see startClusterThread), else on this one.
-  const keepAll = !before && input.added * dim * Float32Array.BYTES_PER_ELEMENT <= keepLimit;
-  const thread = keepAll && (input.clusterThread ?? input.added >= CLUSTER_THREAD_MIN_ROWS) && clusterThreadsAvailable() ? startClusterThread(dim, { expectedRows: input.added }) : undefined;
-  const firstFit = before || thread ? undefined : createClusterAccumulator(dim, { expectedRows: input.added });
+  // A first version is clustered from the rows as they pass, kept in memory when they fit.
+  const firstFit = before ? undefined : createClusterAccumulator(dim, { expectedRows: input.added });
   const kept: Float32Array[] = [];
   let keptBytes = 0;
   // With them, what the clusters document needs of the nodes, so nodes.json is not read back for it:
   // the ids' digest, and each row's label text (the labels sample rows known only after the fit).
-  const firstIds = before ? undefined : createIdsDigest();
+  const firstIds = firstFit ? createIdsDigest() : undefined;
   const keptTexts: KeptText[] = [];
 
   const segments: SegmentEntry[] = [];
@@ -240,13 +226,6 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       // The writer keeps the bytes until they are sent: the block is the caller's to give away.
       await vectors.write(float32LeBytes(block.vectors));
       if (update) newAssignments.push(...update.add(block.vectors, block.nodes.map((node) => node.id)));
-      if (thread) {
-        thread.add(block.vectors);
-        for (const node of block.nodes) {
-          firstIds!.add(node.id);
-          keptTexts.push(keepText(node));
-        }
-      }
       if (firstFit) {
         firstFit.add(block.vectors);
         for (const node of block.nodes) firstIds!.add(node.id);
@@ -293,20 +272,8 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
         const { header: next, sums } = update.result();
         written = await writeExtendedClusters(store, to.clusters, before!, next, newAssignments);
         await putBytes(store, to.clusterSums, encodeNpy(sums, next.k, dim));
-      } else if (thread) {
-        written = await writeFittedClusters(store, to, dim, total, undefined, { fit: () => thread.result(), texts: keptTexts, idsDigest: firstIds!.digest() });
       } else if (keptAll) {
-        const pass1 = firstFit!;
-        const fit = async () => {
-          const pass2 = pass1.fit();
-          for (const rows of kept) {
-            pass2.assign(rows);
-            // Rows in memory come without a pause: let the store's answers (the files being completed) in between.
-            await yieldToIo();
-          }
-          return pass2.result();
-        };
-        written = await writeFittedClusters(store, to, dim, total, firstFit, { fit, texts: keptTexts, idsDigest: firstIds!.digest() });
+        written = await writeFittedClusters(store, to, dim, total, firstFit, { vectors: kept, texts: keptTexts, idsDigest: firstIds!.digest() });
       } else {
         // Every node clustered again from the stored files.
         await files;
@@ -331,7 +298,7 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
   } catch (error) {
     // A writer being completed is left to finish first: aborting it meanwhile could race its completion.
     await filesWritten?.catch(() => undefined);
-    await Promise.all([nodes.abort(), vectors.abort(), thread?.stop()]);
+    await Promise.all([nodes.abort(), vectors.abort()]);
     throw error;
   }
 }
@@ -408,9 +375,9 @@ function keepText(node: VaultNode): KeptText {
   return { id, title, text: Buffer.from(text, "utf8") };
 }
 
-/** Every row of a first version, as it passed through the writer: its clustering (made from its vectors), label texts and ids' digest. */
+/** Every row of a first version, as it passed through the writer: its vectors, label texts and ids' digest. */
 interface KeptRows {
-  fit(): Promise<ClusterFit>;
+  vectors: Float32Array[];
   texts: KeptText[];
   idsDigest: string;
 }
@@ -424,18 +391,18 @@ async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKe
   const storedRows = async function* () {
     for await (const batch of readStoredRows(store, to.vectors)) yield batch.rows;
   };
-  let fit: ClusterFit;
-  if (kept) fit = await kept.fit();
-  else {
-    let pass1 = firstPass;
-    if (!pass1) {
-      pass1 = createClusterAccumulator(dim, { expectedRows: total });
-      for await (const rows of storedRows()) pass1.add(rows);
-    }
-    const pass2 = pass1.fit();
-    for await (const rows of storedRows()) pass2.assign(rows);
-    fit = pass2.result();
+  let pass1 = firstPass;
+  if (!pass1) {
+    pass1 = createClusterAccumulator(dim, { expectedRows: total });
+    for await (const rows of storedRows()) pass1.add(rows);
   }
+  const pass2 = pass1.fit();
+  for await (const rows of kept?.vectors ?? storedRows()) {
+    pass2.assign(rows);
+    // Rows in memory come without a pause: let the store's answers (the files being completed) in between.
+    if (kept) await yieldToIo();
+  }
+  const fit = pass2.result();
   if (fit.rows !== total) throw new Error(`clustered ${fit.rows} rows of ${total}`);
 
   const wanted = labelRows(fit);

@@ -77,33 +77,6 @@ export interface ClusterAccumulator {
   add(rows: Float32Array): void;
   /** Fits centroids on the sample of the rows seen; returns the assigner for pass 2. */
   fit(): ClusterAssigner;
-  /** The same fit as plain data, for pass 2 in parts ({@link createRangeAssigner}), e.g. on other threads. */
-  fitModel(): FittedModel;
-}
-
-/** A fit before pass 2: the centroids and what the result records. Plain data: it can be sent to a thread. */
-export interface FittedModel {
-  model: ShortlistModel;
-  dim: number;
-  /** Rows pass 1 saw: pass 2 assigns exactly these. */
-  rows: number;
-  iterations: number;
-  params: FitParams;
-}
-
-/**
- * Pass 2 over rows `first .. first + count` of the stream only: assignments and scores for those rows.
- * Their vectors join the clusters' sums separately ({@link addToSums}), so parts assigned at the same
- * time can add to the sums one after the other, in row order, as a single pass adds them.
- */
-export interface RangeAssigner {
-  assign(rows: Float32Array): void;
-  /** Adds every row assigned so far (`blocks`: the same rows, in order) to `sums` (k × dim). */
-  addToSums(sums: Float64Array, blocks: readonly Float32Array[]): void;
-  /** Cluster per row of the range, filled as rows are assigned. */
-  readonly assignments: Int32Array;
-  /** Similarity of each row to its cluster's centroid. */
-  readonly scores: Float32Array;
 }
 
 /** Pass 2: feed every row again, in the same order; then `result()`. */
@@ -131,17 +104,13 @@ export function createClusterAccumulator(dim: number, options: ClusterFitOptions
       reservoir.add(rows, wholeRows(rows, dim));
     },
     fit() {
-      return createAssigner(this.fitModel());
-    },
-    fitModel() {
-      if (fitted) throw new Error("fit() twice: pass 1 is over");
       fitted = true;
       const { seen, size } = reservoir;
       const k = options.k === undefined ? chooseK(seen) : Math.min(Math.max(0, Math.floor(options.k)), seen);
       const rng = createRng(params.seed);
       const sketch = createSketch(dim, params.sketchDim, rng);
       const { model, iterations } = fitModel(reservoir, size, dim, k, sketch, rng, params);
-      return { model, dim, rows: seen, iterations, params };
+      return createAssigner(model, dim, seen, iterations, params);
     },
   };
 }
@@ -228,70 +197,32 @@ function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, r
   return best!.centroids;
 }
 
-function createAssigner(fitted: FittedModel): ClusterAssigner {
-  const { model, dim } = fitted;
-  const range = createRangeAssigner(fitted, 0, fitted.rows);
-  const sums = new Float64Array(model.k * dim);
-  let next = 0;
-  return {
-    k: model.k,
-    assign(rows) {
-      range.assign(rows);
-      if (model.k === 0) return;
-      const count = rows.length / dim;
-      for (let r = 0; r < count; r++) addRow(sums, range.assignments[next + r]! * dim, rows, r * dim, dim);
-      next += count;
-    },
-    result() {
-      return finishFit(fitted, range.assignments, range.scores, sums, next);
-    },
-  };
-}
-
-/** Pass 2 for rows `first .. first + count` of what pass 1 saw: see {@link RangeAssigner}. */
-export function createRangeAssigner(fitted: FittedModel, first: number, count: number): RangeAssigner {
-  const { model, dim, rows: total, params } = fitted;
+function createAssigner(model: ShortlistModel, dim: number, total: number, iterations: number, params: FitParams): ClusterAssigner {
   const { k } = model;
-  if (first < 0 || first + count > total) throw new RangeError(`rows ${first}..${first + count} are not among the ${total} of pass 1`);
   const p = model.sketch.sketchDim;
-  const assignments = new Int32Array(count);
-  const scores = new Float32Array(count);
+  const assignments = new Int32Array(total);
+  const scores = new Float32Array(total);
+  const sums = new Float64Array(k * dim);
   let next = 0;
   let sketchBuffer = new Float32Array(0);
   return {
-    assignments,
-    scores,
+    k,
     assign(rows) {
-      const n = wholeRows(rows, dim);
-      if (next + n > count) throw new InvalidVectorsError(`pass 2 got more than the ${total} rows of pass 1`);
-      // No clusters (no rows, or k 0): nothing is counted, so a result with rows fails as pass 2 short of them.
+      const count = wholeRows(rows, dim);
+      if (next + count > total) throw new InvalidVectorsError(`pass 2 got more than the ${total} rows of pass 1`);
       if (k === 0) return;
-      if (sketchBuffer.length < n * p) sketchBuffer = new Float32Array(n * p);
-      const at = first + next;
-      sketchRows(model.sketch, rows, n, sketchBuffer, 0, (r) => at + r);
-      assignShortlisted(model, rows, sketchBuffer, n, shortlistOf(params), assignments, scores, next);
-      next += n;
+      if (sketchBuffer.length < count * p) sketchBuffer = new Float32Array(count * p);
+      const first = next;
+      sketchRows(model.sketch, rows, count, sketchBuffer, 0, (r) => first + r);
+      assignShortlisted(model, rows, sketchBuffer, count, shortlistOf(params), assignments, scores, next);
+      for (let r = 0; r < count; r++) addRow(sums, assignments[next + r]! * dim, rows, r * dim, dim);
+      next += count;
     },
-    addToSums(sums, blocks) {
-      if (k === 0) return;
-      let row = 0;
-      for (const rows of blocks) {
-        const n = rows.length / dim;
-        if (row + n > next) throw new Error(`rows ${first + row}.. are not assigned yet`);
-        for (let r = 0; r < n; r++) addRow(sums, assignments[row + r]! * dim, rows, r * dim, dim);
-        row += n;
-      }
+    result() {
+      if (next !== total) throw new InvalidVectorsError(`pass 2 got ${next} rows, pass 1 had ${total}`);
+      return summarise(assignments, scores, sums, k, dim, iterations, params);
     },
   };
-}
-
-/**
- * The result of pass 2 from every row's assignment and score and the clusters' sums; `assigned` is how
- * many rows pass 2 saw, which must be every row of pass 1.
- */
-export function finishFit(fitted: FittedModel, assignments: Int32Array, scores: Float32Array, sums: Float64Array, assigned: number): ClusterFit {
-  if (assigned !== fitted.rows) throw new InvalidVectorsError(`pass 2 got ${assigned} rows, pass 1 had ${fitted.rows}`);
-  return summarise(assignments, scores, sums, fitted.model.k, fitted.dim, fitted.iterations, fitted.params);
 }
 
 function summarise(

@@ -44,35 +44,9 @@ console.log("~" + JSON.stringify(answer));
 process.exit(0);
 `;
 
-/**
- * What the merge does to cluster on other threads (lib/vectors/cluster-thread.ts): two workers running
- * the function's own bundle, marked in their workerData, the first sent the rows (it hands the second
- * half to the other) then asked for the fit.
- */
-const CLUSTER_THREAD_RUNNER = `
-import { MessageChannel, Worker } from "node:worker_threads";
-const [file] = process.argv.slice(2);
-const { port1, port2 } = new MessageChannel();
-const thread = (role, peer) => new Worker(file, { workerData: { "cogzy:cluster-thread": { dim: 4, options: { k: 2 }, ...role, peer } }, transferList: [peer] });
-const worker = thread({ role: "sample", splitAt: 2 }, port1);
-thread({ role: "rest" }, port2);
-const answer = (value) => {
-  console.log("~" + JSON.stringify(value));
-  process.exit(0);
-};
-for (const block of [[1, 0, 0, 0, 0, 1, 0, 0], [0.99, 0.14, 0, 0, 0.14, 0.99, 0, 0]]) {
-  const rows = new Float32Array(block);
-  worker.postMessage({ kind: "add", buffer: rows.buffer }, [rows.buffer]);
-}
-worker.postMessage({ kind: "fit" });
-worker.on("message", (reply) => answer({ kind: reply.kind, rows: reply.fit?.rows, assignments: Array.from(reply.fit?.assignments ?? []), error: reply.error?.message }));
-worker.on("error", (error) => answer({ kind: "error", error: String(error) }));
-`;
-
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), "cogzy-bundles-"));
   await writeFile(path.join(work, "runner.mjs"), RUNNER);
-  await writeFile(path.join(work, "cluster-thread-runner.mjs"), CLUSTER_THREAD_RUNNER);
   postgres = await startPostgres({ dataDir: path.join(work, "postgres"), port: await freePort() });
   functions = (await recordStack()).functions();
   // One folder per handler: functions sharing a handler (the dead-letter consumers) share a bundle.
@@ -93,13 +67,13 @@ function folderName(fn: RecordedFunction): string {
   return fn.args.handler.replace(/[^A-Za-z0-9]+/g, "-");
 }
 
-async function run(fn: RecordedFunction, options: { event?: unknown; overrides?: Record<string, string>; runner?: string } = {}) {
+async function run(fn: RecordedFunction, options: { event?: unknown; overrides?: Record<string, string> } = {}) {
   const folder = folders.get(folderName(fn))!;
   const { env, links } = productionStart(fn, options.overrides);
   const linkEnvironment = await writeLinks(folder, links);
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [path.join(work, options.runner ?? "runner.mjs"), folder.file, folder.exportName, ...(options.event ? [JSON.stringify(options.event)] : [])],
+    [path.join(work, "runner.mjs"), folder.file, folder.exportName, ...(options.event ? [JSON.stringify(options.event)] : [])],
     // Only what Lambda gives a function: its folder as working directory, its environment, its links.
     { cwd: folder.dir, env: { PATH: process.env.PATH, ...env, ...linkEnvironment, LOG_LEVEL: "silent" } },
   );
@@ -117,19 +91,6 @@ describe("deployed bundles", () => {
       for (const [source, exported] of answers) expect(exported, source).toBe("function");
     }
   }, 600_000);
-
-  it("the merge function's bundle, started as its two clustering threads, clusters the rows it is sent", async () => {
-    const merge = functions.find((fn) => fn.args.handler === "functions/queues/merge-chunks.handler")!;
-
-    const answer = (await run(merge, { runner: "cluster-thread-runner.mjs" })) as unknown as { kind: string; rows?: number; assignments?: number[]; error?: string };
-
-    expect(answer.error).toBeUndefined();
-    expect(answer.kind).toBe("fitted");
-    expect(answer.rows).toBe(4);
-    expect(answer.assignments![0]).toBe(answer.assignments![2]);
-    expect(answer.assignments![1]).toBe(answer.assignments![3]);
-    expect(answer.assignments![0]).not.toBe(answer.assignments![1]);
-  }, 60_000);
 
   it("an API route answers at cold start, its configuration read from the environment and the decrypted links", async () => {
     const me = functions.find((fn) => fn.args.handler === "functions/http/me.handler")!;

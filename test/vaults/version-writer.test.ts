@@ -10,7 +10,6 @@ import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
 import { writeAppendedVersion, type RowBlock } from "../../lib/vaults/version-writer";
 import { versionKeys } from "../../lib/vaults/versions";
-import { runningClusterThreads } from "../../lib/vectors/cluster-thread";
 import { chainIdsDigest, ClustersDocSchema, idsDigest } from "../../lib/vectors/clusters";
 import { decodeNpy } from "../../lib/vectors/npy";
 import { useEmulator } from "../support/emulator";
@@ -191,48 +190,16 @@ describe("appending a version", () => {
     }
   }, 120_000);
 
-  it("clusters a first version the same from the rows it kept as they passed, on a thread of its own or not, as from its files read back", async () => {
-    const write = (prefix: string, options: { maxVectorBytesInMemory?: number; clusterThread?: boolean }) =>
-      writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: 3_000, embedder, blocks: blocks(0, 3_000, 400), ...options });
-    await write("users/kept-rows", { clusterThread: false });
-    await write("users/kept-on-thread", { clusterThread: true });
-    await write("users/read-back", { maxVectorBytesInMemory: 0 });
+  it("clusters a first version the same from the rows it kept as they passed as from its files read back", async () => {
+    const write = (prefix: string, maxVectorBytesInMemory?: number) =>
+      writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: 3_000, embedder, blocks: blocks(0, 3_000, 400), maxVectorBytesInMemory });
+    await write("users/kept-rows");
+    await write("users/read-back", 0);
     const { computed_at: _kept, ...kept } = await clusters("users/kept-rows", 1);
-    const { computed_at: _onThread, ...onThread } = await clusters("users/kept-on-thread", 1);
     const { computed_at: _readBack, ...readBack } = await clusters("users/read-back", 1);
     expect(kept.clusters.length).toBeGreaterThan(10);
     expect(kept.ids_digest).toBe(idsDigest(nodes.slice(0, 3_000).map((node) => node.id)));
-    expect(onThread).toEqual(kept);
-    expect(readBack).toEqual(kept);
-    const sums = await Promise.all(["users/kept-rows", "users/kept-on-thread"].map((prefix) => objectBytes(ctx.store, versionKeys(prefix, 1).clusterSums)));
-    expect(sums[1]!.equals(sums[0]!)).toBe(true);
-  }, 120_000);
-
-  it("fails the version when its clustering thread ends midway, and a retry writes what a clean run writes", async () => {
-    const write = (prefix: string, rows: AsyncIterable<RowBlock>) => writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: 3_000, embedder, blocks: rows, clusterThread: true });
-    // The thread ends, as a crash would, while the rows still arrive.
-    const crashing = async function* () {
-      let sent = 0;
-      for await (const block of blocks(0, 3_000, 400)) {
-        if ((sent += block.nodes.length) > 1_600) for (const worker of runningClusterThreads) await worker.terminate();
-        yield block;
-      }
-    };
-
-    await expect(write("users/thread-crash", crashing())).rejects.toThrow(/clustering thread stopped/);
-    // The version is not current until the caller switches to it: files the store completed meanwhile are rewritten by the retry.
-    await expect(objectBytes(ctx.store, versionKeys("users/thread-crash", 1).clusters)).rejects.toThrow();
-    expect(runningClusterThreads.size).toBe(0);
-
-    await write("users/thread-crash", blocks(0, 3_000, 400));
-    await write("users/thread-clean", blocks(0, 3_000, 400));
-    for (const file of ["nodes", "vectors", "clusterSums"] as const) {
-      const [retried, clean] = await Promise.all(["users/thread-crash", "users/thread-clean"].map((prefix) => objectBytes(ctx.store, versionKeys(prefix, 1)[file])));
-      expect(retried!.equals(clean!), file).toBe(true);
-    }
-    const { computed_at: _retried, ...retried } = await clusters("users/thread-crash", 1);
-    const { computed_at: _clean, ...clean } = await clusters("users/thread-clean", 1);
-    expect(retried).toEqual(clean);
+    expect(kept).toEqual(readBack);
   }, 120_000);
 
   it("refuses rows that do not match what was announced, leaving nothing at the new version", async () => {
