@@ -433,14 +433,11 @@ async function apply(): Promise<void> {
     const partsDir = path.join(persistence.multipartDir, uploadId, "parts");
     if (received) {
       const own = path.join(partsDir, `${partNumber}.data`);
-      let part: Part;
-      if (received.offset !== undefined) {
-        rmSync(own, { force: true });
-        part = { partNumber, body: new StoredBytes(received.file, received.offset, received.offset + received.length), etag: received.etag, lastModified: new Date(), ...(checksumValue && { checksumValue }) };
-      } else {
-        moveFile(received.file, own, partsDir);
-        part = { partNumber, body: new StoredBytes(own, 0, received.length), etag: received.etag, lastModified: new Date(), ...(checksumValue && { checksumValue }) };
-      }
+      // In its place in the assembly file (a file of its own from an earlier try is stale), or moved into the upload.
+      if (received.offset !== undefined) rmSync(own, { force: true });
+      else moveFile(received.file, own, partsDir);
+      const body = received.offset !== undefined ? new StoredBytes(received.file, received.offset, received.offset + received.length) : new StoredBytes(own, 0, received.length);
+      const part: Part = { partNumber, body, etag: received.etag, lastModified: new Date(), ...(checksumValue && { checksumValue }) };
       upload.parts.set(partNumber, part);
       writePartMeta(partsDir, part);
       return { etag: received.etag, checksumValue };
