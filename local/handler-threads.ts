@@ -174,7 +174,7 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
     void bundle.then(
       (file) => {
         if (terminated) return ended(undefined);
-        worker = new Worker(file, { env: { ...process.env, ...env }, execArgv: ["--disable-warning=ExperimentalWarning"], name: handler });
+        worker = new Worker(file, { env: { ...process.env, ...env }, execArgv: threadExecArgv(), name: handler });
         for (const message of held.splice(0)) worker.postMessage(message);
         worker.on("message", (reply: ThreadReply) => {
           if (reply.type === "loaded") return markLoaded();
@@ -263,3 +263,14 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
     },
   };
 }
+
+/**
+ * Node flags of a handler thread. `HANDLER_THREAD_CPU_PROF_DIR` writes a V8 CPU profile of every
+ * handler thread there when it ends (`--cpu-prof` given to the stack's process reaches only its main
+ * thread): https://nodejs.org/api/cli.html#--cpu-prof, https://nodejs.org/api/worker_threads.html#new-workerfilename-options
+ */
+function threadExecArgv(): string[] {
+  const profiles = process.env.HANDLER_THREAD_CPU_PROF_DIR;
+  return ["--disable-warning=ExperimentalWarning", ...(profiles ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : [])];
+}
+

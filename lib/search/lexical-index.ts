@@ -1,5 +1,5 @@
 import { decodeSections, encodeSections, view } from "./binary-sections";
-import { forEachTerm } from "./tokens";
+import { forEachTermSpan } from "./tokens";
 import { topK } from "./top-k";
 
 /**
@@ -28,6 +28,15 @@ const MAX_TF = 255;
 const COMMON_MIN_DOCS = 20_000;
 const COMMON_SHARE = 0.1;
 
+/** MurmurHash3's finaliser (https://github.com/aappleby/smhasher): FNV's low bits, which choose the slot, are weak. */
+function spread(hash: number): number {
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  return hash ^ (hash >>> 16);
+}
+
 interface LexicalHeader {
   format: "bm25";
   docs: number;
@@ -38,34 +47,67 @@ interface LexicalHeader {
 /** Collects memories row by row (rows must arrive as 0, 1, 2, …), then encodes the index. */
 export function createLexicalBuilder() {
   // One number per posting: row × 256 + tf, a small integer V8 stores unboxed for rows below 2^23.
-  // Terms are numbered as first seen, so a word costs one Map lookup; its count in the memory being
-  // added is kept in `tf` by that number (reset for the terms `touched` once the memory is done).
-  const termIds = new Map<string, number>();
+  // Terms are numbered as first seen and found by the hash the scanner computes (open addressing,
+  // linear probing), compared in place with the text: a term seen before costs no string at all. Its
+  // count in the memory being added is kept in `tf` by that number (reset for the terms `touched` once
+  // the memory is done).
+  const termTexts: string[] = [];
+  const termHashes: number[] = [];
   const postings: number[][] = [];
+  let slots = new Int32Array(1 << 12); // term number + 1; 0 is an empty slot
   let tf = new Uint32Array(1 << 12);
   const touched: number[] = [];
   const lengths: number[] = [];
   let totalLength = 0;
+  let text = "";
+  let length = 0;
+
+  const place = (id: number) => {
+    const mask = slots.length - 1;
+    let slot = spread(termHashes[id]!) & mask;
+    while (slots[slot] !== 0) slot = (slot + 1) & mask;
+    slots[slot] = id + 1;
+  };
+  const termAt = (start: number, end: number, hash: number): number => {
+    const mask = slots.length - 1;
+    for (let slot = spread(hash) & mask; ; slot = (slot + 1) & mask) {
+      const entry = slots[slot]!;
+      if (entry === 0) break;
+      const id = entry - 1;
+      if (termHashes[id] === hash) {
+        const known = termTexts[id]!;
+        if (known.length === end - start && text.startsWith(known, start)) return id;
+      }
+    }
+    const id = postings.length;
+    termTexts.push(text.slice(start, end));
+    termHashes.push(hash);
+    postings.push([]);
+    if (id === tf.length) {
+      const bigger = new Uint32Array(tf.length * 2);
+      bigger.set(tf);
+      tf = bigger;
+    }
+    // At most half full, so probes stay short.
+    if ((id + 1) * 2 > slots.length) {
+      slots = new Int32Array(slots.length * 2);
+      for (let known = 0; known <= id; known++) place(known);
+    } else place(id);
+    return id;
+  };
+  const visit = (start: number, end: number, hash: number) => {
+    const id = termAt(start, end, hash);
+    if (tf[id]!++ === 0) touched.push(id);
+    length++;
+  };
 
   return {
-    add(row: number, text: string): void {
+    add(row: number, memoryText: string): void {
       if (row !== lengths.length) throw new Error(`lexical index: row ${row} added out of order (expected ${lengths.length})`);
-      let length = 0;
-      forEachTerm(text, (term) => {
-        let id = termIds.get(term);
-        if (id === undefined) {
-          id = postings.length;
-          termIds.set(term, id);
-          postings.push([]);
-          if (id === tf.length) {
-            const bigger = new Uint32Array(tf.length * 2);
-            bigger.set(tf);
-            tf = bigger;
-          }
-        }
-        if (tf[id]!++ === 0) touched.push(id);
-        length++;
-      });
+      text = memoryText.toLowerCase();
+      length = 0;
+      forEachTermSpan(text, visit);
+      text = "";
       for (const id of touched) {
         postings[id]!.push(row * 256 + Math.min(tf[id]!, MAX_TF));
         tf[id] = 0;
@@ -77,12 +119,14 @@ export function createLexicalBuilder() {
 
     /** The index file's bytes. */
     encode(): Buffer {
-      const dictionary = [...termIds.keys()].sort();
+      // Sorted as `Array.prototype.sort` sorts strings (by UTF-16 code units); terms are distinct.
+      const order = termTexts.map((_, id) => id).sort((a, b) => (termTexts[a]! < termTexts[b]! ? -1 : 1));
+      const dictionary = order.map((id) => termTexts[id]!);
       const offsets = new Uint32Array(dictionary.length + 1);
       const counts = new Uint32Array(dictionary.length);
       const coded = new VarintWriter();
-      dictionary.forEach((term, index) => {
-        const list = postings[termIds.get(term)!]!;
+      order.forEach((id, index) => {
+        const list = postings[id]!;
         let previous = 0;
         for (const packed of list) {
           const row = Math.floor(packed / 256);

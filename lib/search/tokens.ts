@@ -19,38 +19,64 @@ export function terms(text: string): string[] {
   return out;
 }
 
-/**
- * {@link terms} without the array: `visit` gets each term in order. The text is scanned once, code
- * unit by code unit, with `WORD`'s exact meaning: a run of word characters (`[\p{L}\p{N}_]`, judged
- * once per character through a table), extended while a joiner is followed by another run. This is the
- * merge's hottest loop (every memory's text is tokenised for its segment), where matching `WORD`, then
- * each word's parts, with regexes cost several times as much.
- */
+/** {@link terms} without the array: `visit` gets each term in order. */
 export function forEachTerm(text: string, visit: (term: string) => void): void {
   const lower = text.toLowerCase();
+  forEachTermSpan(lower, (start, end) => visit(lower.slice(start, end)));
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * The terms of `lower` (a text already lower-cased) as spans: `visit(start, end, hash)` for each term
+ * `lower.slice(start, end)`, in {@link terms}' order, `hash` being the term's 32-bit FNV-1a over UTF-16
+ * code units (http://www.isthe.com/chongo/tech/comp/fnv/). No string is made, so a caller that has seen
+ * a term before (the lexical index builder) looks it up by hash and compares it in place.
+ *
+ * The text is scanned once, code unit by code unit, with `WORD`'s exact meaning: a run of word
+ * characters (`[\p{L}\p{N}_]`, judged once per character through a table), extended while a joiner is
+ * followed by another run; each run is a term, and the whole when it joins runs. This is the hottest
+ * loop of indexing (every memory's text is tokenised for its segment), where matching `WORD`, then each
+ * word's parts, with regexes cost several times as much.
+ */
+export function forEachTermSpan(lower: string, visit: (start: number, end: number, hash: number) => void): void {
   const end = lower.length;
   let at = 0;
   while (at < end) {
-    const first = wordUnits(lower, at);
-    if (first === 0) {
+    const first = lower.charCodeAt(at);
+    let units = first < 0x80 ? asciiWordUnits[first]! : wordUnits(lower, at);
+    if (units === 0) {
       at += 1;
       continue;
     }
     const wordStart = at;
     let parts = 0;
     let partStart = at;
-    at += first;
     for (;;) {
-      let units: number;
-      while (at < end && (units = wordUnits(lower, at)) > 0) at += units;
+      let hash = FNV_OFFSET;
+      for (;;) {
+        hash = Math.imul(hash ^ lower.charCodeAt(at), FNV_PRIME);
+        if (units === 2) hash = Math.imul(hash ^ lower.charCodeAt(at + 1), FNV_PRIME);
+        at += units;
+        if (at === end) break;
+        const unit = lower.charCodeAt(at);
+        units = unit < 0x80 ? asciiWordUnits[unit]! : wordUnits(lower, at);
+        if (units === 0) break;
+      }
       parts += 1;
-      if (at - partStart <= MAX_TERM_LENGTH) visit(lower.slice(partStart, at));
-      if (at + 1 < end && JOINERS.has(lower.charCodeAt(at)) && wordUnits(lower, at + 1) > 0) {
+      if (at - partStart <= MAX_TERM_LENGTH) visit(partStart, at, hash);
+      if (at + 1 < end && JOINERS.has(lower.charCodeAt(at)) && (units = wordUnits(lower, at + 1)) > 0) {
         partStart = at + 1;
         at += 1;
       } else break;
     }
-    if (parts > 1 && at - wordStart <= MAX_TERM_LENGTH) visit(lower.slice(wordStart, at));
+    if (parts > 1 && at - wordStart <= MAX_TERM_LENGTH) {
+      // A compound (rare): hashed again whole, which keeps the loop above to one hash per code unit.
+      let hash = FNV_OFFSET;
+      for (let unit = wordStart; unit < at; unit++) hash = Math.imul(hash ^ lower.charCodeAt(unit), FNV_PRIME);
+      visit(wordStart, at, hash);
+    }
   }
 }
 
@@ -58,6 +84,8 @@ const WORD_CHARACTER = /^[\p{L}\p{N}_]$/u;
 const JOINERS = new Set([..."-./:#"].map((joiner) => joiner.charCodeAt(0)));
 /** Per UTF-16 code unit of the Basic Multilingual Plane: 0 not judged yet, 1 a word character, 2 not. */
 const bmpClass = new Uint8Array(0x10000);
+/** {@link wordUnits} of each ASCII code unit, looked up without a call: most text is ASCII. */
+const asciiWordUnits = Uint8Array.from({ length: 0x80 }, (_, unit) => (/[\p{L}\p{N}_]/u.test(String.fromCharCode(unit)) ? 1 : 0));
 const astralWord = new Map<number, boolean>();
 
 /**
