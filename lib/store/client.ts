@@ -9,7 +9,7 @@ import { getConfig, type Config } from "../config";
  */
 export function createS3Client(store: Config["store"], options: { endpoint?: string } = {}): S3Client {
   const endpoint = options.endpoint ?? store.endpoint;
-  return new S3Client({
+  const client = new S3Client({
     region: store.region,
     ...(endpoint ? { endpoint } : {}),
     forcePathStyle: store.forcePathStyle,
@@ -21,6 +21,35 @@ export function createS3Client(store: Config["store"], options: { endpoint?: str
     // The local stack runs up to 200 embed invocations in one process, all on this client.
     requestHandler: { httpAgent: { keepAlive: true, maxSockets: 256 }, httpsAgent: { keepAlive: true, maxSockets: 256 } },
   });
+  if (sendsUnsignedPayloads(store.provider, endpoint)) {
+    // SigV4 hashes every in-memory body (SHA-256 of each chunk, vector file and part the pipeline
+    // writes: ~1.8 GB for a 500 MB export) only to put the digest in the signature. AWS S3 documents
+    // `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead, which the SDK already sends for streamed bodies
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html); the body is then
+    // protected by TLS, or never leaves the machine. B2 keeps signed payloads: its S3-compatible API
+    // documents no unsigned option (https://www.backblaze.com/docs/cloud-storage-s3-compatible-api).
+    client.middlewareStack.add(
+      (next) => (args) => {
+        const request = args.request as { body?: unknown; headers?: Record<string, string> };
+        if (request.headers && request.body !== undefined && (typeof request.body === "string" || ArrayBuffer.isView(request.body))) {
+          request.headers[PAYLOAD_HASH_HEADER] = UNSIGNED_PAYLOAD;
+        }
+        return next(args);
+      },
+      { step: "build", name: "unsignedInMemoryPayload" },
+    );
+  }
+  return client;
+}
+
+const PAYLOAD_HASH_HEADER = "x-amz-content-sha256";
+const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+
+/** AWS S3 over HTTPS (its default endpoint, or an https one), and any store on this machine's own addresses. */
+function sendsUnsignedPayloads(provider: Config["store"]["provider"], endpoint: string | undefined): boolean {
+  const url = endpoint ? new URL(endpoint) : undefined;
+  if (url && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) return true;
+  return provider === "s3" && (!url || url.protocol === "https:");
 }
 
 export interface Store {

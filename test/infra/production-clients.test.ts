@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -104,6 +105,8 @@ describe("production configuration", () => {
     expect(signedFor(request)).toEqual({ region: "us-west-004", service: "s3" });
     expect(request.headers.authorization).toContain(`Credential=${secretValues.StoreAccessKeyId}/`);
     expect(Object.keys(request.headers).filter((name) => name.startsWith("x-amz-checksum") || name === "x-amz-sdk-checksum-algorithm")).toEqual([]);
+    // B2 documents no unsigned payloads: the body's SHA-256 is part of the signature.
+    expect(request.headers["x-amz-content-sha256"]).toBe(createHash("sha256").update("{}").digest("hex"));
   });
 
   it("B2: presigned upload URLs point at the B2 endpoint", async () => {
@@ -124,6 +127,9 @@ describe("production configuration", () => {
     expect(request.host).toBe(`${config.store.bucket}.s3.${REGION}.amazonaws.com`);
     expect(signedFor(request)).toEqual({ region: REGION, service: "s3" });
     expect(request.headers.authorization).toContain("Credential=ASIAEXAMPLEROLEKEY/");
+    // Over HTTPS, AWS S3 takes the body unsigned: no SHA-256 of every body the functions write.
+    expect(request.headers["x-amz-content-sha256"]).toBe("UNSIGNED-PAYLOAD");
+    expect(request.headers.authorization).toContain("x-amz-content-sha256");
   });
 
   it("Postgres: verifies the server's certificate (RDS's CAs come from NODE_EXTRA_CA_CERTS)", () => {
