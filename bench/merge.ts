@@ -16,12 +16,13 @@
  *
  * Rows are synthetic exchanges (bench/synthetic-vault.ts), made block by block in the child so no
  * process holds an upload it would not hold in production. As in the pipeline, each block brings its
- * nodes.json lines and the search part its embed worker would have made (lib/search/segment-builder.ts),
+ * nodes.json lines, label texts and the search part its embed worker would have made (lib/search/segment-builder.ts),
  * made with the rows and not counted in the merge's time; `--parts no` leaves them out, so the merge
  * indexes every row itself.
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
+import { labelText } from "../lib/ingest/vault-nodes";
 import { meteredStore } from "../lib/store/metered";
 import { objectStream, putStream } from "../lib/store/streams";
 import { decodeSegmentPart, encodeSegmentPart } from "../lib/search/segment-builder";
@@ -99,11 +100,14 @@ async function runStage(): Promise<void> {
   store.client.destroy();
 }
 
-/** The blocks as chunks reach the merge: with their lines and the search part their embed worker made. */
+/**
+ * The blocks as chunks reach the merge: their lines, and the search part their embed worker made with
+ * each row's label text in it, instead of the nodes (lib/ingest/merge-upload.ts).
+ */
 async function* withParts(blocks: AsyncGenerator<RowBlock>): AsyncGenerator<RowBlock> {
-  for await (const block of blocks) {
-    const lines = block.nodes.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
-    yield { ...block, lines, segmentPart: decodeSegmentPart(encodeSegmentPart(block.nodes, lines)) };
+  for await (const { nodes, vectors } of blocks) {
+    const lines = nodes!.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+    yield { vectors, lines, labels: nodes!.map((node) => labelText(node)), segmentPart: decodeSegmentPart(encodeSegmentPart(nodes!, lines)) };
   }
 }
 

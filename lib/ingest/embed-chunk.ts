@@ -15,7 +15,7 @@ import { failUpload } from "./upload-state";
 import { notHeldInChunk } from "./claims";
 import * as lifecycle from "../uploads/lifecycle";
 import { chunkInputKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
-import { chunkRows } from "./vault-files";
+import { chunkRows, encodeRowFacts, ROW_FACTS_SECTION } from "./vault-files";
 import { encodeSegmentPart } from "../search/segment-builder";
 
 export interface EmbedDeps {
@@ -81,7 +81,8 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     put(vectorsKey, encodeNpy(matrix, nodes.length, deps.embedder.dim)),
     // The chunk's search entries, made here (in parallel across chunks) so the merge only joins them. It
     // uses them only for a chunk whose every row the upload stores, so none are made for one with deferrals.
-    lines && skip.size === 0 ? put(partKey, encodeSegmentPart(nodes, lines)) : undefined,
+    // With each row's facts, so the merge need not parse the chunk's lines for them.
+    lines && skip.size === 0 ? put(partKey, encodeSegmentPart(nodes, lines, { [ROW_FACTS_SECTION]: encodeRowFacts(nodes) })) : undefined,
   ]);
 
   const counted = await lifecycle.countEmbeddedChunk(deps.db, upload.id, message.attempt, message.chunk_index);

@@ -15,7 +15,8 @@ import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
-import { readChunkRows, readChunkSegmentPart, readChunkVectors } from "./vault-files";
+import { chunkLines, chunkRows, decodeRowFacts, readChunkFile, readChunkSegmentPart, readChunkVectors, ROW_FACTS_SECTION } from "./vault-files";
+import type { VaultNode } from "./vault-nodes";
 import { workPrefix } from "./work-files";
 
 export interface MergeDeps {
@@ -153,17 +154,28 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     [upload.id, upload.split_attempt],
   );
   const readChunk = async (chunk: { chunk_index: number; records: number }) => {
-    const [rows, vectors, segmentPart] = await Promise.all([
-      readChunkRows(deps.store, location, chunk.chunk_index),
+    const [bytes, vectors, segmentPart] = await Promise.all([
+      readChunkFile(deps.store, location, chunk.chunk_index),
       readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim }),
       readChunkSegmentPart(deps.store, location, chunk.chunk_index),
     ]);
-    return { ...rows, vectors, segmentPart };
+    // The facts its embed worker put in the part spare parsing the lines; without them (a worker from
+    // before they were written, or a chunk with deferred rows, which gets no part) the lines are parsed.
+    const facts = segmentPart && decodeRowFacts(segmentPart.extra[ROW_FACTS_SECTION], segmentPart.rows);
+    const lines = facts && chunkLines(bytes);
+    if (facts && lines?.length === facts.length) return { facts, lines, vectors, segmentPart };
+    return { ...chunkRows(bytes), facts: undefined, vectors, segmentPart };
   };
   const blocks = async function* (): AsyncGenerator<RowBlock> {
-    for await (const { nodes, lines, vectors, segmentPart } of readAhead(chunks, readChunk, CHUNKS_READ_AHEAD)) {
+    for await (const chunk of readAhead(chunks, readChunk, CHUNKS_READ_AHEAD)) {
+      const { lines, vectors, segmentPart } = chunk;
+      if (chunk.facts?.every((row) => plan.held.has(row.hash))) {
+        // The usual chunk: every row is this upload's own, its lines, vectors, labels and search part as the chunk has them.
+        if (chunk.facts.length > 0) yield { labels: chunk.facts, vectors, lines, segmentPart };
+        continue;
+      }
+      const nodes = chunk.facts ? lines!.map((line) => JSON.parse(line.toString("utf8")) as VaultNode) : chunk.nodes;
       if (nodes.every((node) => plan.held.has(node.hash))) {
-        // The usual chunk: every row is this upload's own, vectors, lines and search part as the chunk has them.
         if (nodes.length > 0) yield { nodes, vectors, lines, segmentPart };
         continue;
       }

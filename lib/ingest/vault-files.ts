@@ -6,7 +6,7 @@ import { isMissingObject } from "../store/objects";
 import { decodeSegmentPart, type SegmentPart } from "../search/segment-builder";
 import { float32FromLeBytes } from "../vectors/float32-le";
 import { decodeNpyView, readNpyRows } from "../vectors/npy";
-import type { VaultNode } from "./vault-nodes";
+import { LABEL_CHARS, labelText, type LabelText, type VaultNode } from "./vault-nodes";
 import { chunkInputKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
 
 /**
@@ -102,9 +102,9 @@ export interface ChunkRows {
   lines: Buffer[] | undefined;
 }
 
-/** A chunk's records with their lines, for the merge (see {@link chunkRows}). */
-export async function readChunkRows(store: Store, location: ChunkLocation, chunkIndex: number): Promise<ChunkRows> {
-  return chunkRows(await objectBytes(store, chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex)));
+/** A chunk file's bytes, as the split wrote them ({@link chunkRows} and {@link chunkLines} read them). */
+export async function readChunkFile(store: Store, location: ChunkLocation, chunkIndex: number): Promise<Buffer> {
+  return objectBytes(store, chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex));
 }
 
 const NEWLINE = 0x0a;
@@ -117,8 +117,17 @@ const COMMA = 0x2c;
  * during a deploy still have.
  */
 export function chunkRows(bytes: Buffer): ChunkRows {
-  if (bytes[0] !== 0x5b || bytes[1] !== NEWLINE) return { nodes: JSON.parse(bytes.toString("utf8")) as VaultNode[], lines: undefined };
-  const nodes: VaultNode[] = [];
+  const lines = chunkLines(bytes);
+  if (!lines) return { nodes: JSON.parse(bytes.toString("utf8")) as VaultNode[], lines: undefined };
+  return { nodes: lines.map((line) => JSON.parse(line.toString("utf8")) as VaultNode), lines };
+}
+
+/**
+ * The lines of a chunk file written by {@link chunkFile}, unparsed; undefined for the older single-line
+ * layout, whose nodes can only be had by parsing it whole ({@link chunkRows}).
+ */
+export function chunkLines(bytes: Buffer): Buffer[] | undefined {
+  if (bytes[0] !== 0x5b || bytes[1] !== NEWLINE) return undefined;
   const lines: Buffer[] = [];
   let start = 2;
   for (;;) {
@@ -126,14 +135,43 @@ export function chunkRows(bytes: Buffer): ChunkRows {
     if (end < 0) throw new Error("a chunk file ends before its closing line");
     const lineEnd = bytes[end - 1] === COMMA ? end - 1 : end;
     if (lineEnd - start === 1 && bytes[start] === 0x5d) break;
-    if (lineEnd > start) {
-      const line = bytes.subarray(start, lineEnd);
-      nodes.push(JSON.parse(line.toString("utf8")) as VaultNode);
-      lines.push(line);
-    }
+    if (lineEnd > start) lines.push(bytes.subarray(start, lineEnd));
     start = end + 1;
   }
-  return { nodes, lines };
+  return lines;
+}
+
+/**
+ * What the merge needs of a chunk's row besides its line: its hash (is it this upload's to store?), and
+ * its id and topic-label text (the clusters). The embed worker, which parses the chunk anyway, writes
+ * them into the chunk's segment part ({@link encodeRowFacts}), so the merge does not parse every line of
+ * the upload again only to learn these (JSON.parse of a 500 MB export's lines: seconds of the merge).
+ */
+export interface RowFacts extends LabelText {
+  hash: string;
+}
+
+/** The segment part section that carries a chunk's {@link RowFacts}. */
+export const ROW_FACTS_SECTION = "rowFacts";
+
+/** {@link RowFacts} of `nodes` as a section's bytes: `{labelChars, rows: [[id, hash, title, text], …]}` in JSON. */
+export function encodeRowFacts(nodes: readonly VaultNode[]): Buffer {
+  const rows = nodes.map((node) => {
+    const { id, title, text } = labelText(node, LABEL_CHARS);
+    return [id, node.hash, title, text];
+  });
+  return Buffer.from(JSON.stringify({ labelChars: LABEL_CHARS, rows }), "utf8");
+}
+
+/**
+ * The {@link RowFacts} of a section written by {@link encodeRowFacts}, or undefined when they cannot stand
+ * for the rows: absent (a part made before they were), made for another label length, or not `rows` of them.
+ */
+export function decodeRowFacts(section: Uint8Array | undefined, rows: number): RowFacts[] | undefined {
+  if (!section) return undefined;
+  const facts = JSON.parse(Buffer.from(section.buffer, section.byteOffset, section.byteLength).toString("utf8")) as { labelChars: number; rows: [string, string, string | null, string][] };
+  if (facts.labelChars !== LABEL_CHARS || facts.rows.length !== rows) return undefined;
+  return facts.rows.map(([id, hash, title, text]) => ({ id, hash, title, text }));
 }
 
 /** A chunk's vectors, checked to hold `rows` rows of `dim` (the chunk's record count and the vault's dimension). */

@@ -42,11 +42,21 @@ export function embeddingText(node: VaultNode): string {
   return `${title}User: ${node.human}\n\nAssistant: ${node.assistant}${attached.join("")}`;
 }
 
+/** What the clusters' topic labels are drawn from, per node ({@link labelText}). */
+export interface LabelText {
+  id: string;
+  title: string | null;
+  text: string;
+}
+
+/** The characters of a node's text {@link labelText} keeps for the topic labels. */
+export const LABEL_CHARS = 300;
+
 /**
  * The short text a topic label is drawn from: the first `maxChars` of the prompt, a newline and the answer,
  * taken from the parts without joining them whole first (the merge takes it for every new node).
  */
-export function labelText(node: VaultNode, maxChars: number): { id: string; title: string | null; text: string } {
+export function labelText(node: VaultNode, maxChars = LABEL_CHARS): LabelText {
   if (node.kind === "profile") return { id: node.id, title: null, text: node.text.slice(0, maxChars) };
   const { human, assistant } = node;
   const text = human.length >= maxChars ? human.slice(0, maxChars) : `${human}\n${assistant.slice(0, Math.max(0, maxChars - human.length - 1))}`.slice(0, maxChars);

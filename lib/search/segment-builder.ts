@@ -9,7 +9,7 @@ import { searchableText } from "./searchable-text";
 
 /** nodes.json's lines are joined by `,\n` (lib/ingest/vault-files.ts `nodesJsonLines`), a chunk file's too. */
 const LINE_SEPARATOR_BYTES = 2;
-const PART_MAGIC = "CZSEGP\u0001\n";
+export const PART_MAGIC = "CZSEGP\u0001\n";
 
 /**
  * A segment's index files for a run of consecutive rows, made where the rows are at hand (an embed
@@ -21,10 +21,15 @@ export interface SegmentPart {
   rows: number;
   lexical: Uint8Array;
   memories: Uint8Array;
+  /** The sections the maker added of its own ({@link encodeSegmentPart} `extra`), as views of the file. */
+  extra: Record<string, Uint8Array>;
 }
 
-/** The {@link SegmentPart} of `nodes`, `lines[i]` being node i's line (`JSON.stringify` as UTF-8), as one file. */
-export function encodeSegmentPart(nodes: readonly VaultNode[], lines: readonly Uint8Array[]): Buffer {
+/**
+ * The {@link SegmentPart} of `nodes`, `lines[i]` being node i's line (`JSON.stringify` as UTF-8), as one
+ * file, carrying `extra` sections of the caller's (what else the part's reader wants of these rows).
+ */
+export function encodeSegmentPart(nodes: readonly VaultNode[], lines: readonly Uint8Array[], extra: Record<string, ArrayBufferView> = {}): Buffer {
   if (lines.length !== nodes.length) throw new Error(`a segment part of ${nodes.length} nodes came with ${lines.length} lines`);
   const builder = createSegmentBuilder();
   let offset = 0;
@@ -32,14 +37,17 @@ export function encodeSegmentPart(nodes: readonly VaultNode[], lines: readonly U
     builder.add(node, { offset, length: lines[row]!.length });
     offset += lines[row]!.length + LINE_SEPARATOR_BYTES;
   });
-  return encodeSections(PART_MAGIC, { format: "segment-part", rows: nodes.length }, builder.encode());
+  const { lexical, memories } = builder.encode();
+  return encodeSections(PART_MAGIC, { format: "segment-part", rows: nodes.length }, { ...extra, lexical, memories });
 }
 
 /** Reads a file written by {@link encodeSegmentPart}; the part's files are views of `bytes`. */
 export function decodeSegmentPart(bytes: Uint8Array): SegmentPart {
   const { header, sections } = decodeSections<{ format: string; rows: number }>(PART_MAGIC, bytes);
   if (header.format !== "segment-part") throw new Error(`unknown segment part format ${String(header.format)}`);
-  return { rows: header.rows, lexical: sections.lexical!, memories: sections.memories! };
+  const { lexical, memories, ...extra } = sections;
+  if (!lexical || !memories) throw new Error("a segment part without its index files");
+  return { rows: header.rows, lexical, memories, extra };
 }
 
 /**
@@ -69,18 +77,18 @@ export function createSegmentBuilder() {
       rows++;
     },
     /**
-     * Adds `nodes` from their part when it was made of exactly these rows and lines (same ids, same
-     * line lengths), the first line at `firstOffset` in nodes.json; false (nothing added) otherwise.
+     * Adds the rows of `ids` from their part when it was made of exactly these rows and lines (same ids,
+     * same line lengths), the first line at `firstOffset` in nodes.json; false (nothing added) otherwise.
      */
-    addPart(part: SegmentPart, nodes: readonly VaultNode[], lines: readonly Uint8Array[], firstOffset: number): boolean {
-      if (part.rows !== nodes.length || lines.length !== nodes.length) return false;
+    addPart(part: SegmentPart, ids: readonly string[], lines: readonly Uint8Array[], firstOffset: number): boolean {
+      if (part.rows !== ids.length || lines.length !== ids.length) return false;
       const made = loadMemoryTable(part.memories);
-      for (let row = 0; row < nodes.length; row++) {
-        if (made.id(row) !== nodes[row]!.id || made.location(row).length !== lines[row]!.length) return false;
+      for (let row = 0; row < ids.length; row++) {
+        if (made.id(row) !== ids[row] || made.location(row).length !== lines[row]!.length) return false;
       }
       closeRun();
       parts.push({ lexical: part.lexical, memories: part.memories, shift: firstOffset });
-      rows += nodes.length;
+      rows += ids.length;
       return true;
     },
     get rows() {

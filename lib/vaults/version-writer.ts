@@ -1,6 +1,6 @@
 import { setImmediate as yieldToIo } from "node:timers/promises";
 import type { EmbedderIdentity } from "../embeddings";
-import { labelText, type VaultNode } from "../ingest/vault-nodes";
+import { labelText, type LabelText, type VaultNode } from "../ingest/vault-nodes";
 import { readNodeLines, readStoredRows } from "../ingest/vault-files";
 import { createSegmentBuilder, type SegmentPart } from "../search/segment-builder";
 import { appendSegments, graphStateFor, SEGMENT_POLICY, segmentName, writeSegment, type SegmentEntry } from "../search/segments";
@@ -17,7 +17,6 @@ import { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from "../vector
 import { versionKeys } from "./versions";
 
 /** Characters of each node kept for cluster labels (labels sample a few per cluster). */
-const LABEL_CHARS = 300;
 /** Enough of an .npy's start to hold its preamble (this code's headers are 128 bytes). */
 const NPY_HEAD_BYTES = 4096;
 /** clusters.json is read from its start in steps of this size until its assignments begin. */
@@ -27,7 +26,13 @@ const LINE_SEPARATOR = Buffer.from(",\n");
 
 /** The rows a merge adds, in order: nodes and their vectors (row-major, `dim` floats each), one block at a time. */
 export interface RowBlock {
-  nodes: readonly VaultNode[];
+  /**
+   * The rows' nodes. A caller that has each row's line and {@link RowBlock.labels} may leave them out:
+   * the lines are then parsed only if the writer has to index the rows itself (their part not joined).
+   */
+  nodes?: readonly VaultNode[];
+  /** Each row's id and topic-label text ({@link labelText}), given instead of the nodes. */
+  labels?: readonly LabelText[];
   vectors: Float32Array;
   /** Each node's line of nodes.json (`JSON.stringify(node)` as UTF-8) when the caller has it already. */
   lines?: readonly Uint8Array[];
@@ -194,9 +199,10 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
     let rows = 0;
     let indexedFromParts = 0;
     for await (const block of input.blocks) {
-      if (block.vectors.length !== block.nodes.length * dim) throw new Error(`a block of ${block.nodes.length} nodes came with ${block.vectors.length} floats (dim ${dim})`);
-      if (block.nodes.length === 0) continue;
-      rows += block.nodes.length;
+      const { count, ids, nodes: blockNodes, label } = blockRows(block);
+      if (block.vectors.length !== count * dim) throw new Error(`a block of ${count} nodes came with ${block.vectors.length} floats (dim ${dim})`);
+      if (count === 0) continue;
+      rows += count;
       if (rows > input.added) throw new Error(`more than the ${input.added} rows announced for version ${version}`);
       const text: Uint8Array[] = [];
       // A block's part is joined whole, so only when the block fits in the segment being built.
@@ -205,17 +211,17 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
         indexSegments &&
         block.segmentPart !== undefined &&
         block.lines !== undefined &&
-        builder.rows + block.nodes.length <= SEGMENT_POLICY.maxRows &&
-        builder.addPart(block.segmentPart, block.nodes, block.lines, firstLine);
-      if (joined) indexedFromParts += block.nodes.length;
-      for (const [index, node] of block.nodes.entries()) {
-        const line = block.lines?.[index] ?? Buffer.from(JSON.stringify(node), "utf8");
+        builder.rows + count <= SEGMENT_POLICY.maxRows &&
+        builder.addPart(block.segmentPart, ids, block.lines, firstLine);
+      if (joined) indexedFromParts += count;
+      for (let index = 0; index < count; index++) {
+        const line = block.lines?.[index] ?? Buffer.from(JSON.stringify(blockNodes()[index]), "utf8");
         if (position > 2 || before) {
           text.push(LINE_SEPARATOR);
           position += LINE_SEPARATOR.length;
         }
         if (indexSegments && !joined) {
-          builder.add(node, { offset: position, length: line.length });
+          builder.add(blockNodes()[index]!, { offset: position, length: line.length });
           if (builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
         }
         position += line.length;
@@ -225,14 +231,14 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       await nodes.write(Buffer.concat(text));
       // The writer keeps the bytes until they are sent: the block is the caller's to give away.
       await vectors.write(float32LeBytes(block.vectors));
-      if (update) newAssignments.push(...update.add(block.vectors, block.nodes.map((node) => node.id)));
+      if (update) newAssignments.push(...update.add(block.vectors, ids));
       if (firstFit) {
         firstFit.add(block.vectors);
-        for (const node of block.nodes) firstIds!.add(node.id);
+        for (const id of ids) firstIds!.add(id);
         keptBytes += block.vectors.byteLength;
         if (keptBytes <= keepLimit) {
           kept.push(block.vectors);
-          for (const node of block.nodes) keptTexts.push(keepText(node));
+          for (let index = 0; index < count; index++) keptTexts.push(keepText(label(index)));
         } else keptTexts.length = 0;
       }
     }
@@ -370,9 +376,23 @@ interface KeptText {
   text: Buffer;
 }
 
-function keepText(node: VaultNode): KeptText {
-  const { id, title, text } = labelText(node, LABEL_CHARS);
+function keepText({ id, title, text }: LabelText): KeptText {
   return { id, title, text: Buffer.from(text, "utf8") };
+}
+
+/**
+ * A block's rows as the writer takes them: their count and ids, their nodes (parsed from the lines on
+ * first use when the block came without them) and each one's label text.
+ */
+function blockRows(block: RowBlock) {
+  const given = block.nodes;
+  if (!given && (!block.labels || !block.lines || block.lines.length !== block.labels.length)) throw new Error("a block without nodes must bring each row's line and label");
+  let parsed = given;
+  const nodes = () => (parsed ??= block.lines!.map((line) => JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8")) as VaultNode));
+  const count = given ? given.length : block.labels!.length;
+  const ids = block.labels && !given ? block.labels.map((row) => row.id) : given!.map((node) => node.id);
+  const label = (row: number): LabelText => (given ? labelText(given[row]!) : block.labels![row]!);
+  return { count, ids, nodes, label };
 }
 
 /** Every row of a first version, as it passed through the writer: its vectors, label texts and ids' digest. */
@@ -421,7 +441,7 @@ async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKe
     for await (const line of readNodeLines(store, to.nodes)) {
       const node = JSON.parse(line) as VaultNode;
       digest.add(node.id);
-      if (wanted.has(row)) texts.set(row, labelText(node, LABEL_CHARS));
+      if (wanted.has(row)) texts.set(row, labelText(node));
       row++;
     }
     if (row !== total) throw new Error(`${to.nodes} holds ${row} nodes, expected ${total}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chunkFile, chunkLine, chunkRows } from "../../lib/ingest/vault-files";
-import type { VaultNode } from "../../lib/ingest/vault-nodes";
+import { chunkFile, chunkLine, chunkLines, chunkRows, decodeRowFacts, encodeRowFacts } from "../../lib/ingest/vault-files";
+import { LABEL_CHARS, labelText, type VaultNode } from "../../lib/ingest/vault-nodes";
 
 function node(index: number, human: string): VaultNode {
   return {
@@ -53,5 +53,30 @@ describe("chunk files", () => {
     const text = chunkBytes(nodes).toString("utf8");
     expect(() => chunkRows(Buffer.from(text.slice(0, text.indexOf("\n", 5) + 1), "utf8"))).toThrow(/ends before/);
     expect(() => chunkRows(Buffer.from(text.slice(0, 40), "utf8"))).toThrow();
+  });
+
+  it("give their lines unparsed, the same bytes the parsing reader gives, and none for the single-line layout", () => {
+    const bytes = chunkBytes(nodes);
+    expect(chunkLines(bytes)!.map((line) => line.toString("utf8"))).toEqual(chunkRows(bytes).lines!.map((line) => line.toString("utf8")));
+    expect(chunkLines(Buffer.from(JSON.stringify(nodes), "utf8"))).toBeUndefined();
+  });
+});
+
+describe("row facts", () => {
+  const long = node(5, "x".repeat(LABEL_CHARS * 2));
+
+  it("carry each row's hash and the label text the merge would take from the node", () => {
+    const each = [...nodes, long];
+    const facts = decodeRowFacts(encodeRowFacts(each), each.length)!;
+    expect(facts).toEqual(each.map((one) => ({ ...labelText(one), hash: one.hash })));
+    expect(facts[4]!.text).toHaveLength(LABEL_CHARS);
+  });
+
+  it("stand for nothing when absent, made for another label length, or not one per row", () => {
+    expect(decodeRowFacts(undefined, 4)).toBeUndefined();
+    expect(decodeRowFacts(encodeRowFacts(nodes), 5)).toBeUndefined();
+    const other = JSON.parse(encodeRowFacts(nodes).toString("utf8")) as { labelChars: number };
+    other.labelChars = LABEL_CHARS + 1;
+    expect(decodeRowFacts(Buffer.from(JSON.stringify(other), "utf8"), 4)).toBeUndefined();
   });
 });

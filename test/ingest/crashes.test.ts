@@ -14,6 +14,10 @@ import { getStore } from "../../lib/store/client";
 import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
 import { versionKeys } from "../../lib/vaults/versions";
+import { ClustersDocSchema } from "../../lib/vectors/clusters";
+import { ROW_FACTS_SECTION } from "../../lib/ingest/vault-files";
+import { decodeSections, encodeSections } from "../../lib/search/binary-sections";
+import { PART_MAGIC } from "../../lib/search/segment-builder";
 import { uniqueEmail } from "../support/api";
 import { drivePipeline, type PipelineHandlers } from "../support/drive";
 import { chatgptExport, conversations } from "../support/exports";
@@ -275,6 +279,36 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     expect(result.workFiles).toBe(0);
   });
 
+  it("takes each row's label from the facts its embed worker put in the search part, without parsing the chunk's lines", async () => {
+    // Facts whose label texts differ from the rows': the topic labels show which the merge read.
+    let rewritten = 0;
+    const tamper = (facts: RowFactsJson): RowFactsJson => ({ ...facts, rows: facts.rows.map(([id, hash, title]) => [id, hash, title, "zebrafish quokka"]) });
+    const result = await ingestWith((real) => ({ ...real, store: { ...real.store, client: rewritingRowFacts(real.store.client, tamper, () => rewritten++) } }));
+
+    expect(rewritten).toBe(5);
+    expect(result.status).toBe("complete");
+    expect(result.hashes).toEqual(clean.hashes);
+    const doc = await clustersOf(result.state.vault.prefix);
+    expect(doc.clusters.length).toBeGreaterThan(1);
+    for (const cluster of doc.clusters) expect(cluster.terms).toContain("zebrafish");
+    expect(JSON.stringify(await clustersOf(clean.state.vault.prefix))).not.toContain("zebrafish");
+  });
+
+  it("ends with the same vault and topic labels as a clean run when its search parts carry no row facts, as embed workers from before them wrote", async () => {
+    let rewritten = 0;
+    const result = await ingestWith((real) => ({ ...real, store: { ...real.store, client: rewritingRowFacts(real.store.client, () => undefined, () => rewritten++) } }), { twice: true });
+
+    expect(rewritten).toBeGreaterThanOrEqual(5);
+    expect(result.status).toBe("complete");
+    expectConsistent(result.state);
+    expect(result.hashes).toEqual(clean.hashes);
+    const [doc, cleanDoc] = await Promise.all([clustersOf(result.state.vault.prefix), clustersOf(clean.state.vault.prefix)]);
+    const labels = (each: typeof doc) => each.clusters.map(({ label, terms, title, size }) => ({ label, terms, title, size }));
+    expect(labels(doc)).toEqual(labels(cleanDoc));
+    expect(doc.assignments).toEqual(cleanDoc.assignments);
+    expect(result.workFiles).toBe(0);
+  });
+
   it("fails the upload, and leaves the vault alone, when the embed workers run another model than the split chose", async () => {
     const result = await ingestWith((real) => real, { embedWith: createLocalEmbedder({ dim: 512 }) });
 
@@ -285,6 +319,39 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     expect(result.workFiles).toBe(0);
   });
 });
+
+/** clusters.json of a vault's first version. */
+async function clustersOf(prefix: string) {
+  return ClustersDocSchema.parse(JSON.parse((await objectBytes(getStore(), versionKeys(prefix, 1).clusters)).toString("utf8")));
+}
+
+type RowFactsJson = { labelChars: number; rows: [string, string, string | null, string][] };
+
+/**
+ * A store client that rewrites the row facts in every search part an embed worker writes: `rewrite`'s
+ * facts in their place, or none (the part as workers wrote it before parts carried them).
+ */
+function rewritingRowFacts(client: S3Client, rewrite: (facts: RowFactsJson) => RowFactsJson | undefined, onRewrite: () => void): S3Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === "send") {
+        return (command: unknown, ...rest: unknown[]) => {
+          if (command instanceof PutObjectCommand && command.input.Key?.endsWith(".segment.bin")) {
+            const { header, sections } = decodeSections<unknown>(PART_MAGIC, command.input.Body as Uint8Array);
+            const { [ROW_FACTS_SECTION]: facts, ...kept } = sections;
+            const next = rewrite(JSON.parse(Buffer.from(facts!).toString("utf8")) as RowFactsJson);
+            onRewrite();
+            const Body = encodeSections(PART_MAGIC, header, next ? { ...kept, [ROW_FACTS_SECTION]: Buffer.from(JSON.stringify(next), "utf8") } : kept);
+            return target.send(new PutObjectCommand({ ...command.input, Body }), ...(rest as []));
+          }
+          return target.send(command as PutObjectCommand, ...(rest as []));
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
 
 /** A store client that writes every chunk file as `JSON.stringify(nodes)`, the layout splits used before nodes went one per line. */
 function singleLineChunks(client: S3Client, onRewrite: () => void): S3Client {

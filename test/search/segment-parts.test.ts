@@ -12,6 +12,7 @@ const nodes: VaultNode[] = Array.from({ length: 1_000 }, (_, row) => {
   return row % 37 === 0 && node.kind === "exchange" ? { ...node, human: `${node.human} ${extras[row % extras.length]}` } : node;
 });
 const lines = nodes.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+const ids = nodes.map((node) => node.id);
 
 /** Where each line sits in nodes.json: `[\n`, then the lines joined by `,\n`. */
 const offsets: number[] = [];
@@ -34,7 +35,7 @@ describe("segment parts", () => {
       const [first, end] = [cuts[run]!, cuts[run + 1]!];
       if (run % 2 === 1) {
         const part = decodeSegmentPart(encodeSegmentPart(nodes.slice(first, end), lines.slice(first, end)));
-        expect(builder.addPart(part, nodes.slice(first, end), lines.slice(first, end), offsets[first]!)).toBe(true);
+        expect(builder.addPart(part, ids.slice(first, end), lines.slice(first, end), offsets[first]!)).toBe(true);
       } else {
         for (let row = first; row < end; row++) builder.add(nodes[row]!, { offset: offsets[row]!, length: lines[row]!.length });
       }
@@ -49,7 +50,7 @@ describe("segment parts", () => {
     const builder = createSegmentBuilder();
     for (let first = 0; first < nodes.length; first += 256) {
       const end = Math.min(nodes.length, first + 256);
-      expect(builder.addPart(decodeSegmentPart(encodeSegmentPart(nodes.slice(first, end), lines.slice(first, end))), nodes.slice(first, end), lines.slice(first, end), offsets[first]!)).toBe(true);
+      expect(builder.addPart(decodeSegmentPart(encodeSegmentPart(nodes.slice(first, end), lines.slice(first, end))), ids.slice(first, end), lines.slice(first, end), offsets[first]!)).toBe(true);
     }
     const joined = builder.encode();
     const expected = rowByRow(0, nodes.length);
@@ -57,13 +58,22 @@ describe("segment parts", () => {
     expect(joined.memories.equals(expected.memories)).toBe(true);
   });
 
+  it("carries the maker's own sections through, leaving the index files as they are", () => {
+    const plain = decodeSegmentPart(encodeSegmentPart(nodes.slice(0, 10), lines.slice(0, 10)));
+    const carrying = decodeSegmentPart(encodeSegmentPart(nodes.slice(0, 10), lines.slice(0, 10), { notes: Buffer.from("ten rows") }));
+    expect(Buffer.from(carrying.extra.notes!).toString()).toBe("ten rows");
+    expect(plain.extra).toEqual({});
+    expect(Buffer.from(carrying.lexical).equals(plain.lexical)).toBe(true);
+    expect(Buffer.from(carrying.memories).equals(plain.memories)).toBe(true);
+  });
+
   it("refuses a part made of other rows or other lines, adding nothing", () => {
     const part = decodeSegmentPart(encodeSegmentPart(nodes.slice(0, 10), lines.slice(0, 10)));
     const builder = createSegmentBuilder();
-    expect(builder.addPart(part, nodes.slice(1, 11), lines.slice(1, 11), offsets[1]!)).toBe(false);
-    expect(builder.addPart(part, nodes.slice(0, 9), lines.slice(0, 9), offsets[0]!)).toBe(false);
+    expect(builder.addPart(part, ids.slice(1, 11), lines.slice(1, 11), offsets[1]!)).toBe(false);
+    expect(builder.addPart(part, ids.slice(0, 9), lines.slice(0, 9), offsets[0]!)).toBe(false);
     const restringified = lines.slice(0, 10).map((line, row) => (row === 4 ? Buffer.from(JSON.stringify(nodes[4], null, 1), "utf8") : line));
-    expect(builder.addPart(part, nodes.slice(0, 10), restringified, offsets[0]!)).toBe(false);
+    expect(builder.addPart(part, ids.slice(0, 10), restringified, offsets[0]!)).toBe(false);
     expect(builder.rows).toBe(0);
   });
 });

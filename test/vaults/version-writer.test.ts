@@ -1,6 +1,7 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { nodesJsonLines, readNodes } from "../../lib/ingest/vault-files";
+import { labelText } from "../../lib/ingest/vault-nodes";
 import { createIndexCache } from "../../lib/search/index-cache";
 import { decodeSegmentPart, encodeSegmentPart } from "../../lib/search/segment-builder";
 import { deleteUnlistedSegments, SEGMENT_POLICY, segmentKeys } from "../../lib/search/segments";
@@ -137,7 +138,7 @@ describe("appending a version", () => {
 
   it("writes the nodes.json lines a block brings as they are, making the same files as from the nodes alone", async () => {
     const withLines = async function* (): AsyncGenerator<RowBlock> {
-      for await (const block of blocks(0, 900, 400)) yield { ...block, lines: block.nodes.map((node) => Buffer.from(JSON.stringify(node), "utf8")) };
+      for await (const block of blocks(0, 900, 400)) yield { ...block, lines: block.nodes!.map((node) => Buffer.from(JSON.stringify(node), "utf8")) };
     };
     const fromNodes = await writeAppendedVersion(ctx.store, { prefix: "users/from-nodes", previous: 0, previousNodes: 0, added: 900, embedder, blocks: blocks(0, 900, 400) });
     const fromLines = await writeAppendedVersion(ctx.store, { prefix: "users/from-lines", previous: 0, previousNodes: 0, added: 900, embedder, blocks: withLines() });
@@ -159,8 +160,8 @@ describe("appending a version", () => {
   it("joins the blocks' search parts into the same segment files as indexing their rows, also where a block crosses a segment's row limit", async () => {
     const lined = async function* (first: number, count: number, parts: boolean): AsyncGenerator<RowBlock> {
       for await (const block of blocks(first, count, 400)) {
-        const lines = block.nodes.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
-        yield { ...block, lines, segmentPart: parts ? decodeSegmentPart(encodeSegmentPart(block.nodes, lines)) : undefined };
+        const lines = block.nodes!.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+        yield { ...block, lines, segmentPart: parts ? decodeSegmentPart(encodeSegmentPart(block.nodes!, lines)) : undefined };
       }
     };
     const write = async (prefix: string, parts: boolean) => {
@@ -189,6 +190,64 @@ describe("appending a version", () => {
       SEGMENT_POLICY.maxRows = maxRows;
     }
   }, 120_000);
+
+  it("makes the same files from blocks that bring lines and labels instead of nodes, parsing lines only for rows it indexes itself", async () => {
+    // As the merge gives a chunk whose part carries its rows' facts: lines, labels and the part, no nodes.
+    const lean = async function* (first: number, count: number, parts: boolean): AsyncGenerator<RowBlock> {
+      for await (const block of blocks(first, count, 400)) {
+        const lines = block.nodes!.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+        yield {
+          vectors: block.vectors,
+          lines,
+          labels: block.nodes!.map((node) => labelText(node)),
+          segmentPart: parts ? decodeSegmentPart(encodeSegmentPart(block.nodes!, lines)) : undefined,
+        };
+      }
+    };
+    const write = async (prefix: string, source: (first: number, count: number) => AsyncGenerator<RowBlock>) => {
+      // A first version (clustered from the rows kept), then one that extends it (new rows join the clusters).
+      const written = [
+        await writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: 3_000, embedder, blocks: source(0, 3_000) }),
+        await writeAppendedVersion(ctx.store, { prefix, previous: 1, previousNodes: 3_000, added: 900, embedder, blocks: source(3_000, 900) }),
+      ];
+      const files = [];
+      for (const [at, version] of written.entries()) {
+        const keys = versionKeys(prefix, version.version);
+        const { computed_at: _, ...doc } = await clusters(prefix, version.version);
+        const segments = await Promise.all(version.search.segments.map(async (segment) => [await objectBytes(ctx.store, segmentKeys(prefix, segment.name).lexical), await objectBytes(ctx.store, segmentKeys(prefix, segment.name).memories)]));
+        files.push({ at, nodes: await objectBytes(ctx.store, keys.nodes), vectors: await objectBytes(ctx.store, keys.vectors), clusters: doc, segments });
+      }
+      return { files, joined: written.map((version) => version.indexedFromParts) };
+    };
+    const expected = await write("users/lean-from-nodes", (first, count) => blocks(first, count, 400));
+    const leanWithParts = await write("users/lean-parts", (first, count) => lean(first, count, true));
+    const leanParsed = await write("users/lean-parsed", (first, count) => lean(first, count, false));
+    expect(leanWithParts.joined).toEqual([3_000, 900]);
+    expect(leanParsed.joined).toEqual([0, 0]);
+    expect(expected.files[0]!.clusters.clusters.length).toBeGreaterThan(10);
+    for (const written of [leanWithParts, leanParsed]) {
+      for (const [at, files] of written.files.entries()) {
+        const want = expected.files[at]!;
+        expect(files.nodes.equals(want.nodes)).toBe(true);
+        expect(files.vectors.equals(want.vectors)).toBe(true);
+        expect(files.clusters).toEqual(want.clusters);
+        expect(files.segments.length).toBe(want.segments.length);
+        files.segments.forEach(([lexical, memories], segment) => {
+          expect(lexical!.equals(want.segments[segment]![0]!)).toBe(true);
+          expect(memories!.equals(want.segments[segment]![1]!)).toBe(true);
+        });
+      }
+    }
+  }, 120_000);
+
+  it("refuses a block without nodes that lacks a row's line or label", async () => {
+    const lines = nodes.slice(0, 3).map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+    const vectors = corpus.vectors.slice(0, 3 * DIM);
+    const attempt = (block: RowBlock) =>
+      writeAppendedVersion(ctx.store, { prefix: "users/lean-refused", previous: 0, previousNodes: 0, added: 3, embedder, blocks: (async function* () { yield block; })() });
+    await expect(attempt({ vectors, lines })).rejects.toThrow("a block without nodes must bring each row's line and label");
+    await expect(attempt({ vectors, lines, labels: nodes.slice(0, 2).map((node) => labelText(node)) })).rejects.toThrow("a block without nodes must bring each row's line and label");
+  });
 
   it("clusters a first version the same from the rows it kept as they passed as from its files read back", async () => {
     const write = (prefix: string, maxVectorBytesInMemory?: number) =>
