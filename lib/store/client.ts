@@ -27,7 +27,8 @@ export function createS3Client(store: Config["store"], options: { endpoint?: str
     // `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead, which the SDK already sends for streamed bodies
     // (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html); the body is then
     // protected by TLS, or never leaves the machine. B2 keeps signed payloads: its S3-compatible API
-    // documents no unsigned option (https://www.backblaze.com/docs/cloud-storage-s3-compatible-api).
+    // pages (https://www.backblaze.com/docs/cloud-storage-s3-compatible-api) say nothing either way
+    // about unsigned in-memory bodies, and that is not assumed until it is checked against B2 itself.
     client.middlewareStack.add(
       (next) => (args) => {
         const request = args.request as { body?: unknown; headers?: Record<string, string> };
