@@ -136,6 +136,8 @@ interface WrittenVersion {
   added: number;
   bytes: number;
   search: SearchManifest;
+  /** Where the merge's time went (lib/vaults/version-writer.ts `timings`), kept with the upload's timings. */
+  timings: Record<string, number>;
 }
 
 type StorePlan = Extract<MergePlan, { kind: "store" }>;
@@ -205,7 +207,9 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     throughBytes: written.files.nodes.uploaded + written.files.nodes.read + written.files.vectors.uploaded + written.files.vectors.read + written.files.clusters.uploaded + written.files.clusters.read,
     ...written.timings,
   });
-  return { nodeCount: written.nodeCount, added: written.added, bytes: written.bytes, search: written.search };
+  const { filesMs, clustersMs, searchMs } = written.timings;
+  const timings = { merge_files_ms: Math.round(filesMs), merge_clusters_ms: Math.round(clustersMs), merge_search_ms: Math.round(searchMs) };
+  return { nodeCount: written.nodeCount, added: written.added, bytes: written.bytes, search: written.search, timings };
 }
 
 /**
@@ -246,7 +250,7 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
     } else {
       await tx.query("UPDATE personal.vaults SET total_bytes = total_bytes + $2 WHERE id = $1", [vault.id, Number(upload.uploaded_bytes ?? 0)]);
     }
-    if (!(await lifecycle.completeMerge(tx, upload.id, upload.split_attempt, { nodesCreated: plan.held.size + plan.adoptedVectors.size, mergeMs }))) rollback();
+    if (!(await lifecycle.completeMerge(tx, upload.id, upload.split_attempt, { nodesCreated: plan.held.size + plan.adoptedVectors.size, mergeMs, mergeParts: written?.timings }))) rollback();
     await tx.query("DELETE FROM personal.upload_deferrals WHERE upload_id = $1", [upload.id]);
     return true;
   }).catch((error) => {

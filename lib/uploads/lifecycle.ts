@@ -232,14 +232,14 @@ export function reopenChunks(tx: Queryable, uploadId: string, attempt: number, c
 }
 
 /** merging → complete, in the transaction that switches the vault to the version holding its nodes. */
-export function completeMerge(tx: Queryable, uploadId: string, attempt: number, result: { nodesCreated: number; mergeMs: number }): Promise<boolean> {
+export function completeMerge(tx: Queryable, uploadId: string, attempt: number, result: { nodesCreated: number; mergeMs: number; mergeParts?: Record<string, number> }): Promise<boolean> {
   return changed(
     tx,
     `UPDATE personal.vault_uploads
         SET state = 'complete', nodes_created = $3, nodes_deduplicated = greatest(0, exchanges_found + profiles_found - $3), processing_completed_at = now(),
-            timings = timings || jsonb_build_object('merge_ms', $4::int, 'total_ms', round(extract(epoch FROM now() - uploaded_at) * 1000))
+            timings = timings || $5::jsonb || jsonb_build_object('merge_ms', $4::int, 'total_ms', round(extract(epoch FROM now() - uploaded_at) * 1000))
       WHERE id = $1 AND split_attempt = $2 AND state = 'merging'`,
-    [uploadId, attempt, result.nodesCreated, result.mergeMs],
+    [uploadId, attempt, result.nodesCreated, result.mergeMs, JSON.stringify(result.mergeParts ?? {})],
   );
 }
 

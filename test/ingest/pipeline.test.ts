@@ -105,6 +105,12 @@ describe("re-uploads", () => {
 
     expect(done.chunks_total).toBe(Math.ceil(1000 / 256));
     expect(done.chunks_done).toBe(done.chunks_total);
+    // Where the merge's time went, next to its total (bench:ingest prints them).
+    const timings = done.timings as Record<string, number>;
+    for (const part of ["merge_files_ms", "merge_clusters_ms", "merge_search_ms"]) {
+      expect(timings[part]).toBeGreaterThanOrEqual(0);
+      expect(timings[part]).toBeLessThanOrEqual(timings.merge_ms! + 1);
+    }
     const state = await readVault(ctx.db, user.userId);
     expectConsistent(state);
     expect(state.nodes).toHaveLength(1000);
