@@ -9,7 +9,7 @@ import type { QueueName } from "../functions/manifest";
 import { log } from "../lib/log";
 import type { LocalQueue, QueueAdmin } from "./emulator";
 import type { StoreCredentials } from "./presigned-requests";
-import { isProcessAlive } from "./processes";
+import { isProcessRunning } from "./processes";
 
 /** What the stack uses of the emulator in its own process: queue administration and the store's write events. */
 export interface EmulatorControl extends QueueAdmin {
@@ -166,19 +166,14 @@ export async function recoverAbandonedEmulator(dataDir: string): Promise<void> {
   if (Number.isInteger(pid) && pid > 0 && (await hostsEmulator(pid, path.resolve(dataDir)))) {
     // SIGKILL, not SIGTERM: a stopped process would hold a SIGTERM until it is continued.
     process.kill(pid, "SIGKILL");
-    for (let waited = 0; waited < 10_000 && (await isRunning(pid)); waited += 50) await sleep(50);
+    for (let waited = 0; waited < 10_000 && (await isProcessRunning(pid)); waited += 50) await sleep(50);
   }
   await rm(pidFile, { force: true });
 }
 
-/** Alive and not a zombie (killed, waiting for its parent to reap it: it holds nothing any more). */
-async function isRunning(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  return isProcessAlive(pid) && !/^\d+ \(.*\) Z/s.test(stat);
-}
 
 async function hostsEmulator(pid: number, dataDir: string): Promise<boolean> {
-  if (!(await isRunning(pid))) return false;
+  if (!(await isProcessRunning(pid))) return false;
   const args = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0");
   return args.includes(hostFile) && args.includes(dataDir);
 }
