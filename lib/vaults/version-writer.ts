@@ -16,7 +16,6 @@ import { float32LeBytes } from "../vectors/float32-le";
 import { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from "../vectors/npy";
 import { versionKeys } from "./versions";
 
-/** Characters of each node kept for cluster labels (labels sample a few per cluster). */
 /** Enough of an .npy's start to hold its preamble (this code's headers are 128 bytes). */
 const NPY_HEAD_BYTES = 4096;
 /** clusters.json is read from its start in steps of this size until its assignments begin. */
@@ -390,7 +389,7 @@ function blockRows(block: RowBlock) {
   let parsed = given;
   const nodes = () => (parsed ??= block.lines!.map((line) => JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8")) as VaultNode));
   const count = given ? given.length : block.labels!.length;
-  const ids = block.labels && !given ? block.labels.map((row) => row.id) : given!.map((node) => node.id);
+  const ids = (given ?? block.labels!).map((row) => row.id);
   const label = (row: number): LabelText => (given ? labelText(given[row]!) : block.labels![row]!);
   return { count, ids, nodes, label };
 }
