@@ -15,8 +15,7 @@ import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
-import { chunkLines, chunkRows, decodeRowFacts, readChunkFile, readChunkSegmentPart, readChunkVectors, ROW_FACTS_SECTION } from "./vault-files";
-import type { VaultNode } from "./vault-nodes";
+import { chunkLines, chunkRows, decodeRowFacts, parseNodeLine, readChunkFile, readChunkSegmentPart, readChunkVectors, ROW_FACTS_SECTION } from "./vault-files";
 import { workPrefix } from "./work-files";
 
 export interface MergeDeps {
@@ -176,7 +175,7 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
         if (chunk.facts.length > 0) yield { labels: chunk.facts, vectors, lines, segmentPart };
         continue;
       }
-      const nodes = chunk.facts ? lines!.map((line) => JSON.parse(line.toString("utf8")) as VaultNode) : chunk.nodes;
+      const nodes = chunk.facts ? lines!.map(parseNodeLine) : chunk.nodes;
       if (nodes.every((node) => plan.held.has(node.hash))) {
         if (nodes.length > 0) yield { nodes, vectors, lines, segmentPart };
         continue;

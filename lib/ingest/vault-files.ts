@@ -119,7 +119,12 @@ const COMMA = 0x2c;
 export function chunkRows(bytes: Buffer): ChunkRows {
   const lines = chunkLines(bytes);
   if (!lines) return { nodes: JSON.parse(bytes.toString("utf8")) as VaultNode[], lines: undefined };
-  return { nodes: lines.map((line) => JSON.parse(line.toString("utf8")) as VaultNode), lines };
+  return { nodes: lines.map(parseNodeLine), lines };
+}
+
+/** A node from its line (a chunk file's or nodes.json's: `JSON.stringify(node)` as UTF-8). */
+export function parseNodeLine(line: Uint8Array): VaultNode {
+  return JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8")) as VaultNode;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToIo } from "node:timers/promises";
 import type { EmbedderIdentity } from "../embeddings";
 import { labelText, type LabelText, type VaultNode } from "../ingest/vault-nodes";
-import { readNodeLines, readStoredRows } from "../ingest/vault-files";
+import { parseNodeLine, readNodeLines, readStoredRows } from "../ingest/vault-files";
 import { createSegmentBuilder, type SegmentPart } from "../search/segment-builder";
 import { appendSegments, graphStateFor, SEGMENT_POLICY, segmentName, writeSegment, type SegmentEntry } from "../search/segments";
 import { readSearchManifest, searchManifest, writeSearchManifest, writeVersionIndexes, type SearchManifest } from "../search/version-indexes";
@@ -387,7 +387,7 @@ function blockRows(block: RowBlock) {
   const given = block.nodes;
   if (!given && (!block.labels || !block.lines || block.lines.length !== block.labels.length)) throw new Error("a block without nodes must bring each row's line and label");
   let parsed = given;
-  const nodes = () => (parsed ??= block.lines!.map((line) => JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8")) as VaultNode));
+  const nodes = () => (parsed ??= block.lines!.map(parseNodeLine));
   const count = given ? given.length : block.labels!.length;
   const ids = (given ?? block.labels!).map((row) => row.id);
   const label = (row: number): LabelText => (given ? labelText(given[row]!) : block.labels![row]!);
