@@ -82,6 +82,19 @@ export async function releaseClaims(db: Queryable, uploadId: string): Promise<nu
   return rowCount ?? 0;
 }
 
+/**
+ * Marks every exchange `uploadId` holds as merged, as the merge's commit does; returns how many. Updated
+ * in place on their pages (migrations/0016_claims-fillfactor.sql), so a large upload's commit stays short.
+ * A tombstone the upload took over is a memory again: its forget and former holder go.
+ */
+export async function markMerged(db: Queryable, vaultId: string, uploadId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    "UPDATE personal.vault_exchanges SET state = 'merged', forget_id = NULL, forgotten_upload_id = NULL WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed'",
+    [vaultId, uploadId],
+  );
+  return rowCount ?? 0;
+}
+
 /** The hashes (hex) an upload holds and has not merged. */
 export async function heldBy(db: Queryable, vaultId: string, uploadId: string): Promise<Set<string>> {
   const { rows } = await db.query<{ content_hash: Buffer }>(

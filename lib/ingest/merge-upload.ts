@@ -11,6 +11,7 @@ import { buildGraphsAfterSwitch, retireOlderVersions } from "../vaults/after-swi
 import { writeAppendedVersion, type RowBlock } from "../vaults/version-writer";
 import { versionKeys } from "../vaults/versions";
 import type { MergeUploadMessage } from "./messages";
+import { markMerged } from "./claims";
 import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
@@ -223,8 +224,7 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
     const rollback = () => {
       throw new ClaimsMovedError();
     };
-    const merged = await tx.query("UPDATE personal.vault_exchanges SET state = 'merged', forget_id = NULL, forgotten_upload_id = NULL WHERE vault_id = $1 AND upload_id = $2 AND state = 'claimed'", [vault.id, upload.id]);
-    if ((merged.rowCount ?? 0) !== plan.held.size) rollback();
+    if ((await markMerged(tx, vault.id, upload.id)) !== plan.held.size) rollback();
     for (const [holder, entry] of plan.adopted) {
       const hashes = [...entry.hashes].filter((hash) => plan.adoptedVectors.has(hash)).map((hash) => Buffer.from(hash, "hex"));
       const moved = await tx.query(
