@@ -116,13 +116,17 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
  * /var/tmp and `dataDir` becomes a symlink to it, so the data still appears in the project's folder
  * (and `npm run reset` removes both).
  */
-async function reachableByPostgresUser(dataDir: string): Promise<string> {
+export async function reachableByPostgresUser(dataDir: string): Promise<string> {
   const existing = await lstat(dataDir).catch(() => undefined);
   if (existing?.isSymbolicLink()) return path.resolve(path.dirname(dataDir), await readlink(dataDir));
-  await mkdir(path.dirname(dataDir), { recursive: true });
-  // Our own folders (the data dir's parents we created, e.g. a mkdtemp 0700 folder) may be opened up.
-  await chmod(path.dirname(dataDir), 0o755).catch(() => undefined);
-  if (await everyAncestorWalkable(path.dirname(dataDir))) return dataDir;
+  const parent = path.dirname(dataDir);
+  await mkdir(parent, { recursive: true });
+  // The data dir's parent (e.g. a mkdtemp 0700 folder) is opened up for the postgres user to walk
+  // through, and only if others cannot walk through it already: a shared folder such as /tmp (1777)
+  // keeps its mode, which root could otherwise reset, dropping its sticky bit and everyone's write.
+  const mode = (await stat(parent)).mode & 0o7777;
+  if ((mode & 0o001) === 0) await chmod(parent, mode | 0o755).catch(() => undefined);
+  if (await everyAncestorWalkable(parent)) return dataDir;
   const target = path.join("/var/tmp", `cogzy-postgres-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}`);
   await mkdir(target, { recursive: true });
   await symlink(target, dataDir);
