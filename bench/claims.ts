@@ -19,7 +19,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { migrate } from "../lib/db/migrate";
-import { claimExchanges, markMerged } from "../lib/ingest/claims";
+import { CLAIM_ROWS, claimExchanges, markMerged } from "../lib/ingest/claims";
 import { freePort } from "../local/ports";
 import { startPostgres } from "../local/postgres";
 
@@ -75,14 +75,14 @@ try {
       ["baseline: the statement before", claimJoiningTheVault],
     ] as const) {
       for (const [size, vaultId] of [
-        ["empty vault", undefined],
-        [`${rows.toLocaleString("en-US")}-memory vault`, big],
+        ["an empty vault", undefined],
+        [`a vault of ${rows.toLocaleString("en-US")} memories`, big],
       ] as const) {
         const upload = await newUpload(`small-${label.length}-${size.length}-${round}`, vaultId);
         const hashes = Array.from({ length: CLAIM_BATCH }, (_, index) => createHash("sha256").update(`${upload.uploadId} ${index}`).digest());
         const started = performance.now();
         await claim(db, upload.vaultId, upload.uploadId, hashes, hashes.map((hash) => hash.toString("hex").slice(0, 16)));
-        (claims[`${label}, into an ${size}`.replace("an 1", "a 1")] ??= []).push(performance.now() - started);
+        (claims[`${label}, into ${size}`] ??= []).push(performance.now() - started);
         await markMerged(db, upload.vaultId, upload.uploadId);
       }
     }
@@ -110,15 +110,7 @@ async function newUpload(label: string, vaultId?: string): Promise<{ vaultId: st
 /** The baseline: claimExchanges' statement before it looked rows up by key (it joined the vault's rows). */
 async function claimJoiningTheVault(client: pg.Pool, vaultId: string, uploadId: string, hashes: Buffer[], recordIds: string[]): Promise<unknown> {
   return client.query(
-    `WITH input AS (SELECT h, r, ord FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS t(h, r, ord)),
-     claimed AS (
-       INSERT INTO personal.vault_exchanges AS e (vault_id, content_hash, record_id, upload_id)
-       SELECT $1, h, r, $2 FROM input
-       ON CONFLICT (vault_id, content_hash) DO UPDATE
-         SET claimed_at = excluded.claimed_at, upload_id = excluded.upload_id, record_id = excluded.record_id, state = 'claimed',
-             forgotten_upload_id = CASE WHEN e.state = 'forgotten' THEN e.upload_id ELSE e.forgotten_upload_id END
-         WHERE (e.upload_id = excluded.upload_id AND e.state = 'claimed') OR (e.state = 'forgotten' AND $5)
-       RETURNING content_hash)
+    `${CLAIM_ROWS}
      SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine' WHEN e.state IN ('merged', 'forgotten') THEN 'merged' ELSE 'held' END AS outcome
        FROM input i
        LEFT JOIN claimed c ON c.content_hash = i.h

@@ -10,6 +10,22 @@ import type { Queryable } from "../db/pool";
 export type ClaimOutcome = "mine" | "held" | "merged";
 
 /**
+ * The claim itself, as the start of a statement: `input` (the batch's hashes and record ids, in order,
+ * $3 and $4) and `claimed` (the hashes this upload holds after it, RETURNING content_hash). The vault is
+ * $1, the upload $2, and $5 whether a forgotten exchange may be taken over. The statement goes on with
+ * the SELECT that turns them into outcomes.
+ */
+export const CLAIM_ROWS = `WITH input AS (SELECT h, r, ord FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS t(h, r, ord)),
+     claimed AS (
+       INSERT INTO personal.vault_exchanges AS e (vault_id, content_hash, record_id, upload_id)
+       SELECT $1, h, r, $2 FROM input
+       ON CONFLICT (vault_id, content_hash) DO UPDATE
+         SET claimed_at = excluded.claimed_at, upload_id = excluded.upload_id, record_id = excluded.record_id, state = 'claimed',
+             forgotten_upload_id = CASE WHEN e.state = 'forgotten' THEN e.upload_id ELSE e.forgotten_upload_id END
+         WHERE (e.upload_id = excluded.upload_id AND e.state = 'claimed') OR (e.state = 'forgotten' AND $5)
+       RETURNING content_hash)`;
+
+/**
  * Claims exchanges for an upload, atomically: a row per (vault, content hash) is the claim, so of two
  * uploads racing for one exchange exactly one inserts it. Returns one outcome per hash, in order.
  * `held` only ever means "not stored by this upload yet": whether the holder will store it is the
@@ -35,15 +51,7 @@ export async function claimExchanges(
   // https://www.postgresql.org/docs/current/functions-conditional.html): joined,
   // the planner hashed every row of the vault for each batch, so claiming cost grew with the vault.
   const { rows } = await db.query<{ outcome: ClaimOutcome }>(
-    `WITH input AS (SELECT h, r, ord FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS t(h, r, ord)),
-     claimed AS (
-       INSERT INTO personal.vault_exchanges AS e (vault_id, content_hash, record_id, upload_id)
-       SELECT $1, h, r, $2 FROM input
-       ON CONFLICT (vault_id, content_hash) DO UPDATE
-         SET claimed_at = excluded.claimed_at, upload_id = excluded.upload_id, record_id = excluded.record_id, state = 'claimed',
-             forgotten_upload_id = CASE WHEN e.state = 'forgotten' THEN e.upload_id ELSE e.forgotten_upload_id END
-         WHERE (e.upload_id = excluded.upload_id AND e.state = 'claimed') OR (e.state = 'forgotten' AND $5)
-       RETURNING content_hash)
+    `${CLAIM_ROWS}
      SELECT CASE WHEN c.content_hash IS NOT NULL THEN 'mine'
                  WHEN (SELECT e.state FROM personal.vault_exchanges e WHERE e.vault_id = $1 AND e.content_hash = i.h) IN ('merged', 'forgotten') THEN 'merged'
                  ELSE 'held' END AS outcome
