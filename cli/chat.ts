@@ -36,7 +36,7 @@ export function describeAnswer(answer: ChatAnswer): string {
   else {
     lines.push(`Memories used (${answer.memories_used.length}):`);
     answer.memories_used.forEach((memory, index) => {
-      lines.push(`  [${index + 1}] ${memoryLabel({ ...memory, kind: "exchange" })}`);
+      lines.push(`  [${index + 1}] ${memoryLabel({ ...memory, kind: memory.kind ?? "exchange" })}`);
       lines.push(`      ${memory.snippet.replace(/\*\*/g, "").replace(/\s+/g, " ").slice(0, 160)}`);
     });
   }

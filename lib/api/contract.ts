@@ -323,6 +323,8 @@ export const conversationListQuerySchema = z.object({
 /** `memories_used` in a chat answer: the memories the prompt held, best first (open one by its `id`). */
 export interface MemoryUsed {
   id: string;
+  /** A profile fact has no conversation: it is named as such. Absent from answers stored before it was kept. */
+  kind?: "exchange" | "profile";
   conversation_title: string | null;
   created_at: string | null;
   source: string;

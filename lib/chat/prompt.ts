@@ -70,7 +70,7 @@ export function buildPrompt(input: { question: string; memories: RetrievedMemory
     const text = cut(said.trim(), Math.min(MEMORY_CHARS, remaining));
     spent += text.length;
     memories.push({ number: memories.length + 1, label: memoryLabel(memory), text });
-    memoriesUsed.push({ id: memory.id, conversation_title: memory.conversation_title, created_at: memory.created_at, source: memory.source, score: memory.score, snippet: memory.snippet });
+    memoriesUsed.push({ id: memory.id, kind: memory.kind, conversation_title: memory.conversation_title, created_at: memory.created_at, source: memory.source, score: memory.score, snippet: memory.snippet });
   }
   const system = [
     "You are Cogzy, the user's assistant. You remember their earlier conversations with other AIs through the memories below, retrieved from their private vault for this message.",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { describeAnswer } from "../../cli/chat";
 import { offlineReply } from "../../lib/chat/offline-responder";
 import { buildPrompt, memoryLabel, type RetrievedMemory } from "../../lib/chat/prompt";
 
@@ -24,7 +25,15 @@ describe("the chat prompt", () => {
     expect(system).toContain('[1] 2024-03-02 · Claude · "Trip to Lisbon"\nUser: Question 1');
     expect(system).toContain("Today is 2026-12-01 (UTC).");
     expect(prompt.messages.at(-1)).toEqual({ role: "user", content: "When was the Lisbon trip?" });
-    expect(prompt.memoriesUsed).toEqual([{ id: "m1", conversation_title: "Trip to Lisbon", created_at: "2024-03-02T10:00:00Z", source: "anthropic", score: 1, snippet: "snippet 1" }]);
+    expect(prompt.memoriesUsed).toEqual([{ id: "m1", kind: "exchange", conversation_title: "Trip to Lisbon", created_at: "2024-03-02T10:00:00Z", source: "anthropic", score: 1, snippet: "snippet 1" }]);
+  });
+
+  it("says which cited memory is a profile fact, so the answer's citations name it as the prompt did", () => {
+    const prompt = buildPrompt({ question: "What do I do?", memories: [memory(1, { kind: "profile", conversation_title: null, human: "I am a nurse in Porto and I keep bees.", assistant: "" })], history: [], window: "context_window_1m", now });
+
+    expect(prompt.messages[0]!.content).toContain('[1] 2024-03-02 · ChatGPT · "profile"');
+    expect(prompt.memoriesUsed.map((used) => used.kind)).toEqual(["profile"]);
+    expect(describeAnswer({ conversation_id: "c1", reply: "A nurse [1].", memories_used: prompt.memoriesUsed, usage: { messages_used: 1, messages_limit: null, messages_remaining: null } as never, model: "offline" })).toContain('[1] 2024-03-02 · ChatGPT · "profile"');
   });
 
   it("names undated and untitled memories as such, and profile facts as the profile", () => {
