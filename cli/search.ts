@@ -6,6 +6,7 @@
 import { ApiError, createApiClient } from "./api-client";
 import type { Invocation } from "./command-line";
 import type { ExportSource, MemoryResult } from "../lib/api/contract";
+import { profileTitle } from "../lib/exports/profile-title";
 
 const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
@@ -51,7 +52,7 @@ export function formatTable(results: MemoryResult[], info: { version: number; to
   const bold = (text: string) => text.replace(/\*\*(.+?)\*\*/g, info.color ? "\u001b[1m$1\u001b[22m" : "$1");
   const lines = [`${"#".padStart(2)}  ${"date".padEnd(10)}  ${"source".padEnd(7)}  ${"title".padEnd(32)}  snippet`];
   results.forEach((memory, index) => {
-    const title = memory.kind === "profile" ? `(profile) ${memory.label ?? memory.profile_kind ?? ""}` : memory.conversation_title ?? "(untitled)";
+    const title = memory.kind === "profile" ? profileTitle(memory) : memory.conversation_title ?? "(untitled)";
     lines.push(
       `${String(index + 1).padStart(2)}  ${(memory.created_at ?? "").slice(0, 10).padEnd(10)}  ${(SOURCE_NAMES[memory.source] ?? memory.source).padEnd(7)}  ${clip(title, 32).padEnd(32)}  ${bold(memory.snippet)}`,
     );

@@ -2,6 +2,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { isAppError } from "../errors";
 import { DEFAULT_K, MAX_K, type MemoryResult, queryText, searchFilters, searchOptionsShape } from "../api/contract";
+import { profileTitle } from "../exports/profile-title";
 import { getMemory, retrieveMemories, type RetrievalDeps } from "./retrieve";
 
 /**
@@ -92,7 +93,7 @@ async function answer(run: () => Promise<ToolAnswer>): Promise<ToolAnswer> {
 function formatMemory(memory: Omit<MemoryResult, "score" | "snippet">, label: string, maxChars: number): string {
   const when = memory.created_at ? memory.created_at.slice(0, 10) : "undated";
   const source = SOURCE_NAMES[memory.source] ?? memory.source;
-  const title = memory.kind === "profile" ? `Profile: ${memory.label ?? memory.profile_kind ?? "fact"}` : memory.conversation_title ?? "Untitled conversation";
+  const title = memory.kind === "profile" ? `Profile: ${profileTitle(memory)}` : memory.conversation_title ?? "Untitled conversation";
   const head = [`${label} "${title}" — ${source}, ${when}`, `id: ${memory.id}`, memory.source_url ? `link: ${memory.source_url}` : ""].filter(Boolean).join("\n");
   if (memory.kind === "profile") return `${head}\n${clip(memory.human, maxChars)}`;
   return `${head}\nUser: ${clip(memory.human, maxChars)}\nAssistant: ${clip(memory.assistant, maxChars)}`;

@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { importConversations, newUser, type TestUser } from "../search/support";
+import { uploadBytes, waitForUpload } from "../support/ingest";
 import { useTestStack } from "../support/stack";
 
 const run = promisify(execFile);
@@ -59,6 +61,18 @@ describe("vault search and vault tier set", { timeout: 90_000 }, () => {
 
     expect(answer.code).toBe(0);
     expect(JSON.parse(answer.stdout).results[0].conversation_id).toBe("cli-bread");
+  });
+
+  it("names a profile fact in words, not by the export field it came from", async () => {
+    await context.db.query("UPDATE personal.user_tiers SET tier = 'premium' WHERE user_id = $1", [user.userId]);
+    const uploadId = await uploadBytes(context.api, user.token, "conversations.json", await readFile(path.resolve(import.meta.dirname, "../fixtures/exports/chatgpt/hidden-and-tools.json")));
+    expect((await waitForUpload(context.api, user.token, uploadId)).status).toBe("complete");
+
+    const answer = await vaultCli(["search", "nurse", "in", "Porto", "--k", "1", "--email", user.email, "--password", "a long enough passphrase", "--api", context.stack.apiUrl]);
+
+    expect(answer.code).toBe(0);
+    expect(answer.stdout).toContain("Custom instructions: about you ");
+    expect(answer.stdout).not.toContain("about_user");
   });
 
   it("refuses a tier that does not exist, and an address nobody has", async () => {
