@@ -534,9 +534,10 @@ async function apply(): Promise<void> {
 
 /**
  * Writes the parts, in order, into a new file. When the first part sits at offset 0 of the upload's own
- * assembly file (`assembly`, where parts of one size were written at their places as they arrived), the
- * new file is that file, hard-linked: the parts already at their offsets are not written again, and
- * only the others (the last, shorter part; parts after a gap in the part numbers) are. Otherwise a part
+ * assembly file (`assembly`, where parts of one size were written at their places as they arrived), and
+ * those placed parts outweigh any copied part that could start the file instead, the new file is that
+ * file, hard-linked: the parts already at their offsets are not written again, and only the others (the
+ * last, shorter part; parts after a gap in the part numbers) are. Otherwise a part
  * copying bytes that sit at the same offset in its source (an appended version: the previous one's
  * bytes first) starts the file as a kernel copy of that source, truncated where the part ends (the
  * source is another object's file, so it must not be written to); the other parts are then written at
@@ -554,7 +555,16 @@ function assemble(file: string, parts: Part[], assembly: string): { partNumber: 
     return body instanceof StoredBytes && body.file === assembly && body.start === boundaries[index]!.offset;
   };
   const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
-  if (parts.length > 0 && inPlace(0)) {
+  let base = -1;
+  parts.forEach((part, index) => {
+    const body = part.body;
+    if (body instanceof StoredBytes && body.start === boundaries[index]!.offset && body.length >= 1 << 20 && (base < 0 || body.length > parts[base]!.body.length)) base = index;
+  });
+  // Starting from the assembly file saves writing the parts already in it; starting from a clone of a
+  // copied part's source saves reading and writing that part. Whichever saves more bytes wins: a new
+  // version's nodes.npy has a 5 MiB first part in place and a copy of the whole previous file after it.
+  const placedBytes = parts.reduce((sum, part, index) => sum + (inPlace(index) ? part.body.length : 0), 0);
+  if (parts.length > 0 && inPlace(0) && (base < 0 || placedBytes >= parts[base]!.body.length)) {
     linkSync(assembly, file);
     const fd = openSync(file, "r+");
     try {
@@ -569,11 +579,6 @@ function assemble(file: string, parts: Part[], assembly: string): { partNumber: 
     }
     return boundaries;
   }
-  let base = -1;
-  parts.forEach((part, index) => {
-    const body = part.body;
-    if (body instanceof StoredBytes && body.start === boundaries[index]!.offset && body.length >= 1 << 20 && (base < 0 || body.length > parts[base]!.body.length)) base = index;
-  });
   if (base >= 0) copyFileSync((parts[base]!.body as StoredBytes).file, file, constants.COPYFILE_FICLONE);
   const fd = openSync(file, base >= 0 ? "r+" : "w");
   try {

@@ -77,6 +77,37 @@ describe("local store", () => {
     expect((await objectBytes(ctx.store, "append/v1.bin")).equals(previous)).toBe(true);
   });
 
+  it("clones the copied source when a new version's first part is uploaded, instead of reading the copy through", async () => {
+    // A vault's next nodes.npy: a new header in a part of exactly 5 MiB (the previous file's start
+    // borrowed to fill it), the rest of the previous file copied at the same offset, then the new rows.
+    const previous = randomBytes(24 * MiB);
+    await put("clone/v1.npy", previous);
+    const key = "clone/v2.npy";
+    const { UploadId } = await ctx.store.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: key }));
+    const head = Buffer.concat([Buffer.from("a new header"), previous.subarray(12, 5 * MiB)]);
+    const added = randomBytes(MiB);
+    const one = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: key, UploadId, PartNumber: 1, Body: head }));
+    const two = await ctx.store.client.send(
+      new UploadPartCopyCommand({ Bucket: ctx.store.bucket, Key: key, UploadId, PartNumber: 2, CopySource: `${ctx.store.bucket}/clone/v1.npy`, CopySourceRange: `bytes=${5 * MiB}-${previous.length - 1}` }),
+    );
+    const three = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: key, UploadId, PartNumber: 3, Body: added }));
+    const readBefore = StoredBytes.bytesRead;
+
+    await ctx.store.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: ctx.store.bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.CopyPartResult!.ETag }, { PartNumber: 3, ETag: three.ETag }] },
+      }),
+    );
+
+    // The 19 MiB copy is the kernel's (copy_file_range): only the two uploaded parts are read here.
+    expect(StoredBytes.bytesRead - readBefore).toBeLessThanOrEqual(head.length + added.length);
+    expect((await objectBytes(ctx.store, key)).equals(Buffer.concat([head, previous.subarray(5 * MiB), added]))).toBe(true);
+    expect((await objectBytes(ctx.store, "clone/v1.npy")).equals(previous)).toBe(true);
+  });
+
   it("refuses a multipart upload whose part before the last is under 5 MiB, as S3 does", async () => {
     const { UploadId } = await ctx.store.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: "small/out.bin" }));
     const one = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: "small/out.bin", UploadId, PartNumber: 1, Body: randomBytes(1000) }));
