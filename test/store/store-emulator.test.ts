@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
+import { lstatSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand } from "@aws-sdk/client-s3";
+import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
@@ -77,7 +78,7 @@ describe("local store", () => {
     expect((await objectBytes(ctx.store, "append/v1.bin")).equals(previous)).toBe(true);
   });
 
-  it("clones the copied source when a new version's first part is uploaded, instead of reading the copy through", async () => {
+  it("completes a new version without reading the bytes it copied from the previous one", async () => {
     // A vault's next nodes.npy: a new header in a part of exactly 5 MiB (the previous file's start
     // borrowed to fill it), the rest of the previous file copied at the same offset, then the new rows.
     const previous = randomBytes(24 * MiB);
@@ -102,8 +103,8 @@ describe("local store", () => {
       }),
     );
 
-    // The 19 MiB copy is the kernel's (copy_file_range): only the two uploaded parts are read here.
-    expect(StoredBytes.bytesRead - readBefore).toBeLessThanOrEqual(head.length + added.length);
+    // The 19 MiB copy stays where it is, and so do the two uploaded parts.
+    expect(StoredBytes.bytesRead - readBefore).toBe(0);
     expect((await objectBytes(ctx.store, key)).equals(Buffer.concat([head, previous.subarray(5 * MiB), added]))).toBe(true);
     expect((await objectBytes(ctx.store, "clone/v1.npy")).equals(previous)).toBe(true);
   });
@@ -220,6 +221,105 @@ describe("local store across a restart", () => {
     }
   });
 });
+
+describe("local store composing versions of a file", () => {
+  it("keeps a new version's copied bytes where they are: the disk grows by the new bytes only, through versions, deletes and a restart", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "cogzy-store-composed-"));
+    let emulator = await startEmulator({ dataDir, port: 0, bucket: "cogzy-test", messageSpies: false });
+    let store = storeOf(emulator);
+    try {
+      const v1 = randomBytes(24 * MiB);
+      await putBytes(store, "versions/v1.npy", v1);
+      // Each version as the vault's writer makes nodes.npy: a new header in a first part of 5 MiB (the
+      // previous file's start borrowed to fill it), the rest of the previous file copied, then new rows.
+      const nextVersion = async (from: string, previous: Buffer, to: string, header: string) => {
+        const head = Buffer.concat([Buffer.from(header), previous.subarray(header.length, 5 * MiB)]);
+        const added = randomBytes(MiB + 17);
+        const { UploadId } = await store.client.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: to }));
+        const one = await store.client.send(new UploadPartCommand({ Bucket: store.bucket, Key: to, UploadId, PartNumber: 1, Body: head }));
+        const two = await store.client.send(
+          new UploadPartCopyCommand({ Bucket: store.bucket, Key: to, UploadId, PartNumber: 2, CopySource: `${store.bucket}/${from}`, CopySourceRange: `bytes=${5 * MiB}-${previous.length - 1}` }),
+        );
+        const three = await store.client.send(new UploadPartCommand({ Bucket: store.bucket, Key: to, UploadId, PartNumber: 3, Body: added }));
+        const parts = [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.CopyPartResult!.ETag }, { PartNumber: 3, ETag: three.ETag }];
+        await store.client.send(new CompleteMultipartUploadCommand({ Bucket: store.bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
+        return Buffer.concat([head, previous.subarray(5 * MiB), added]);
+      };
+      const before = diskBytes(dataDir);
+      const v2 = await nextVersion("versions/v1.npy", v1, "versions/v2.npy", "header two");
+      // v3 copies a range of v2 that spans v1's bytes and v2's own.
+      const v3 = await nextVersion("versions/v2.npy", v2, "versions/v3.npy", "header three");
+
+      // Two versions of ~26 MiB each took ~6 MiB each: their own first and last parts.
+      expect(diskBytes(dataDir) - before).toBeLessThan(16 * MiB);
+      expect((await objectBytes(store, "versions/v2.npy")).equals(v2)).toBe(true);
+      expect((await objectBytes(store, "versions/v3.npy")).equals(v3)).toBe(true);
+      expect((await objectBytes(store, "versions/v1.npy")).equals(v1)).toBe(true);
+      // Ranges across the places where one version's bytes end and the next one's begin.
+      for (const [start, length] of [[5 * MiB - 10, 20], [v1.length - 100, 200], [v2.length - 5, 10], [0, v3.length]] as const) {
+        expect((await objectRange(store, "versions/v3.npy", start, length)).equals(v3.subarray(start, start + length)), `${start}+${length}`).toBe(true);
+      }
+
+      await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: "versions/v1.npy" }));
+      await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: "versions/v2.npy" }));
+      store.client.destroy();
+      await emulator.stop();
+      emulator = await startEmulator({ dataDir, port: 0, bucket: "cogzy-test", messageSpies: false });
+      store = storeOf(emulator);
+
+      expect((await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: "versions/v3.npy" }))).ContentLength).toBe(v3.length);
+      expect((await objectBytes(store, "versions/v3.npy")).equals(v3)).toBe(true);
+      await store.client.send(new CopyObjectCommand({ Bucket: store.bucket, Key: "versions/copy.npy", CopySource: `${store.bucket}/versions/v3.npy` }));
+      expect((await objectBytes(store, "versions/copy.npy")).equals(v3)).toBe(true);
+      const replaced = randomBytes(MiB);
+      await putBytes(store, "versions/v3.npy", replaced);
+      expect((await objectBytes(store, "versions/v3.npy")).equals(replaced)).toBe(true);
+
+      // Once no object holds them, the versions' bytes are gone from the disk.
+      await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: "versions/v3.npy" }));
+      await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: "versions/copy.npy" }));
+      expect(diskBytes(dataDir)).toBeLessThan(before - 20 * MiB);
+    } finally {
+      store.client.destroy();
+      await emulator.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("local store composing a long chain of versions", () => {
+  it("stays readable when the chain is written out whole, every version after it included", async () => {
+    // Each version is the previous one copied whole plus a few new bytes: one more range per version,
+    // past the most a composed object keeps.
+    let expected = randomBytes(5 * MiB);
+    await put("chain/v0.bin", expected);
+    for (let version = 1; version <= 265; version++) {
+      const key = `chain/v${version}.bin`;
+      const added = Buffer.from(`version ${version}\n`);
+      const { UploadId } = await ctx.store.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.store.bucket, Key: key }));
+      const copied = await ctx.store.client.send(new UploadPartCopyCommand({ Bucket: ctx.store.bucket, Key: key, UploadId, PartNumber: 1, CopySource: `${ctx.store.bucket}/chain/v${version - 1}.bin` }));
+      const last = await ctx.store.client.send(new UploadPartCommand({ Bucket: ctx.store.bucket, Key: key, UploadId, PartNumber: 2, Body: added }));
+      await complete(key, UploadId!, [{ PartNumber: 1, ETag: copied.CopyPartResult!.ETag! }, { PartNumber: 2, ETag: last.ETag! }]);
+      await ctx.store.client.send(new DeleteObjectCommand({ Bucket: ctx.store.bucket, Key: `chain/v${version - 1}.bin` }));
+      expected = Buffer.concat([expected, added]);
+      if (version % 50 === 0 || version > 250) expect((await objectBytes(ctx.store, key)).equals(expected), key).toBe(true);
+    }
+    expect((await objectRange(ctx.store, "chain/v265.bin", 5 * MiB - 3, 40)).equals(expected.subarray(5 * MiB - 3, 5 * MiB + 37))).toBe(true);
+  });
+});
+
+/** Bytes the files under `dir` take on the disk, each file once however many names it has. */
+function diskBytes(dir: string): number {
+  const seen = new Set<string>();
+  let total = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const stat = lstatSync(path.join(entry.parentPath, entry.name));
+    if (!stat.isFile() || seen.has(`${stat.dev}:${stat.ino}`)) continue;
+    seen.add(`${stat.dev}:${stat.ino}`);
+    total += stat.blocks * 512;
+  }
+  return total;
+}
 
 function storeOf(emulator: LocalEmulator): Store {
   const client = createS3Client({ provider: "s3", endpoint: emulator.endpoint, region: "us-east-1", accessKeyId: "local", secretAccessKey: "local", bucket: "cogzy-test", forcePathStyle: true, publicEndpoint: undefined });
