@@ -79,11 +79,49 @@ export function labelClusters(members: readonly number[][], nodeAt: (row: number
   for (const { size, sampled, df } of perCluster) {
     for (const [term, count] of df) corpusDf.set(term, (corpusDf.get(term) ?? 0) + (count * size) / sampled);
   }
-  return perCluster.map(({ sampled, df, titles }) => {
-    const terms = topTerms(df, sampled, corpusDf, totalRows, options.terms ?? 5);
-    const title = dominantTitle(titles, sampled);
-    return { label: title ?? terms.slice(0, options.labelTerms ?? 3).join(", "), terms, title };
-  });
+  const labelTerms = options.labelTerms ?? 3;
+  const ranked = perCluster.map(({ sampled, df, titles }) => ({
+    // More words than listed, for a label that has to differ from another cluster's.
+    candidates: topTerms(df, sampled, corpusDf, totalRows, Math.max(options.terms ?? 5, LABEL_CANDIDATES)),
+    title: dominantTitle(titles, sampled),
+  }));
+  const labels = distinctLabels(ranked, members, labelTerms);
+  return ranked.map(({ candidates, title }, index) => ({ label: labels[index]!, terms: candidates.slice(0, options.terms ?? 5), title }));
+}
+
+/** Words ranked per cluster when labels are chosen (see {@link distinctLabels}). */
+const LABEL_CANDIDATES = 12;
+
+/**
+ * Each cluster's label: its dominant title, else its top `labelTerms` words. Clusters of one vault
+ * often share their most distinctive words (several topics about one codebase), and a screen of
+ * topics all called "build, kernel, module" tells a person nothing. So clusters are labelled largest
+ * first, and one whose label is already taken leads instead with its best words no label so far used
+ * ("rust, build, kernel"); a title already taken gets its cluster's best word not in the title
+ * ("Sourdough troubleshooting: feeding"). A cluster with no such word keeps the shared label.
+ */
+function distinctLabels(ranked: readonly { candidates: string[]; title: string | null }[], members: readonly number[][], labelTerms: number): string[] {
+  const labels: string[] = new Array(ranked.length).fill("");
+  const taken = new Set<string>();
+  const usedTerms = new Set<string>();
+  const bySize = ranked.map((_, index) => index).sort((a, b) => members[b]!.length - members[a]!.length || a - b);
+  for (const index of bySize) {
+    const { candidates, title } = ranked[index]!;
+    let label = title ?? candidates.slice(0, labelTerms).join(", ");
+    if (label !== "" && taken.has(label.toLowerCase())) {
+      if (title) {
+        const own = candidates.find((term) => !title.toLowerCase().includes(term));
+        if (own) label = `${title}: ${own}`;
+      } else {
+        const fresh = candidates.filter((term) => !usedTerms.has(term));
+        if (fresh.length > 0) label = [...fresh, ...candidates.filter((term) => usedTerms.has(term))].slice(0, labelTerms).join(", ");
+      }
+    }
+    if (!title) for (const term of label.split(", ")) usedTerms.add(term);
+    taken.add(label.toLowerCase());
+    labels[index] = label;
+  }
+  return labels;
 }
 
 /** The distinct non-stop-words of a node's title and (the start of) its text, lower-cased. */

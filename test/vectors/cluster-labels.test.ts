@@ -60,6 +60,30 @@ describe("labelClusters", () => {
     expect(seen).toHaveLength(50);
   });
 
+  it("tells apart clusters whose most distinctive words are the same, the larger keeping them", () => {
+    // Both kernel clusters lead with "build, kernel, module"; only one in five of the second's texts says "rust".
+    const labels = label([
+      Array.from({ length: 15 }, (_, i) => node(`kernel module build ${i % 3 ? "" : "config"}`)),
+      Array.from({ length: 10 }, (_, i) => node(`kernel module build ${i % 5 ? "" : "rust"}`)),
+      Array.from({ length: 10 }, () => node("garden tomato soil")),
+    ]);
+
+    expect(labels[0]!.label).toBe("build, kernel, module");
+    expect(labels[1]!.label).toBe("rust, build, kernel");
+    expect(labels[1]!.terms.slice(0, 3)).toEqual(["build", "kernel", "module"]);
+    expect(labels[2]!.label).toBe("garden, soil, tomato");
+  });
+
+  it("tells apart clusters led by the same conversation title by a word of their own", () => {
+    const labels = label([
+      Array.from({ length: 6 }, (_, i) => node(`crumb oven ${i % 2 ? "scoring" : ""}`, "Sourdough troubleshooting")),
+      Array.from({ length: 4 }, () => node("starter feeding schedule", "Sourdough troubleshooting")),
+    ]);
+
+    expect(labels[0]!.label).toBe("Sourdough troubleshooting");
+    expect(labels[1]!.label).toBe("Sourdough troubleshooting: feeding");
+  });
+
   it("gives an empty label and no terms to texts without words", () => {
     expect(label([[node(""), node("123 456")]])[0]).toEqual({ label: "", terms: [], title: null });
   });
