@@ -1,3 +1,4 @@
+import { FUNCTION_WORDS } from "../vectors/stop-words";
 import { MAX_TERM_LENGTH } from "./tokens";
 
 const WORD = /[\p{L}\p{N}_]+(?:[-./:#][\p{L}\p{N}_]+)*/gu;
@@ -5,12 +6,15 @@ const WORD = /[\p{L}\p{N}_]+(?:[-./:#][\p{L}\p{N}_]+)*/gu;
 /**
  * A short excerpt of `text` around the densest cluster of query terms, with each matching word wrapped
  * in `**` (Markdown bold: a model quoting it or a terminal showing it both understand that). Whitespace
- * is collapsed; `…` marks a cut. Without a match, the start of the text.
+ * is collapsed; `…` marks a cut. Without a match, the start of the text. Stop words of the query ("I",
+ * "and", "do") are not marked, nor do they pull the excerpt towards them, unless the query has no
+ * other words.
  */
 export function snippet(text: string, queryTerms: readonly string[], options: { maxChars?: number } = {}): string {
   const maxChars = options.maxChars ?? 220;
   const flat = text.replace(/\s+/g, " ").trim();
-  const wanted = new Set(queryTerms);
+  const meaningful = queryTerms.filter((term) => !FUNCTION_WORDS.has(term));
+  const wanted = new Set(meaningful.length > 0 ? meaningful : queryTerms);
   const hits: { start: number; end: number; term: string }[] = [];
   for (const match of flat.matchAll(WORD)) {
     const word = match[0].toLowerCase();

@@ -34,6 +34,12 @@ describe("snippets", () => {
     expect(out.replace(/\*\*/g, "").length).toBeLessThanOrEqual(122);
   });
 
+  it("marks the words that carry the question, not its stop words, unless it has no other words", () => {
+    const terms = ["what", "do", "i", "keep", "and", "where"];
+    expect(snippet("I keep bees and I do like honey, in Porto.", terms)).toBe("I **keep** bees and I do like honey, in Porto.");
+    expect(snippet("To be or not to be, that is the question.", ["to", "be"])).toBe("**To** **be** or not **to** **be**, that is the question.");
+  });
+
   it("starts at the beginning when nothing matches", () => {
     expect(snippet("Short text", ["absent"])).toBe("Short text");
   });
