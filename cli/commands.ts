@@ -66,7 +66,7 @@ export const COMMANDS: Record<string, CommandSpec<any>> = {
   "tier set": defineCommand({
     operands: "<email> <tier>",
     summary: "Put a user on the free or premium plan, directly in the database (for operators and local use); billing hands the plan back to their subscription.",
-    details: "Connects to DATABASE_URL; without it, to the local stack's PostgreSQL (PG_PORT, else PORT + 2, else 3002).",
+    details: "Connects to DATABASE_URL; without it, to the local stack's PostgreSQL (PG_PORT, else two ports above the API's: PORT, or VAULT_API's port when it is on this machine, else 3000).",
     options: {},
     load: () => import("./tier"),
   }),

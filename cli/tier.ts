@@ -1,8 +1,8 @@
 /**
  * `vault tier set <email> <free|premium|billing>`: sets a user's plan directly in the database, for local
  * use and operators. A plan set by hand stays until set again, whatever Stripe says; `billing` hands the
- * plan back to the person's subscriptions. Connects to DATABASE_URL (default: the local stack's PostgreSQL, on PG_PORT or PORT + 2
- * or 3002, as `npm start` places it).
+ * plan back to the person's subscriptions. Connects to DATABASE_URL, else to the local stack's PostgreSQL
+ * (see {@link localDatabaseUrl}).
  */
 import { createPool } from "../lib/db/pool";
 import { setTierByEmail, userTierByEmail } from "../lib/tiers/features";
@@ -14,8 +14,7 @@ export async function run({ operands }: Invocation<Record<string, never>>): Prom
     process.stderr.write(`vault tier set: the tier is free, premium or billing (follow their subscription), not ${JSON.stringify(tier)}.\n`);
     return 2;
   }
-  const pgPort = process.env.PG_PORT ?? (process.env.PORT ? String(Number(process.env.PORT) + 2) : "3002");
-  const url = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${pgPort}/cogzy`;
+  const url = localDatabaseUrl(process.env);
   // TLS as the URL says (`?sslmode=verify-full` for a managed database).
   const db = createPool({ url, poolSize: 1, tls: "off" });
   try {
@@ -32,5 +31,25 @@ export async function run({ operands }: Invocation<Record<string, never>>): Prom
     return 1;
   } finally {
     await db.end();
+  }
+}
+
+/**
+ * DATABASE_URL, else the PostgreSQL of the local stack `npm start` runs: on PG_PORT, else two ports
+ * above the API, which is PORT, else the port of a VAULT_API on this machine (the address the other
+ * commands were given), else 3000.
+ */
+export function localDatabaseUrl(env: NodeJS.ProcessEnv): string {
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  return `postgres://postgres:postgres@127.0.0.1:${env.PG_PORT ?? Number(env.PORT ?? localApiPort(env.VAULT_API) ?? 3000) + 2}/cogzy`;
+}
+
+function localApiPort(api: string | undefined): number | undefined {
+  if (!api) return undefined;
+  try {
+    const url = new URL(api);
+    return ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) && url.port ? Number(url.port) : undefined;
+  } catch {
+    return undefined;
   }
 }
