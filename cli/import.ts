@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { isExportFormatError, type ExportSource } from "../lib/exports";
+import { isExportFormatError } from "../lib/exports";
+import { SOURCE_NAMES } from "../lib/exports/source-names";
 import { ApiError, createApiClient, type UploadProgress } from "./api-client";
 import { checkExport, type CheckedExport } from "./check-export";
 import type { Invocation } from "./command-line";
@@ -18,7 +19,6 @@ import { sendFile } from "./send-file";
 type ApiClient = ReturnType<typeof createApiClient>;
 type ProgressLine = ReturnType<typeof createProgressLine>;
 
-const SOURCE_NAMES: Record<ExportSource, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
 const PHASES: Record<string, string> = {
   awaiting_upload: "waiting for the pipeline to pick up the file",

@@ -7,8 +7,8 @@ import { ApiError, createApiClient } from "./api-client";
 import type { Invocation } from "./command-line";
 import type { ExportSource, MemoryResult } from "../lib/api/contract";
 import { profileTitle } from "../lib/exports/profile-title";
+import { sourceName } from "../lib/exports/source-names";
 
-const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
 type SearchValues = {
   k: string;
@@ -54,7 +54,7 @@ export function formatTable(results: MemoryResult[], info: { version: number; to
   results.forEach((memory, index) => {
     const title = memory.kind === "profile" ? profileTitle(memory) : memory.conversation_title ?? "(untitled)";
     lines.push(
-      `${String(index + 1).padStart(2)}  ${(memory.created_at ?? "").slice(0, 10).padEnd(10)}  ${(SOURCE_NAMES[memory.source] ?? memory.source).padEnd(7)}  ${clip(title, 32).padEnd(32)}  ${bold(memory.snippet)}`,
+      `${String(index + 1).padStart(2)}  ${(memory.created_at ?? "").slice(0, 10).padEnd(10)}  ${(sourceName(memory.source) ?? memory.source).padEnd(7)}  ${clip(title, 32).padEnd(32)}  ${bold(memory.snippet)}`,
     );
     lines.push(`${" ".repeat(60)}id ${memory.id}${memory.source_url ? `  ${memory.source_url}` : ""}`);
   });

@@ -4,6 +4,7 @@
  * How much memory goes in follows the plan's context window feature.
  */
 import type { MemoryUsed } from "../api/contract";
+import { sourceName } from "../exports/source-names";
 import type { ContextWindow } from "../tiers/tiers";
 import type { ChatMessage, PromptMemory } from "./chat-model";
 
@@ -34,11 +35,10 @@ const HISTORY_MESSAGE_CHARS = 4_000;
 const MEMORY_CHARS = 2_500;
 const MIN_MEMORY_CHARS = 200;
 
-const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
 export function memoryLabel(memory: Pick<RetrievedMemory, "created_at" | "source" | "conversation_title" | "kind">): string {
   const date = memory.created_at ? memory.created_at.slice(0, 10) : "undated";
-  const source = SOURCE_NAMES[memory.source] ?? memory.source;
+  const source = sourceName(memory.source) ?? memory.source;
   const title = memory.conversation_title ?? (memory.kind === "profile" ? "profile" : "untitled");
   return `${date} · ${source} · "${title.replace(/\s+/g, " ").slice(0, 120)}"`;
 }

@@ -1,6 +1,5 @@
 import type { ProfileRecord } from "./records";
-
-const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
+import { sourceName } from "./source-names";
 
 /**
  * A profile fact's title for a person to read. Its `label` names the export field it came from
@@ -9,7 +8,7 @@ const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Cl
  * not words to show anyone. Titles stay short enough for the CLI's 32-character column.
  */
 export function profileTitle(fact: { source?: string; profile_kind?: string; label?: string | null }): string {
-  const maker = (fact.source && SOURCE_NAMES[fact.source]) || "Your AI";
+  const maker = sourceName(fact.source) ?? "Your AI";
   switch (fact.profile_kind as ProfileRecord["profile_kind"] | undefined) {
     case "custom_instructions":
       if (fact.label === "about_user") return "Custom instructions: about you";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { isAppError } from "../errors";
 import { DEFAULT_K, MAX_K, type MemoryResult, queryText, searchFilters, searchOptionsShape } from "../api/contract";
 import { profileTitle } from "../exports/profile-title";
+import { sourceName } from "../exports/source-names";
 import { getMemory, retrieveMemories, type RetrievalDeps } from "./retrieve";
 
 /**
@@ -12,7 +13,6 @@ import { getMemory, retrieveMemories, type RetrievalDeps } from "./retrieve";
  * caller has been authenticated and its plan checked before this server exists).
  */
 const SOURCES = ["openai", "anthropic", "grok", "gemini"] as const;
-const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 /** Characters of each side of an exchange shown in search results; get_memory shows everything. */
 const RESULT_CHARS = 1500;
 
@@ -92,7 +92,7 @@ async function answer(run: () => Promise<ToolAnswer>): Promise<ToolAnswer> {
 
 function formatMemory(memory: Omit<MemoryResult, "score" | "snippet">, label: string, maxChars: number): string {
   const when = memory.created_at ? memory.created_at.slice(0, 10) : "undated";
-  const source = SOURCE_NAMES[memory.source] ?? memory.source;
+  const source = sourceName(memory.source) ?? memory.source;
   const title = memory.kind === "profile" ? `Profile: ${profileTitle(memory)}` : memory.conversation_title ?? "Untitled conversation";
   const head = [`${label} "${title}" — ${source}, ${when}`, `id: ${memory.id}`, memory.source_url ? `link: ${memory.source_url}` : ""].filter(Boolean).join("\n");
   if (memory.kind === "profile") return `${head}\n${clip(memory.human, maxChars)}`;

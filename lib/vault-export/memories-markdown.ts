@@ -1,8 +1,8 @@
+import { sourceName } from "../exports/source-names";
 import type { VaultNode } from "../ingest/vault-nodes";
 import type { MemoryTable } from "../search/memory-table";
 import type { ConversationSummary } from "../vaults/version-view";
 
-const SOURCE_NAMES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
 
 export interface MarkdownInput {
   memories: MemoryTable;
@@ -30,7 +30,7 @@ export async function* memoriesMarkdown(input: MarkdownInput): AsyncGenerator<st
       const node = await input.node(row);
       if (node.kind !== "profile") continue;
       const label = [node.profile_kind.replace(/_/g, " "), node.label].filter(Boolean).join(": ");
-      yield `- **${escapeInline(label)}** (${SOURCE_NAMES[node.source] ?? node.source}): ${quoteLines(node.text, "  ")}\n`;
+      yield `- **${escapeInline(label)}** (${sourceName(node.source) ?? node.source}): ${quoteLines(node.text, "  ")}\n`;
     }
   }
 
@@ -43,8 +43,8 @@ export async function* memoriesMarkdown(input: MarkdownInput): AsyncGenerator<st
     const dates = [conversation.firstMs, conversation.lastMs].filter((ms) => !Number.isNaN(ms)).map((ms) => new Date(ms).toISOString().slice(0, 10));
     const span = dates.length === 0 ? "undated" : dates[0] === dates[1] ? dates[0] : `${dates[0]} to ${dates[1]}`;
     yield `\n## ${escapeInline(title ?? "Untitled conversation")}\n\n`;
-    yield `${SOURCE_NAMES[conversation.source] ?? conversation.source} · ${span} · ${conversation.memories} ${conversation.memories === 1 ? "memory" : "memories"} · conversation \`${conversation.conversation_id}\`\n`;
-    const assistant = SOURCE_NAMES[conversation.source] ?? "Assistant";
+    yield `${sourceName(conversation.source) ?? conversation.source} · ${span} · ${conversation.memories} ${conversation.memories === 1 ? "memory" : "memories"} · conversation \`${conversation.conversation_id}\`\n`;
+    const assistant = sourceName(conversation.source) ?? "Assistant";
     for (const turn of rows.sort((a, b) => memories.sequence(a) - memories.sequence(b) || a - b)) {
       const node = await input.node(turn);
       if (node.kind !== "exchange") continue;

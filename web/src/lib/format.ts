@@ -1,5 +1,6 @@
 /** Words and numbers as the app shows them. */
 import type { Embedder, UploadView } from "./api";
+import { sourceName } from "../../../lib/exports/source-names";
 
 export { formatBytes } from "../../../lib/format-bytes";
 
@@ -18,11 +19,9 @@ export function plural(count: number, one: string, many: string): string {
   return `${formatCount(count)} ${count === 1 ? one : many}`;
 }
 
-const SOURCES: Record<string, string> = { openai: "ChatGPT", anthropic: "Claude", grok: "Grok", gemini: "Gemini" };
-
 /** The export's maker, once the pipeline has recognised it ("" before, or when it could not). */
 export function sourceLabel(source: string | null): string {
-  return (source && SOURCES[source]) ?? "";
+  return sourceName(source) ?? "";
 }
 
 /** The sentence under an upload's name: where it is in the pipeline, in the person's terms. */
