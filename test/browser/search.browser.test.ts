@@ -98,7 +98,8 @@ describe("searching one's memories", () => {
     await withTrips("search-free", "free");
 
     const locked = page.getByTestId("search-locked");
-    expect(await locked.textContent()).toContain("Your vault holds 3 memories ready to be searched.");
+    // The count arrives with the vault's status, after the screen is drawn.
+    await expect.poll(() => locked.textContent()).toContain("Your vault holds 3 memories ready to be searched.");
     expect(await locked.textContent()).toContain("Memory search is part of Premium; your account is on the Free plan.");
     expect(await locked.getByRole("button", { name: /^Upgrade/ }).isVisible()).toBe(true);
     expect(await page.getByRole("searchbox").count(), "no search box to run into a refusal").toBe(0);
