@@ -108,7 +108,7 @@ function distinctLabels(ranked: readonly { candidates: string[]; title: string |
   for (const index of bySize) {
     const { candidates, title } = ranked[index]!;
     let label = title ?? candidates.slice(0, labelTerms).join(", ");
-    if (label !== "" && taken.has(label.toLowerCase())) {
+    if (label !== "" && taken.has(labelKey(label, title))) {
       if (title) {
         const own = candidates.find((term) => !title.toLowerCase().includes(term));
         if (own) label = `${title}: ${own}`;
@@ -118,10 +118,15 @@ function distinctLabels(ranked: readonly { candidates: string[]; title: string |
       }
     }
     if (!title) for (const term of label.split(", ")) usedTerms.add(term);
-    taken.add(label.toLowerCase());
+    taken.add(labelKey(label, title));
     labels[index] = label;
   }
   return labels;
+}
+
+/** What makes two labels the same: a title's words as written, a list's words in any order. */
+function labelKey(label: string, title: string | null): string {
+  return title ? label.toLowerCase() : label.split(", ").sort().join(", ");
 }
 
 /** The distinct non-stop-words of a node's title and (the start of) its text, lower-cased. */
@@ -134,7 +139,7 @@ export function documentTerms(node: NodeText, maxTextChars: number): Set<string>
 /** Calls `visit` for each non-stop-word (3–30 letters, lower-cased) of the title and text start. */
 function forEachWord(node: NodeText, maxTextChars: number, visit: (word: string) => void): void {
   const title = node.title && !GENERIC_TITLES.has(normalizeTitle(node.title).toLowerCase()) ? node.title : "";
-  const text = `${title}\n${node.text.slice(0, maxTextChars)}`.toLowerCase();
+  const text = `${title}\n${textStart(node.text, maxTextChars)}`.toLowerCase();
   // A hand-rolled scan: a Unicode-property regex with matchAll costs ~10× more on chat-sized texts.
   let start = -1;
   for (let i = 0; i <= text.length; i++) {
@@ -150,6 +155,14 @@ function forEachWord(node: NodeText, maxTextChars: number, visit: (word: string)
       start = -1;
     }
   }
+}
+
+/** The first `maxChars` of `text`, without the word the cut falls in ("whe" of "where" is no word). */
+function textStart(text: string, maxChars: number): string {
+  if (text.length <= maxChars || !isLetter(text.charCodeAt(maxChars))) return text.slice(0, maxChars);
+  let end = maxChars;
+  while (end > 0 && isLetter(text.charCodeAt(end - 1))) end--;
+  return text.slice(0, end);
 }
 
 /**

@@ -25,6 +25,11 @@ describe("documentTerms", () => {
   it("reads only the first maxTextChars of long texts", () => {
     expect([...documentTerms(node("kubernetes" + " ".repeat(50) + "terraform"), 20)]).toEqual(["kubernetes"]);
   });
+
+  it("leaves out the word the cut falls in", () => {
+    expect([...documentTerms(node("kubernetes terraform"), 14)]).toEqual(["kubernetes"]);
+    expect([...documentTerms(node("kubernetes terraform"), 10)]).toEqual(["kubernetes"]);
+  });
 });
 
 describe("labelClusters", () => {
@@ -72,6 +77,20 @@ describe("labelClusters", () => {
     expect(labels[1]!.label).toBe("rust, build, kernel");
     expect(labels[1]!.terms.slice(0, 3)).toEqual(["build", "kernel", "module"]);
     expect(labels[2]!.label).toBe("garden, soil, tomato");
+  });
+
+  it("counts a label of the same words in another order as the same label", () => {
+    // The two clusters rank alpha, beta and gamma in opposite orders; one in five of the second's texts says delta.
+    const words = (first: string, second: string, third: string, i: number) => [first, i < 18 ? second : "", i < 16 ? third : ""].join(" ");
+    const labels = label([
+      Array.from({ length: 20 }, (_, i) => node(words("alpha", "beta", "gamma", i))),
+      Array.from({ length: 20 }, (_, i) => node(`${words("gamma", "beta", "alpha", i)} ${i < 4 ? "delta" : ""}`)),
+      Array.from({ length: 40 }, () => node("garden tomato soil")),
+    ]);
+
+    expect(labels[0]!.label).toBe("alpha, beta, gamma");
+    expect(labels[1]!.terms.slice(0, 3)).toEqual(["gamma", "beta", "alpha"]);
+    expect(labels[1]!.label).toBe("delta, gamma, beta");
   });
 
   it("tells apart clusters led by the same conversation title by a word of their own", () => {
