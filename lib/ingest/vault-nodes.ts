@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ExportRecord } from "../exports";
+import { textStart } from "../vectors/cluster-labels";
 
 /**
  * One memory in `corpus/nodes.json`: an exchange of a conversation, or a profile fact (custom
@@ -57,8 +58,10 @@ export const LABEL_CHARS = 300;
  * taken from the parts without joining them whole first (the merge takes it for every new node).
  */
 export function labelText(node: VaultNode, maxChars = LABEL_CHARS): LabelText {
-  if (node.kind === "profile") return { id: node.id, title: null, text: node.text.slice(0, maxChars) };
+  // Cut where a word ends (one character more tells whether the cut falls in a word): the labeler would
+  // take the part of a word the cut leaves ("whe") for a word.
+  if (node.kind === "profile") return { id: node.id, title: null, text: textStart(node.text.slice(0, maxChars + 1), maxChars) };
   const { human, assistant } = node;
-  const text = human.length >= maxChars ? human.slice(0, maxChars) : `${human}\n${assistant.slice(0, Math.max(0, maxChars - human.length - 1))}`.slice(0, maxChars);
-  return { id: node.id, title: node.conversation_title, text };
+  const start = human.length >= maxChars ? human.slice(0, maxChars + 1) : `${human}\n${assistant.slice(0, maxChars - human.length)}`;
+  return { id: node.id, title: node.conversation_title, text: textStart(start, maxChars) };
 }

@@ -158,11 +158,12 @@ function forEachWord(node: NodeText, maxTextChars: number, visit: (word: string)
 }
 
 /** The first `maxChars` of `text`, without the word the cut falls in ("whe" of "where" is no word). */
-function textStart(text: string, maxChars: number): string {
+export function textStart(text: string, maxChars: number): string {
   if (text.length <= maxChars || !isLetter(text.charCodeAt(maxChars))) return text.slice(0, maxChars);
   let end = maxChars;
   while (end > 0 && isLetter(text.charCodeAt(end - 1))) end--;
-  return text.slice(0, end);
+  // One word longer than the cut (no label takes words over 30 letters anyway) is kept as cut.
+  return text.slice(0, end > 0 ? end : maxChars);
 }
 
 /**

@@ -72,6 +72,13 @@ describe("row facts", () => {
     expect(facts[4]!.text).toHaveLength(LABEL_CHARS);
   });
 
+  it("cut the label text where a word ends, not in the middle of one", () => {
+    const text = labelText(node(6, `a ${"where ".repeat(100)}`)).text;
+    expect(text.length).toBeLessThanOrEqual(LABEL_CHARS);
+    expect(text.length).toBeGreaterThan(LABEL_CHARS - 6);
+    expect(new Set(text.trim().split(/\s+/))).toEqual(new Set(["a", "where"]));
+  });
+
   it("stand for nothing when absent, made for another label length, or not one per row", () => {
     expect(decodeRowFacts(undefined, 4)).toBeUndefined();
     expect(decodeRowFacts(encodeRowFacts(nodes), 5)).toBeUndefined();
