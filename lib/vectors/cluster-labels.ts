@@ -98,7 +98,8 @@ const LABEL_CANDIDATES = 12;
  * topics all called "build, kernel, module" tells a person nothing. So clusters are labelled largest
  * first, and one whose label is already taken leads instead with its best words no label so far used
  * ("rust, build, kernel"); a title already taken gets its cluster's best word not in the title
- * ("Sourdough troubleshooting: feeding"). A cluster with no such word keeps the shared label.
+ * ("Sourdough troubleshooting: feeding"). When every word of a cluster is in some label already, its
+ * best words that make a label not yet taken do. A cluster with no such words keeps the shared label.
  */
 function distinctLabels(ranked: readonly { candidates: string[]; title: string | null }[], members: readonly number[][], labelTerms: number): string[] {
   const labels: string[] = new Array(ranked.length).fill("");
@@ -115,6 +116,7 @@ function distinctLabels(ranked: readonly { candidates: string[]; title: string |
       } else {
         const fresh = candidates.filter((term) => !usedTerms.has(term));
         if (fresh.length > 0) label = [...fresh, ...candidates.filter((term) => usedTerms.has(term))].slice(0, labelTerms).join(", ");
+        else label = untakenCombination(candidates, labelTerms, taken) ?? label;
       }
     }
     if (!title) for (const term of label.split(", ")) usedTerms.add(term);
@@ -122,6 +124,28 @@ function distinctLabels(ranked: readonly { candidates: string[]; title: string |
     labels[index] = label;
   }
   return labels;
+}
+
+/**
+ * The first `size` of `candidates` (best first) whose label is not taken, trying combinations in rank
+ * order (the first two and the fourth before the first, third and fourth), or undefined.
+ */
+function untakenCombination(candidates: readonly string[], size: number, taken: ReadonlySet<string>): string | undefined {
+  const picked: string[] = [];
+  const search = (from: number): string | undefined => {
+    if (picked.length === size) {
+      const label = picked.join(", ");
+      return taken.has(labelKey(label, null)) ? undefined : label;
+    }
+    for (let index = from; index <= candidates.length - (size - picked.length); index++) {
+      picked.push(candidates[index]!);
+      const found = search(index + 1);
+      picked.pop();
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return search(0);
 }
 
 /** What makes two labels the same: a title's words as written, a list's words in any order. */

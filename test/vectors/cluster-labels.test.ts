@@ -93,6 +93,20 @@ describe("labelClusters", () => {
     expect(labels[1]!.label).toBe("delta, gamma, beta");
   });
 
+  it("tells apart clusters whose every word some label already has, by a combination not yet taken", () => {
+    // Three clusters on one vocabulary: the third's best words are the first's, and the second used the rest.
+    const labels = label([
+      Array.from({ length: 20 }, (_, i) => node(`alpha beta gamma ${i < 5 ? "delta" : ""}`)),
+      Array.from({ length: 15 }, () => node("delta epsilon zeta")),
+      Array.from({ length: 10 }, (_, i) => node(`alpha beta gamma ${i < 5 ? "delta" : ""}`)),
+      Array.from({ length: 40 }, () => node("garden tomato soil")),
+    ]);
+
+    expect(labels[0]!.label).toBe("alpha, beta, gamma");
+    expect(labels[2]!.terms.slice(0, 3)).toEqual(["alpha", "beta", "gamma"]);
+    expect(labels[2]!.label).toBe("alpha, beta, delta");
+  });
+
   it("tells apart clusters led by the same conversation title by a word of their own", () => {
     const labels = label([
       Array.from({ length: 6 }, (_, i) => node(`crumb oven ${i % 2 ? "scoring" : ""}`, "Sourdough troubleshooting")),
