@@ -233,6 +233,7 @@ interface FilePersistence {
   insertMultipartUpload(upload: MultipartUpload): void;
   deleteAllMultipartUploads(): void;
   loadMultipartUploads(store: S3StoreInternals): void;
+  loadS3(store: S3StoreInternals): void;
   upsertObject(bucket: string, obj: StoredObject): void;
   deleteObject(bucket: string, key: string): void;
   deleteMultipartUpload(uploadId: string): void;
@@ -432,6 +433,12 @@ async function apply(): Promise<void> {
   };
   FileS3Persistence.prototype.loadMultipartUploads = function (this: FilePersistence, store: S3StoreInternals) {
     loadMultipartUploads(this.multipartDir, store);
+  };
+  const loadS3 = FileS3Persistence.prototype.loadS3;
+  FileS3Persistence.prototype.loadS3 = function (this: FilePersistence, store: S3StoreInternals) {
+    loadS3.call(this, store);
+    if (!fs.existsSync(this.bucketsDir)) return;
+    for (const bucket of fs.readdirSync(this.bucketsDir)) dropUnusedComposedFolders(objectsFolder(this, bucket));
   };
 
   FileS3Persistence.prototype.readBody = function (this: FilePersistence, bucket: string, key: string) {
@@ -691,6 +698,25 @@ function composedBody(objectsDir: string, file: string): StoredBytes | undefined
   if (!dir) return undefined;
   const ranges = JSON.parse(readFileSync(path.join(dir, RANGES_FILE), "utf8")) as FileRange[];
   return new StoredBytes(ranges.map((range) => ({ ...range, file: path.join(dir, range.file) })));
+}
+
+/**
+ * Removes the composed folders no object names: those of objects whose completion stopped between
+ * making the folder and renaming the object into place (the store's process ended). Run at start,
+ * before any request.
+ */
+function dropUnusedComposedFolders(objectsDir: string): void {
+  const composedDir = path.join(objectsDir, COMPOSED_FOLDER);
+  if (!fs.existsSync(composedDir)) return;
+  const named = new Set<string>();
+  for (const entry of fs.readdirSync(objectsDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isSymbolicLink()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    // A composed object's link not yet renamed into place (`{object}.data.{pid}-{n}.tmp`) names nothing.
+    if (!entry.name.endsWith(".data")) rmSync(file, { force: true });
+    else named.add(path.basename(composedFolder(objectsDir, file)!));
+  }
+  for (const id of fs.readdirSync(composedDir)) if (!named.has(id)) rmSync(path.join(composedDir, id), { recursive: true, force: true });
 }
 
 /**

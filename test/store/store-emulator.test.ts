@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { lstatSync, readdirSync } from "node:fs";
+import { linkSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -269,6 +269,20 @@ describe("local store composing versions of a file", () => {
 
       expect((await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: "versions/v3.npy" }))).ContentLength).toBe(v3.length);
       expect((await objectBytes(store, "versions/v3.npy")).equals(v3)).toBe(true);
+      // A store that stopped while composing an object (its folder made, the object not yet in place)
+      // drops that folder when it starts again.
+      const composed = path.join(dataDir, "objects", "buckets", "cogzy-test", "objects", "%composed");
+      const [kept] = readdirSync(composed);
+      const orphan = path.join(composed, "left-by-a-crash");
+      mkdirSync(orphan);
+      for (const name of readdirSync(path.join(composed, kept!))) linkSync(path.join(composed, kept!, name), path.join(orphan, name));
+      store.client.destroy();
+      await emulator.stop();
+      emulator = await startEmulator({ dataDir, port: 0, bucket: "cogzy-test", messageSpies: false });
+      store = storeOf(emulator);
+      expect(readdirSync(composed)).toEqual([kept]);
+      expect((await objectBytes(store, "versions/v3.npy")).equals(v3)).toBe(true);
+
       await store.client.send(new CopyObjectCommand({ Bucket: store.bucket, Key: "versions/copy.npy", CopySource: `${store.bucket}/versions/v3.npy` }));
       expect((await objectBytes(store, "versions/copy.npy")).equals(v3)).toBe(true);
       const replaced = randomBytes(MiB);
