@@ -450,7 +450,7 @@ async function apply(): Promise<void> {
   FileS3Persistence.prototype.deleteObject = function (this: FilePersistence, bucket: string, key: string) {
     const composed = composedFolder(objectsFolder(this, bucket), objectFile(this, bucket, key));
     deleteObject.call(this, bucket, key);
-    if (composed) rmSync(composed, { recursive: true, force: true });
+    if (composed) retireComposedFolder(composed);
   };
 
   FileS3Persistence.prototype.upsertObject = function (this: FilePersistence, bucket: string, obj: StoredObject) {
@@ -700,10 +700,23 @@ function composedBody(objectsDir: string, file: string): StoredBytes | undefined
   return new StoredBytes(ranges.map((range) => ({ ...range, file: path.join(dir, range.file) })));
 }
 
+/** How long the folder of a composed object deleted or replaced stays for the GETs already reading it. */
+const RETIRED_FOLDER_MS = 60_000;
+
+/**
+ * Removes the folder of a composed object that was deleted or replaced, a minute later: a GET opens
+ * each range's file as its read reaches it, so one that started before the delete still finds them
+ * (as a GET of a plain object keeps the file it opened). A store stopped meanwhile removes the folder
+ * when it starts again (see {@link dropUnusedComposedFolders}).
+ */
+function retireComposedFolder(folder: string): void {
+  setTimeout(() => rmSync(folder, { recursive: true, force: true }), RETIRED_FOLDER_MS).unref();
+}
+
 /**
  * Removes the composed folders no object names: those of objects whose completion stopped between
- * making the folder and renaming the object into place (the store's process ended). Run at start,
- * before any request.
+ * making the folder and renaming the object into place, and those retired but not yet removed, when the
+ * store's process ended. Run at start, before any request.
  */
 function dropUnusedComposedFolders(objectsDir: string): void {
   const composedDir = path.join(objectsDir, COMPOSED_FOLDER);
@@ -720,13 +733,13 @@ function dropUnusedComposedFolders(objectsDir: string): void {
 }
 
 /**
- * Renames `temporary` into place as the object file `file`, then removes the folder of the composed
- * object it replaces, if it was one (readers that already opened its files keep reading them).
+ * Renames `temporary` into place as the object file `file`, then retires the folder of the composed
+ * object it replaces, if it was one.
  */
 function replaceObjectFile(objectsDir: string, temporary: string, file: string): void {
   const replaced = composedFolder(objectsDir, file);
   renameSync(temporary, file);
-  if (replaced) rmSync(replaced, { recursive: true, force: true });
+  if (replaced) retireComposedFolder(replaced);
 }
 
 /**
