@@ -506,7 +506,8 @@ async function apply(): Promise<void> {
       mkdirSync(partsDir, { recursive: true });
       const prefix = `${partNumber}.copy-source.`;
       for (const name of fs.readdirSync(partsDir)) if (name.startsWith(prefix)) rmSync(path.join(partsDir, name), { force: true });
-      const part = linkRanges(body, (index) => path.join(partsDir, `${prefix}${index}`));
+      let links = 0;
+      const part = linkRanges(body, () => path.join(partsDir, `${prefix}${links++}`));
       // The ETag of a copied part only has to name it for CompleteMultipartUpload; no need to hash it all.
       const etag = createHash("md5");
       for (const range of part.ranges) {
@@ -627,7 +628,8 @@ function composeObject(file: string, parts: Part[], objectsDir: string): { partN
   mkdirSync(dir, { recursive: true });
   const boundaries: { partNumber: number; offset: number; length: number }[] = [];
   const ranges: FileRange[] = [];
-  const names = new Map<string, string>();
+  const linked = new Map<string, string>();
+  let links = 0;
   let offset = 0;
   for (const part of parts) {
     boundaries.push({ partNumber: part.partNumber, offset, length: part.body.length });
@@ -639,7 +641,7 @@ function composeObject(file: string, parts: Part[], objectsDir: string): { partN
       writeFileSync(own, part.body);
       body = new StoredBytes(own, 0, part.body.length);
     }
-    for (const range of linkRanges(body, () => path.join(dir, `${names.size}.data`), names).ranges) {
+    for (const range of linkRanges(body, () => path.join(dir, `${links++}.data`), linked).ranges) {
       const last = ranges.at(-1);
       // A range that goes on where the one before it ended, in the same file, is one range.
       if (last?.file === range.file && last.end === range.start) ranges[ranges.length - 1] = { ...last, end: range.end };
@@ -652,14 +654,15 @@ function composeObject(file: string, parts: Part[], objectsDir: string): { partN
 }
 
 /**
- * The same bytes as `body`, in hard links to its files named by `linkName(index)` (one link per file,
- * remembered in `linked` across calls). A file that cannot be linked is copied (its range only).
+ * The same bytes as `body`, in hard links to its files, each named by the next `linkName()` (one link
+ * per file, remembered in `linked` across calls). A file that cannot be linked (EMLINK, EXDEV) has the
+ * range copied into a file of its own instead, which stands for that range only.
  */
-function linkRanges(body: StoredBytes, linkName: (index: number) => string, linked = new Map<string, string>()): StoredBytes {
+export function linkRanges(body: StoredBytes, linkName: () => string, linked = new Map<string, string>()): StoredBytes {
   const ranges = body.ranges.map((range) => {
     const known = linked.get(range.file);
     if (known) return { ...range, file: known };
-    const link = linkName(linked.size);
+    const link = linkName();
     try {
       linkSync(range.file, link);
     } catch {
@@ -669,7 +672,6 @@ function linkRanges(body: StoredBytes, linkName: (index: number) => string, link
       } finally {
         closeSync(fd);
       }
-      linked.set(range.file, link);
       return { file: link, start: 0, end: range.end - range.start };
     }
     linked.set(range.file, link);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { linkSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { linkSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
 import { createS3Client, type Store } from "../../lib/store/client";
 import { startEmulator, type LocalEmulator } from "../../local/emulator";
-import { partsBeingReceived, StoredBytes } from "../../local/emulator-store";
+import { linkRanges, partsBeingReceived, StoredBytes } from "../../local/emulator-store";
 import { putBytes, useEmulator } from "../support/emulator";
 
 /**
@@ -302,6 +302,32 @@ describe("local store composing versions of a file", () => {
       store.client.destroy();
       await emulator.stop();
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("linking the ranges of a composed object", () => {
+  it("copies each range of a file it cannot link into a file of that range's own, keeping the bytes", async () => {
+    // /dev/shm is another file system than the temp folder, so a hard link across them fails (EXDEV).
+    const source = path.join("/dev/shm", `cogzy-link-${process.pid}.bin`);
+    const target = await mkdtemp(path.join(os.tmpdir(), "cogzy-link-"));
+    const bytes = randomBytes(3 * MiB);
+    writeFileSync(source, bytes);
+    try {
+      let links = 0;
+      const linked = linkRanges(
+        new StoredBytes([
+          { file: source, start: 2 * MiB, end: 3 * MiB },
+          { file: source, start: 10, end: MiB },
+        ]),
+        () => path.join(target, `${links++}.data`),
+      );
+
+      expect(linked.readAllSync().equals(Buffer.concat([bytes.subarray(2 * MiB), bytes.subarray(10, MiB)]))).toBe(true);
+      expect(linked.ranges.every((range) => !range.file.startsWith("/dev/shm"))).toBe(true);
+    } finally {
+      rmSync(source, { force: true });
+      await rm(target, { recursive: true, force: true });
     }
   });
 });
