@@ -19,6 +19,8 @@ export interface SweepVaultFilesReport {
   deletionsFinished: number;
   emptyingsFinished: number;
   orphanedPrefixes: number;
+  /** Store events naming an account that no longer exists (see {@link forgetEventsOfDeletedAccounts}). */
+  orphanedEvents: number;
 }
 
 const UUID = /^users\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/$/;
@@ -33,9 +35,27 @@ export async function sweepVaultFiles(deps: SweepVaultFilesDeps): Promise<SweepV
   const deletionsFinished = await resumeDeletions(deps, { olderThanSeconds: deps.deletionTimeoutSeconds });
   const emptyingsFinished = await finishPendingEmptyings(deps, { olderThanSeconds: deps.emptyingTimeoutSeconds });
   const orphanedPrefixes = await sweepOrphanedPrefixes(deps);
-  const report = { deletionsFinished, emptyingsFinished, orphanedPrefixes };
-  if (deletionsFinished + emptyingsFinished + orphanedPrefixes > 0) log.info("vault files swept", { ...report });
+  const orphanedEvents = await forgetEventsOfDeletedAccounts(deps);
+  const report = { deletionsFinished, emptyingsFinished, orphanedPrefixes, orphanedEvents };
+  if (deletionsFinished + emptyingsFinished + orphanedPrefixes + orphanedEvents > 0) log.info("vault files swept", { ...report });
   return report;
+}
+
+/**
+ * Deletes the store events whose object key names an account that no longer exists. The webhook sends
+ * an event to the queue before its record commits (lib/webhooks/forward.ts), so for a file sent after
+ * its account was deleted, the split can delete the file and the record before the record exists; the
+ * record then commits, and no object is left under the account's prefix for
+ * {@link sweepOrphanedPrefixes} to find. Accounts are committed before their first upload link, so a
+ * living account's events always have their user row.
+ */
+async function forgetEventsOfDeletedAccounts(deps: SweepVaultFilesDeps): Promise<number> {
+  const { rowCount } = await deps.db.query(
+    `DELETE FROM personal.store_events e
+      WHERE e.object_key LIKE 'users/%'
+        AND NOT EXISTS (SELECT 1 FROM personal.users u WHERE u.id::text = split_part(e.object_key, '/', 2))`,
+  );
+  return rowCount ?? 0;
 }
 
 /** Deletes each `users/{uuid}/` prefix with no user row: a page of 1,000 prefixes is one LIST and one query. */

@@ -119,6 +119,24 @@ describe("DELETE /me", () => {
       .toEqual({ objects: [], rows: {} });
   });
 
+  it("forgets a store event of the account recorded after the deletion and after its file was gone", async () => {
+    // The webhook sends an event to the queue before its record commits, so the split can delete the
+    // late file and its record first, and the record then commits: it names the account's folder,
+    // where no object is left for the sweeper to find.
+    const user = await accountWithMemories("late-event");
+    await deleteMe(user.token);
+    const key = `users/${user.userId}/uploads/${randomUUID()}/conversations.json`;
+    await ctx.db.query("INSERT INTO personal.store_events (event_id, object_key, forwarded_at) VALUES ($1, $2, now())", [`late-${randomUUID()}`, key]);
+    const living = await newUser(ctx.api, ctx.db, "late-event-neighbour", "free");
+    const theirs = `users/${living.userId}/uploads/${randomUUID()}/conversations.json`;
+    await ctx.db.query("INSERT INTO personal.store_events (event_id, object_key) VALUES ($1, $2)", [`kept-${randomUUID()}`, theirs]);
+
+    await sweepNow();
+
+    expect(await remains(user)).toEqual({ objects: [], rows: {} });
+    expect((await ctx.db.query("SELECT 1 FROM personal.store_events WHERE object_key = $1", [theirs])).rowCount).toBe(1);
+  });
+
   it("cannot be called with an access token, nor delete anyone else", async () => {
     const alice = await newUser(ctx.api, ctx.db, "alice", "free");
     const bob = await newUser(ctx.api, ctx.db, "bob", "free");
