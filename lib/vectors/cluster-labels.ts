@@ -111,7 +111,7 @@ function distinctLabels(ranked: readonly { candidates: string[]; title: string |
     let label = title ?? candidates.slice(0, labelTerms).join(", ");
     if (label !== "" && taken.has(labelKey(label, title))) {
       if (title) {
-        const own = candidates.find((term) => !title.toLowerCase().includes(term));
+        const own = candidates.find((term) => !title.toLowerCase().includes(term) && !taken.has(labelKey(`${title}: ${term}`, title)));
         if (own) label = `${title}: ${own}`;
       } else {
         const fresh = candidates.filter((term) => !usedTerms.has(term));

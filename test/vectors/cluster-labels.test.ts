@@ -117,6 +117,17 @@ describe("labelClusters", () => {
     expect(labels[1]!.label).toBe("Sourdough troubleshooting: feeding");
   });
 
+  it("gives a third cluster of the same title and the same best word another word", () => {
+    const labels = label([
+      Array.from({ length: 14 }, () => node("crumb oven", "Sourdough troubleshooting")),
+      Array.from({ length: 12 }, () => node("starter feeding", "Sourdough troubleshooting")),
+      Array.from({ length: 10 }, (_, i) => node(`starter feeding ${i < 2 ? "rye" : ""}`, "Sourdough troubleshooting")),
+    ]);
+
+    expect(labels[2]!.terms.slice(0, 2)).toEqual(["feeding", "starter"]);
+    expect(labels.map((one) => one.label)).toEqual(["Sourdough troubleshooting", "Sourdough troubleshooting: feeding", "Sourdough troubleshooting: starter"]);
+  });
+
   it("gives an empty label and no terms to texts without words", () => {
     expect(label([[node(""), node("123 456")]])[0]).toEqual({ label: "", terms: [], title: null });
   });
