@@ -166,6 +166,16 @@ export class StoredBytes extends Readable {
     });
   }
 
+  /** Writes the bytes to a new file `file` (one that exists is emptied first). */
+  writeFileSync(file: string): void {
+    const fd = openSync(file, "w");
+    try {
+      this.copyIntoSync(fd, 0, Buffer.allocUnsafe(COPY_BUFFER_BYTES));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   /** Reads the ranges in order into `into`; `took(count)` is told of each read and names the next buffer. */
   private eachChunkSync(into: Buffer, took: (count: number) => Buffer): void {
     let buffer = into;
@@ -458,12 +468,7 @@ async function apply(): Promise<void> {
     mkdirSync(path.dirname(file), { recursive: true });
     const temporary = temporaryName(file);
     if (obj.body instanceof StoredBytes) {
-      const fd = openSync(temporary, "w");
-      try {
-        obj.body.copyIntoSync(fd, 0, Buffer.allocUnsafe(COPY_BUFFER_BYTES));
-      } finally {
-        closeSync(fd);
-      }
+      obj.body.writeFileSync(temporary);
     } else {
       writeFileSync(temporary, obj.body);
     }
@@ -635,13 +640,14 @@ function composeObject(file: string, parts: Part[], objectsDir: string): { partN
     boundaries.push({ partNumber: part.partNumber, offset, length: part.body.length });
     offset += part.body.length;
     let body: StoredBytes;
-    if (part.body instanceof StoredBytes) body = part.body;
+    if (part.body instanceof StoredBytes) body = linkRanges(part.body, () => path.join(dir, `${links++}.data`), linked);
     else {
+      // A part held in memory is written into the folder, where it is a file of the object's own.
       const own = path.join(dir, `part-${part.partNumber}.data`);
       writeFileSync(own, part.body);
       body = new StoredBytes(own, 0, part.body.length);
     }
-    for (const range of linkRanges(body, () => path.join(dir, `${links++}.data`), linked).ranges) {
+    for (const range of body.ranges) {
       const last = ranges.at(-1);
       // A range that goes on where the one before it ended, in the same file, is one range.
       if (last?.file === range.file && last.end === range.start) ranges[ranges.length - 1] = { ...last, end: range.end };
@@ -666,12 +672,7 @@ export function linkRanges(body: StoredBytes, linkName: () => string, linked = n
     try {
       linkSync(range.file, link);
     } catch {
-      const fd = openSync(link, "w");
-      try {
-        new StoredBytes([range]).copyIntoSync(fd, 0, Buffer.allocUnsafe(COPY_BUFFER_BYTES));
-      } finally {
-        closeSync(fd);
-      }
+      new StoredBytes([range]).writeFileSync(link);
       return { file: link, start: 0, end: range.end - range.start };
     }
     linked.set(range.file, link);
