@@ -26,7 +26,7 @@ export interface WrittenChunk {
 }
 
 /**
- * Cuts the split's stream of new nodes into chunks of `chunkSize` and writes each as a JSON array, one
+ * Cuts the split's stream of new nodes into chunks of `chunkSize` (each chunk's size is set as it starts) and writes each as a JSON array, one
  * node per line ({@link chunkFile}), to the upload's work folder, so the embed workers get pointers,
  * never contents. Once a chunk's file is stored, `onWritten` records it (and may announce it to the
  * embed workers) while the next chunks fill. At most {@link WRITES_IN_FLIGHT} chunks are being written or
@@ -43,16 +43,20 @@ export class ChunkWriter {
   constructor(
     private readonly store: Store,
     private readonly location: { vaultPrefix: string; uploadId: string; attempt: number },
-    private readonly chunkSize: number,
+    /** Nodes the chunk being filled holds once full: a number, or asked again for each chunk. */
+    private readonly chunkSize: number | (() => number),
     private readonly onWritten: (chunk: WrittenChunk) => Promise<void>,
   ) {}
+
+  private size = 0;
 
   /** Adds a node; `deferral` when another upload holds its exchange. */
   async add(node: VaultNode, deferral?: ChunkDeferral): Promise<void> {
     if (this.failure) throw this.failure;
+    if (this.buffer.length === 0) this.size = typeof this.chunkSize === "number" ? this.chunkSize : this.chunkSize();
     this.buffer.push(chunkLine(node));
     if (deferral) this.deferrals.push(deferral);
-    if (this.buffer.length >= this.chunkSize) await this.flush();
+    if (this.buffer.length >= this.size) await this.flush();
   }
 
   /** Writes the last partial chunk and waits for every write and record; returns how many chunks there are. */

@@ -34,6 +34,8 @@ export interface SplitDeps {
    * (default 30; the heartbeat beats every sixth of it).
    */
   leaseSeconds?: number;
+  /** Bytes of the file still to read above which chunks hold twice `chunkSize` nodes (default 32 MiB). */
+  doubleChunksWhileLeft?: number;
 }
 
 export type SplitOutcome = "ignored" | "settled" | "busy" | "resumed" | "failed" | "duplicate-file" | "nothing-new" | "split" | "superseded" | "not-arrived";
@@ -43,6 +45,11 @@ const CLAIM_BATCH = 1000;
 /** Batches claimed or being written while the parse fills the next one. */
 const BATCHES_AHEAD = 2;
 const PROGRESS_EVERY_MS = 1000;
+/**
+ * Bytes of the file still to read above which chunks hold twice `chunkSize` nodes: about 6,000
+ * exchanges of a ChatGPT export (~5 KB each), several seconds of the split.
+ */
+const DOUBLE_CHUNKS_WHILE_LEFT = 32 * 1024 * 1024;
 const DEFAULT_LEASE_SECONDS = 30;
 
 /**
@@ -255,14 +262,23 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     }),
   );
   const reader = readExport(fingerprinted.source);
-  const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, deps.chunkSize, (chunk) => recordChunk(deps, upload, attempt, chunk, announce));
+  // Twice the chunk size while much of the file is left: fewer chunks to store, record, announce and
+  // read back (per-chunk round trips), the same embedding work. The last chunks keep the chunk size, so
+  // what is left to embed once the split ends (the chunks still in flight) stays as short as before,
+  // and an upload that is small altogether is cut exactly as before.
+  // Bytes the reader had left when it filled the batch being written (the writer lags the parse).
+  let leftAtBatch = size;
+  const doubleWhileLeft = deps.doubleChunksWhileLeft ?? DOUBLE_CHUNKS_WHILE_LEFT;
+  const chunkSize = () => (leftAtBatch > doubleWhileLeft ? 2 * deps.chunkSize : deps.chunkSize);
+  const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, chunkSize, (chunk) => recordChunk(deps, upload, attempt, chunk, announce));
   const seenInFile = new Set<string>();
   let duplicates = 0;
   let deferred = 0;
   let batch: Array<{ record: ExportRecord; hash: Buffer }> = [];
   let lastProgress = Date.now();
 
-  const write = async (entries: typeof batch, outcomes: Awaited<ReturnType<typeof claimExchanges>>) => {
+  const write = async (entries: typeof batch, outcomes: Awaited<ReturnType<typeof claimExchanges>>, left: number) => {
+    leftAtBatch = left;
     for (const [index, { record, hash }] of entries.entries()) {
       const outcome = outcomes[index];
       if (outcome === "merged") {
@@ -288,6 +304,7 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     // At most BATCHES_AHEAD batches claimed or written behind the parse: memory stays a few batches.
     while (ahead.length >= BATCHES_AHEAD) await ahead.shift();
     const entries = batch;
+    const left = size - Math.min(bytesRead, size);
     batch = [];
     const claimed = claiming.then(() =>
       claimExchanges(deps.db, upload.vault_id, upload.id, entries.map((entry) => entry.hash), entries.map((entry) => entry.record.id), {
@@ -299,7 +316,7 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     written = Promise.allSettled([written, claimed]).then(([before, claims]) => {
       if (before.status === "rejected") throw before.reason;
       if (claims.status === "rejected") throw claims.reason;
-      return write(entries, claims.value);
+      return write(entries, claims.value, left);
     });
     written.catch(() => undefined);
     ahead.push(written);
