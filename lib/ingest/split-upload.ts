@@ -34,8 +34,8 @@ export interface SplitDeps {
    * (default 30; the heartbeat beats every sixth of it).
    */
   leaseSeconds?: number;
-  /** Bytes of the file still to read above which chunks hold twice `chunkSize` nodes (default 32 MiB). */
-  doubleChunksWhileLeft?: number;
+  /** Bytes of the file still to read above which chunks hold {@link LARGE_CHUNK_FACTOR} × `chunkSize` nodes (default 32 MiB). */
+  largeChunksWhileLeft?: number;
 }
 
 export type SplitOutcome = "ignored" | "settled" | "busy" | "resumed" | "failed" | "duplicate-file" | "nothing-new" | "split" | "superseded" | "not-arrived";
@@ -46,10 +46,12 @@ const CLAIM_BATCH = 1000;
 const BATCHES_AHEAD = 2;
 const PROGRESS_EVERY_MS = 1000;
 /**
- * Bytes of the file still to read above which chunks hold twice `chunkSize` nodes: about 6,000
+ * Bytes of the file still to read above which chunks hold {@link LARGE_CHUNK_FACTOR} × `chunkSize` nodes: about 6,000
  * exchanges of a ChatGPT export (~5 KB each), several seconds of the split.
  */
-const DOUBLE_CHUNKS_WHILE_LEFT = 32 * 1024 * 1024;
+const LARGE_CHUNKS_WHILE_LEFT = 32 * 1024 * 1024;
+/** How many times `chunkSize` nodes a chunk holds while much of the file is left. */
+const LARGE_CHUNK_FACTOR = 4;
 const DEFAULT_LEASE_SECONDS = 30;
 
 /**
@@ -262,14 +264,14 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     }),
   );
   const reader = readExport(fingerprinted.source);
-  // Twice the chunk size while much of the file is left: fewer chunks to store, record, announce and
+  // Larger chunks while much of the file is left: fewer chunks to store, record, announce and
   // read back (per-chunk round trips), the same embedding work. The last chunks keep the chunk size, so
   // what is left to embed once the split ends (the chunks still in flight) stays as short as before,
   // and an upload that is small altogether is cut exactly as before.
   // Bytes the reader had left when it filled the batch being written (the writer lags the parse).
   let leftAtBatch = size;
-  const doubleWhileLeft = deps.doubleChunksWhileLeft ?? DOUBLE_CHUNKS_WHILE_LEFT;
-  const chunkSize = () => (leftAtBatch > doubleWhileLeft ? 2 * deps.chunkSize : deps.chunkSize);
+  const largeWhileLeft = deps.largeChunksWhileLeft ?? LARGE_CHUNKS_WHILE_LEFT;
+  const chunkSize = () => (leftAtBatch > largeWhileLeft ? LARGE_CHUNK_FACTOR * deps.chunkSize : deps.chunkSize);
   const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, chunkSize, (chunk) => recordChunk(deps, upload, attempt, chunk, announce));
   const seenInFile = new Set<string>();
   let duplicates = 0;

@@ -102,7 +102,7 @@ export async function takeIngestEvent(stack: Stack, uploadId: string): Promise<u
 }
 
 /** Delivers an ingest message to the split directly, with the store or pool a test substitutes. */
-export async function splitEvent(body: unknown, overrides: { store?: Store; db?: pg.Pool; chunkSize?: number; doubleChunksWhileLeft?: number } = {}): Promise<SplitOutcome[]> {
+export async function splitEvent(body: unknown, overrides: { store?: Store; db?: pg.Pool; chunkSize?: number; largeChunksWhileLeft?: number } = {}): Promise<SplitOutcome[]> {
   const real = pipelineDeps();
   const deps = { ...real, embedder: embedderIdentity(real.embedder), ...overrides };
   const outcomes: SplitOutcome[] = [];
