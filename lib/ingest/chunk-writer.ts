@@ -26,10 +26,10 @@ export interface WrittenChunk {
 }
 
 /**
- * Cuts the split's stream of new nodes into chunks of `chunkSize` (each chunk's size is set as it starts) and writes each as a JSON array, one
- * node per line ({@link chunkFile}), to the upload's work folder, so the embed workers get pointers,
- * never contents. Once a chunk's file is stored, `onWritten` records it (and may announce it to the
- * embed workers) while the next chunks fill. At most {@link WRITES_IN_FLIGHT} chunks are being written or
+ * Cuts the split's stream of new nodes into chunks, each of the `chunkSize()` it had as it started, and
+ * writes each as a JSON array, one node per line ({@link chunkFile}), to the upload's work folder, so
+ * the embed workers get pointers, never contents. Once a chunk's file is stored, `onWritten` records it
+ * (and may announce it to the embed workers) while the next chunks fill. At most {@link WRITES_IN_FLIGHT} chunks are being written or
  * recorded at once, which bounds memory to a few chunks whatever the export's size.
  */
 export class ChunkWriter {
@@ -37,23 +37,23 @@ export class ChunkWriter {
   private buffer: Buffer[] = [];
   private deferrals: ChunkDeferral[] = [];
   private count = 0;
+  /** Nodes the chunk being filled holds once full. */
+  private size = 0;
   private readonly pending = new Set<Promise<void>>();
   private failure: unknown;
 
   constructor(
     private readonly store: Store,
     private readonly location: { vaultPrefix: string; uploadId: string; attempt: number },
-    /** Nodes the chunk being filled holds once full: a number, or asked again for each chunk. */
-    private readonly chunkSize: number | (() => number),
+    /** Nodes of the chunk about to start, asked as each one does. */
+    private readonly chunkSize: () => number,
     private readonly onWritten: (chunk: WrittenChunk) => Promise<void>,
   ) {}
-
-  private size = 0;
 
   /** Adds a node; `deferral` when another upload holds its exchange. */
   async add(node: VaultNode, deferral?: ChunkDeferral): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.buffer.length === 0) this.size = typeof this.chunkSize === "number" ? this.chunkSize : this.chunkSize();
+    if (this.buffer.length === 0) this.size = this.chunkSize();
     this.buffer.push(chunkLine(node));
     if (deferral) this.deferrals.push(deferral);
     if (this.buffer.length >= this.size) await this.flush();

@@ -34,7 +34,7 @@ export interface SplitDeps {
    * (default 30; the heartbeat beats every sixth of it).
    */
   leaseSeconds?: number;
-  /** Bytes of the file still to read above which chunks hold {@link LARGE_CHUNK_FACTOR} × `chunkSize` nodes (default 32 MiB). */
+  /** Bytes of the file still to read above which chunks are larger (default 32 MiB, {@link LARGE_CHUNKS_WHILE_LEFT}). */
   largeChunksWhileLeft?: number;
 }
 
@@ -46,8 +46,8 @@ const CLAIM_BATCH = 1000;
 const BATCHES_AHEAD = 2;
 const PROGRESS_EVERY_MS = 1000;
 /**
- * Bytes of the file still to read above which chunks hold {@link LARGE_CHUNK_FACTOR} × `chunkSize` nodes: about 6,000
- * exchanges of a ChatGPT export (~5 KB each), several seconds of the split.
+ * Bytes of the file still to read above which chunks hold {@link LARGE_CHUNK_FACTOR} × `chunkSize`
+ * nodes: about 6,000 exchanges of a ChatGPT export (~5 KB each), several seconds of the split.
  */
 const LARGE_CHUNKS_WHILE_LEFT = 32 * 1024 * 1024;
 /** How many times `chunkSize` nodes a chunk holds while much of the file is left. */
@@ -264,13 +264,13 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     }),
   );
   const reader = readExport(fingerprinted.source);
-  // Larger chunks while much of the file is left: fewer chunks to store, record, announce and
-  // read back (per-chunk round trips), the same embedding work. The last chunks keep the chunk size, so
-  // what is left to embed once the split ends (the chunks still in flight) stays as short as before,
-  // and an upload that is small altogether is cut exactly as before.
   // Bytes the reader had left when it filled the batch being written (the writer lags the parse).
   let leftAtBatch = size;
   const largeWhileLeft = deps.largeChunksWhileLeft ?? LARGE_CHUNKS_WHILE_LEFT;
+  // Larger chunks while much of the file is left: fewer chunks to store, record, announce and read
+  // back (per-chunk round trips), the same embedding work. The last chunks keep the chunk size, so
+  // what is left to embed once the split ends (the chunks still in flight) stays as short as before,
+  // and an upload that is small altogether is cut exactly as before.
   const chunkSize = () => (leftAtBatch > largeWhileLeft ? LARGE_CHUNK_FACTOR * deps.chunkSize : deps.chunkSize);
   const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, chunkSize, (chunk) => recordChunk(deps, upload, attempt, chunk, announce));
   const seenInFile = new Set<string>();
