@@ -7,7 +7,7 @@ import type { Store } from "../store/client";
 import { isMissingObject } from "../store/objects";
 import { objectBytes } from "../store/streams";
 import { findUpload } from "../uploads/upload-rows";
-import { encodeNpy } from "../vectors/npy";
+import { npyMatrix } from "../vectors/npy";
 import type { EmbedChunkMessage } from "./messages";
 import { requestMerge, wakeWaitingMerges } from "./pipeline-messages";
 import { embeddingText } from "./vault-nodes";
@@ -72,13 +72,14 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   const skip = await notHeldInChunk(deps.db, upload.id, message.attempt, message.chunk_index);
   const toEmbed = nodes.flatMap((node, row) => (skip.has(node.hash) ? [] : [{ node, row }]));
   const vectors = toEmbed.length > 0 ? await deps.embedder.embed(toEmbed.map(({ node }) => embeddingText(node))) : [];
-  const matrix = new Float32Array(nodes.length * deps.embedder.dim);
-  vectors.forEach((vector, index) => matrix.set(vector, toEmbed[index]!.row * deps.embedder.dim));
+  // Rows not embedded stay zeros (see above); the vectors go straight into the file's bytes.
+  const matrix = npyMatrix(nodes.length, deps.embedder.dim);
+  vectors.forEach((vector, index) => matrix.data.set(vector, toEmbed[index]!.row * deps.embedder.dim));
   const vectorsKey = chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   const partKey = chunkSegmentPartKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   const put = (Key: string, Body: Uint8Array) => deps.store.client.send(new PutObjectCommand({ Bucket: deps.store.bucket, Key, Body, ContentType: "application/octet-stream" }));
   await Promise.all([
-    put(vectorsKey, encodeNpy(matrix, nodes.length, deps.embedder.dim)),
+    put(vectorsKey, matrix.file()),
     // The chunk's search entries, made here (in parallel across chunks) so the merge only joins them. It
     // uses them only for a chunk whose every row the upload stores, so none are made for one with deferrals.
     // With each row's facts, so the merge need not parse the chunk's lines for them.

@@ -32,6 +32,24 @@ export function encodeNpy(matrix: Float32Array, rows: number, dim: number): Uint
 }
 
 /**
+ * A `.npy` file of a `rows × dim` matrix to be filled in place: `data` (zeros at first) is a view of the
+ * file's data section on a little-endian host, so `file()` is the file itself, with no second buffer and
+ * copy of every vector (on a big-endian host, `file()` encodes `data`). The same bytes as
+ * {@link encodeNpy} of `data`.
+ */
+export function npyMatrix(rows: number, dim: number): { data: Float32Array; file(): Uint8Array } {
+  const header = encodeNpyHeader(rows, dim);
+  if (!LITTLE_ENDIAN_HOST) {
+    const data = new Float32Array(rows * dim);
+    return { data, file: () => encodeNpy(data, rows, dim) };
+  }
+  // numpy aligns the data section to 64 bytes (npy-header.ts), so the view is aligned for floats.
+  const file = new Uint8Array(header.length + rows * dim * 4);
+  file.set(header, 0);
+  return { data: new Float32Array(file.buffer, header.length, rows * dim), file: () => file };
+}
+
+/**
  * {@link decodeNpy} without the copy where it can: the data is a view of `bytes` when its start is
  * 4-byte aligned on a little-endian host (this code's headers are 128 bytes, and a Buffer read from the
  * store starts its own ArrayBuffer), else a copy. The view shares `bytes`' memory: for bytes the caller

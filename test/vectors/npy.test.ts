@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeNpy, encodeNpy, npyByteLength } from "../../lib/vectors/npy";
+import { decodeNpy, encodeNpy, npyByteLength, npyMatrix } from "../../lib/vectors/npy";
 
 const matrix = (rows: number, dim: number) => Float32Array.from({ length: rows * dim }, (_, i) => Math.fround(i * 0.25 - 3));
 
@@ -16,6 +16,14 @@ describe("encodeNpy / decodeNpy", () => {
     const view = new DataView(bytes.buffer);
     expect(view.getFloat32(128, true)).toBe(1);
     expect(view.getFloat32(132, true)).toBe(-2);
+  });
+
+  it("fills a file in place that has the bytes encodeNpy writes for the same matrix", () => {
+    const built = npyMatrix(7, 5);
+    expect(built.data).toEqual(new Float32Array(35));
+    built.data.set(matrix(7, 5));
+    expect(Buffer.from(built.file()).equals(Buffer.from(encodeNpy(matrix(7, 5), 7, 5)))).toBe(true);
+    expect(built.file().buffer).toBe(built.data.buffer);
   });
 
   it("round-trips an empty matrix", () => {
