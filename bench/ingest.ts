@@ -84,6 +84,7 @@ async function main() {
       "pipeline (npm start's stack: API → presigned upload → webhook → SQS → split → embed ×200 → merge)",
       ...phaseLines(pipeline.phases),
       `    of the merge: nodes.json + nodes.npy written ${seconds(pipeline.mergeParts.files).trim()} after it began; clusters ${seconds(pipeline.mergeParts.clusters).trim()} and search segment ${seconds(pipeline.mergeParts.search).trim()} from the last row on, alongside the store completing the files`,
+      `    nodes.json + nodes.npy: ${Math.round(pipeline.mergeParts.copiedBytes / 1024 / 1024)} MB copied by the store from the chunks' files, ${Math.round(pipeline.mergeParts.throughBytes / 1024 / 1024)} MB sent or read by the merge`,
       `  ${"rest (queue hops, polling)".padEnd(34)} ${seconds(pipeline.wallMs - accounted)}`,
       `  ${"end to end".padEnd(34)} ${seconds(pipeline.wallMs)}`,
       `  exchanges: ${pipeline.exchanges} found, ${pipeline.nodes} nodes created; embed invocations peak ${pipeline.peakEmbedConcurrency} at once`,
@@ -231,7 +232,13 @@ async function runPipeline(bytes: number, zipFile: string) {
         "embed (what is left after the split)": mergeStart - embedStart,
         "merge (version + clusters)": Number(timings.merge_ms ?? 0),
       },
-      mergeParts: { files: Number(timings.merge_files_ms ?? 0), clusters: Number(timings.merge_clusters_ms ?? 0), search: Number(timings.merge_search_ms ?? 0) },
+      mergeParts: {
+        files: Number(timings.merge_files_ms ?? 0),
+        clusters: Number(timings.merge_clusters_ms ?? 0),
+        search: Number(timings.merge_search_ms ?? 0),
+        copiedBytes: Number(timings.merge_copied_bytes ?? 0),
+        throughBytes: Number(timings.merge_through_bytes ?? 0),
+      },
       memory,
       graphMs,
       zip: {

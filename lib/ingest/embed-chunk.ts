@@ -10,12 +10,12 @@ import { findUpload } from "../uploads/upload-rows";
 import { npyMatrix } from "../vectors/npy";
 import type { EmbedChunkMessage } from "./messages";
 import { requestMerge, wakeWaitingMerges } from "./pipeline-messages";
-import { embeddingText } from "./vault-nodes";
+import { embeddingText, type VaultNode } from "./vault-nodes";
 import { failUpload } from "./upload-state";
 import { notHeldInChunk } from "./claims";
 import * as lifecycle from "../uploads/lifecycle";
 import { chunkInputKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
-import { chunkRows, encodeRowFacts, ROW_FACTS_SECTION } from "./vault-files";
+import { chunkLinesRange, chunkRows, encodeLinesRange, encodeRowFacts, LINES_RANGE_SECTION, ROW_FACTS_SECTION } from "./vault-files";
 import { encodeSegmentPart } from "../search/segment-builder";
 
 export interface EmbedDeps {
@@ -82,8 +82,9 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     put(vectorsKey, matrix.file()),
     // The chunk's search entries, made here (in parallel across chunks) so the merge only joins them. It
     // uses them only for a chunk whose every row the upload stores, so none are made for one with deferrals.
-    // With each row's facts, so the merge need not parse the chunk's lines for them.
-    lines && skip.size === 0 ? put(partKey, encodeSegmentPart(nodes, lines, { [ROW_FACTS_SECTION]: encodeRowFacts(nodes) })) : undefined,
+    // With each row's facts, so the merge need not parse the chunk's lines for them, and where the
+    // lines are in the chunk file, so it need not read them either (the store copies them).
+    lines && skip.size === 0 ? put(partKey, encodeSegmentPart(nodes, lines, partSections(input, nodes))) : undefined,
   ]);
 
   const counted = await lifecycle.countEmbeddedChunk(deps.db, upload.id, message.attempt, message.chunk_index);
@@ -93,6 +94,12 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     await wakeWaitingMerges(deps, upload.vault_id, upload.id);
   }
   return "embedded";
+}
+
+/** What a chunk's segment part carries for the merge besides its index files. */
+function partSections(input: Buffer, nodes: readonly VaultNode[]): Record<string, Buffer> {
+  const range = chunkLinesRange(input);
+  return { [ROW_FACTS_SECTION]: encodeRowFacts(nodes), ...(range && { [LINES_RANGE_SECTION]: encodeLinesRange(range) }) };
 }
 
 /**

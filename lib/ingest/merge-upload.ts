@@ -4,6 +4,7 @@ import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
+import type { SegmentPart } from "../search/segment-builder";
 import type { SearchManifest } from "../search/version-indexes";
 import { deletePrefix } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
@@ -16,8 +17,9 @@ import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
-import { chunkLines, chunkRows, decodeRowFacts, parseNodeLine, readChunkFile, readChunkSegmentPart, readChunkVectors, ROW_FACTS_SECTION } from "./vault-files";
-import { workPrefix } from "./work-files";
+import { chunkLines, chunkRows, decodeLinesRange, decodeRowFacts, LINES_RANGE_SECTION, parseNodeLine, readChunkFile, readChunkSegmentPart, readChunkVectorRows, ROW_FACTS_SECTION, type RowFacts, type StoredRange } from "./vault-files";
+import type { VaultNode } from "./vault-nodes";
+import { chunkInputKey, workPrefix } from "./work-files";
 
 export interface MergeDeps {
   db: pg.Pool;
@@ -107,9 +109,11 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
 }
 
 /**
- * Chunks read while the version writer works on the one before: each is a store round trip (two GETs),
- * which otherwise leaves the merge waiting between chunks. A few chunks bound the memory: ~3 MB each, over
- * 7 MB for the 1,024-node chunks of a large upload's bulk (lib/ingest/split-upload.ts).
+ * Chunks read while the version writer works on the one before: each is a store round trip (its vectors
+ * and search part, and its lines when the store cannot copy them), which otherwise leaves the merge
+ * waiting between chunks. A few chunks bound the memory: 1 MiB of vectors for a 256-node chunk, 8 MiB
+ * for the 2,048-node chunks of a large upload's bulk (lib/ingest/split-upload.ts), plus ~3 KB of lines
+ * per node where they are read.
  */
 const CHUNKS_READ_AHEAD = 3;
 
@@ -144,6 +148,16 @@ interface WrittenVersion {
 type StorePlan = Extract<MergePlan, { kind: "store" }>;
 
 /**
+ * A chunk as the merge reads it: its vectors and search part, and either where its rows are in the store
+ * (to be copied), their lines and facts, or (chunks without facts) its nodes parsed.
+ */
+type ReadChunk = { vectors: Float32Array; segmentPart: SegmentPart | undefined } & (
+  | { stored: { lines: StoredRange; vectors: StoredRange }; facts: RowFacts[]; lines?: undefined; nodes?: undefined }
+  | { stored?: undefined; facts: RowFacts[]; lines: Buffer[]; nodes?: undefined }
+  | { stored?: undefined; facts: undefined; nodes: VaultNode[]; lines: Buffer[] | undefined }
+);
+
+/**
  * Version N+1: the current files extended by the rows this upload stores, in chunk order
  * (lib/vaults/version-writer.ts: the store copies the previous bytes, only the new rows pass through).
  */
@@ -156,15 +170,22 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     "SELECT chunk_index, records FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 ORDER BY chunk_index",
     [upload.id, upload.split_attempt],
   );
-  const readChunk = async (chunk: { chunk_index: number; records: number }) => {
-    const [bytes, vectors, segmentPart] = await Promise.all([
-      readChunkFile(deps.store, location, chunk.chunk_index),
-      readChunkVectors(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim }),
+  const readChunk = async (chunk: { chunk_index: number; records: number }): Promise<ReadChunk> => {
+    const [{ vectors, stored: storedVectors }, segmentPart] = await Promise.all([
+      readChunkVectorRows(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim }),
       readChunkSegmentPart(deps.store, location, chunk.chunk_index),
     ]);
     // The facts its embed worker put in the part spare parsing the lines; without them (a worker from
     // before they were written, or a chunk with deferred rows, which gets no part) the lines are parsed.
     const facts = segmentPart && decodeRowFacts(segmentPart.extra[ROW_FACTS_SECTION], segmentPart.rows);
+    // The usual chunk: every row is this upload's own, and the part says where its lines are in the chunk
+    // file, so the store copies them (and the vectors) into the version and the lines are never read here.
+    const linesRange = segmentPart && decodeLinesRange(segmentPart.extra[LINES_RANGE_SECTION]);
+    if (facts && linesRange && facts.every((row) => plan.held.has(row.hash))) {
+      const stored = { lines: { key: chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunk.chunk_index), ...linesRange }, vectors: storedVectors };
+      return { facts, vectors, segmentPart, stored };
+    }
+    const bytes = await readChunkFile(deps.store, location, chunk.chunk_index);
     const lines = facts && chunkLines(bytes);
     if (facts && lines?.length === facts.length) return { facts, lines, vectors, segmentPart };
     return { ...chunkRows(bytes), facts: undefined, vectors, segmentPart };
@@ -172,12 +193,16 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
   const blocks = async function* (): AsyncGenerator<RowBlock> {
     for await (const chunk of readAhead(chunks, readChunk, CHUNKS_READ_AHEAD)) {
       const { lines, vectors, segmentPart } = chunk;
+      if (chunk.stored) {
+        if (chunk.facts.length > 0) yield { labels: chunk.facts, vectors, segmentPart, stored: chunk.stored };
+        continue;
+      }
       if (chunk.facts?.every((row) => plan.held.has(row.hash))) {
-        // The usual chunk: every row is this upload's own, its lines, vectors, labels and search part as the chunk has them.
+        // Every row is this upload's own: its lines, vectors, labels and search part as the chunk has them.
         if (chunk.facts.length > 0) yield { labels: chunk.facts, vectors, lines, segmentPart };
         continue;
       }
-      const nodes = chunk.facts ? lines!.map(parseNodeLine) : chunk.nodes;
+      const nodes = chunk.facts ? lines!.map(parseNodeLine) : chunk.nodes!;
       if (nodes.every((node) => plan.held.has(node.hash))) {
         if (nodes.length > 0) yield { nodes, vectors, lines, segmentPart };
         continue;
@@ -209,7 +234,15 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     ...written.timings,
   });
   const { filesMs, clustersMs, searchMs } = written.timings;
-  const timings = { merge_files_ms: Math.round(filesMs), merge_clusters_ms: Math.round(clustersMs), merge_search_ms: Math.round(searchMs) };
+  const { nodes, vectors } = written.files;
+  const timings = {
+    merge_files_ms: Math.round(filesMs),
+    merge_clusters_ms: Math.round(clustersMs),
+    merge_search_ms: Math.round(searchMs),
+    // What nodes.json and nodes.npy cost in bytes: copied by the store, or sent or read by the function.
+    merge_copied_bytes: nodes.copied + vectors.copied,
+    merge_through_bytes: nodes.uploaded + nodes.read + vectors.uploaded + vectors.read,
+  };
   return { nodeCount: written.nodeCount, added: written.added, bytes: written.bytes, search: written.search, timings };
 }
 

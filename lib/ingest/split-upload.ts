@@ -50,8 +50,13 @@ const PROGRESS_EVERY_MS = 1000;
  * nodes: about 6,000 exchanges of a ChatGPT export (~5 KB each), several seconds of the split.
  */
 const LARGE_CHUNKS_WHILE_LEFT = 32 * 1024 * 1024;
-/** How many times `chunkSize` nodes a chunk holds while much of the file is left. */
-const LARGE_CHUNK_FACTOR = 4;
+/**
+ * How many times `chunkSize` nodes a chunk holds while much of the file is left. At the default 256,
+ * 2,048 nodes: 8 MiB of 1,024-dimension vectors and ~6 MB of lines, each over S3's 5 MiB part minimum,
+ * so the merge has the store copy them into the version instead of reading and sending them
+ * (lib/vaults/version-writer.ts).
+ */
+const LARGE_CHUNK_FACTOR = 8;
 const DEFAULT_LEASE_SECONDS = 30;
 
 /**

@@ -69,30 +69,46 @@ export function chunkLine(node: VaultNode): Buffer {
   return Buffer.from(JSON.stringify(node), "utf8");
 }
 
-const OPEN = Buffer.from("[\n");
+/**
+ * A chunk file's first element: it says how the rows are laid out, and it is why every row's line comes
+ * after a `,\n`, as each line but the first does in nodes.json (see {@link chunkLinesRange}).
+ */
+const HEAD = Buffer.from('[{"layout":"lines"}');
 const BETWEEN = Buffer.from(",\n");
 const CLOSE = Buffer.from("\n]\n");
 
 /**
- * A chunk file as the split writes it, from its nodes' lines ({@link chunkLine}): a JSON array laid out
- * as nodes.json is (see {@link nodesJsonLines}), one node per line, so the merge can put each line into
- * nodes.json as it is. It is still one JSON array: anything that parses the whole file (the embed
- * workers) reads it as before.
+ * A chunk file as the split writes it, from its nodes' lines ({@link chunkLine}): a JSON array of a
+ * small head element, then one node per line, each line after a `,\n`. From the head on, the rows are
+ * bytes exactly as nodes.json lays out lines after its first (see {@link nodesJsonLines}), so the merge
+ * has the store copy them into nodes.json without reading them ({@link chunkLinesRange}).
  */
 export function chunkFile(lines: readonly Buffer[]): Buffer {
-  const parts: Buffer[] = [OPEN];
-  lines.forEach((line, index) => {
-    if (index > 0) parts.push(BETWEEN);
-    parts.push(line);
-  });
+  const parts: Buffer[] = [HEAD];
+  for (const line of lines) parts.push(BETWEEN, line);
   parts.push(CLOSE);
   return Buffer.concat(parts);
 }
 
+/**
+ * Where a chunk file written by {@link chunkFile} keeps its rows: bytes [start, end) are `,\n` and a
+ * line, for each row. Undefined for the layouts splits wrote before (no head element).
+ */
+export function chunkLinesRange(bytes: Buffer): { start: number; end: number } | undefined {
+  if (!startsWithHead(bytes)) return undefined;
+  return { start: HEAD.length, end: bytes.length - CLOSE.length };
+}
+
+/** Whether `bytes` begin with {@link HEAD} on a line of its own (so never a single-line array). */
+function startsWithHead(bytes: Buffer): boolean {
+  if (bytes.length < HEAD.length + CLOSE.length || !bytes.subarray(0, HEAD.length).equals(HEAD)) return false;
+  const next = bytes[HEAD.length];
+  return next === NEWLINE || (next === COMMA && bytes[HEAD.length + 1] === NEWLINE);
+}
+
 /** A chunk's node records, as the split wrote them. */
 export async function readChunkNodes(store: Store, location: ChunkLocation, chunkIndex: number): Promise<VaultNode[]> {
-  const bytes = await objectBytes(store, chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex));
-  return JSON.parse(bytes.toString("utf8")) as VaultNode[];
+  return chunkRows(await readChunkFile(store, location, chunkIndex)).nodes;
 }
 
 /** A chunk's nodes, each with its JSON text as UTF-8 bytes when the file holds it line by line. */
@@ -111,10 +127,10 @@ const NEWLINE = 0x0a;
 const COMMA = 0x2c;
 
 /**
- * Reads a chunk file of either layout: {@link chunkFile}'s, line by line (JSON.stringify never writes a
- * raw newline, it escapes them inside strings: https://tc39.es/ecma262/#sec-quotejsonstring), or the
- * single-line array `JSON.stringify(nodes)` that splits before this layout wrote, which uploads in flight
- * during a deploy still have.
+ * Reads a chunk file of any layout: {@link chunkFile}'s or the one before it (`[`, lines joined by `,\n`,
+ * `]`, each on a line of its own), line by line (JSON.stringify never writes a raw newline, it escapes
+ * them inside strings: https://tc39.es/ecma262/#sec-quotejsonstring), or the single-line array
+ * `JSON.stringify(nodes)` that splits wrote before those; uploads in flight during a deploy still have them.
  */
 export function chunkRows(bytes: Buffer): ChunkRows {
   const lines = chunkLines(bytes);
@@ -128,13 +144,17 @@ export function parseNodeLine(line: Uint8Array): VaultNode {
 }
 
 /**
- * The lines of a chunk file written by {@link chunkFile}, unparsed; undefined for the older single-line
- * layout, whose nodes can only be had by parsing it whole ({@link chunkRows}).
+ * The lines of a chunk file written by {@link chunkFile} (or the line layout before it), unparsed;
+ * undefined for the older single-line layout, whose nodes can only be had by parsing it whole ({@link chunkRows}).
  */
 export function chunkLines(bytes: Buffer): Buffer[] | undefined {
-  if (bytes[0] !== 0x5b || bytes[1] !== NEWLINE) return undefined;
+  let start: number;
+  if (startsWithHead(bytes)) {
+    if (bytes.length === HEAD.length + CLOSE.length) return [];
+    start = HEAD.length + BETWEEN.length;
+  } else if (bytes[0] === 0x5b && bytes[1] === NEWLINE) start = 2;
+  else return undefined;
   const lines: Buffer[] = [];
-  let start = 2;
   for (;;) {
     const end = bytes.indexOf(NEWLINE, start);
     if (end < 0) throw new Error("a chunk file ends before its closing line");
@@ -179,13 +199,46 @@ export function decodeRowFacts(section: Uint8Array | undefined, rows: number): R
   return facts.rows.map(([id, hash, title, text]) => ({ id, hash, title, text }));
 }
 
-/** A chunk's vectors, checked to hold `rows` rows of `dim` (the chunk's record count and the vault's dimension). */
-export async function readChunkVectors(store: Store, location: ChunkLocation, chunkIndex: number, expected: { rows: number; dim: number }): Promise<Float32Array> {
-  const vectors = decodeNpyView(await objectBytes(store, chunkVectorsKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex)));
+/** The segment part section that says where a chunk file keeps its rows ({@link chunkLinesRange}). */
+export const LINES_RANGE_SECTION = "linesRange";
+
+/** A chunk file's {@link chunkLinesRange} as a section's bytes: `{start, end}` in JSON. */
+export function encodeLinesRange(range: { start: number; end: number }): Buffer {
+  return Buffer.from(JSON.stringify({ start: range.start, end: range.end }), "utf8");
+}
+
+/** The range a section written by {@link encodeLinesRange} holds, or undefined without one (a part made before they were). */
+export function decodeLinesRange(section: Uint8Array | undefined): { start: number; end: number } | undefined {
+  if (!section) return undefined;
+  const { start, end } = JSON.parse(Buffer.from(section.buffer, section.byteOffset, section.byteLength).toString("utf8")) as { start: number; end: number };
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) throw new Error(`a chunk's lines range [${start}, ${end}) is not a range`);
+  return { start, end };
+}
+
+/** Where in the store some bytes already are: bytes [start, end) of `key`. */
+export interface StoredRange {
+  key: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * A chunk's vectors, checked to hold `rows` rows of `dim` (the chunk's record count and the vault's
+ * dimension), and where their bytes are in the chunk's .npy (its data section, after the header).
+ */
+export async function readChunkVectorRows(store: Store, location: ChunkLocation, chunkIndex: number, expected: { rows: number; dim: number }): Promise<{ vectors: Float32Array; stored: StoredRange }> {
+  const key = chunkVectorsKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex);
+  const bytes = await objectBytes(store, key);
+  const vectors = decodeNpyView(bytes);
   if (vectors.rows !== expected.rows || vectors.dim !== expected.dim) {
     throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${vectors.rows} × ${vectors.dim}`);
   }
-  return vectors.data;
+  return { vectors: vectors.data, stored: { key, start: bytes.length - vectors.data.byteLength, end: bytes.length } };
+}
+
+/** A chunk's vectors ({@link readChunkVectorRows}). */
+export async function readChunkVectors(store: Store, location: ChunkLocation, chunkIndex: number, expected: { rows: number; dim: number }): Promise<Float32Array> {
+  return (await readChunkVectorRows(store, location, chunkIndex, expected)).vectors;
 }
 
 /**

@@ -10,7 +10,7 @@ function chunkBase(vaultPrefix: string, uploadId: string, attempt: number, chunk
   return `${workPrefix(vaultPrefix, uploadId)}a${attempt}/chunk-${String(chunkIndex).padStart(5, "0")}`;
 }
 
-/** The chunk's node records (JSON array), written by the split. */
+/** The chunk's node records (a JSON array, one node per line: lib/ingest/vault-files.ts `chunkFile`), written by the split. */
 export function chunkInputKey(vaultPrefix: string, uploadId: string, attempt: number, chunkIndex: number): string {
   return `${chunkBase(vaultPrefix, uploadId, attempt, chunkIndex)}.input.json`;
 }

@@ -50,6 +50,12 @@ export function decodeSegmentPart(bytes: Uint8Array): SegmentPart {
   return { rows: header.rows, lexical, memories, extra };
 }
 
+/** The byte length of each line a part was made of (its rows' lines, as {@link encodeSegmentPart} had them). */
+export function partLineLengths(part: SegmentPart): number[] {
+  const made = loadMemoryTable(part.memories);
+  return Array.from({ length: part.rows }, (_, row) => made.location(row).length);
+}
+
 /**
  * Collects a segment's rows in order (row 0 first), each with where its line sits in nodes.json: row by
  * row (`add`), or a run of rows at once from their {@link SegmentPart} (`addPart`). The files are the
@@ -78,13 +84,13 @@ export function createSegmentBuilder() {
     },
     /**
      * Adds the rows of `ids` from their part when it was made of exactly these rows and lines (same ids,
-     * same line lengths), the first line at `firstOffset` in nodes.json; false (nothing added) otherwise.
+     * same line lengths in bytes), the first line at `firstOffset` in nodes.json; false (nothing added) otherwise.
      */
-    addPart(part: SegmentPart, ids: readonly string[], lines: readonly Uint8Array[], firstOffset: number): boolean {
-      if (part.rows !== ids.length || lines.length !== ids.length) return false;
+    addPart(part: SegmentPart, ids: readonly string[], lineLengths: readonly number[], firstOffset: number): boolean {
+      if (part.rows !== ids.length || lineLengths.length !== ids.length) return false;
       const made = loadMemoryTable(part.memories);
       for (let row = 0; row < ids.length; row++) {
-        if (made.id(row) !== ids[row] || made.location(row).length !== lines[row]!.length) return false;
+        if (made.id(row) !== ids[row] || made.location(row).length !== lineLengths[row]) return false;
       }
       closeRun();
       parts.push({ lexical: part.lexical, memories: part.memories, shift: firstOffset });

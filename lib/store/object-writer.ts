@@ -48,8 +48,11 @@ export interface WrittenObject {
  */
 export interface ObjectWriter {
   write(bytes: Uint8Array | string): Promise<void>;
-  /** Appends bytes [start, end) of `sourceKey` (same bucket). */
-  copy(sourceKey: string, start: number, end: number): Promise<void>;
+  /**
+   * Appends bytes [start, end) of `sourceKey` (same bucket). `held`: those same bytes, when the caller
+   * has them in memory anyway; what cannot be copied is then written from them instead of read through.
+   */
+  copy(sourceKey: string, start: number, end: number, held?: Uint8Array): Promise<void>;
   end(): Promise<WrittenObject>;
   abort(): Promise<void>;
 }
@@ -140,13 +143,26 @@ export function createObjectWriter(store: Store, key: string, options: { content
     stats.bytes += bytes.length;
   }
 
+  /** Appends bytes [start, end) of `sourceKey`, read through this function (at most 10 MiB: see `copy`). */
   async function readThrough(sourceKey: string, start: number, end: number): Promise<void> {
     for (let at = start; at < end; at += partBytes) {
       const bytes = await objectRange(store, sourceKey, at, Math.min(partBytes, end - at));
       stats.read += bytes.length;
       append(bytes);
-      while (pendingBytes >= partBytes) await uploadPending(partBytes);
     }
+  }
+
+  /**
+   * Uploads everything pending once it can make parts (5 MiB or more): after bytes read through in place
+   * of a copy, so that the next copy starts on a part boundary instead of topping up a few bytes left
+   * over, which would read through most of that range too, and so on for every range after it.
+   */
+  async function uploadAllPending(): Promise<void> {
+    if (pendingBytes < MIN_PART_BYTES) return;
+    let parts = Math.ceil(pendingBytes / partBytes);
+    if (pendingBytes / parts < MIN_PART_BYTES) parts -= 1;
+    const size = Math.ceil(pendingBytes / parts);
+    while (pendingBytes > 0) await uploadPending(Math.min(size, pendingBytes));
   }
 
   async function fail(error: unknown): Promise<never> {
@@ -173,19 +189,29 @@ export function createObjectWriter(store: Store, key: string, options: { content
       }
     },
 
-    async copy(sourceKey, start, end) {
+    async copy(sourceKey, start, end, held) {
       check();
       try {
+        if (held && held.byteLength !== end - start) throw new RangeError(`${key}: ${held.byteLength} bytes held for the ${end - start} of ${sourceKey}`);
+        const origin = start;
+        const through = async (from: number, to: number) => {
+          if (!held) return readThrough(sourceKey, from, to);
+          const bytes = held.subarray(from - origin, to - origin);
+          append(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        };
         if (end <= start) return;
         // New bytes waiting before the range must make a whole part first: top them up from the range.
         if (pendingBytes > 0 && pendingBytes < MIN_PART_BYTES) {
           const borrow = Math.min(end - start, MIN_PART_BYTES - pendingBytes);
-          await readThrough(sourceKey, start, start + borrow);
+          await through(start, start + borrow);
           start += borrow;
         }
         // A copied part must be more than 5 MiB: it may not be the last (the emulator even asks more of a range).
-        if (end - start <= MIN_PART_BYTES) return await readThrough(sourceKey, start, end);
-        if (pendingBytes > 0) await uploadPending(pendingBytes);
+        if (end - start <= MIN_PART_BYTES) {
+          await through(start, end);
+          return await uploadAllPending();
+        }
+        await uploadAllPending();
         const pieces = Math.ceil((end - start) / MAX_COPY_PART_BYTES);
         const size = Math.ceil((end - start) / pieces);
         for (let at = start; at < end; at += size) {

@@ -1,8 +1,8 @@
 import { setImmediate as yieldToIo } from "node:timers/promises";
 import type { EmbedderIdentity } from "../embeddings";
 import { labelText, type LabelText, type VaultNode } from "../ingest/vault-nodes";
-import { parseNodeLine, readNodeLines, readStoredRows } from "../ingest/vault-files";
-import { createSegmentBuilder, type SegmentPart } from "../search/segment-builder";
+import { parseNodeLine, readNodeLines, readStoredRows, type StoredRange } from "../ingest/vault-files";
+import { createSegmentBuilder, partLineLengths, type SegmentPart } from "../search/segment-builder";
 import { appendSegments, graphStateFor, SEGMENT_POLICY, segmentName, writeSegment, type SegmentEntry } from "../search/segments";
 import { readSearchManifest, searchManifest, writeSearchManifest, writeVersionIndexes, type SearchManifest } from "../search/version-indexes";
 import type { Store } from "../store/client";
@@ -37,9 +37,18 @@ export interface RowBlock {
   lines?: readonly Uint8Array[];
   /**
    * The search segment's files for exactly these nodes and lines, made ahead (by the embed worker of
-   * their chunk): joined into the segment instead of indexing each node's text here. Used with `lines`.
+   * their chunk): joined into the segment instead of indexing each node's text here. Used with `lines`
+   * or `stored`.
    */
   segmentPart?: SegmentPart;
+  /**
+   * Instead of `lines`, with `labels` and `segmentPart` (which gives each line's length): where the rows
+   * already are in the store. `lines` holds `,\n` and the line of each row, as nodes.json lays out every
+   * line after its first; `vectors` the little-endian bytes of {@link RowBlock.vectors}. The store copies
+   * both into the version (S3 UploadPartCopy), so the rows' text never passes through this function; a
+   * block whose part cannot join the segment being built has its lines read, to be indexed here.
+   */
+  stored?: { lines: StoredRange; vectors: StoredRange };
 }
 
 export interface AppendVersionInput {
@@ -197,39 +206,58 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
 
     let rows = 0;
     let indexedFromParts = 0;
-    for await (const block of input.blocks) {
-      const { count, ids, nodes: blockNodes, label } = blockRows(block);
+    for await (const given of input.blocks) {
+      let block = given;
+      let { count, ids, nodes: blockNodes, label } = blockRows(block);
       if (block.vectors.length !== count * dim) throw new Error(`a block of ${count} nodes came with ${block.vectors.length} floats (dim ${dim})`);
       if (count === 0) continue;
       rows += count;
       if (rows > input.added) throw new Error(`more than the ${input.added} rows announced for version ${version}`);
-      const text: Uint8Array[] = [];
+      const separated = position > 2 || before !== undefined;
+      const firstLine = separated ? position + LINE_SEPARATOR.length : position;
       // A block's part is joined whole, so only when the block fits in the segment being built.
-      const firstLine = position > 2 || before ? position + LINE_SEPARATOR.length : position;
-      const joined =
-        indexSegments &&
-        block.segmentPart !== undefined &&
-        block.lines !== undefined &&
-        builder.rows + count <= SEGMENT_POLICY.maxRows &&
-        builder.addPart(block.segmentPart, ids, block.lines, firstLine);
+      const fits = indexSegments && block.segmentPart !== undefined && builder.rows + count <= SEGMENT_POLICY.maxRows;
+      let joined = false;
+      let copied: RowBlock["stored"];
+      if (block.stored) {
+        const lengths = storedLineLengths(block, block.stored, count);
+        joined = fits && builder.addPart(block.segmentPart!, ids, lengths, firstLine);
+        // Rows the store can copy: their index entries come from the part, or the version is indexed whole later.
+        if (joined || !indexSegments) copied = block.stored;
+        else {
+          block = { ...block, stored: undefined, lines: await readStoredLines(store, block.stored.lines, lengths) };
+          ({ count, ids, nodes: blockNodes, label } = blockRows(block));
+        }
+      } else {
+        joined = fits && block.lines !== undefined && builder.addPart(block.segmentPart!, ids, block.lines.map((line) => line.length), firstLine);
+      }
       if (joined) indexedFromParts += count;
-      for (let index = 0; index < count; index++) {
-        const line = block.lines?.[index] ?? Buffer.from(JSON.stringify(blockNodes()[index]), "utf8");
-        if (position > 2 || before) {
-          text.push(LINE_SEPARATOR);
-          position += LINE_SEPARATOR.length;
+      if (copied) {
+        const from = separated ? copied.lines.start : copied.lines.start + LINE_SEPARATOR.length;
+        await nodes.copy(copied.lines.key, from, copied.lines.end);
+        position += copied.lines.end - from;
+        // The vectors are in memory for the clusters anyway: what cannot be a copied part is written from them.
+        await vectors.copy(copied.vectors.key, copied.vectors.start, copied.vectors.end, float32LeBytes(block.vectors));
+      } else {
+        const text: Uint8Array[] = [];
+        for (let index = 0; index < count; index++) {
+          const line = block.lines?.[index] ?? Buffer.from(JSON.stringify(blockNodes()[index]), "utf8");
+          if (position > 2 || before) {
+            text.push(LINE_SEPARATOR);
+            position += LINE_SEPARATOR.length;
+          }
+          if (indexSegments && !joined) {
+            builder.add(blockNodes()[index]!, { offset: position, length: line.length });
+            if (builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
+          }
+          position += line.length;
+          text.push(line);
         }
-        if (indexSegments && !joined) {
-          builder.add(blockNodes()[index]!, { offset: position, length: line.length });
-          if (builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
-        }
-        position += line.length;
-        text.push(line);
+        await nodes.write(Buffer.concat(text));
+        // The writer keeps the bytes until they are sent: the block is the caller's to give away.
+        await vectors.write(float32LeBytes(block.vectors));
       }
       if (joined && builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
-      await nodes.write(Buffer.concat(text));
-      // The writer keeps the bytes until they are sent: the block is the caller's to give away.
-      await vectors.write(float32LeBytes(block.vectors));
       if (update) newAssignments.push(...update.add(block.vectors, ids));
       if (firstFit) {
         firstFit.add(block.vectors);
@@ -380,12 +408,41 @@ function keepText({ id, title, text }: LabelText): KeptText {
 }
 
 /**
+ * The byte length of each line of a block whose rows are in the store, from its part, checked against
+ * the stored ranges: `,\n` and a line per row, and `dim` floats per row.
+ */
+function storedLineLengths(block: RowBlock, stored: NonNullable<RowBlock["stored"]>, count: number): number[] {
+  const { lines, vectors } = stored;
+  if (!block.segmentPart) throw new Error(`${lines.key}: rows in the store come with their segment part, which gives their lines' lengths`);
+  const lengths = partLineLengths(block.segmentPart);
+  const bytes = lengths.reduce((sum, length) => sum + LINE_SEPARATOR.length + length, 0);
+  if (lengths.length !== count || bytes !== lines.end - lines.start) throw new Error(`${lines.key}: ${lines.end - lines.start} bytes of lines in the store, the part of ${count} rows says ${bytes}`);
+  if (vectors.end - vectors.start !== block.vectors.byteLength) throw new Error(`${vectors.key}: ${vectors.end - vectors.start} bytes of vectors in the store for ${block.vectors.byteLength} in memory`);
+  return lengths;
+}
+
+/** The lines of a block whose rows are in the store ({@link RowBlock.stored}), read from there. */
+async function readStoredLines(store: Store, range: StoredRange, lengths: readonly number[]): Promise<Buffer[]> {
+  const bytes = await objectRange(store, range.key, range.start, range.end - range.start);
+  const lines: Buffer[] = [];
+  let at = 0;
+  for (const length of lengths) {
+    if (!bytes.subarray(at, at + LINE_SEPARATOR.length).equals(LINE_SEPARATOR)) throw new Error(`${range.key}: no line separator at byte ${range.start + at}`);
+    at += LINE_SEPARATOR.length;
+    lines.push(bytes.subarray(at, at + length));
+    at += length;
+  }
+  return lines;
+}
+
+/**
  * A block's rows as the writer takes them: their count and ids, their nodes (parsed from the lines on
  * first use when the block came without them) and each one's label text.
  */
 function blockRows(block: RowBlock) {
   const given = block.nodes;
-  if (!given && (!block.labels || !block.lines || block.lines.length !== block.labels.length)) throw new Error("a block without nodes must bring each row's line and label");
+  const lines = block.lines?.length ?? (block.stored && block.segmentPart?.rows);
+  if (!given && (!block.labels || lines !== block.labels.length)) throw new Error("a block without nodes must bring each row's line and label");
   let parsed = given;
   const nodes = () => (parsed ??= block.lines!.map(parseNodeLine));
   const count = given ? given.length : block.labels!.length;

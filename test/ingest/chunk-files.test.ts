@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkFile, chunkLine, chunkLines, chunkRows, decodeRowFacts, encodeRowFacts } from "../../lib/ingest/vault-files";
+import { chunkFile, chunkLine, chunkLines, chunkLinesRange, chunkRows, decodeLinesRange, decodeRowFacts, encodeLinesRange, encodeRowFacts } from "../../lib/ingest/vault-files";
 import { LABEL_CHARS, labelText, type VaultNode } from "../../lib/ingest/vault-nodes";
 
 function node(index: number, human: string): VaultNode {
@@ -33,13 +33,32 @@ describe("chunk files", () => {
     expect(rows.lines!.map((line) => line.toString("utf8"))).toEqual(nodes.map((each) => JSON.stringify(each)));
   });
 
-  it("are still one JSON array, as the embed workers and earlier code parse them", () => {
-    expect(JSON.parse(chunkBytes(nodes).toString("utf8"))).toEqual(nodes);
+  it("are one JSON array: a head element that names the layout, then the nodes", () => {
+    expect(JSON.parse(chunkBytes(nodes).toString("utf8"))).toEqual([{ layout: "lines" }, ...nodes]);
   });
 
-  it("are laid out as nodes.json is: the array's brackets on lines of their own, one node per line", () => {
-    expect(chunkBytes(nodes).toString("utf8")).toBe(`[\n${nodes.map((each) => JSON.stringify(each)).join(",\n")}\n]\n`);
-    expect(chunkBytes([]).toString("utf8")).toBe("[\n\n]\n");
+  it("keep their rows as nodes.json lays out lines after its first: `,\\n` and a line each, between the head and the end", () => {
+    const bytes = chunkBytes(nodes);
+    const range = chunkLinesRange(bytes)!;
+    expect(bytes.subarray(range.start, range.end).toString("utf8")).toBe(nodes.map((each) => `,\n${JSON.stringify(each)}`).join(""));
+    expect(bytes.subarray(range.end).toString("utf8")).toBe("\n]\n");
+    const empty = chunkBytes([]);
+    expect(chunkLinesRange(empty)).toEqual({ start: range.start, end: range.start });
+    expect(chunkRows(empty)).toEqual({ nodes: [], lines: [] });
+  });
+
+  it("read the layout splits wrote before the head element (an upload in flight during a deploy), with lines but no range to copy", () => {
+    const before = Buffer.from(`[\n${nodes.map((each) => JSON.stringify(each)).join(",\n")}\n]\n`, "utf8");
+    const rows = chunkRows(before);
+    expect(rows.nodes).toEqual(nodes);
+    expect(rows.lines!.map((line) => line.toString("utf8"))).toEqual(nodes.map((each) => JSON.stringify(each)));
+    expect(chunkLinesRange(before)).toBeUndefined();
+  });
+
+  it("say where their lines are in a section of the segment part, and refuse one that is not a range", () => {
+    expect(decodeLinesRange(encodeLinesRange({ start: 19, end: 4000 }))).toEqual({ start: 19, end: 4000 });
+    expect(decodeLinesRange(undefined)).toBeUndefined();
+    expect(() => decodeLinesRange(Buffer.from('{"start":10,"end":2}'))).toThrow(/not a range/);
   });
 
   it("read the single-line array splits wrote before (an upload in flight during a deploy), without lines", () => {
@@ -51,7 +70,8 @@ describe("chunk files", () => {
 
   it("refuse a file cut short", () => {
     const text = chunkBytes(nodes).toString("utf8");
-    expect(() => chunkRows(Buffer.from(text.slice(0, text.indexOf("\n", 5) + 1), "utf8"))).toThrow(/ends before/);
+    // Cut after the first row's line.
+    expect(() => chunkRows(Buffer.from(text.slice(0, text.indexOf("\n", text.indexOf("\n") + 1) + 1), "utf8"))).toThrow(/ends before/);
     expect(() => chunkRows(Buffer.from(text.slice(0, 40), "utf8"))).toThrow();
   });
 

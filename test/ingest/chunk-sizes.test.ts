@@ -9,7 +9,7 @@ import { uploadRow } from "../support/uploads";
 const ctx = useTestStack({ consumers: false });
 
 describe("the split's chunk sizes", () => {
-  it("holds four times the chunk size while much of the file is left, and the chunk size in its last part", async () => {
+  it("holds eight times the chunk size while much of the file is left, and the chunk size in its last part", async () => {
     const { body: user } = await ctx.api.signUp(uniqueEmail("chunk-sizes"));
     // ~8 MB in 8 batches of claims (1,000 exchanges): the reader's few MB in flight ahead of the parse
     // leave the first batches in the file's first two thirds.
@@ -23,10 +23,10 @@ describe("the split's chunk sizes", () => {
     const { rows } = await ctx.db.query<{ records: number }>("SELECT records FROM personal.upload_chunks WHERE upload_id = $1 ORDER BY chunk_index", [id]);
     const sizes = rows.map((row) => row.records);
     expect(sizes.reduce((sum, records) => sum + records, 0)).toBe(8001);
-    // The file's first two thirds (less what the reader has read ahead) in chunks of 400, the rest in chunks of 100.
-    const large = sizes.filter((records) => records === 400).length;
+    // The file's first two thirds (less what the reader has read ahead) in chunks of 800, the rest in chunks of 100.
+    const large = sizes.filter((records) => records === 800).length;
     expect(large).toBeGreaterThanOrEqual(2);
-    expect(sizes.slice(0, large)).toEqual(Array(large).fill(400));
+    expect(sizes.slice(0, large)).toEqual(Array(large).fill(800));
     expect(sizes.slice(large, -1).every((records) => records === 100)).toBe(true);
     expect(sizes.slice(large).length).toBeGreaterThanOrEqual(5);
     const vault = await readVault(ctx.db, user.user_id);

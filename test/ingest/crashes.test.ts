@@ -15,7 +15,7 @@ import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
 import { versionKeys } from "../../lib/vaults/versions";
 import { ClustersDocSchema } from "../../lib/vectors/clusters";
-import { ROW_FACTS_SECTION } from "../../lib/ingest/vault-files";
+import { chunkRows, ROW_FACTS_SECTION } from "../../lib/ingest/vault-files";
 import { decodeSections, encodeSections } from "../../lib/search/binary-sections";
 import { PART_MAGIC } from "../../lib/search/segment-builder";
 import { uniqueEmail } from "../support/api";
@@ -361,7 +361,7 @@ function singleLineChunks(client: S3Client, onRewrite: () => void): S3Client {
         return (command: unknown, ...rest: unknown[]) => {
           if (command instanceof PutObjectCommand && command.input.Key?.endsWith(".input.json")) {
             onRewrite();
-            const nodes: unknown = JSON.parse(String(command.input.Body));
+            const { nodes } = chunkRows(Buffer.from(command.input.Body as Uint8Array));
             return target.send(new PutObjectCommand({ ...command.input, Body: JSON.stringify(nodes) }), ...(rest as []));
           }
           return target.send(command as PutObjectCommand, ...(rest as []));

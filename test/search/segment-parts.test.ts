@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { VaultNode } from "../../lib/ingest/vault-nodes";
-import { createSegmentBuilder, decodeSegmentPart, encodeSegmentPart } from "../../lib/search/segment-builder";
+import { createSegmentBuilder, decodeSegmentPart, encodeSegmentPart, partLineLengths } from "../../lib/search/segment-builder";
 import { plantedNode } from "../vectors/fixtures/planted-nodes";
 import { plantedTopics } from "../vectors/fixtures/planted-topics";
 
@@ -13,6 +13,7 @@ const nodes: VaultNode[] = Array.from({ length: 1_000 }, (_, row) => {
 });
 const lines = nodes.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
 const ids = nodes.map((node) => node.id);
+const lengths = (of: readonly Buffer[]) => of.map((line) => line.length);
 
 /** Where each line sits in nodes.json: `[\n`, then the lines joined by `,\n`. */
 const offsets: number[] = [];
@@ -35,7 +36,7 @@ describe("segment parts", () => {
       const [first, end] = [cuts[run]!, cuts[run + 1]!];
       if (run % 2 === 1) {
         const part = decodeSegmentPart(encodeSegmentPart(nodes.slice(first, end), lines.slice(first, end)));
-        expect(builder.addPart(part, ids.slice(first, end), lines.slice(first, end), offsets[first]!)).toBe(true);
+        expect(builder.addPart(part, ids.slice(first, end), lengths(lines.slice(first, end)), offsets[first]!)).toBe(true);
       } else {
         for (let row = first; row < end; row++) builder.add(nodes[row]!, { offset: offsets[row]!, length: lines[row]!.length });
       }
@@ -50,7 +51,7 @@ describe("segment parts", () => {
     const builder = createSegmentBuilder();
     for (let first = 0; first < nodes.length; first += 256) {
       const end = Math.min(nodes.length, first + 256);
-      expect(builder.addPart(decodeSegmentPart(encodeSegmentPart(nodes.slice(first, end), lines.slice(first, end))), ids.slice(first, end), lines.slice(first, end), offsets[first]!)).toBe(true);
+      expect(builder.addPart(decodeSegmentPart(encodeSegmentPart(nodes.slice(first, end), lines.slice(first, end))), ids.slice(first, end), lengths(lines.slice(first, end)), offsets[first]!)).toBe(true);
     }
     const joined = builder.encode();
     const expected = rowByRow(0, nodes.length);
@@ -63,6 +64,7 @@ describe("segment parts", () => {
     const carrying = decodeSegmentPart(encodeSegmentPart(nodes.slice(0, 10), lines.slice(0, 10), { notes: Buffer.from("ten rows") }));
     expect(Buffer.from(carrying.extra.notes!).toString()).toBe("ten rows");
     expect(plain.extra).toEqual({});
+    expect(partLineLengths(carrying)).toEqual(lengths(lines.slice(0, 10)));
     expect(Buffer.from(carrying.lexical).equals(plain.lexical)).toBe(true);
     expect(Buffer.from(carrying.memories).equals(plain.memories)).toBe(true);
   });
@@ -70,10 +72,10 @@ describe("segment parts", () => {
   it("refuses a part made of other rows or other lines, adding nothing", () => {
     const part = decodeSegmentPart(encodeSegmentPart(nodes.slice(0, 10), lines.slice(0, 10)));
     const builder = createSegmentBuilder();
-    expect(builder.addPart(part, ids.slice(1, 11), lines.slice(1, 11), offsets[1]!)).toBe(false);
-    expect(builder.addPart(part, ids.slice(0, 9), lines.slice(0, 9), offsets[0]!)).toBe(false);
+    expect(builder.addPart(part, ids.slice(1, 11), lengths(lines.slice(1, 11)), offsets[1]!)).toBe(false);
+    expect(builder.addPart(part, ids.slice(0, 9), lengths(lines.slice(0, 9)), offsets[0]!)).toBe(false);
     const restringified = lines.slice(0, 10).map((line, row) => (row === 4 ? Buffer.from(JSON.stringify(nodes[4], null, 1), "utf8") : line));
-    expect(builder.addPart(part, ids.slice(0, 10), restringified, offsets[0]!)).toBe(false);
+    expect(builder.addPart(part, ids.slice(0, 10), lengths(restringified), offsets[0]!)).toBe(false);
     expect(builder.rows).toBe(0);
   });
 });

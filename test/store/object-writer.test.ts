@@ -57,6 +57,29 @@ describe("object writer", () => {
     expect(written).toMatchObject({ copied: 0, read: source.length });
   });
 
+  it("writes what it cannot copy from the bytes the caller holds, reading nothing back from the store", async () => {
+    const short = randomBytes(3 * MiB);
+    const long = randomBytes(12 * MiB);
+    await put("writer/held-short.bin", short);
+    await put("writer/held-long.bin", long);
+    const { store, meter } = meteredStore(ctx.store);
+
+    const writer = createObjectWriter(store, "writer/from-held.bin", { contentType: "application/octet-stream" });
+    await writer.write("head");
+    await writer.copy("writer/held-long.bin", 10, long.length, long.subarray(10));
+    await writer.copy("writer/held-short.bin", 0, short.length, short);
+    await writer.copy("writer/held-long.bin", 0, long.length, long);
+    const written = await writer.end();
+
+    expect((await objectBytes(ctx.store, "writer/from-held.bin")).equals(Buffer.concat([Buffer.from("head"), long.subarray(10), short, long]))).toBe(true);
+    // "head" topped up to a part from the bytes held, the short range written from them and topped up
+    // from the next range's; the rest copied.
+    const toppedUp = [5 * MiB - 4, 5 * MiB - short.length];
+    expect(written).toMatchObject({ read: 0, uploaded: 4 + toppedUp[0]! + short.length + toppedUp[1]!, copied: long.length - 10 - toppedUp[0]! + long.length - toppedUp[1]! });
+    expect(meter.read).toBe(0);
+    await expect(createObjectWriter(store, "writer/held-wrong.bin", { contentType: "application/octet-stream" }).copy("writer/held-short.bin", 0, 10, short)).rejects.toThrow(/bytes held/);
+  });
+
   it("writes large new content in parts and small content as one object", async () => {
     const large = randomBytes(19 * MiB);
     const writer = createObjectWriter(ctx.store, "writer/large.bin", { contentType: "application/octet-stream" });

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { nodesJsonLines, readNodes } from "../../lib/ingest/vault-files";
-import { labelText } from "../../lib/ingest/vault-nodes";
+import { chunkFile, chunkLinesRange, nodesJsonLines, readNodes } from "../../lib/ingest/vault-files";
+import { labelText, type VaultNode } from "../../lib/ingest/vault-nodes";
 import { createIndexCache } from "../../lib/search/index-cache";
 import { decodeSegmentPart, encodeSegmentPart } from "../../lib/search/segment-builder";
 import { deleteUnlistedSegments, SEGMENT_POLICY, segmentKeys } from "../../lib/search/segments";
@@ -12,8 +12,8 @@ import { objectBytes } from "../../lib/store/streams";
 import { writeAppendedVersion, type RowBlock } from "../../lib/vaults/version-writer";
 import { versionKeys } from "../../lib/vaults/versions";
 import { chainIdsDigest, ClustersDocSchema, idsDigest } from "../../lib/vectors/clusters";
-import { decodeNpy } from "../../lib/vectors/npy";
-import { useEmulator } from "../support/emulator";
+import { decodeNpy, encodeNpy } from "../../lib/vectors/npy";
+import { putBytes, useEmulator } from "../support/emulator";
 import { plantedNode } from "../vectors/fixtures/planted-nodes";
 import { plantedTopics } from "../vectors/fixtures/planted-topics";
 
@@ -239,6 +239,144 @@ describe("appending a version", () => {
       }
     }
   }, 120_000);
+
+  it("copies rows already in the store into the version, making the same files as from their lines, with their text never read", async () => {
+    // Chunk files as the split writes them and vectors as embed workers do, with texts long enough that
+    // a block's lines (~2 KB a row) are over S3's 5 MiB part minimum.
+    const filler = " and the garden kept growing all summer long".repeat(40);
+    const long = nodes.slice(0, 12_000).map((node) => (node.kind === "exchange" ? { ...node, assistant: node.assistant + filler } : node));
+    const lineOf = (node: VaultNode) => Buffer.from(JSON.stringify(node), "utf8");
+    const stored = async (first: number, count: number): Promise<RowBlock> => {
+      const rows = long.slice(first, first + count);
+      const lines = rows.map(lineOf);
+      const file = chunkFile(lines);
+      const npy = encodeNpy(corpus.vectors.slice(first * DIM, (first + count) * DIM), count, DIM);
+      await Promise.all([putBytes(ctx.store, `work/chunk-${first}.json`, file), putBytes(ctx.store, `work/vectors-${first}.npy`, Buffer.from(npy))]);
+      return {
+        labels: rows.map((node) => labelText(node)),
+        vectors: corpus.vectors.slice(first * DIM, (first + count) * DIM),
+        segmentPart: decodeSegmentPart(encodeSegmentPart(rows, lines)),
+        stored: { lines: { key: `work/chunk-${first}.json`, ...chunkLinesRange(file)! }, vectors: { key: `work/vectors-${first}.npy`, start: npy.length - count * DIM * 4, end: npy.length } },
+      };
+    };
+    const fromLines = async function* (first: number, sizes: number[]): AsyncGenerator<RowBlock> {
+      for (const size of sizes) {
+        const rows = long.slice(first, first + size);
+        const lines = rows.map(lineOf);
+        yield { labels: rows.map((node) => labelText(node)), vectors: corpus.vectors.slice(first * DIM, (first + size) * DIM), lines, segmentPart: decodeSegmentPart(encodeSegmentPart(rows, lines)) };
+        first += size;
+      }
+    };
+    const fromStore = async function* (first: number, sizes: number[]): AsyncGenerator<RowBlock> {
+      for (const size of sizes) {
+        yield await stored(first, size);
+        first += size;
+      }
+    };
+    // A first version of two blocks, then one block that extends it (its vectors, 5.6 MB, a part too; not
+    // doubling the vault, so the rows join the clusters rather than every row being clustered again).
+    const versions: Array<[number, number, number[]]> = [[0, 0, [3_000, 3_000]], [1, 6_000, [5_500]]];
+    const write = async (prefix: string, source: typeof fromLines, store = ctx.store) => {
+      const written = [];
+      for (const [previous, previousNodes, sizes] of versions) {
+        const added = sizes.reduce((sum, size) => sum + size, 0);
+        written.push(await writeAppendedVersion(store, { prefix, previous, previousNodes, added, embedder, blocks: source(previousNodes, sizes) }));
+      }
+      return written;
+    };
+    const files = async (prefix: string, written: Awaited<ReturnType<typeof write>>) =>
+      Promise.all(
+        written.map(async (version) => {
+          const keys = versionKeys(prefix, version.version);
+          const { computed_at: _, ...doc } = await clusters(prefix, version.version);
+          const segments = await Promise.all(version.search.segments.map((segment) => Promise.all([objectBytes(ctx.store, segmentKeys(prefix, segment.name).lexical), objectBytes(ctx.store, segmentKeys(prefix, segment.name).memories)])));
+          return { nodes: await objectBytes(ctx.store, keys.nodes), vectors: await objectBytes(ctx.store, keys.vectors), clusters: doc, segments };
+        }),
+      );
+
+    const expected = await files("users/rows-written", await write("users/rows-written", fromLines));
+    const { store, meter } = meteredStore(ctx.store);
+    const copied = await write("users/rows-copied", fromStore, store);
+    // Version 2's previous vectors (6 MB) are read through: after the header, what is left of them past a part is too short to copy.
+    const got = await files("users/rows-copied", copied);
+
+    for (const [at, version] of got.entries()) {
+      expect(version.nodes.equals(expected[at]!.nodes)).toBe(true);
+      expect(version.vectors.equals(expected[at]!.vectors)).toBe(true);
+      expect(version.clusters).toEqual(expected[at]!.clusters);
+      expect(version.segments).toEqual(expected[at]!.segments);
+    }
+    expect(copied.map((version) => version.indexedFromParts)).toEqual([6_000, 5_500]);
+    expect(copied.map((version) => version.clusters)).toEqual(["fitted", "extended"]);
+    expect(JSON.parse(got[1]!.nodes.toString("utf8"))).toEqual(long.slice(0, 11_500));
+    // The first version's "[\n" cannot be a part alone: its first block's lines are read through (what
+    // is left of them after a 5 MiB part is too short to copy); every other block's lines are copied.
+    const lineBytes = (first: number, count: number) => long.slice(first, first + count).reduce((sum, node) => sum + 2 + lineOf(node).length, 0);
+    expect(lineBytes(0, 3_000)).toBeGreaterThan(5 * MiB);
+    expect(copied[0]!.files.nodes).toMatchObject({ read: lineBytes(0, 3_000) - 2, copied: lineBytes(3_000, 3_000) });
+    expect(copied[1]!.files.nodes).toMatchObject({ read: 0, uploaded: 3, copied: got[1]!.nodes.length - 3 });
+    // The extending block's vectors (5.6 MB) are copied; the first version's were written from memory
+    // (3 MB blocks), as were the header and what tops it up to a part.
+    expect(copied[1]!.files.vectors.copied).toBe(5_500 * DIM * 4);
+    expect(copied[0]!.files.vectors).toMatchObject({ read: 0, copied: 0 });
+    expect(meter.read).toBeLessThan(lineBytes(0, 3_000) + 6_000 * DIM * 4 + MiB);
+  }, 300_000);
+
+  it("reads the lines of rows in the store whose part cannot join the segment being built, and indexes them itself", async () => {
+    const rows = nodes.slice(0, 900);
+    const lines = rows.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+    const sources = async function* (stored: boolean): AsyncGenerator<RowBlock> {
+      for (let first = 0; first < 900; first += 400) {
+        const end = Math.min(900, first + 400);
+        const block = { labels: rows.slice(first, end).map((node) => labelText(node)), vectors: corpus.vectors.slice(first * DIM, end * DIM), segmentPart: decodeSegmentPart(encodeSegmentPart(rows.slice(first, end), lines.slice(first, end))) };
+        if (!stored) {
+          yield { ...block, lines: lines.slice(first, end) };
+          continue;
+        }
+        const file = chunkFile(lines.slice(first, end));
+        const npy = encodeNpy(block.vectors, end - first, DIM);
+        await Promise.all([putBytes(ctx.store, `work/small-${first}.json`, file), putBytes(ctx.store, `work/small-${first}.npy`, Buffer.from(npy))]);
+        yield { ...block, stored: { lines: { key: `work/small-${first}.json`, ...chunkLinesRange(file)! }, vectors: { key: `work/small-${first}.npy`, start: npy.length - block.vectors.byteLength, end: npy.length } } };
+      }
+    };
+    const maxRows = SEGMENT_POLICY.maxRows;
+    SEGMENT_POLICY.maxRows = 500;
+    try {
+      const write = (prefix: string, stored: boolean) => writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: 900, embedder, blocks: sources(stored) });
+      const fromLines = await write("users/small-lines", false);
+      const fromStore = await write("users/small-stored", true);
+      // Blocks of 400 into segments of 500: the second block crosses the limit and is indexed row by row.
+      expect(fromStore.indexedFromParts).toBe(500);
+      expect(fromStore.search.segments.map((segment) => segment.rows)).toEqual([500, 400]);
+      for (const [at, segment] of fromStore.search.segments.entries()) {
+        const want = segmentKeys("users/small-lines", fromLines.search.segments[at]!.name);
+        const have = segmentKeys("users/small-stored", segment.name);
+        expect((await objectBytes(ctx.store, have.memories)).equals(await objectBytes(ctx.store, want.memories))).toBe(true);
+        expect((await objectBytes(ctx.store, have.lexical)).equals(await objectBytes(ctx.store, want.lexical))).toBe(true);
+      }
+      expect((await objectBytes(ctx.store, versionKeys("users/small-stored", 1).nodes)).equals(await objectBytes(ctx.store, versionKeys("users/small-lines", 1).nodes))).toBe(true);
+    } finally {
+      SEGMENT_POLICY.maxRows = maxRows;
+    }
+  }, 120_000);
+
+  it("refuses rows in the store whose ranges do not hold what their part says", async () => {
+    const rows = nodes.slice(0, 10);
+    const lines = rows.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+    const file = chunkFile(lines);
+    await putBytes(ctx.store, "work/refused.json", file);
+    const range = chunkLinesRange(file)!;
+    const vectors = corpus.vectors.slice(0, 10 * DIM);
+    const attempt = (lineRange: { start: number; end: number }, vectorBytes: number) =>
+      writeAppendedVersion(ctx.store, {
+        prefix: "users/stored-refused", previous: 0, previousNodes: 0, added: 10, embedder,
+        blocks: (async function* () {
+          yield { labels: rows.map((node) => labelText(node)), vectors, segmentPart: decodeSegmentPart(encodeSegmentPart(rows, lines)), stored: { lines: { key: "work/refused.json", ...lineRange }, vectors: { key: "work/none.npy", start: 0, end: vectorBytes } } };
+        })(),
+      });
+    await expect(attempt({ start: range.start, end: range.end - 1 }, vectors.byteLength)).rejects.toThrow(/bytes of lines in the store, the part of 10 rows says/);
+    await expect(attempt(range, vectors.byteLength - 4)).rejects.toThrow(/bytes of vectors in the store/);
+  });
 
   it("refuses a block without nodes that lacks a row's line or label", async () => {
     const lines = nodes.slice(0, 3).map((node) => Buffer.from(JSON.stringify(node), "utf8"));
