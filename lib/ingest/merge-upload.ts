@@ -6,6 +6,7 @@ import { log } from "../log";
 import type { Store } from "../store/client";
 import type { SegmentPart } from "../search/segment-builder";
 import type { SearchManifest } from "../search/version-indexes";
+import { MIN_PART_BYTES } from "../store/object-writer";
 import { deletePrefix } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { buildGraphsAfterSwitch, retireOlderVersions } from "../vaults/after-switch";
@@ -180,8 +181,11 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     const facts = segmentPart && decodeRowFacts(segmentPart.extra[ROW_FACTS_SECTION], segmentPart.rows);
     // The usual chunk: every row is this upload's own, and the part says where its lines are in the chunk
     // file, so the store copies them (and the vectors) into the version and the lines are never read here.
+    // Lines too few to make a copied part (S3's 5 MiB minimum) are read here instead, with the chunks read
+    // ahead: the writer would read them through itself, one chunk after the other.
     const linesRange = segmentPart && decodeLinesRange(segmentPart.extra[LINES_RANGE_SECTION]);
-    if (facts && linesRange && facts.every((row) => plan.held.has(row.hash))) {
+    const copyable = linesRange && linesRange.end - linesRange.start > MIN_PART_BYTES;
+    if (facts && copyable && facts.every((row) => plan.held.has(row.hash))) {
       const stored = { lines: { key: chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunk.chunk_index), ...linesRange }, vectors: storedVectors };
       return { facts, vectors, segmentPart, stored };
     }

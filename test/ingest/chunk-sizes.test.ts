@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { uniqueEmail } from "../support/api";
 import { drivePipeline, splitEvent, takeIngestEvent } from "../support/drive";
 import { chatgptExport, conversations } from "../support/exports";
-import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
+import { expectConsistent, readVault, uploadBytes, uploadLargeBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
 import { uploadRow } from "../support/uploads";
 
@@ -32,5 +32,27 @@ describe("the split's chunk sizes", () => {
     const vault = await readVault(ctx.db, user.user_id);
     expectConsistent(vault);
     expect(vault.nodes).toHaveLength(8001);
+  }, 120_000);
+
+  it("has the store copy the lines of chunks over 5 MiB into nodes.json, which reads back as the export's exchanges in order", async () => {
+    const { body: user } = await ctx.api.signUp(uniqueEmail("copied-chunks"));
+    // 3,000 exchanges of ~7 KB (21 MB, sent in parts): chunks of 800 (~6 MB of lines) while a third of the
+    // file is left, then of 100.
+    const padding = " and then water it again".repeat(280);
+    const specs = conversations("copied", 1000, 3).map((spec) => ({ ...spec, turns: spec.turns.map(([human, answer]) => [human, answer + padding] as [string, string]) }));
+    const json = chatgptExport(specs);
+    const id = await uploadLargeBytes(ctx.api, user.token, "conversations.json", json);
+
+    await splitEvent(await takeIngestEvent(ctx.stack, id), { chunkSize: 100, largeChunksWhileLeft: Math.floor(json.length / 3) });
+    await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, id)).state === "complete");
+
+    const { rows } = await ctx.db.query<{ records: number }>("SELECT records FROM personal.upload_chunks WHERE upload_id = $1 ORDER BY chunk_index", [id]);
+    expect(rows.slice(0, 2).map((row) => row.records)).toEqual([800, 800]);
+    // The first chunk tops nodes.json's "[\n" up to a part, so it is read through; the next is copied.
+    const timings = (await uploadRow(ctx.db, id)).timings as Record<string, number>;
+    expect(timings.merge_copied_bytes).toBeGreaterThan(5 * 1024 * 1024);
+    const vault = await readVault(ctx.db, user.user_id);
+    expectConsistent(vault);
+    expect(vault.nodes.map((node) => (node.kind === "exchange" ? node.assistant : ""))).toEqual(specs.flatMap((spec) => spec.turns.map(([, answer]) => answer)));
   }, 120_000);
 });

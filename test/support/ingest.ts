@@ -1,4 +1,8 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import type pg from "pg";
+import { sendFile } from "../../cli/send-file";
 import { expect, vi } from "vitest";
 import { getStore } from "../../lib/store/client";
 import { objectStream } from "../../lib/store/streams";
@@ -18,6 +22,28 @@ export async function uploadBytes(api: Api, token: string, name: string, bytes: 
   const put = await fetch(created.body.url, { method: "PUT", headers: created.body.headers, body: bytes });
   expect(put.status).toBe(200);
   return created.body.upload_id;
+}
+
+/**
+ * Uploads bytes of any size as the CLI does: one presigned PUT, or presigned part PUTs (above 10 MB
+ * locally) that the API then completes.
+ */
+export async function uploadLargeBytes(api: Api, token: string, name: string, bytes: Buffer): Promise<string> {
+  const created = await api.route("POST /api/personal/vault/uploads", { token, body: { filename: name, size: bytes.length } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "cogzy-upload-"));
+  try {
+    const file = path.join(dir, name);
+    await writeFile(file, bytes);
+    const parts = await sendFile(file, bytes.length, created.body, () => undefined);
+    if (created.body.method === "multipart") {
+      const completed = await api.route("POST /api/personal/vault/uploads/{upload_id}/complete", { token, params: { upload_id: created.body.upload_id }, body: { parts } });
+      expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+    }
+    return created.body.upload_id;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Polls the progress endpoint until the upload completes or fails. */
