@@ -14,7 +14,8 @@ import { embeddingText, type VaultNode } from "./vault-nodes";
 import { failUpload } from "./upload-state";
 import { notHeldInChunk } from "./claims";
 import * as lifecycle from "../uploads/lifecycle";
-import { chunkInputKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
+import { chunkInputKey, chunkSampleKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
+import { encodeSample, inSample, samplePriority } from "../vectors/sample-file";
 import { chunkLinesRange, chunkRows, encodeLinesRange, encodeRowFacts, LINES_RANGE_SECTION, ROW_FACTS_SECTION } from "./vault-files";
 import { encodeSegmentPart } from "../search/segment-builder";
 
@@ -24,6 +25,8 @@ export interface EmbedDeps {
   sqs: SQSClient;
   reduceQueueUrl: string;
   embedder: Embedder;
+  /** Uploads from this size on get a clustering sample per chunk; default {@link SAMPLED_UPLOAD_BYTES}. */
+  sampledUploadBytes?: number;
 }
 
 export type EmbedOutcome = "stale" | "already-done" | "embedded";
@@ -77,9 +80,12 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   vectors.forEach((vector, index) => matrix.data.set(vector, toEmbed[index]!.row * deps.embedder.dim));
   const vectorsKey = chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   const partKey = chunkSegmentPartKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
+  const sampleKey = chunkSampleKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   const put = (Key: string, Body: Uint8Array) => deps.store.client.send(new PutObjectCommand({ Bucket: deps.store.bucket, Key, Body, ContentType: "application/octet-stream" }));
   await Promise.all([
     put(vectorsKey, matrix.file()),
+    // A large upload's merge fits its topic clusters on the samples of its chunks before the rows pass.
+    Number(upload.uploaded_bytes ?? 0) >= (deps.sampledUploadBytes ?? SAMPLED_UPLOAD_BYTES) ? put(sampleKey, chunkSample(toEmbed.map(({ node, row }) => ({ hash: node.hash, row })), matrix.data, deps.embedder.dim)) : undefined,
     // The chunk's search entries, made here (in parallel across chunks) so the merge only joins them. It
     // uses them only for a chunk whose every row the upload stores, so none are made for one with deferrals.
     // With each row's facts, so the merge need not parse the chunk's lines for them, and where the
@@ -88,12 +94,30 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   ]);
 
   const counted = await lifecycle.countEmbeddedChunk(deps.db, upload.id, message.attempt, message.chunk_index);
-  if (!counted) await removeIfUnwanted(deps, message, [vectorsKey, partKey]);
+  if (!counted) await removeIfUnwanted(deps, message, [vectorsKey, partKey, sampleKey]);
   if (counted?.state === "merging") {
     await requestMerge(deps, upload, message.attempt);
     await wakeWaitingMerges(deps, upload.vault_id, upload.id);
   }
   return "embedded";
+}
+
+/**
+ * Uploads from this size on get a clustering sample per chunk: about 50,000 exchanges and more, where a
+ * quarter of the rows is more than the 16,384 the clusters are fitted on (lib/vaults/version-writer.ts
+ * uses the samples from 65,536 rows). A sample costs a quarter of the chunk's vector bytes once more.
+ */
+export const SAMPLED_UPLOAD_BYTES = 256 * 1024 * 1024;
+
+/** The sample file of the embedded rows whose exchange's priority puts them in the sample. */
+function chunkSample(embedded: readonly { hash: string; row: number }[], vectors: Float32Array, dim: number): Buffer {
+  const sampled = embedded.flatMap(({ hash, row }) => {
+    const priority = samplePriority(hash);
+    return inSample(priority) ? [{ priority, row }] : [];
+  });
+  const rows = new Float32Array(sampled.length * dim);
+  sampled.forEach(({ row }, at) => rows.set(vectors.subarray(row * dim, (row + 1) * dim), at * dim));
+  return encodeSample(dim, sampled.map(({ priority }) => priority), rows);
 }
 
 /** What a chunk's segment part carries for the merge besides its index files. */

@@ -7,7 +7,7 @@ import type { Store } from "../store/client";
 import type { SegmentPart } from "../search/segment-builder";
 import type { SearchManifest } from "../search/version-indexes";
 import { MIN_PART_BYTES } from "../store/object-writer";
-import { deletePrefix } from "../store/streams";
+import { deletePrefix, keyPages } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { buildGraphsAfterSwitch, retireOlderVersions } from "../vaults/after-switch";
 import { writeAppendedVersion, type RowBlock } from "../vaults/version-writer";
@@ -20,7 +20,7 @@ import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
 import { chunkLines, chunkRows, decodeLinesRange, decodeRowFacts, LINES_RANGE_SECTION, parseNodeLine, readChunkFile, readChunkSegmentPart, readChunkVectorRows, ROW_FACTS_SECTION, type RowFacts, type StoredRange } from "./vault-files";
 import type { VaultNode } from "./vault-nodes";
-import { chunkInputKey, workPrefix } from "./work-files";
+import { attemptPrefix, chunkInputKey, chunkSampleKey, workPrefix } from "./work-files";
 
 export interface MergeDeps {
   db: pg.Pool;
@@ -30,6 +30,8 @@ export interface MergeDeps {
   reduceQueueUrl: string;
   /** Vectors kept in memory for the clustering's second pass; above this they are read back from the store. */
   maxVectorBytesInMemory?: number;
+  /** First versions from this many rows are clustered on their own thread, when their chunks have samples. */
+  clusterThreadRows?: number;
 }
 
 export type MergeOutcome = "stale" | "already-merged" | "failed" | "waiting" | "reopened" | "merged";
@@ -225,6 +227,8 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     added: plan.held.size + plan.adoptedVectors.size,
     embedder,
     blocks: blocks(),
+    sampleFiles: vault.node_count === 0 ? await chunkSamples(deps.store, location, chunks) : undefined,
+    clusterThreadRows: deps.clusterThreadRows,
     maxVectorBytesInMemory: deps.maxVectorBytesInMemory,
   });
   log.info("version written", {
@@ -248,6 +252,17 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     merge_through_bytes: nodes.uploaded + nodes.read + vectors.uploaded + vectors.read,
   };
   return { nodeCount: written.nodeCount, added: written.added, bytes: written.bytes, search: written.search, timings };
+}
+
+/**
+ * The keys of the chunks' clustering samples, in chunk order, when every chunk has one (the embed
+ * workers of a large upload write them, lib/ingest/embed-chunk.ts); undefined otherwise.
+ */
+async function chunkSamples(store: Store, location: { vaultPrefix: string; uploadId: string; attempt: number }, chunks: readonly { chunk_index: number }[]): Promise<string[] | undefined> {
+  const keys = chunks.map((chunk) => chunkSampleKey(location.vaultPrefix, location.uploadId, location.attempt, chunk.chunk_index));
+  const present = new Set<string>();
+  for await (const page of keyPages(store, attemptPrefix(location.vaultPrefix, location.uploadId, location.attempt))) for (const key of page) present.add(key);
+  return keys.every((key) => present.has(key)) ? keys : undefined;
 }
 
 /**

@@ -20,6 +20,10 @@ export interface PipelineDeps {
   chunkSize: number;
   /** Seconds a split attempt may go without a heartbeat before another delivery takes over. */
   leaseSeconds: number;
+  /** Uploads from this size on get clustering samples (default lib/ingest/embed-chunk.ts `SAMPLED_UPLOAD_BYTES`). */
+  sampledUploadBytes?: number;
+  /** First versions from this many rows are clustered on their own thread (default lib/vaults/version-writer.ts `CLUSTER_THREAD_ROWS`). */
+  clusterThreadRows?: number;
 }
 
 /** The process's real clients and settings, read on first use (at cold start in a function). */

@@ -1,4 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { Store } from "./client";
 
 /** Writes a JSON document (pretty enough to read in a bucket browser). */
@@ -39,4 +40,13 @@ export function isMissingObject(error: unknown): boolean {
   if (error instanceof NoSuchKey || error instanceof NotFound) return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   return status === 404;
+}
+
+/**
+ * A URL that reads `key` for `seconds`, signed for this function's own endpoint (not the browsers' one):
+ * for code that reads the store without the SDK, a worker thread with `fetch`
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ShareObjectPreSignedURL.html).
+ */
+export async function presignGet(store: Store, key: string, seconds: number): Promise<string> {
+  return getSignedUrl(store.client, new GetObjectCommand({ Bucket: store.bucket, Key: key }), { expiresIn: seconds });
 }

@@ -63,15 +63,22 @@ export async function putStream(store: Store, key: string, body: AsyncIterable<U
  */
 export async function deletePrefix(store: Store, prefix: string, options: { keep?: (key: string) => boolean } = {}): Promise<number> {
   let deleted = 0;
-  let token: string | undefined;
-  do {
-    const page = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: token }));
-    const keys = (page.Contents ?? []).map((object) => object.Key!).filter((key) => !options.keep?.(key));
+  for await (const page of keyPages(store, prefix)) {
+    const keys = page.filter((key) => !options.keep?.(key));
     for (let at = 0; at < keys.length; at += 16) {
       await Promise.all(keys.slice(at, at + 16).map((key) => store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }))));
     }
     deleted += keys.length;
+  }
+  return deleted;
+}
+
+/** The keys under `prefix`, a page of ListObjectsV2 (up to 1,000) at a time. */
+export async function* keyPages(store: Store, prefix: string): AsyncGenerator<string[]> {
+  let token: string | undefined;
+  do {
+    const page = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: token }));
+    yield (page.Contents ?? []).map((object) => object.Key!);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return deleted;
 }

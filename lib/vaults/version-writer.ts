@@ -6,10 +6,12 @@ import { createSegmentBuilder, partLineLengths, type SegmentPart } from "../sear
 import { appendSegments, graphStateFor, SEGMENT_POLICY, segmentName, writeSegment, type SegmentEntry } from "../search/segments";
 import { readSearchManifest, searchManifest, writeSearchManifest, writeVersionIndexes, type SearchManifest } from "../search/version-indexes";
 import type { Store } from "../store/client";
-import { headObject } from "../store/objects";
+import { headObject, presignGet } from "../store/objects";
 import { createObjectWriter, type WrittenObject } from "../store/object-writer";
 import { objectRange } from "../store/ranged";
 import { objectBytes } from "../store/streams";
+import { chooseK, resolveFitParams, type ClusterFit } from "../vectors/cluster-fit";
+import { startClusterThread, type ClusterThread } from "../vectors/cluster-thread";
 import { clusterSums, clustersDocumentFrom, createClusterAccumulator, createClusterUpdate, createIdsDigest, labelRows, RECLUSTER_GROWTH, type NodeText } from "../vectors/clusters";
 import type { ClustersHeader } from "../vectors/cluster-update";
 import { float32LeBytes } from "../vectors/float32-le";
@@ -63,7 +65,25 @@ export interface AppendVersionInput {
   blocks: AsyncIterable<RowBlock>;
   /** Vectors kept in memory for a first version's clustering; above this they are read back from the store. */
   maxVectorBytesInMemory?: number;
+  /**
+   * Clustering samples of the new rows (lib/vectors/sample-file.ts), the keys of one per chunk in row
+   * order. With them a first version of at least `clusterThreadRows` rows is clustered on a thread of
+   * its own (lib/vectors/cluster-thread.ts): fitted on the samples while the blocks start to pass, then
+   * assigning each block as it passes, so no vectors are kept and none of the clustering is left to do
+   * once the last row is written.
+   */
+  sampleFiles?: readonly string[];
+  /** Rows from which {@link AppendVersionInput.sampleFiles} are used; default {@link CLUSTER_THREAD_ROWS}. */
+  clusterThreadRows?: number;
 }
+
+/**
+ * From this many rows a first version is clustered on its own thread when its chunks have samples: a
+ * quarter of them (lib/vectors/sample-file.ts `SAMPLE_RATE`) is then expected to hold the 16,384 rows
+ * the clusters are fitted on, as many as the clustering here samples. Below, the vectors are few enough
+ * to keep in memory for the second pass (256 MB at 1,024 dimensions).
+ */
+export const CLUSTER_THREAD_ROWS = 65_536;
 
 export interface AppendedVersion {
   version: number;
@@ -165,13 +185,16 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
   const update = refit ? undefined : createClusterUpdate(before!.clusters!.header, before!.clusters!.sums);
   const newAssignments: number[] = [];
   const keepLimit = input.maxVectorBytesInMemory ?? 1024 ** 3;
-  // A first version is clustered from the rows as they pass, kept in memory when they fit.
-  const firstFit = before ? undefined : createClusterAccumulator(dim, { expectedRows: input.added });
+  // A first version is clustered on a thread of its own, fitted on its chunks' samples, or here from the
+  // rows as they pass, kept in memory when they fit.
+  const threaded = !before && input.sampleFiles !== undefined && input.added >= (input.clusterThreadRows ?? CLUSTER_THREAD_ROWS);
+  const clusterThread = threaded ? await startSampledClustering(store, dim, input.added, input.sampleFiles!) : undefined;
+  const firstFit = before || threaded ? undefined : createClusterAccumulator(dim, { expectedRows: input.added });
   const kept: Float32Array[] = [];
   let keptBytes = 0;
   // With them, what the clusters document needs of the nodes, so nodes.json is not read back for it:
   // the ids' digest, and each row's label text (the labels sample rows known only after the fit).
-  const firstIds = firstFit ? createIdsDigest() : undefined;
+  const firstIds = firstFit || clusterThread ? createIdsDigest() : undefined;
   const keptTexts: KeptText[] = [];
 
   const segments: SegmentEntry[] = [];
@@ -236,8 +259,9 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
         const from = separated ? copied.lines.start : copied.lines.start + LINE_SEPARATOR.length;
         await nodes.copy(copied.lines.key, from, copied.lines.end);
         position += copied.lines.end - from;
-        // The vectors are in memory for the clusters anyway: what cannot be a copied part is written from them.
-        await vectors.copy(copied.vectors.key, copied.vectors.start, copied.vectors.end, float32LeBytes(block.vectors));
+        // The vectors are in memory for the clusters anyway: what cannot be a copied part is written from
+        // them, unless they go on to the clustering thread (then it is read back: the first block's few MiB).
+        await vectors.copy(copied.vectors.key, copied.vectors.start, copied.vectors.end, clusterThread ? undefined : float32LeBytes(block.vectors));
       } else {
         const text: Uint8Array[] = [];
         for (let index = 0; index < count; index++) {
@@ -259,7 +283,12 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       }
       if (joined && builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
       if (update) newAssignments.push(...update.add(block.vectors, ids));
-      if (firstFit) {
+      if (clusterThread) {
+        // Nothing here holds a copied block's vectors any more: they move to the thread.
+        await clusterThread.assign(block.vectors, copied !== undefined);
+        for (const id of ids) firstIds!.add(id);
+        for (let index = 0; index < count; index++) keptTexts.push(keepText(label(index)));
+      } else if (firstFit) {
         firstFit.add(block.vectors);
         for (const id of ids) firstIds!.add(id);
         keptBytes += block.vectors.byteLength;
@@ -305,6 +334,9 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
         const { header: next, sums } = update.result();
         written = await writeExtendedClusters(store, to.clusters, before!, next, newAssignments);
         await putBytes(store, to.clusterSums, encodeNpy(sums, next.k, dim));
+      } else if (clusterThread) {
+        const fit = await clusterThread.result();
+        written = await writeFittedClusters(store, to, dim, total, fit, { vectors: [], texts: keptTexts, idsDigest: firstIds!.digest() });
       } else if (keptAll) {
         written = await writeFittedClusters(store, to, dim, total, firstFit, { vectors: kept, texts: keptTexts, idsDigest: firstIds!.digest() });
       } else {
@@ -317,6 +349,7 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       return { written, clustersMs: performance.now() - clustersStarted };
     };
     const [{ search, searchMs }, { written: clustersWritten, clustersMs }, [nodesWritten, vectorsWritten]] = await Promise.all([searchTask(), clustersTask(), files]);
+    await clusterThread?.stop();
     return {
       version,
       nodeCount: total,
@@ -331,7 +364,7 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
   } catch (error) {
     // A writer being completed is left to finish first: aborting it meanwhile could race its completion.
     await filesWritten?.catch(() => undefined);
-    await Promise.all([nodes.abort(), vectors.abort()]);
+    await Promise.all([nodes.abort(), vectors.abort(), clusterThread?.stop()]);
     throw error;
   }
 }
@@ -459,11 +492,10 @@ interface KeptRows {
 }
 
 /**
- * Clusters every node of the version again: pass 1 over the rows (the new ones as they passed, for a
- * first version), the fit, pass 2 over the same rows, then the id digest and the text of the few rows
- * the labels sample: from the rows kept as they passed, or else from one pass over nodes.json.
+ * Pass 1 of the clustering, unless done already (`firstPass`: the rows as they passed), over the
+ * stored nodes.npy; the fit; pass 2 over the rows kept in memory, or over nodes.npy again.
  */
-async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKeys>, dim: number, total: number, firstPass: ReturnType<typeof createClusterAccumulator> | undefined, kept: KeptRows | undefined): Promise<WrittenObject> {
+async function fitRows(store: Store, to: ReturnType<typeof versionKeys>, dim: number, total: number, firstPass: ReturnType<typeof createClusterAccumulator> | undefined, kept: KeptRows | undefined): Promise<ClusterFit> {
   const storedRows = async function* () {
     for await (const batch of readStoredRows(store, to.vectors)) yield batch.rows;
   };
@@ -478,7 +510,32 @@ async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKe
     // Rows in memory come without a pause: let the store's answers (the files being completed) in between.
     if (kept) await yieldToIo();
   }
-  const fit = pass2.result();
+  return pass2.result();
+}
+
+/** A merge's time limit (functions/manifest.ts): the thread's URLs outlive any merge. */
+const SAMPLE_READ_SECONDS = 900;
+
+/** The clustering of a first version's `rows` rows, on its own thread, fitted on the samples in `files`. */
+async function startSampledClustering(store: Store, dim: number, rows: number, files: readonly string[]): Promise<ClusterThread> {
+  const samples = await Promise.all(files.map(async (key) => ({ name: key, url: await presignGet(store, key, SAMPLE_READ_SECONDS) })));
+  return startClusterThread({ dim, k: chooseK(rows), rows, sampleSize: resolveFitParams().sampleSize, samples });
+}
+
+/**
+ * Clusters every node of the version again: pass 1 over the rows (the new ones as they passed, for a
+ * first version), the fit, pass 2 over the same rows, then the id digest and the text of the few rows
+ * the labels sample: from the rows kept as they passed, or else from one pass over nodes.json.
+ */
+async function writeFittedClusters(
+  store: Store,
+  to: ReturnType<typeof versionKeys>,
+  dim: number,
+  total: number,
+  clustering: ReturnType<typeof createClusterAccumulator> | ClusterFit | undefined,
+  kept: KeptRows | undefined,
+): Promise<WrittenObject> {
+  const fit = clustering && "assignments" in clustering ? clustering : await fitRows(store, to, dim, total, clustering, kept);
   if (fit.rows !== total) throw new Error(`clustered ${fit.rows} rows of ${total}`);
 
   const wanted = labelRows(fit);

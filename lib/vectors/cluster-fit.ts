@@ -75,8 +75,11 @@ export type FitParams = Required<Omit<ClusterFitOptions, "k" | "seedTrials" | "r
 export interface ClusterAccumulator {
   /** Adds whole rows (row-major, `dim` floats each), e.g. each batch of `readNpyRows`. */
   add(rows: Float32Array): void;
-  /** Fits centroids on the sample of the rows seen; returns the assigner for pass 2. */
-  fit(): ClusterAssigner;
+  /**
+   * Fits centroids on the sample of the rows seen; returns the assigner for pass 2, which takes `rows`
+   * rows: by default the rows pass 1 saw, or as many others (pass 1 was fed a sample of them).
+   */
+  fit(rows?: number): ClusterAssigner;
 }
 
 /** Pass 2: feed every row again, in the same order; then `result()`. */
@@ -103,14 +106,14 @@ export function createClusterAccumulator(dim: number, options: ClusterFitOptions
       if (fitted) throw new Error("add() after fit(): pass 1 is over");
       reservoir.add(rows, wholeRows(rows, dim));
     },
-    fit() {
+    fit(rows) {
       fitted = true;
       const { seen, size } = reservoir;
       const k = options.k === undefined ? chooseK(seen) : Math.min(Math.max(0, Math.floor(options.k)), seen);
       const rng = createRng(params.seed);
       const sketch = createSketch(dim, params.sketchDim, rng);
       const { model, iterations } = fitModel(reservoir, size, dim, k, sketch, rng, params);
-      return createAssigner(model, dim, seen, iterations, params);
+      return createAssigner(model, dim, rows ?? seen, iterations, params);
     },
   };
 }

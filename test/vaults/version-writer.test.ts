@@ -13,6 +13,8 @@ import { writeAppendedVersion, type RowBlock } from "../../lib/vaults/version-wr
 import { versionKeys } from "../../lib/vaults/versions";
 import { chainIdsDigest, ClustersDocSchema, idsDigest } from "../../lib/vectors/clusters";
 import { decodeNpy, encodeNpy } from "../../lib/vectors/npy";
+import { encodeSample, inSample, samplePriority } from "../../lib/vectors/sample-file";
+import { adjustedRand, purity } from "../vectors/fixtures/cluster-quality";
 import { putBytes, useEmulator } from "../support/emulator";
 import { plantedNode } from "../vectors/fixtures/planted-nodes";
 import { plantedTopics } from "../vectors/fixtures/planted-topics";
@@ -397,6 +399,52 @@ describe("appending a version", () => {
     expect(kept.clusters.length).toBeGreaterThan(10);
     expect(kept.ids_digest).toBe(idsDigest(nodes.slice(0, 3_000).map((node) => node.id)));
     expect(kept).toEqual(readBack);
+  }, 120_000);
+
+  it("clusters a large first version on a thread of its own, fitted on its chunks' samples, about as well as from every row", async () => {
+    // The samples as embed workers write them: one file per chunk of 1,000 rows.
+    const rows = 8_000;
+    const sampleFiles: string[] = [];
+    for (let first = 0; first < rows; first += 1_000) {
+      const sampled = nodes.slice(first, first + 1_000).flatMap((node, at) => (inSample(samplePriority(node.hash)) ? [first + at] : []));
+      const vectors = new Float32Array(sampled.length * DIM);
+      sampled.forEach((row, at) => vectors.set(corpus.vectors.subarray(row * DIM, (row + 1) * DIM), at * DIM));
+      const key = `users/sampled/work/chunk-${first}.sample.bin`;
+      await putBytes(ctx.store, key, encodeSample(DIM, sampled.map((row) => samplePriority(nodes[row]!.hash)), vectors));
+      sampleFiles.push(key);
+    }
+    const write = (prefix: string, sampled: boolean) =>
+      writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: rows, embedder, blocks: blocks(0, rows, 700), ...(sampled && { sampleFiles, clusterThreadRows: 1_000 }) });
+    await write("users/every-row", false);
+    await write("users/sampled", true);
+    const files = async (prefix: string) => Promise.all([objectBytes(ctx.store, versionKeys(prefix, 1).nodes), objectBytes(ctx.store, versionKeys(prefix, 1).vectors)]);
+    const [everyNodes, everyVectors] = await files("users/every-row");
+    const [sampledNodes, sampledVectors] = await files("users/sampled");
+    expect(sampledNodes.equals(everyNodes)).toBe(true);
+    expect(sampledVectors.equals(everyVectors)).toBe(true);
+
+    const every = await clusters("users/every-row", 1);
+    const sampled = await clusters("users/sampled", 1);
+    expect(sampled.ids_digest).toBe(idsDigest(nodes.slice(0, rows).map((node) => node.id)));
+    expect(sampled.assignments).toHaveLength(rows);
+    expect(sampled.clusters.length).toBeGreaterThan(40);
+    // Fitted on ~2,000 rows instead of all 8,000, the partition is close to the one from every row, and as true to the planted themes.
+    expect(adjustedRand(sampled.assignments, every.assignments)).toBeGreaterThan(0.6);
+    const themes = corpus.theme.subarray(0, rows);
+    expect(purity(sampled.assignments, themes)).toBeGreaterThan(purity(every.assignments, themes) - 0.05);
+    // The thread's fit is the same every time.
+    await write("users/sampled-again", true);
+    const { computed_at: _first, ...first } = sampled;
+    const { computed_at: _again, ...again } = await clusters("users/sampled-again", 1);
+    expect(again).toEqual(first);
+  }, 120_000);
+
+  it("fails a first version whose clustering samples cannot be read", async () => {
+    const prefix = "users/sample-lost";
+    const sampleFiles = [`${prefix}/work/chunk-0.sample.bin`];
+    await expect(
+      writeAppendedVersion(ctx.store, { prefix, previous: 0, previousNodes: 0, added: 3_000, embedder, blocks: blocks(0, 3_000, 400), sampleFiles, clusterThreadRows: 1_000 }),
+    ).rejects.toThrow(/chunk-0.sample.bin for the clusters: the store answered 404/);
   }, 120_000);
 
   it("refuses rows that do not match what was announced, leaving nothing at the new version", async () => {

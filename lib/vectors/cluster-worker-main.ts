@@ -1,0 +1,121 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { createClusterAccumulator, type ClusterAssigner } from "./cluster-fit";
+import type { ClusterReply, ClusterRequest, ClusterThreadData } from "./cluster-thread";
+import { decodeSample } from "./sample-file";
+
+/**
+ * The clustering thread's side of lib/vectors/cluster-thread.ts. It reads the sample files (presigned
+ * URLs) and fits the centroids on the rows of lowest priority, while the rows to assign arrive and wait;
+ * then it assigns them in order as they come, and posts the fit once asked for it. Its code reaches the
+ * thread as a bundle (lib/vectors/cluster-worker.generated.ts, made by `npm run build:workers`), so it
+ * runs the same under tsx, vitest and the bundled Lambda function.
+ */
+const { dim, k, rows, sampleSize, samples } = workerData as ClusterThreadData;
+const port = parentPort!;
+/** Sample files fetched at once. */
+const FETCHES = 4;
+
+let assigner: ClusterAssigner | undefined;
+let failed = false;
+let resultAsked = false;
+const waiting: Float32Array[] = [];
+
+port.on("message", (request: ClusterRequest) => {
+  if (request.kind === "assign") waiting.push(request.rows);
+  else resultAsked = true;
+  work();
+});
+
+/** Assigns the rows waiting, once the fit is there; then the result, once asked. */
+function work(): void {
+  if (!assigner || failed) return;
+  try {
+    for (let block = waiting.shift(); block; block = waiting.shift()) {
+      assigner.assign(block);
+      port.postMessage({ kind: "took" } satisfies ClusterReply);
+    }
+    if (resultAsked) {
+      resultAsked = false;
+      const fit = assigner.result();
+      port.postMessage({ kind: "result", fit } satisfies ClusterReply, [fit.assignments.buffer as ArrayBuffer, fit.sums.buffer as ArrayBuffer]);
+    }
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function fail(error: unknown): void {
+  failed = true;
+  port.postMessage({ kind: "failed", name: error instanceof Error ? error.name : "Error", message: error instanceof Error ? error.message : String(error) } satisfies ClusterReply);
+}
+
+/** Sampled rows: each one's priority, place in the files' order, and vector (a view, of its file or of a compacted copy). */
+interface Candidates {
+  priority: number[];
+  order: number[];
+  vector: Float32Array[];
+}
+
+/**
+ * Keeps the `sampleSize` candidates of lowest priority (earlier first on ties), copied into one matrix
+ * so the files they came from can go, and returns them in the files' order.
+ */
+function lowest(from: Candidates): Candidates {
+  const picked = from.priority
+    .map((_, at) => at)
+    .sort((a, b) => from.priority[a]! - from.priority[b]! || from.order[a]! - from.order[b]!)
+    .slice(0, sampleSize)
+    .sort((a, b) => from.order[a]! - from.order[b]!);
+  const matrix = new Float32Array(picked.length * dim);
+  picked.forEach((at, row) => matrix.set(from.vector[at]!, row * dim));
+  return {
+    priority: picked.map((at) => from.priority[at]!),
+    order: picked.map((at) => from.order[at]!),
+    vector: picked.map((_, row) => matrix.subarray(row * dim, (row + 1) * dim)),
+  };
+}
+
+/** The `sampleSize` rows of lowest priority over every sample file, in the files' order, as one matrix. */
+async function readSample(): Promise<Float32Array> {
+  let kept: Candidates = { priority: [], order: [], vector: [] };
+  const fetches: (Promise<ArrayBuffer> | undefined)[] = [];
+  const fetchFile = (index: number) => {
+    const source = samples[index];
+    if (!source || fetches[index]) return;
+    const fetched = fetch(source.url).then(async (response) => {
+      if (!response.ok) throw new Error(`reading ${source.name} for the clusters: the store answered ${response.status}`);
+      return response.arrayBuffer();
+    });
+    fetched.catch(() => undefined);
+    fetches[index] = fetched;
+  };
+  let order = 0;
+  for (let index = 0; index < samples.length; index++) {
+    for (let ahead = index; ahead < index + FETCHES; ahead++) fetchFile(ahead);
+    const sample = decodeSample(new Uint8Array(await fetches[index]!), dim);
+    fetches[index] = Promise.resolve(new ArrayBuffer(0));
+    sample.priorities.forEach((priority, row) => {
+      kept.priority.push(priority);
+      kept.order.push(order++);
+      kept.vector.push(sample.vectors.subarray(row * dim, (row + 1) * dim));
+    });
+    // Bounded memory: at most twice the sample's rows (and the files they are in) between compactions.
+    if (kept.priority.length >= 2 * sampleSize) kept = lowest(kept);
+  }
+  kept = lowest(kept);
+  const matrix = new Float32Array(kept.vector.length * dim);
+  kept.vector.forEach((vector, row) => matrix.set(vector, row * dim));
+  return matrix;
+}
+
+async function fitOnSample(): Promise<void> {
+  const sample = await readSample();
+  const count = sample.length / dim;
+  // Every sampled row fits in the accumulator's reservoir, so the fit is on exactly these rows.
+  const pass1 = createClusterAccumulator(dim, { k, sampleSize: Math.max(1, count), expectedRows: count });
+  pass1.add(sample);
+  assigner = pass1.fit(rows);
+  work();
+}
+
+fitOnSample().catch(fail);

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { main as splitMain } from "../../functions/queues/split-upload";
+import { embedChunkConsumer } from "../../lib/ingest/consumers";
+import { mergeChunksConsumer } from "../../lib/ingest/merge-consumer";
+import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
+import { attemptPrefix } from "../../lib/ingest/work-files";
+import { getStore } from "../../lib/store/client";
+import { keyPages, objectBytes } from "../../lib/store/streams";
+import { versionKeys } from "../../lib/vaults/versions";
+import { ClustersDocSchema } from "../../lib/vectors/clusters";
+import { decodeSample, inSample, samplePriority, SAMPLE_RATE } from "../../lib/vectors/sample-file";
+import { uniqueEmail } from "../support/api";
+import { drivePipeline, splitEvent, takeIngestEvent, type PipelineHandlers } from "../support/drive";
+import { chatgptExport, conversations } from "../support/exports";
+import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
+import { useTestStack } from "../support/stack";
+import { uploadRow } from "../support/uploads";
+import { findUpload } from "../../lib/uploads/upload-rows";
+
+const ctx = useTestStack({ consumers: false });
+
+describe("a large upload's clustering samples", () => {
+  it("are written by the embed workers, a quarter of each chunk's rows by hash, and its first version's clusters are fitted on them", async () => {
+    const { body: user } = await ctx.api.signUp(uniqueEmail("samples"));
+    const id = await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(conversations("sampled", 1000, 3)));
+    await splitEvent(await takeIngestEvent(ctx.stack, id), { chunkSize: 500 });
+
+    // As for a 256 MiB upload, and a first version of 65,536 rows: this one has 3,000.
+    const embedOnly: PipelineHandlers = { ingest: splitMain, embed: embedChunkConsumer(() => ({ ...pipelineDeps(), sampledUploadBytes: 0 })).main, reduce: async () => undefined };
+    const upload = (await findUpload(ctx.db, id))!;
+    await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, id)).state === "merging", { handlers: embedOnly, only: ["embed"] });
+    const keys: string[] = [];
+    for await (const page of keyPages(getStore(), attemptPrefix(upload.vault_prefix, id, upload.split_attempt))) keys.push(...page.filter((key) => key.endsWith(".sample.bin")));
+    expect(keys).toHaveLength(6);
+    let sampled = 0;
+    for (const key of keys) {
+      const sample = decodeSample(await objectBytes(getStore(), key), upload.embedding_dim!);
+      expect([...sample.priorities].every(inSample)).toBe(true);
+      sampled += sample.priorities.length;
+    }
+
+    const merge: PipelineHandlers = { ...embedOnly, reduce: mergeChunksConsumer(() => ({ ...pipelineDeps(), clusterThreadRows: 1_000 })).main };
+    await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, id)).state === "complete", { handlers: merge });
+    const vault = await readVault(ctx.db, user.user_id);
+    expectConsistent(vault);
+    expect(vault.nodes).toHaveLength(3000);
+    // Every exchange whose hash puts it in the sample was sampled, and only those.
+    expect(sampled).toBe(vault.nodes.filter((node) => inSample(samplePriority(node.hash))).length);
+    expect(sampled / 3000).toBeGreaterThan(SAMPLE_RATE - 0.05);
+    const clusters = ClustersDocSchema.parse(JSON.parse((await objectBytes(getStore(), versionKeys(vault.vault.prefix, vault.vault.current_version).clusters)).toString("utf8")));
+    // Fitted on the samples (all of them: fewer than 16,384), every node assigned.
+    expect(clusters.params.sample_size).toBe(sampled);
+    expect(clusters.assignments).toHaveLength(3000);
+    expect(clusters.clusters.reduce((sum, cluster) => sum + cluster.size, 0)).toBe(3000);
+  }, 120_000);
+});

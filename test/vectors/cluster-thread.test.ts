@@ -1,0 +1,103 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { presignGet } from "../../lib/store/objects";
+import { chooseK, createClusterAccumulator } from "../../lib/vectors/cluster-fit";
+import { startClusterThread, type SampleSource } from "../../lib/vectors/cluster-thread";
+import { buildClusterWorkerSource, GENERATED_FILE } from "../../lib/vectors/cluster-worker-build";
+import { decodeSample, encodeSample, inSample, SAMPLE_RATE, samplePriority } from "../../lib/vectors/sample-file";
+import { putBytes, useEmulator } from "../support/emulator";
+import { plantedTopics } from "./fixtures/planted-topics";
+
+const ctx = useEmulator();
+const DIM = 64;
+const ROWS = 6_000;
+const corpus = plantedTopics({ rows: ROWS, dim: DIM, seed: 11 });
+/** Each row's exchange hash, as the split gives it (hex SHA-256). */
+const hashes = Array.from({ length: ROWS }, (_, row) => createHash("sha256").update(`exchange ${row}`).digest("hex"));
+const priorities = hashes.map(samplePriority);
+
+/** The corpus's samples as embed workers write them, one file per chunk of `chunkRows` rows. */
+async function sampleFiles(prefix: string, chunkRows: number): Promise<SampleSource[]> {
+  const sources: SampleSource[] = [];
+  for (let first = 0; first < ROWS; first += chunkRows) {
+    const sampled = Array.from({ length: Math.min(ROWS, first + chunkRows) - first }, (_, at) => first + at).filter((row) => inSample(priorities[row]!));
+    const rows = new Float32Array(sampled.length * DIM);
+    sampled.forEach((row, at) => rows.set(corpus.vectors.subarray(row * DIM, (row + 1) * DIM), at * DIM));
+    const key = `${prefix}/chunk-${first}.sample.bin`;
+    await putBytes(ctx.store, key, encodeSample(DIM, sampled.map((row) => priorities[row]!), rows));
+    sources.push({ name: key, url: await presignGet(ctx.store, key, 60) });
+  }
+  return sources;
+}
+
+/** The clustering in this thread, fitted on exactly `sample` (row numbers, in order), assigning every row. */
+function fittedHere(sample: readonly number[]) {
+  const pass1 = createClusterAccumulator(DIM, { k: chooseK(ROWS), sampleSize: sample.length, expectedRows: sample.length });
+  for (const row of sample) pass1.add(corpus.vectors.subarray(row * DIM, (row + 1) * DIM));
+  const pass2 = pass1.fit(ROWS);
+  for (let row = 0; row < ROWS; row += 700) pass2.assign(corpus.vectors.subarray(row * DIM, Math.min(ROWS, row + 700) * DIM));
+  return pass2.result();
+}
+
+describe("clustering samples", () => {
+  it("take a quarter of the rows, by their hash alone, and read back as written", () => {
+    const sampled = priorities.filter(inSample).length;
+    expect(sampled / ROWS).toBeGreaterThan(SAMPLE_RATE - 0.03);
+    expect(sampled / ROWS).toBeLessThan(SAMPLE_RATE + 0.03);
+    expect(samplePriority("0000000f" + "0".repeat(56))).toBe(15);
+    expect(() => samplePriority("not a hash")).toThrow(/not a hex SHA-256/);
+    const rows = corpus.vectors.slice(0, 3 * DIM);
+    const decoded = decodeSample(encodeSample(DIM, [7, 1, 99], rows), DIM);
+    expect([...decoded.priorities]).toEqual([7, 1, 99]);
+    expect([...decoded.vectors]).toEqual([...rows]);
+    expect(() => decodeSample(encodeSample(DIM, [7, 1, 99], rows), DIM * 2)).toThrow(/64-dim rows/);
+  });
+});
+
+describe("the clustering thread", () => {
+  it("runs the code a fresh build of lib/vectors/cluster-worker-main.ts gives (npm run build:workers)", async () => {
+    expect(await readFile(GENERATED_FILE, "utf8")).toBe(await buildClusterWorkerSource());
+  });
+
+  it("fits on the samples' rows of lowest priority and assigns the rows it is sent as the clustering here does", async () => {
+    const sources = await sampleFiles("users/thread", 1_000);
+    // Fewer than the samples hold (~1,500), so the thread keeps only the lowest and fits on them in row order.
+    const sampleSize = 400;
+    const thread = startClusterThread({ dim: DIM, k: chooseK(ROWS), rows: ROWS, sampleSize, samples: sources });
+    try {
+      // Sent at once, as a merge's first blocks are: they wait for the fit.
+      for (let row = 0; row < ROWS; row += 300) await thread.assign(corpus.vectors.subarray(row * DIM, Math.min(ROWS, row + 300) * DIM));
+      const fit = await thread.result();
+      const lowest = [...priorities.keys()].filter((row) => inSample(priorities[row]!)).sort((a, b) => priorities[a]! - priorities[b]! || a - b).slice(0, sampleSize).sort((a, b) => a - b);
+      const expected = fittedHere(lowest);
+      expect(fit.k).toBe(chooseK(ROWS));
+      expect(fit.rows).toBe(ROWS);
+      expect([...fit.assignments]).toEqual([...expected.assignments]);
+      expect([...fit.sums]).toEqual([...expected.sums]);
+      expect(fit.representatives).toEqual(expected.representatives);
+      expect(fit.params.sampleSize).toBe(sampleSize);
+    } finally {
+      await thread.stop();
+    }
+  }, 60_000);
+
+  it("fails what waits on it when a sample cannot be read, instead of clustering without it", async () => {
+    const sources = await sampleFiles("users/thread-lost", 3_000);
+    const missing = { name: "users/thread-lost/none.sample.bin", url: await presignGet(ctx.store, "users/thread-lost/none.sample.bin", 60) };
+    const thread = startClusterThread({ dim: DIM, k: 8, rows: ROWS, sampleSize: 1_000, samples: [sources[0]!, missing, sources[1]!] });
+    try {
+      await expect(thread.result()).rejects.toThrow(/reading users\/thread-lost\/none.sample.bin for the clusters: the store answered 404/);
+      await expect(thread.assign(corpus.vectors.subarray(0, DIM))).rejects.toThrow(/answered 404/);
+    } finally {
+      await thread.stop();
+    }
+  }, 60_000);
+
+  it("fails what waits on it with the reason it was stopped for", async () => {
+    const thread = startClusterThread({ dim: DIM, k: 8, rows: ROWS, sampleSize: 1_000, samples: await sampleFiles("users/thread-stopped", 3_000) });
+    await thread.stop(new Error("the merge failed"));
+    await expect(thread.result()).rejects.toThrow("the merge failed");
+    await expect(thread.assign(corpus.vectors.subarray(0, DIM))).rejects.toThrow("the merge failed");
+  }, 60_000);
+});
