@@ -21,6 +21,7 @@
  * indexes every row itself.
  */
 import os from "node:os";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { parseArgs } from "node:util";
 import { labelText } from "../lib/ingest/vault-nodes";
 import { meteredStore } from "../lib/store/metered";
@@ -28,6 +29,7 @@ import { objectStream, putStream } from "../lib/store/streams";
 import { decodeSegmentPart, encodeSegmentPart } from "../lib/search/segment-builder";
 import { writeAppendedVersion, type RowBlock } from "../lib/vaults/version-writer";
 import { versionKeys } from "../lib/vaults/versions";
+import { encodeSample, inSample, samplePriority } from "../lib/vectors/sample-file";
 import { benchStore, progress, runStep, withBenchEmulator } from "./child-steps";
 import { syntheticBlocks, timed } from "./synthetic-vault";
 
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     previous: { type: "string", default: "0" },
     first: { type: "string", default: "0" },
     count: { type: "string", default: "0" },
+    sampled: { type: "string", default: "no" },
   },
 });
 const BUCKET = "cogzy-bench";
@@ -75,10 +78,17 @@ async function runStage(): Promise<void> {
   const count = Number(values.count);
   const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
   const generated = { ms: 0 };
-  const started = performance.now();
+  let started = performance.now();
+  let meteredBefore = 0;
   let result: Omit<StageResult, "rssBeforeMb" | "peakMb" | "ms" | "through" | "generateMs">;
   if (values.stage === "merge") {
+    // With `--sampled yes`, the chunks' clustering samples as a large upload's embed workers write them,
+    // made first (not timed), one per 1,000-row block.
+    const sampleFiles = values.sampled === "yes" ? await writeSamples(store, prefix, first, count) : undefined;
+    started = performance.now();
+    meteredBefore = meter.read + meter.written;
     const written = await writeAppendedVersion(store, {
+      sampleFiles,
       prefix,
       previous,
       previousNodes: first,
@@ -95,9 +105,23 @@ async function runStage(): Promise<void> {
     result = { copied: 0, completeMs: 0, vaultBytes: bytes };
   }
   const ms = performance.now() - started - generated.ms;
-  const out: StageResult = { ...result, ms, generateMs: generated.ms, through: meter.read + meter.written, rssBeforeMb, peakMb: process.resourceUsage().maxRSS / 1024 };
+  const out: StageResult = { ...result, ms, generateMs: generated.ms, through: meter.read + meter.written - meteredBefore, rssBeforeMb, peakMb: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(`${JSON.stringify(out)}\n`);
   store.client.destroy();
+}
+
+/** Writes a clustering sample (lib/vectors/sample-file.ts) per 1,000-row block of the rows to merge. */
+async function writeSamples(store: ReturnType<typeof benchStore>, prefix: string, first: number, count: number): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const { nodes, vectors } of syntheticBlocks(first, count, DIM)) {
+    const sampled = nodes!.flatMap((node, row) => (inSample(samplePriority(node.hash)) ? [row] : []));
+    const rows = new Float32Array(sampled.length * DIM);
+    sampled.forEach((row, at) => rows.set(vectors.subarray(row * DIM, (row + 1) * DIM), at * DIM));
+    const key = `${prefix}/work/sample-${keys.length}.bin`;
+    await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: encodeSample(DIM, sampled.map((row) => samplePriority(nodes![row]!.hash)), rows) }));
+    keys.push(key);
+  }
+  return keys;
 }
 
 /**
@@ -118,6 +142,7 @@ function child(args: Record<string, string | number>): Promise<StageResult> {
 async function main(): Promise<void> {
   const rows = Number(values.rows);
   const add = Number(values.add);
+  if (values.sampled === "compare") return compareSampled(rows);
   await withBenchEmulator("bench-merge-", BUCKET, async (endpoint) => {
     progress(`${add} rows into an empty vault`);
     const small = await child({ stage: "merge", endpoint, prefix: "users/small", previous: 0, first: 0, count: add });
@@ -158,6 +183,28 @@ async function main(): Promise<void> {
         "",
       ].join("\n"),
     );
+  });
+}
+
+/**
+ * `--sampled compare`: the vault-sized merge (`rows` into an empty vault) clustered here, every row kept
+ * for the second pass, against clustered on its own thread from the chunks' samples
+ * (lib/vectors/cluster-thread.ts), alternating, two rounds. Each in its own process, as in a function.
+ */
+async function compareSampled(rows: number): Promise<void> {
+  await withBenchEmulator("bench-merge-sampled-", BUCKET, async (endpoint) => {
+    const lines: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const sampled of ["no", "yes"]) {
+        progress(`${rows} rows into an empty vault, ${sampled === "yes" ? "clustered on its own thread from samples" : "clustered here"} (round ${round + 1})`);
+        const r = await child({ stage: "merge", endpoint, prefix: `users/sampled-${sampled}-${round}`, previous: 0, first: 0, count: rows, sampled });
+        const t = r.timings!;
+        lines.push(
+          `  ${(sampled === "yes" ? "on its own thread, fitted on the samples" : "here, every row kept (before)").padEnd(42)} ${(r.ms / 1000).toFixed(2).padStart(6)} s; files ${((t.filesMs - r.generateMs) / 1000).toFixed(2)} s, then clusters ${(t.clustersMs / 1000).toFixed(2)} s and search ${(t.searchMs / 1000).toFixed(2)} s from the last row on; peak RSS ${r.peakMb.toFixed(0)} MB`,
+        );
+      }
+    }
+    process.stdout.write([`the ${rows}-row merge into an empty vault, dim ${DIM}, ${os.availableParallelism()} cores, alternating`, ...lines, ""].join("\n"));
   });
 }
 
