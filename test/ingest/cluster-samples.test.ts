@@ -1,3 +1,4 @@
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { main as splitMain } from "../../functions/queues/split-upload";
 import { embedChunkConsumer } from "../../lib/ingest/consumers";
@@ -52,5 +53,30 @@ describe("a large upload's clustering samples", () => {
     expect(clusters.params.sample_size).toBe(sampled);
     expect(clusters.assignments).toHaveLength(3000);
     expect(clusters.clusters.reduce((sum, cluster) => sum + cluster.size, 0)).toBe(3000);
+  }, 120_000);
+
+  it("are not used unless every chunk has one (an upload split before the deploy that brought them): the merge clusters every row as before", async () => {
+    const { body: user } = await ctx.api.signUp(uniqueEmail("samples-partial"));
+    const id = await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(conversations("partly", 1000, 3)));
+    await splitEvent(await takeIngestEvent(ctx.stack, id), { chunkSize: 500 });
+    const handlers: PipelineHandlers = {
+      ingest: splitMain,
+      embed: embedChunkConsumer(() => ({ ...pipelineDeps(), sampledUploadBytes: 0 })).main,
+      reduce: mergeChunksConsumer(() => ({ ...pipelineDeps(), clusterThreadRows: 1_000 })).main,
+    };
+    await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, id)).state === "merging", { handlers, only: ["embed"] });
+    const upload = (await findUpload(ctx.db, id))!;
+    const samples: string[] = [];
+    for await (const page of keyPages(getStore(), attemptPrefix(upload.vault_prefix, id, upload.split_attempt))) samples.push(...page.filter((key) => key.endsWith(".sample.bin")));
+    expect(samples).toHaveLength(6);
+    await getStore().client.send(new DeleteObjectCommand({ Bucket: getStore().bucket, Key: samples[3]! }));
+
+    await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, id)).state === "complete", { handlers });
+    const vault = await readVault(ctx.db, user.user_id);
+    expectConsistent(vault);
+    const clusters = ClustersDocSchema.parse(JSON.parse((await objectBytes(getStore(), versionKeys(vault.vault.prefix, vault.vault.current_version).clusters)).toString("utf8")));
+    // Every one of the 3,000 rows sampled (fewer than 16,384), not the ~750 of the samples.
+    expect(clusters.params.sample_size).toBe(3000);
+    expect(clusters.assignments).toHaveLength(3000);
   }, 120_000);
 });
