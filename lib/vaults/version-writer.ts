@@ -335,14 +335,14 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
         written = await writeExtendedClusters(store, to.clusters, before!, next, newAssignments);
         await putBytes(store, to.clusterSums, encodeNpy(sums, next.k, dim));
       } else if (clusterThread) {
-        const fit = await clusterThread.result();
-        written = await writeFittedClusters(store, to, dim, total, fit, { vectors: [], texts: keptTexts, idsDigest: firstIds!.digest() });
+        written = await writeFittedClusters(store, to, dim, total, await clusterThread.result(), { texts: keptTexts, idsDigest: firstIds!.digest() });
       } else if (keptAll) {
-        written = await writeFittedClusters(store, to, dim, total, firstFit, { vectors: kept, texts: keptTexts, idsDigest: firstIds!.digest() });
+        const fit = await fitRows(store, to, dim, total, firstFit, kept);
+        written = await writeFittedClusters(store, to, dim, total, fit, { texts: keptTexts, idsDigest: firstIds!.digest() });
       } else {
         // Every node clustered again from the stored files.
         await files;
-        written = await writeFittedClusters(store, to, dim, total, firstFit, undefined);
+        written = await writeFittedClusters(store, to, dim, total, await fitRows(store, to, dim, total, firstFit, undefined), undefined);
       }
       kept.length = 0;
       keptTexts.length = 0;
@@ -484,18 +484,18 @@ function blockRows(block: RowBlock) {
   return { count, ids, nodes, label };
 }
 
-/** Every row of a first version, as it passed through the writer: its vectors, label texts and ids' digest. */
-interface KeptRows {
-  vectors: Float32Array[];
+/** What the clusters document needs of every row of a first version, kept as it passed through the writer. */
+interface KeptLabels {
   texts: KeptText[];
   idsDigest: string;
 }
 
 /**
- * Pass 1 of the clustering, unless done already (`firstPass`: the rows as they passed), over the
- * stored nodes.npy; the fit; pass 2 over the rows kept in memory, or over nodes.npy again.
+ * Clusters every node of the version again: pass 1 over the rows, unless done already (`firstPass`:
+ * the rows as they passed), else over the stored nodes.npy; the fit; pass 2 over the vectors `kept` in
+ * memory as they passed, or over nodes.npy again.
  */
-async function fitRows(store: Store, to: ReturnType<typeof versionKeys>, dim: number, total: number, firstPass: ReturnType<typeof createClusterAccumulator> | undefined, kept: KeptRows | undefined): Promise<ClusterFit> {
+async function fitRows(store: Store, to: ReturnType<typeof versionKeys>, dim: number, total: number, firstPass: ReturnType<typeof createClusterAccumulator> | undefined, kept: Float32Array[] | undefined): Promise<ClusterFit> {
   const storedRows = async function* () {
     for await (const batch of readStoredRows(store, to.vectors)) yield batch.rows;
   };
@@ -505,7 +505,7 @@ async function fitRows(store: Store, to: ReturnType<typeof versionKeys>, dim: nu
     for await (const rows of storedRows()) pass1.add(rows);
   }
   const pass2 = pass1.fit();
-  for await (const rows of kept?.vectors ?? storedRows()) {
+  for await (const rows of kept ?? storedRows()) {
     pass2.assign(rows);
     // Rows in memory come without a pause: let the store's answers (the files being completed) in between.
     if (kept) await yieldToIo();
@@ -523,19 +523,10 @@ async function startSampledClustering(store: Store, dim: number, rows: number, f
 }
 
 /**
- * Clusters every node of the version again: pass 1 over the rows (the new ones as they passed, for a
- * first version), the fit, pass 2 over the same rows, then the id digest and the text of the few rows
- * the labels sample: from the rows kept as they passed, or else from one pass over nodes.json.
+ * The clusters document of a version clustered whole (`fit`), with the id digest and the text of the few
+ * rows the labels sample: from the labels `kept` as the rows passed, or else from one pass over nodes.json.
  */
-async function writeFittedClusters(
-  store: Store,
-  to: ReturnType<typeof versionKeys>,
-  dim: number,
-  total: number,
-  clustering: ReturnType<typeof createClusterAccumulator> | ClusterFit | undefined,
-  kept: KeptRows | undefined,
-): Promise<WrittenObject> {
-  const fit = clustering && "assignments" in clustering ? clustering : await fitRows(store, to, dim, total, clustering, kept);
+async function writeFittedClusters(store: Store, to: ReturnType<typeof versionKeys>, dim: number, total: number, fit: ClusterFit, kept: KeptLabels | undefined): Promise<WrittenObject> {
   if (fit.rows !== total) throw new Error(`clustered ${fit.rows} rows of ${total}`);
 
   const wanted = labelRows(fit);

@@ -57,10 +57,10 @@ interface Candidates {
 }
 
 /**
- * Keeps the `sampleSize` candidates of lowest priority (earlier first on ties), copied into one matrix
- * so the files they came from can go, and returns them in the files' order.
+ * Keeps the `sampleSize` candidates of lowest priority (earlier first on ties), copied in the files'
+ * order into one matrix (so the files they came from can go), whose rows their vectors view.
  */
-function lowest(from: Candidates): Candidates {
+function lowest(from: Candidates): Candidates & { matrix: Float32Array } {
   const picked = from.priority
     .map((_, at) => at)
     .sort((a, b) => from.priority[a]! - from.priority[b]! || from.order[a]! - from.order[b]!)
@@ -69,6 +69,7 @@ function lowest(from: Candidates): Candidates {
   const matrix = new Float32Array(picked.length * dim);
   picked.forEach((at, row) => matrix.set(from.vector[at]!, row * dim));
   return {
+    matrix,
     priority: picked.map((at) => from.priority[at]!),
     order: picked.map((at) => from.order[at]!),
     vector: picked.map((_, row) => matrix.subarray(row * dim, (row + 1) * dim)),
@@ -102,10 +103,7 @@ async function readSample(): Promise<Float32Array> {
     // Bounded memory: at most twice the sample's rows (and the files they are in) between compactions.
     if (kept.priority.length >= 2 * sampleSize) kept = lowest(kept);
   }
-  kept = lowest(kept);
-  const matrix = new Float32Array(kept.vector.length * dim);
-  kept.vector.forEach((vector, row) => matrix.set(vector, row * dim));
-  return matrix;
+  return lowest(kept).matrix;
 }
 
 async function fitOnSample(): Promise<void> {
