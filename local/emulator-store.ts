@@ -41,7 +41,7 @@ export const PATCHED_FAUXQS_VERSION = "2.4.1";
 
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 const COPY_BUFFER_BYTES = 8 * 1024 * 1024;
-/** S3's largest part (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
+/** S3's largest part, and its largest object in one PUT (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
 const MAX_PART_BYTES = 5 * 1024 ** 3;
 
 /** Bytes [start, end) of a file. */
@@ -287,34 +287,48 @@ function keepObjectBodiesAsBytes(fauxqsRoot: string): void {
   const run = ContentTypeParser.prototype.run;
   ContentTypeParser.prototype.run = function (this: ContentTypeParserInternals, contentType, handler, request, reply) {
     if (isStreamablePart(request.raw)) return receivePart(request, reply, handler);
+    if (isStreamablePut(request.raw)) return receiveObject(request, reply, handler);
     const toQueues = (request.raw.url ?? "/").split("?")[0] === "/";
     return run.call(this, toQueues ? contentType : "application/octet-stream", handler, request, reply);
   };
 }
 
-/** What {@link receivePart} hands fauxqs's UploadPart action as the body: an empty Buffer naming the file the part went to. */
-const RECEIVED = Symbol("received part");
-interface ReceivedPart {
+/** What {@link receivePart} and {@link receiveObject} hand fauxqs's actions as the body: an empty Buffer naming the file the bytes went to. */
+const RECEIVED = Symbol("received body");
+interface ReceivedBody {
   file: string;
   etag: string;
   length: number;
   /** Where the part starts in `file`, when it went to its place in the upload's assembly file. */
   offset?: number;
 }
-type ReceivedBody = Buffer & { [RECEIVED]?: ReceivedPart };
+type Received = Buffer & { [RECEIVED]?: ReceivedBody };
 
-/**
- * An UploadPart whose bytes can go straight to a file: a PUT with `partNumber` and `uploadId`, not a
- * copy (`x-amz-copy-source`) and not `aws-chunked` (whose framing fauxqs decodes from a Buffer).
- */
+/** A PUT whose body fauxqs would decode from one Buffer: a copy (`x-amz-copy-source`), or `aws-chunked` framing. */
+function bodyIsNotBytes(raw: http.IncomingMessage): boolean {
+  return raw.method !== "PUT" || Boolean(raw.headers["x-amz-copy-source"]) || String(raw.headers["content-encoding"] ?? "").includes("aws-chunked");
+}
+
+/** An UploadPart whose bytes can go straight to a file: a PUT with `partNumber` and `uploadId`, not a copy and not `aws-chunked`. */
 function isStreamablePart(raw: http.IncomingMessage): boolean {
-  if (raw.method !== "PUT" || raw.headers["x-amz-copy-source"] || String(raw.headers["content-encoding"] ?? "").includes("aws-chunked")) return false;
+  if (bodyIsNotBytes(raw)) return false;
   const url = new URL(raw.url ?? "/", "http://emulator");
   return url.pathname.split("/").filter(Boolean).length >= 2 && url.searchParams.has("uploadId") && url.searchParams.has("partNumber") && !url.searchParams.has("renameObject");
 }
 
+/**
+ * A PutObject whose bytes can go straight to a file: a PUT of `/bucket/key` without a sub-resource
+ * (`?tagging`, `?acl`, …), only the SDKs' `x-id` and a presigned URL's `X-Amz-*` parameters, and not a
+ * copy or `aws-chunked`.
+ */
+function isStreamablePut(raw: http.IncomingMessage): boolean {
+  if (bodyIsNotBytes(raw)) return false;
+  const url = new URL(raw.url ?? "/", "http://emulator");
+  return url.pathname.split("/").filter(Boolean).length >= 2 && [...url.searchParams.keys()].every((name) => name === "x-id" || name.toLowerCase().startsWith("x-amz-"));
+}
+
 let incomingDir: string | undefined;
-/** This process's folder for parts being received (the OS's temporary folder, removed when the process exits). */
+/** This process's folder for bodies being received (the OS's temporary folder, removed when the process exits). */
 function incomingFolder(): string {
   if (!incomingDir) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cogzy-emulator-parts-"));
@@ -324,10 +338,13 @@ function incomingFolder(): string {
   return incomingDir;
 }
 
-/** Files of parts this process is receiving right now (none once every part PUT has been answered). */
+/** Files of bodies this process is receiving or has not stored yet (none once every PUT has been answered). */
 export function partsBeingReceived(): string[] {
   return incomingDir ? fs.readdirSync(incomingDir) : [];
 }
+
+type Reply = Parameters<ContentTypeParserInternals["run"]>[3];
+type Handler = Parameters<ContentTypeParserInternals["run"]>[1];
 
 /**
  * Receives an UploadPart's bytes into a file while hashing them for its ETag (S3's part ETag is the
@@ -341,7 +358,7 @@ export function partsBeingReceived(): string[] {
  * upload's assembly file, so that completing the upload does not copy it again; any other part goes to
  * a file of its own, moved into its upload by the `uploadPart` patch.
  */
-function receivePart(request: ParsedRequest, reply: Parameters<ContentTypeParserInternals["run"]>[3], handler: Parameters<ContentTypeParserInternals["run"]>[1]): void {
+function receivePart(request: ParsedRequest, reply: Reply, handler: Handler): void {
   const declared = Number(request.raw.headers["content-length"] ?? NaN);
   const url = new URL(request.raw.url ?? "/", "http://emulator");
   const uploadId = url.searchParams.get("uploadId") ?? "";
@@ -352,11 +369,40 @@ function receivePart(request: ParsedRequest, reply: Parameters<ContentTypeParser
     mkdirSync(path.dirname(file), { recursive: true });
     closeSync(openSync(file, "a"));
   }
+  receiveBody(request, reply, handler, {
+    file,
+    offset: place?.offset,
+    // A placed part must be whole: the parts after it are at their own offsets.
+    complete: (length) => !place || length === declared,
+    discard: () => (place ? assemblies.get(uploadId)?.placed.delete(partNumber) : rmSync(file, { force: true })),
+  });
+}
+
+/**
+ * Receives a PutObject's bytes into a file as they arrive, hashing them for its ETag (the MD5 of the
+ * object's bytes: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html), for the reasons
+ * {@link receivePart} gives: the embed workers and the split PUT about 1.3 GB of chunks, vectors and
+ * search parts for a 100k-exchange export, and the join, its garbage and the synchronous write cost the
+ * emulator about twice the CPU per MiB that streaming does (`npm run bench:put-cost`). The `putObject`
+ * patch moves the file into place. S3's limit for one PUT (5 GiB) applies, not fauxqs's 11 MiB.
+ */
+function receiveObject(request: ParsedRequest, reply: Reply, handler: Handler): void {
+  const file = path.join(incomingFolder(), `${++temporaries}.object`);
+  receiveBody(request, reply, handler, { file, complete: () => true, discard: () => rmSync(file, { force: true }) });
+}
+
+/**
+ * Streams the request's body into `target.file` (at `target.offset`, without truncating the file, which
+ * holds an upload's other parts, when given), then hands the handler a {@link Received} body naming it.
+ * A body over 5 GiB, a broken connection or an incomplete body is answered with an error, and `discard`
+ * undoes what was written.
+ */
+function receiveBody(request: ParsedRequest, reply: Reply, handler: Handler, target: { file: string; offset?: number; complete: (length: number) => boolean; discard: () => void }): void {
+  const declared = Number(request.raw.headers["content-length"] ?? NaN);
   const hash = createHash("md5");
   let length = 0;
   const fail = (error: Error) => {
-    if (place) assemblies.get(uploadId)?.placed.delete(partNumber);
-    else rmSync(file, { force: true });
+    target.discard();
     reply.header("connection", "close");
     reply.send(error);
   };
@@ -370,12 +416,11 @@ function receivePart(request: ParsedRequest, reply: Parameters<ContentTypeParser
         yield chunk;
       }
     },
-    // Written at its offset without truncating the file, which holds the upload's other parts.
-    place ? fs.createWriteStream(file, { flags: "r+", start: place.offset }) : fs.createWriteStream(file),
+    target.offset !== undefined ? fs.createWriteStream(target.file, { flags: "r+", start: target.offset }) : fs.createWriteStream(target.file),
   ).then(
     () => {
-      if (place && length !== declared) return fail(Object.assign(new Error("You did not provide the number of bytes specified by the Content-Length HTTP header."), { statusCode: 400 }));
-      request.body = Object.assign(Buffer.alloc(0), { [RECEIVED]: { file, etag: `"${hash.digest("hex")}"`, length, offset: place?.offset } });
+      if (!target.complete(length)) return fail(Object.assign(new Error("You did not provide the number of bytes specified by the Content-Length HTTP header."), { statusCode: 400 }));
+      request.body = Object.assign(Buffer.alloc(0), { [RECEIVED]: { file: target.file, etag: `"${hash.digest("hex")}"`, length, offset: target.offset } });
       handler(request, reply);
     },
     (error: Error) => fail(error),
@@ -478,6 +523,27 @@ async function apply(): Promise<void> {
 
   const putObject = S3Store.prototype.putObject;
   S3Store.prototype.putObject = function (this: S3StoreInternals, bucket: string, key: string, body: Body, ...rest: unknown[]) {
+    const received = (body as Received)[RECEIVED];
+    const objects = this.buckets.get(bucket);
+    const persistence = this.persistence;
+    if (received && objects && isFiles(persistence)) {
+      const obj = storedObject(key, received, rest as PutObjectRest);
+      const file = objectFile(persistence, bucket, key);
+      const temporary = temporaryName(file);
+      moveFile(received.file, temporary, path.dirname(file));
+      replaceObjectFile(objectsFolder(persistence, bucket), temporary, file);
+      writeMeta(file, obj);
+      // As fauxqs keeps a persisted object: its metadata in memory, its body read from the file on demand.
+      objects.set(key, obj);
+      this.spy?.addMessage({ service: "s3", bucket, key, status: "uploaded", timestamp: Date.now() });
+      return obj;
+    }
+    if (received) {
+      // A bucket that does not exist (fauxqs answers NoSuchBucket), or a store without files (objects stay in memory).
+      const bytes = objects ? readFileSync(received.file) : body;
+      rmSync(received.file, { force: true });
+      return putObject.call(this, bucket, key, bytes, ...rest);
+    }
     // CopyObject hands over the source's body; fauxqs hashes it, so it must be bytes here.
     return putObject.call(this, bucket, key, body instanceof StoredBytes ? body.readAllSync() : body, ...rest);
   };
@@ -486,7 +552,7 @@ async function apply(): Promise<void> {
   S3Store.prototype.uploadPart = function (this: S3StoreInternals, uploadId: string, partNumber: number, body: Body, checksumValue?: string) {
     const upload = this.multipartUploads.get(uploadId);
     const persistence = this.persistence;
-    const received = (body as ReceivedBody)[RECEIVED];
+    const received = (body as Received)[RECEIVED];
     if (received && (!upload || !isFiles(persistence))) {
       // An unknown upload (fauxqs answers NoSuchUpload), or a store without files (parts stay in memory).
       const bytes = upload ? readFileSync(received.file) : body;
@@ -881,6 +947,40 @@ function objectFile(persistence: FilePersistence, bucket: string, key: string): 
 let temporaries = 0;
 function temporaryName(file: string): string {
   return `${file}.${process.pid}-${++temporaries}.tmp`;
+}
+
+/** What fauxqs's PutObject action passes its store's `putObject` after the key and body. */
+type PutObjectRest = [
+  contentType?: string,
+  metadata?: Record<string, string>,
+  systemMetadata?: Pick<StoredObject, "contentLanguage" | "contentDisposition" | "cacheControl" | "contentEncoding">,
+  checksumData?: { algorithm: string; value: string; type: string; partChecksums?: string[] },
+];
+
+/**
+ * The object fauxqs's `putObject` (s3Store.js) makes of a PUT, for bytes received into a file: its ETag
+ * and length are the ones taken while they arrived, its body (read on demand) is empty in memory.
+ */
+function storedObject(key: string, received: ReceivedBody, [contentType, metadata, systemMetadata, checksumData]: PutObjectRest): StoredObject {
+  return {
+    key,
+    body: Buffer.alloc(0),
+    contentType: contentType ?? "application/octet-stream",
+    contentLength: received.length,
+    etag: received.etag,
+    lastModified: new Date(),
+    metadata: metadata ?? {},
+    ...(systemMetadata?.contentLanguage && { contentLanguage: systemMetadata.contentLanguage }),
+    ...(systemMetadata?.contentDisposition && { contentDisposition: systemMetadata.contentDisposition }),
+    ...(systemMetadata?.cacheControl && { cacheControl: systemMetadata.cacheControl }),
+    ...(systemMetadata?.contentEncoding && { contentEncoding: systemMetadata.contentEncoding }),
+    ...(checksumData && {
+      checksumAlgorithm: checksumData.algorithm,
+      checksumValue: checksumData.value,
+      checksumType: checksumData.type,
+      ...(checksumData.partChecksums && { partChecksums: checksumData.partChecksums }),
+    }),
+  };
 }
 
 /** The `.meta.json` fauxqs keeps beside each object file (same fields as its own upsertObject). */
