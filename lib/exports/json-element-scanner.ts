@@ -233,13 +233,21 @@ export class JsonElementScanner {
           i++;
           continue;
         }
-        let byte = chunk[i]!;
-        while (byte !== QUOTE && byte !== BACKSLASH && ++i < length) byte = chunk[i]!;
-        if (i === length) break;
-        i++;
-        if (byte === BACKSLASH) {
-          escaped = true;
-        } else {
+        // Most of an export's bytes are inside strings: find the next quote with `indexOf` (memchr)
+        // instead of testing byte by byte, then count the backslashes just before it. An odd run escapes
+        // it; the run starts after `i` (a backslash before `i` was consumed by an escape or is outside
+        // this string), since `escaped` was handled above.
+        const quote = chunk.indexOf(QUOTE, i);
+        const end = quote < 0 ? length : quote;
+        let run = 0;
+        while (end - run > i && chunk[end - run - 1] === BACKSLASH) run++;
+        if (quote < 0) {
+          escaped = run % 2 === 1;
+          i = length;
+          break;
+        }
+        i = quote + 1;
+        if (run % 2 === 0) {
           inString = false;
           if (isString) return this.elementEnded(i);
         }

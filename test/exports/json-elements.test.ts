@@ -31,7 +31,7 @@ describe("readJsonElements", () => {
   });
 
   it("gives the same elements whatever the chunk boundaries", async () => {
-    const text = `\ufeff [ {"q": "a \\" ] } [ quote", "e": "\\\\"}, {"n": [1, {"x": "é😀"}]}, -1.5e3 , "s\\"" ]\n`;
+    const text = `\ufeff [ {"q": "a \\" ] } [ quote", "e": "\\\\"}, {"n": [1, {"x": "é😀"}]}, -1.5e3 , "s\\"", {"r": "\\\\\\" ] \\\\\\\\"} ]\n`;
     const expected = JSON.parse(text.replace("\ufeff", ""));
 
     for (let chunkBytes = 1; chunkBytes <= 16; chunkBytes++) {
