@@ -64,8 +64,28 @@ function nonAsciiClass(c: number): number {
   return WORD_CHAR;
 }
 
-// Stop words are recognised by their FNV hash, the value the scanner already has in hand.
-const stopWordHashes = new Set(englishStopWords.map(fnv1a));
+// Stop words are recognised by their FNV hash, the value the scanner already has in hand, looked up in
+// an open-addressing table of those hashes (a `Set` lookup per token cost more than the rest of addToken).
+const stopWordTable = (() => {
+  const hashes = [...new Set(englishStopWords.map(fnv1a))];
+  let size = 16;
+  while (size < hashes.length * 4) size *= 2;
+  const table = new Int32Array(size);
+  const used = new Uint8Array(size);
+  for (const hash of hashes) {
+    let slot = fmix32(hash) & (size - 1);
+    while (used[slot]) slot = (slot + 1) & (size - 1);
+    table[slot] = hash;
+    used[slot] = 1;
+  }
+  return { table, used, mask: size - 1 };
+})();
+
+function isStopWord(tokenHash: number): boolean {
+  const { table, used, mask } = stopWordTable;
+  for (let slot = fmix32(tokenHash) & mask; used[slot]; slot = (slot + 1) & mask) if (table[slot] === tokenHash) return true;
+  return false;
+}
 
 // Reused counting table (the embedder is synchronous, so one scratch table per process is safe).
 let capacity = 0;
@@ -132,7 +152,7 @@ let previousToken = 0;
 let hasPreviousToken = false;
 
 function addToken(tokenHash: number): void {
-  insert(fmix32(tokenHash ^ UNIGRAM_SEED), stopWordHashes.has(tokenHash) ? STOP_WORD : WORD, 1);
+  insert(fmix32(tokenHash ^ UNIGRAM_SEED), isStopWord(tokenHash) ? STOP_WORD : WORD, 1);
   if (hasPreviousToken) insert(fmix32(Math.imul(previousToken, 0x9e3779b1) ^ tokenHash ^ BIGRAM_SEED), BIGRAM, 1);
   previousToken = tokenHash;
   hasPreviousToken = true;

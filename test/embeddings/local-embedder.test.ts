@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createLocalEmbedder, dot, embedderIdentity } from "../../lib/embeddings";
@@ -9,6 +10,16 @@ describe("local embedder", () => {
 
   it("says it is local-hash-v1 with 1024 dimensions, like bge-m3", () => {
     expect(embedderIdentity(embedder)).toEqual({ embedder: "local", model: "local-hash-v1", dim: 1024 });
+  });
+
+  it("makes exactly the vectors local-hash-v1 has always made (vaults store them; a change needs a new model name)", async () => {
+    // Words, stop words, identifiers, accents, CJK, an empty text: the digest of the vectors' bytes as made
+    // when the model was defined. Any change to the tokeniser, hashing, weights or stop words moves it.
+    const texts = ["The cat sat on the mat, and it was not happy about it.", "ORD-88412: parse_invoice_v2 failed for calculateTotal()", "Zürich → São Paulo — résumé", "東京の天気は晴れです", "", "a an the of to in"];
+    const hash = createHash("sha256");
+    for (const vector of await embedder.embed(texts)) hash.update(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+
+    expect(hash.digest("hex")).toBe("64ae4122ed53ebddf98db9ee369a866f86db2df3cf7cb1316c07128cc862fdd9");
   });
 
   it("returns one vector per text, in order, of length dim", async () => {
