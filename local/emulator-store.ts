@@ -339,7 +339,7 @@ function incomingFolder(): string {
 }
 
 /** Files of bodies this process is receiving or has not stored yet (none once every PUT has been answered). */
-export function partsBeingReceived(): string[] {
+export function bodiesBeingReceived(): string[] {
   return incomingDir ? fs.readdirSync(incomingDir) : [];
 }
 
@@ -381,10 +381,11 @@ function receivePart(request: ParsedRequest, reply: Reply, handler: Handler): vo
 /**
  * Receives a PutObject's bytes into a file as they arrive, hashing them for its ETag (the MD5 of the
  * object's bytes: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html), for the reasons
- * {@link receivePart} gives: the embed workers and the split PUT about 1.3 GB of chunks, vectors and
- * search parts for a 100k-exchange export, and the join, its garbage and the synchronous write cost the
- * emulator about twice the CPU per MiB that streaming does (`npm run bench:put-cost`). The `putObject`
- * patch moves the file into place. S3's limit for one PUT (5 GiB) applies, not fauxqs's 11 MiB.
+ * {@link receivePart} gives: the embed workers and the split PUT about 850 MB of vectors, samples,
+ * search parts and chunks for a 100k-exchange export, each in one PutObject, and the join, its garbage
+ * and the synchronous write cost the emulator 1.5 to 2 times the CPU per MiB that streaming does
+ * (`npm run bench:put-cost`). The `putObject` patch moves the file into place. S3's limit for one PUT
+ * (5 GiB) applies, not fauxqs's 11 MiB.
  */
 function receiveObject(request: ParsedRequest, reply: Reply, handler: Handler): void {
   const file = path.join(incomingFolder(), `${++temporaries}.object`);

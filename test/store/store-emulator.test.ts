@@ -10,7 +10,7 @@ import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
 import { createS3Client, type Store } from "../../lib/store/client";
 import { startEmulator, type LocalEmulator } from "../../local/emulator";
-import { linkRanges, partsBeingReceived, StoredBytes } from "../../local/emulator-store";
+import { linkRanges, bodiesBeingReceived, StoredBytes } from "../../local/emulator-store";
 import { putBytes, useEmulator } from "../support/emulator";
 
 /**
@@ -177,7 +177,7 @@ describe("local store", () => {
 
     expect(answer.status).toBe(404);
     expect(await answer.text()).toContain("NoSuchUpload");
-    expect(partsBeingReceived()).toEqual([]);
+    expect(bodiesBeingReceived()).toEqual([]);
   });
 
   it("takes a PutObject's bytes into a file as they arrive: answered with their MD5 as its ETag, its metadata kept, nothing left behind", async () => {
@@ -192,7 +192,7 @@ describe("local store", () => {
     expect((await objectBytes(ctx.store, key)).equals(body)).toBe(true);
     const head = await ctx.store.client.send(new HeadObjectCommand({ Bucket: ctx.store.bucket, Key: key }));
     expect(head).toMatchObject({ ContentLength: body.length, ETag: answer.ETag, ContentType: "application/x-npy", CacheControl: "no-store", Metadata: { rows: "42" } });
-    expect(partsBeingReceived()).toEqual([]);
+    expect(bodiesBeingReceived()).toEqual([]);
 
     // Replaced by a smaller object through a presigned URL, as a browser sends a small export.
     const smaller = randomBytes(3000);
@@ -201,14 +201,14 @@ describe("local store", () => {
     expect(presigned.status, await presigned.clone().text()).toBe(200);
     expect(presigned.headers.get("etag")).toBe(`"${createHash("md5").update(smaller).digest("hex")}"`);
     expect((await objectBytes(ctx.store, key)).equals(smaller)).toBe(true);
-    expect(partsBeingReceived()).toEqual([]);
+    expect(bodiesBeingReceived()).toEqual([]);
   });
 
   it("answers NoSuchBucket to a PutObject into a bucket that does not exist, keeping none of its bytes", async () => {
     const put = ctx.store.client.send(new PutObjectCommand({ Bucket: "no-such-bucket", Key: "streamed/none.bin", Body: randomBytes(MiB) }));
 
     await expect(put).rejects.toMatchObject({ name: "NoSuchBucket" });
-    expect(partsBeingReceived()).toEqual([]);
+    expect(bodiesBeingReceived()).toEqual([]);
   });
 
   it("stores a body's bytes as sent whatever its content type, including those of the SQS and SNS APIs", async () => {
