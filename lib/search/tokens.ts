@@ -66,8 +66,7 @@ export function forEachTermSpan(lower: string, visit: (start: number, end: numbe
       }
       parts += 1;
       if (at - partStart <= MAX_TERM_LENGTH) visit(partStart, at, hash);
-      const after = at < end ? lower.charCodeAt(at) : 0;
-      if (at + 1 < end && after < 0x80 && asciiJoiner[after] === 1 && (units = wordUnits(lower, at + 1)) > 0) {
+      if (at + 1 < end && isJoiner(lower.charCodeAt(at)) && (units = wordUnits(lower, at + 1)) > 0) {
         partStart = at + 1;
         at += 1;
       } else break;
@@ -82,8 +81,9 @@ export function forEachTermSpan(lower: string, visit: (start: number, end: numbe
 }
 
 const WORD_CHARACTER = /^[\p{L}\p{N}_]$/u;
-/** 1 for the ASCII code units that join word runs (`-./:#`), looked up without a call. */
+/** 1 for the ASCII code units that join word runs (`-./:#`): a table, as for word characters, not a Set. */
 const asciiJoiner = Uint8Array.from({ length: 0x80 }, (_, unit) => ("-./:#".includes(String.fromCharCode(unit)) ? 1 : 0));
+const isJoiner = (unit: number) => unit < 0x80 && asciiJoiner[unit] === 1;
 /** Per UTF-16 code unit of the Basic Multilingual Plane: 0 not judged yet, 1 a word character, 2 not. */
 const bmpClass = new Uint8Array(0x10000);
 /** {@link wordUnits} of each ASCII code unit, looked up without a call: most text is ASCII. */
