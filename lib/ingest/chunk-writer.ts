@@ -1,7 +1,6 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Store } from "../store/client";
-import type { VaultNode } from "./vault-nodes";
-import { chunkFile, chunkLine } from "./vault-files";
+import { chunkFile } from "./vault-files";
 import { chunkInputKey } from "./work-files";
 
 /** An exchange a chunk carries that another unsettled upload held when it was claimed (see claims.ts). */
@@ -33,8 +32,8 @@ export interface WrittenChunk {
  * recorded at once, which bounds memory to a few chunks whatever the export's size.
  */
 export class ChunkWriter {
-  /** The current chunk's lines, encoded as each node is added, so no node object outlives its add(). */
-  private buffer: Buffer[] = [];
+  /** The current chunk's lines, each in the pieces it was encoded in (see encodedNodeLine). */
+  private buffer: Buffer[][] = [];
   private deferrals: ChunkDeferral[] = [];
   private count = 0;
   /** Nodes the chunk being filled holds once full. */
@@ -50,11 +49,14 @@ export class ChunkWriter {
     private readonly onWritten: (chunk: WrittenChunk) => Promise<void>,
   ) {}
 
-  /** Adds a node; `deferral` when another upload holds its exchange. */
-  async add(node: VaultNode, deferral?: ChunkDeferral): Promise<void> {
+  /**
+   * Adds a node by its line, the UTF-8 pieces of its JSON text (lib/ingest/vault-nodes.ts,
+   * `encodedNodeLine`), so no node object outlives its add(); `deferral` when another upload holds its exchange.
+   */
+  async add(line: Buffer[], deferral?: ChunkDeferral): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.buffer.length === 0) this.size = this.chunkSize();
-    this.buffer.push(chunkLine(node));
+    this.buffer.push(line);
     if (deferral) this.deferrals.push(deferral);
     if (this.buffer.length >= this.size) await this.flush();
   }

@@ -3,7 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
 import type { EmbedderIdentity } from "../embeddings";
-import { digestingByteSource, isExportFormatError, readExport, type ExportReader, type ExportRecord } from "../exports";
+import { digestingByteSource, isExportFormatError, readExport, type ExportReader } from "../exports";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { headObject } from "../store/objects";
@@ -16,7 +16,7 @@ import { claimExchanges, recordDeferrals, releaseClaims } from "./claims";
 import type { ObjectCreated } from "./object-events";
 import { enqueueChunks, requestMerge, sendEmbedMessages, wakeWaitingMerges } from "./pipeline-messages";
 import { failUpload, removeUploadFiles } from "./upload-state";
-import { contentHash, toVaultNode } from "./vault-nodes";
+import { encodedNodeLine, hashRecord, type HashedRecord } from "./vault-nodes";
 import { deletePrefix } from "../store/streams";
 
 export interface SplitDeps {
@@ -281,19 +281,19 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
   const seenInFile = new Set<string>();
   let duplicates = 0;
   let deferred = 0;
-  let batch: Array<{ record: ExportRecord; hash: Buffer }> = [];
+  let batch: HashedRecord[] = [];
   let lastProgress = Date.now();
 
   const write = async (entries: typeof batch, outcomes: Awaited<ReturnType<typeof claimExchanges>>, left: number) => {
     leftAtBatch = left;
-    for (const [index, { record, hash }] of entries.entries()) {
+    for (const [index, hashed] of entries.entries()) {
       const outcome = outcomes[index];
       if (outcome === "merged") {
         duplicates += 1;
         continue;
       }
       if (outcome === "held") deferred += 1;
-      await writer.add(toVaultNode(record, hash, upload.id), outcome === "held" ? { hash, recordId: record.id } : undefined);
+      await writer.add(encodedNodeLine(hashed, upload.id), outcome === "held" ? { hash: hashed.hash, recordId: hashed.record.id } : undefined);
     }
     if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = Date.now();
@@ -331,14 +331,14 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
 
   try {
     for await (const record of reader) {
-      const hash = contentHash(record);
-      const hex = hash.toString("hex");
-      if (seenInFile.has(hex)) {
+      // The hash and the JSON of the texts its line is made of, in one pass over them.
+      const hashed = hashRecord(record);
+      if (seenInFile.has(hashed.hex)) {
         duplicates += 1;
         continue;
       }
-      seenInFile.add(hex);
-      batch.push({ record, hash });
+      seenInFile.add(hashed.hex);
+      batch.push(hashed);
       if (batch.length >= CLAIM_BATCH) await takeBatch();
     }
     await takeBatch();

@@ -61,9 +61,9 @@ type ChunkLocation = { vaultPrefix: string; uploadId: string; attempt: number };
 
 /**
  * One node's line of a chunk file (see {@link chunkFile}): its JSON text, as UTF-8 bytes. The split
- * encodes each node as it comes rather than a whole chunk's text at once: one string per node is encoded
- * as it is, where joining a chunk's lines first builds a string of megabytes that is copied again to be
- * flattened and then encoded (measured: about half the CPU of stringify, join and encode).
+ * makes the same bytes in pieces, from the JSON of the texts it hashed (lib/ingest/vault-nodes.ts,
+ * `encodedNodeLine`), each node as it comes rather than a whole chunk's text at once: joining a chunk's
+ * lines first builds a string of megabytes that is copied again to be flattened and then encoded.
  */
 export function chunkLine(node: VaultNode): Buffer {
   return Buffer.from(JSON.stringify(node), "utf8");
@@ -78,14 +78,19 @@ const BETWEEN = Buffer.from(",\n");
 const CLOSE = Buffer.from("\n]\n");
 
 /**
- * A chunk file as the split writes it, from its nodes' lines ({@link chunkLine}): a JSON array of a
+ * A chunk file as the split writes it, from its nodes' lines ({@link chunkLine}, whole or in pieces): a JSON array of a
  * small head element, then one node per line, each line after a `,\n`. From the head on, the rows are
  * bytes exactly as nodes.json lays out lines after its first (see {@link nodesJsonLines}), so the merge
  * has the store copy them into nodes.json without reading them ({@link chunkLinesRange}).
  */
-export function chunkFile(lines: readonly Buffer[]): Buffer {
+export function chunkFile(lines: readonly (Buffer | readonly Buffer[])[]): Buffer {
   const parts: Buffer[] = [HEAD];
-  for (const line of lines) parts.push(BETWEEN, line);
+  for (const line of lines) {
+    parts.push(BETWEEN);
+    // A line may come in the pieces it was encoded in (lib/ingest/vault-nodes.ts, encodedNodeLine).
+    if (Buffer.isBuffer(line)) parts.push(line);
+    else parts.push(...(line as readonly Buffer[]));
+  }
   parts.push(CLOSE);
   return Buffer.concat(parts);
 }
