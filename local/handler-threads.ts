@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { Worker, type ResourceLimits } from "node:worker_threads";
 import type { Context } from "aws-lambda";
 import { build } from "esbuild";
 import { log } from "../lib/log";
@@ -174,7 +174,7 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
     void bundle.then(
       (file) => {
         if (terminated) return ended(undefined);
-        worker = new Worker(file, { env: { ...process.env, ...env }, execArgv: threadExecArgv(), name: handler });
+        worker = new Worker(file, { env: { ...process.env, ...env }, execArgv: threadExecArgv(), name: handler, resourceLimits: threadResourceLimits(env.NODE_OPTIONS) });
         for (const message of held.splice(0)) worker.postMessage(message);
         worker.on("message", (reply: ThreadReply) => {
           if (reply.type === "loaded") return markLoaded();
@@ -262,6 +262,17 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
       await Promise.all(threads.map((thread) => thread.exited));
     },
   };
+}
+
+/**
+ * What a handler thread takes of its function's NODE_OPTIONS (functions/manifest.ts, `nodeOptions`):
+ * V8 options are the process's, so a thread gets the young generation `--max-semi-space-size` names
+ * through its own resource limits instead, three semi-spaces
+ * (https://nodejs.org/api/cli.html#--max-semi-space-sizesize-in-mib, https://nodejs.org/api/worker_threads.html#new-workerfilename-options).
+ */
+export function threadResourceLimits(nodeOptions: string | undefined): ResourceLimits | undefined {
+  const semiSpace = /(?:^|\s)--max-semi-space-size=(\d+)(?:\s|$)/.exec(nodeOptions ?? "");
+  return semiSpace ? { maxYoungGenerationSizeMb: 3 * Number(semiSpace[1]) } : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import path from "node:path";
 import {
   DEAD_LETTER_CONSUMER,
   DEFAULT_DB_POOL_SIZE,
+  nodeOptions,
   queues as queueDefinitions,
   routes,
   schedules,
@@ -142,7 +143,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         started.push(() => threads.stop());
       }
       const startPoller = async (name: string, handlerName: string, url: string, arn: string, consumer: ConsumerDefinition) => {
-        const env = { DATABASE_POOL_SIZE: String(threadPoolSize(consumer, threadsPerFunction)) };
+        const options = nodeOptions(consumer);
+        // NODE_OPTIONS as the deployed function has it; its thread takes the young generation it names.
+        const env = { DATABASE_POOL_SIZE: String(threadPoolSize(consumer, threadsPerFunction)), ...(options && { NODE_OPTIONS: options }) };
         // A thread for each function starts loading now, in the background: an upload's first split,
         // embed and merge then find their modules loaded (a thread's load is ~1 s of CPU, more under
         // load), and the stack is up without waiting for them.

@@ -1,4 +1,4 @@
-import { DEFAULT_DB_POOL_SIZE } from "../functions/manifest";
+import { DEFAULT_DB_POOL_SIZE, nodeOptions } from "../functions/manifest";
 
 /**
  * What every function of the stack shares: the production switch, the store provider, Amazon's CA
@@ -29,17 +29,20 @@ export interface FunctionSpec {
   nativePackages?: string[];
   /** Postgres connections one container may hold (`DATABASE_POOL_SIZE`); the manifest's default when absent. */
   dbPoolSize?: number;
+  /** V8's young-generation semi-space, MiB (`NODE_OPTIONS`, functions/manifest.ts `nodeOptions`). */
+  semiSpaceMb?: number;
 }
 
 /** The arguments of one function: its own handler, limits and pool size on top of the shared context. */
 export function functionArgs(context: FunctionContext, spec: FunctionSpec): sst.aws.FunctionArgs {
+  const options = nodeOptions(spec);
   return {
     handler: spec.handler,
     timeout: `${spec.timeoutSeconds} seconds`,
     ...(spec.memoryMb ? { memory: `${spec.memoryMb} MB` as const } : {}),
     ...(spec.tmpMb ? { storage: `${spec.tmpMb} MB` as const } : {}),
     ...(spec.nativePackages ? { nodejs: { install: spec.nativePackages } } : {}),
-    environment: { ...context.environment, DATABASE_POOL_SIZE: String(spec.dbPoolSize ?? DEFAULT_DB_POOL_SIZE) },
+    environment: { ...context.environment, DATABASE_POOL_SIZE: String(spec.dbPoolSize ?? DEFAULT_DB_POOL_SIZE), ...(options && { NODE_OPTIONS: options }) },
     link: context.link as sst.aws.FunctionArgs["link"],
   };
 }

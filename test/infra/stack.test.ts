@@ -116,6 +116,16 @@ describe("functions", () => {
     const embed = stack.functions().find((fn) => fn.args.handler === definitions.embed.consumer!.handler)!;
     expect(embed.args.environment.DATABASE_POOL_SIZE).toBe("1");
   });
+
+  it("run the split, the embed workers and the merge with the young generation the manifest gives them, and no other function with NODE_OPTIONS", () => {
+    const ingest = new Set([definitions.ingest, definitions.embed, definitions.reduce].map((definition) => definition.consumer!.handler));
+    for (const fn of stack.functions()) {
+      const options = fn.args.environment.NODE_OPTIONS;
+      if (ingest.has(fn.args.handler)) expect(options, fn.source).toBe("--max-semi-space-size=64");
+      else expect(options, fn.source).toBeUndefined();
+    }
+    expect(stack.functions().filter((fn) => ingest.has(fn.args.handler))).toHaveLength(3);
+  });
 });
 
 describe("migrations", () => {

@@ -37,6 +37,18 @@ describe("handler threads", () => {
     expect(threads.stats()[`${FIXTURES}.describeInvocation`]).toMatchObject({ threads: 2, started: 2, died: 0, inFlight: 0 });
   });
 
+  it("gives a function's thread the young generation its NODE_OPTIONS names, as Lambda's runtime would", async () => {
+    const withSemiSpace = (mb: number) =>
+      threads.invoker(`${FIXTURES}.heapLimit`, { NODE_OPTIONS: `--max-semi-space-size=${mb}` })({}, lambdaContext(`${FIXTURES}.heapLimit`, 30)) as Promise<{ threadId: number; heapLimitMb: number }>;
+    const small = await withSemiSpace(16);
+    // A function's settings are fixed while its threads live (a deploy replaces them): a new thread takes the new one.
+    await threads.crash(`${FIXTURES}.heapLimit`);
+    const large = await withSemiSpace(64);
+    expect(small.threadId).not.toBe(large.threadId);
+    // Three semi-spaces make the young generation: 3 MiB more heap for each MiB more of semi-space.
+    expect(large.heapLimitMb - small.heapLimitMb).toBe(3 * (64 - 16));
+  });
+
   it("fails the invocation with the handler's error, and keeps the thread", async () => {
     await expect(invoke("refuse", {})).rejects.toThrow("this handler refuses every event");
     await expect(invoke("refuse", {})).rejects.toMatchObject({ name: "TypeError" });

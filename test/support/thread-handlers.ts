@@ -2,6 +2,7 @@
  * Handlers for test/platform/handler-threads.test.ts, loaded by the stack's handler threads the way a
  * function's module is (`test/support/thread-handlers.<export>`).
  */
+import v8 from "node:v8";
 import { setTimeout as sleep } from "node:timers/promises";
 import { threadId } from "node:worker_threads";
 import type { Context } from "aws-lambda";
@@ -17,6 +18,11 @@ export async function describeInvocation(event: { waitMs?: number }, context: Co
     setting: process.env.THREAD_TEST_SETTING ?? null,
     poolSize: process.env.DATABASE_POOL_SIZE ?? null,
   };
+}
+
+/** The thread's heap limit, which its young generation is part of. */
+export async function heapLimit() {
+  return { threadId, heapLimitMb: v8.getHeapStatistics().heap_size_limit / 1024 / 1024 };
 }
 
 export async function refuse(): Promise<never> {
