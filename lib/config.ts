@@ -75,7 +75,8 @@ const schema = z.object({
   INGEST_SPLIT_LEASE_SECONDS: integer(30),
   /**
    * Uploads above this size go in parts, each part its own presigned PUT. Defaults: 100 MB and 16 MB
-   * parts in production; 10 MB and 8 MB locally, where the emulator takes request bodies up to 11 MiB.
+   * parts in production; 10 MB and 8 MB locally (chosen when the emulator took request bodies up to
+   * 11 MiB; it now streams PutObject and UploadPart bodies of any size S3 allows, local/emulator-store.ts).
    */
   UPLOAD_MULTIPART_THRESHOLD_MB: z.coerce.number().positive().optional(),
   UPLOAD_PART_SIZE_MB: z.coerce.number().min(5).optional(),

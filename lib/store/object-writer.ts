@@ -19,7 +19,7 @@ import { objectRange } from "./ranged";
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 const MAX_COPY_PART_BYTES = 4 * 1024 * 1024 * 1024;
 const MAX_PARTS = 10_000;
-/** Parts uploaded from memory: above the 5 MiB minimum, under the local emulator's 11 MiB request limit. */
+/** Parts uploaded from memory: above S3's 5 MiB minimum; {@link PARTS_IN_FLIGHT} of them are what a writer holds. */
 const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
 

@@ -17,8 +17,8 @@ export async function objectBytes(store: Store, key: string): Promise<Buffer> {
 
 /**
  * Writes a stream of unknown length as one object (multipart under the hood, 8 MiB parts, 4 in flight),
- * so a 400 MB vector file never sits in memory whole. 8 MiB stays above S3's 5 MiB part minimum and
- * under the local emulator's 11 MiB body limit. Small pieces (a line of JSON) are gathered into
+ * so a 400 MB vector file never sits in memory whole. 8 MiB stays above S3's 5 MiB part minimum, and 4
+ * of them in flight are what the writer holds. Small pieces (a line of JSON) are gathered into
  * 1 MB blocks first. Returns the bytes written.
  */
 export async function putStream(store: Store, key: string, body: AsyncIterable<Uint8Array | string>, contentType: string): Promise<number> {
