@@ -36,11 +36,16 @@ export function benchStore(endpoint: string, bucket: string): Store {
   return { client, presignClient: client, bucket };
 }
 
-/** Runs `script` again as a child with `--name value` per entry of `args`; its last stdout line is its JSON result. */
-export function runStep<T>(script: string, args: Record<string, string | number>): Promise<T> {
+/**
+ * Runs `script` again as a child with `--name value` per entry of `args`; its last stdout line is its JSON
+ * result. `nodeOptions`: the NODE_OPTIONS of the function the step stands for (functions/manifest.ts,
+ * `nodeOptions`), so its memory is measured with the heap that function runs with.
+ */
+export function runStep<T>(script: string, args: Record<string, string | number>, nodeOptions?: string): Promise<T> {
   const argv = [...process.execArgv, script, ...Object.entries(args).flatMap(([key, value]) => [`--${key}`, String(value)])];
+  const env = nodeOptions ? { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, nodeOptions].filter(Boolean).join(" ") } : process.env;
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"], env: process.env });
+    const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"], env });
     let out = "";
     proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     proc.on("error", reject);

@@ -25,6 +25,7 @@ import { objectStream, putStream } from "../lib/store/streams";
 import { buildPendingGraphs, readSearchManifest } from "../lib/search/version-indexes";
 import { writeAppendedVersion, writeWholeVersion } from "../lib/vaults/version-writer";
 import { versionKeys } from "../lib/vaults/versions";
+import { nodeOptions, queues } from "../functions/manifest";
 import { benchStore, progress, runStep, withBenchEmulator } from "./child-steps";
 import { syntheticBlocks, timed } from "./synthetic-vault";
 
@@ -109,7 +110,8 @@ async function runStage(): Promise<void> {
 }
 
 function child(args: Record<string, string | number>): Promise<StepResult> {
-  return runStep<StepResult>(import.meta.filename, { dim: DIM, ...args });
+  // Forgets run in the merge function (the reduce queue), with its heap.
+  return runStep<StepResult>(import.meta.filename, { dim: DIM, ...args }, nodeOptions(queues.reduce.consumer!));
 }
 
 async function main(): Promise<void> {

@@ -30,6 +30,7 @@ import { decodeSegmentPart, encodeSegmentPart } from "../lib/search/segment-buil
 import { writeAppendedVersion, type RowBlock } from "../lib/vaults/version-writer";
 import { versionKeys } from "../lib/vaults/versions";
 import { encodeSample, inSample, samplePriority } from "../lib/vectors/sample-file";
+import { nodeOptions, queues } from "../functions/manifest";
 import { benchStore, progress, runStep, withBenchEmulator } from "./child-steps";
 import { syntheticBlocks, timed } from "./synthetic-vault";
 
@@ -136,7 +137,8 @@ async function* withParts(blocks: AsyncGenerator<RowBlock>): AsyncGenerator<RowB
 }
 
 function child(args: Record<string, string | number>): Promise<StageResult> {
-  return runStep<StageResult>(import.meta.filename, { dim: DIM, parts: values.parts!, ...args });
+  // The merge function's heap: its young generation is part of every merge's peak.
+  return runStep<StageResult>(import.meta.filename, { dim: DIM, parts: values.parts!, ...args }, nodeOptions(queues.reduce.consumer!));
 }
 
 async function main(): Promise<void> {
