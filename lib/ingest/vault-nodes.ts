@@ -82,12 +82,13 @@ const ASSISTANT_FIELD = `"assistant":${JSON.stringify(ASSISTANT_MARK)}`;
  */
 export function encodedNodeLine(hashed: HashedRecord, uploadId: string): Buffer[] {
   const { record, hex, texts } = hashed;
-  if (record.kind !== "exchange" || !texts) return [Buffer.from(JSON.stringify({ ...record, hash: hex, upload_id: uploadId }), "utf8")];
+  const wholeLine = () => [Buffer.from(JSON.stringify({ ...record, hash: hex, upload_id: uploadId }), "utf8")];
+  if (record.kind !== "exchange" || !texts) return wholeLine();
   // The same keys in the same order as toVaultNode's spread: human and assistant keep their places.
   const skeleton = JSON.stringify({ ...record, human: HUMAN_MARK, assistant: ASSISTANT_MARK, hash: hex, upload_id: uploadId });
   const humanAt = skeleton.indexOf(HUMAN_FIELD);
   const assistantAt = skeleton.indexOf(ASSISTANT_FIELD);
-  if (humanAt < 0 || assistantAt < 0) return [Buffer.from(JSON.stringify({ ...record, hash: hex, upload_id: uploadId }), "utf8")];
+  if (humanAt < 0 || assistantAt < 0) return wholeLine();
   const spans = [
     { at: humanAt + '"human":'.length, end: humanAt + HUMAN_FIELD.length, bytes: texts.human },
     { at: assistantAt + '"assistant":'.length, end: assistantAt + ASSISTANT_FIELD.length, bytes: texts.assistant },
