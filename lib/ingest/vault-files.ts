@@ -89,7 +89,7 @@ export function chunkFile(lines: readonly (Buffer | readonly Buffer[])[]): Buffe
     parts.push(BETWEEN);
     // A line may come in the pieces it was encoded in (lib/ingest/vault-nodes.ts, encodedNodeLine).
     if (Buffer.isBuffer(line)) parts.push(line);
-    else parts.push(...(line as readonly Buffer[]));
+    else parts.push(...line);
   }
   parts.push(CLOSE);
   return Buffer.concat(parts);
