@@ -108,14 +108,33 @@ export function createClusterAccumulator(dim: number, options: ClusterFitOptions
     },
     fit(rows) {
       fitted = true;
-      const { seen, size } = reservoir;
-      const k = options.k === undefined ? chooseK(seen) : Math.min(Math.max(0, Math.floor(options.k)), seen);
-      const rng = createRng(params.seed);
-      const sketch = createSketch(dim, params.sketchDim, rng);
-      const { model, iterations } = fitModel(reservoir, size, dim, k, sketch, rng, params);
-      return createAssigner(model, dim, rows ?? seen, iterations, params);
+      return fitHeld(reservoir, dim, options, params, rows ?? reservoir.seen);
     },
   };
+}
+
+/**
+ * The fit `createClusterAccumulator` gives after `add(sample)` of rows that all fit in its sample
+ * (`sampleSize` at least their number), made on `sample` where it lies instead of on a copy of it: the
+ * same centroids, since a reservoir keeps every row in order until it is full. `rows` as for `fit`.
+ */
+export function fitWholeSample(dim: number, sample: Float32Array, options: Omit<ClusterFitOptions, "sampleSize" | "expectedRows">, rows: number): ClusterAssigner {
+  const params = resolveFitParams(options);
+  const count = wholeRows(sample, dim);
+  const held: FitRows = { seen: count, size: count, rows: () => sample, sourceRow: (slot) => slot };
+  return fitHeld(held, dim, options, { ...params, sampleSize: Math.max(1, count) }, rows);
+}
+
+/** The rows a fit is made on: a reservoir's, or a whole sample's. */
+type FitRows = Pick<RowReservoir, "seen" | "size" | "rows" | "sourceRow">;
+
+function fitHeld(held: FitRows, dim: number, options: ClusterFitOptions, params: FitParams, rows: number): ClusterAssigner {
+  const { seen, size } = held;
+  const k = options.k === undefined ? chooseK(seen) : Math.min(Math.max(0, Math.floor(options.k)), seen);
+  const rng = createRng(params.seed);
+  const sketch = createSketch(dim, params.sketchDim, rng);
+  const { model, iterations } = fitModel(held, size, dim, k, sketch, rng, params);
+  return createAssigner(model, dim, rows, iterations, params);
 }
 
 /** Fills in the defaults (see `ClusterFitOptions`) and keeps every count at least 1. */
@@ -145,7 +164,7 @@ function wholeRows(rows: Float32Array, dim: number): number {
 }
 
 function fitModel(
-  reservoir: RowReservoir,
+  reservoir: FitRows,
   n: number,
   dim: number,
   k: number,

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { createClusterAccumulator, type ClusterAssigner } from "./cluster-fit";
+import { fitWholeSample, type ClusterAssigner } from "./cluster-fit";
 import type { ClusterReply, ClusterRequest, ClusterThreadData } from "./cluster-thread";
 import { decodeSample } from "./sample-file";
 
@@ -107,12 +107,8 @@ async function readSample(): Promise<Float32Array> {
 }
 
 async function fitOnSample(): Promise<void> {
-  const sample = await readSample();
-  const count = sample.length / dim;
-  // Every sampled row fits in the accumulator's reservoir, so the fit is on exactly these rows.
-  const pass1 = createClusterAccumulator(dim, { k, sampleSize: Math.max(1, count), expectedRows: count });
-  pass1.add(sample);
-  assigner = pass1.fit(rows);
+  // The fit is on exactly the sampled rows, where they lie.
+  assigner = fitWholeSample(dim, await readSample(), { k }, rows);
   work();
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fitWholeSample } from "../../lib/vectors/cluster-fit";
 import { ClustersDocSchema, chooseK, clusterRows, clustersDocument, computeClusters, createClusterAccumulator, idsDigest } from "../../lib/vectors/clusters";
 import { encodeNpy, readNpyRows } from "../../lib/vectors/npy";
 import { purity } from "./fixtures/cluster-quality";
@@ -116,6 +117,22 @@ describe("createClusterAccumulator", () => {
     const doc = computeClusters(small.vectors, small.dim, small.nodes, { k: 8, sampleSize: 300 });
     expect(doc.params.sample_size).toBe(300);
     expect(purity(doc.assignments, small.topic)).toBeGreaterThan(0.95);
+  });
+
+  it("fits a whole sample where it lies as it fits the same rows added to a reservoir that holds them all", () => {
+    const sample = small.vectors.subarray(0, 400 * small.dim);
+    const pass1 = createClusterAccumulator(small.dim, { k: 8, sampleSize: 400, expectedRows: 400 });
+    pass1.add(sample);
+    const copied = pass1.fit(small.rows);
+    const inPlace = fitWholeSample(small.dim, sample, { k: 8 }, small.rows);
+    for (const pass2 of [copied, inPlace]) pass2.assign(small.vectors);
+    const [expected, got] = [copied.result(), inPlace.result()];
+    expect([...got.assignments]).toEqual([...expected.assignments]);
+    expect([...got.sums]).toEqual([...expected.sums]);
+    expect(got.representatives).toEqual(expected.representatives);
+    expect(got.params).toEqual(expected.params);
+    expect(purity(got.assignments, small.topic)).toBeGreaterThan(0.95);
+    expect(() => fitWholeSample(small.dim, small.vectors.subarray(0, small.dim + 1), {}, 1)).toThrow(/not a whole number/);
   });
 
   it("refuses a second pass with a different number of rows", () => {
