@@ -16,7 +16,7 @@ import { claimExchanges, recordDeferrals, releaseClaims } from "./claims";
 import type { ObjectCreated } from "./object-events";
 import { enqueueChunks, requestMerge, sendEmbedMessages, wakeWaitingMerges } from "./pipeline-messages";
 import { failUpload, removeUploadFiles } from "./upload-state";
-import { encodedNodeLine, hashRecord, type HashedRecord } from "./vault-nodes";
+import { createByteSlab, encodedNodeLine, hashRecord, type HashedRecord } from "./vault-nodes";
 import { deletePrefix } from "../store/streams";
 
 export interface SplitDeps {
@@ -279,6 +279,8 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
   const chunkSize = () => (leftAtBatch > largeWhileLeft ? LARGE_CHUNK_FACTOR * deps.chunkSize : deps.chunkSize);
   const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, chunkSize, (chunk) => recordChunk(deps, upload, attempt, chunk, announce));
   const seenInFile = new Set<string>();
+  // The texts' and lines' bytes, written into shared blocks instead of a buffer each.
+  const slab = createByteSlab();
   let duplicates = 0;
   let deferred = 0;
   let batch: HashedRecord[] = [];
@@ -293,7 +295,7 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
         continue;
       }
       if (outcome === "held") deferred += 1;
-      await writer.add(encodedNodeLine(hashed, upload.id), outcome === "held" ? { hash: hashed.hash, recordId: hashed.record.id } : undefined);
+      await writer.add(encodedNodeLine(hashed, upload.id, slab), outcome === "held" ? { hash: hashed.hash, recordId: hashed.record.id } : undefined);
     }
     if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = Date.now();
@@ -332,7 +334,7 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
   try {
     for await (const record of reader) {
       // The hash and the JSON of the texts its line is made of, in one pass over them.
-      const hashed = hashRecord(record);
+      const hashed = hashRecord(record, slab);
       if (seenInFile.has(hashed.hex)) {
         duplicates += 1;
         continue;

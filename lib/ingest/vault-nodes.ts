@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash as cryptoHash } from "node:crypto";
 import type { ExportRecord } from "../exports";
 import { textStart } from "../vectors/cluster-labels";
 
@@ -51,21 +51,80 @@ export interface HashedRecord {
  * because a string's JSON text is the same wherever it stands in a document
  * (https://tc39.es/ecma262/#sec-quotejsonstring).
  */
-export function hashRecord(record: ExportRecord): HashedRecord {
+export function hashRecord(record: ExportRecord, slab: ByteSlab = createByteSlab()): HashedRecord {
   if (record.kind !== "exchange") {
     const hash = contentHash(record);
     return { record, hash, hex: hash.toString("hex") };
   }
-  const human = Buffer.from(JSON.stringify(record.human), "utf8");
-  const assistant = Buffer.from(JSON.stringify(record.assistant), "utf8");
-  const hash = createHash("sha256")
-    .update(`["exchange",${JSON.stringify(record.conversation_id)},`)
-    .update(human)
-    .update(",")
-    .update(assistant)
-    .update("]")
-    .digest();
+  // The framing, the texts and the closing bracket side by side in the slab, so one call hashes them all.
+  const start = slab.mark();
+  slab.write(`["exchange",${JSON.stringify(record.conversation_id)},`);
+  const human = slab.write(JSON.stringify(record.human));
+  slab.write(",");
+  const assistant = slab.write(JSON.stringify(record.assistant));
+  slab.write("]");
+  const hash = cryptoHash("sha256", slab.since(start), "buffer");
   return { record, hash, hex: hash.toString("hex"), texts: { human, assistant } };
+}
+
+/**
+ * Strings written one after another into shared blocks of memory, each handed back as a view of its
+ * UTF-8 bytes: an exchange's texts and the pieces of its line cost no allocation of their own, and
+ * consecutive writes are consecutive bytes. A block lives as long as any view of it.
+ */
+export interface ByteSlab {
+  /** `text` as UTF-8, in the slab. */
+  write(text: string): Buffer;
+  /** A position to take {@link since} from, before writes that must stay side by side. */
+  mark(): SlabMark;
+  /** The bytes written since `mark`, as one view (the writes since then share its block). */
+  since(mark: SlabMark): Buffer;
+}
+
+export interface SlabMark {
+  block: Buffer;
+  at: number;
+}
+
+/** Bytes per block: writes too big for a block's room get a block of their own size. */
+const SLAB_BYTES = 1 << 20;
+
+/**
+ * A {@link ByteSlab} of `blockBytes` blocks. Writes after a `mark()` that outgrow their block move,
+ * with what was written since the mark, into a new one, so `since()` is always one view.
+ */
+export function createByteSlab(blockBytes = SLAB_BYTES): ByteSlab {
+  let block = Buffer.allocUnsafeSlow(blockBytes);
+  let used = 0;
+  let markedAt = -1;
+  const room = (bytes: number) => {
+    if (used + bytes <= block.length) return;
+    // Keep what was written since the mark together: it moves into the new block.
+    const carried = markedAt >= 0 ? block.subarray(markedAt, used) : Buffer.alloc(0);
+    const next = Buffer.allocUnsafeSlow(Math.max(blockBytes, 2 * (carried.length + bytes)));
+    carried.copy(next, 0);
+    block = next;
+    used = carried.length;
+    if (markedAt >= 0) markedAt = 0;
+  };
+  return {
+    write(text) {
+      // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4).
+      room(3 * text.length);
+      const from = used;
+      used += block.write(text, used, "utf8");
+      return block.subarray(from, used);
+    },
+    mark() {
+      markedAt = used;
+      return { block, at: used };
+    },
+    since(mark) {
+      const view = mark.block === block ? block.subarray(mark.at, used) : block.subarray(0, used);
+      markedAt = -1;
+      return view;
+    },
+  };
 }
 
 /** Stand-ins for an exchange's texts in its line's skeleton: their JSON (`"\u0000…"`) can only be theirs. */
@@ -80,15 +139,14 @@ const ASSISTANT_FIELD = `"assistant":${JSON.stringify(ASSISTANT_MARK)}`;
  * {@link hashRecord} kept spliced in where they stand, so neither text is escaped or encoded again.
  * `"human":"\u0000…` can only be the field: inside a string's JSON every `"` is escaped.
  */
-export function encodedNodeLine(hashed: HashedRecord, uploadId: string): Buffer[] {
+export function encodedNodeLine(hashed: HashedRecord, uploadId: string, slab: ByteSlab = createByteSlab()): Buffer[] {
   const { record, hex, texts } = hashed;
-  const wholeLine = () => [Buffer.from(JSON.stringify({ ...record, hash: hex, upload_id: uploadId }), "utf8")];
-  if (record.kind !== "exchange" || !texts) return wholeLine();
+  if (record.kind !== "exchange" || !texts) return wholeLine(hashed, uploadId);
   // The same keys in the same order as toVaultNode's spread: human and assistant keep their places.
   const skeleton = JSON.stringify({ ...record, human: HUMAN_MARK, assistant: ASSISTANT_MARK, hash: hex, upload_id: uploadId });
   const humanAt = skeleton.indexOf(HUMAN_FIELD);
   const assistantAt = skeleton.indexOf(ASSISTANT_FIELD);
-  if (humanAt < 0 || assistantAt < 0) return wholeLine();
+  if (humanAt < 0 || assistantAt < 0) return wholeLine(hashed, uploadId);
   const spans = [
     { at: humanAt + '"human":'.length, end: humanAt + HUMAN_FIELD.length, bytes: texts.human },
     { at: assistantAt + '"assistant":'.length, end: assistantAt + ASSISTANT_FIELD.length, bytes: texts.assistant },
@@ -96,11 +154,16 @@ export function encodedNodeLine(hashed: HashedRecord, uploadId: string): Buffer[
   const pieces: Buffer[] = [];
   let from = 0;
   for (const span of spans) {
-    pieces.push(Buffer.from(skeleton.slice(from, span.at), "utf8"), span.bytes);
+    pieces.push(slab.write(skeleton.slice(from, span.at)), span.bytes);
     from = span.end;
   }
-  pieces.push(Buffer.from(skeleton.slice(from), "utf8"));
+  pieces.push(slab.write(skeleton.slice(from)));
   return pieces;
+}
+
+/** The node's whole line, encoded in one piece. */
+function wholeLine({ record, hex }: HashedRecord, uploadId: string): Buffer[] {
+  return [Buffer.from(JSON.stringify({ ...record, hash: hex, upload_id: uploadId }), "utf8")];
 }
 
 /**

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { readExport, type ExportRecord } from "../../lib/exports";
 import { fileByteSource } from "../../lib/exports/byte-source";
 import { chunkFile, chunkLine, chunkRows } from "../../lib/ingest/vault-files";
-import { contentHash, encodedNodeLine, hashRecord, toVaultNode } from "../../lib/ingest/vault-nodes";
+import { contentHash, createByteSlab, encodedNodeLine, hashRecord, toVaultNode } from "../../lib/ingest/vault-nodes";
 
 const UPLOAD = "0b6f6c1e-6a8e-4c4e-9d55-1f3f8d2b7a10";
 const EXPORTS = path.join(import.meta.dirname, "../fixtures/exports");
@@ -78,6 +78,22 @@ describe("a record's hash and chunk line from one encoding of its texts", () => 
   it("keep the record's own field order, whatever it is", () => {
     const { human, assistant, ...rest } = exchange({ human: "asked", assistant: "answered" }) as Extract<ExportRecord, { kind: "exchange" }>;
     expectSameAsDefinitions({ assistant, ...rest, human } as ExportRecord);
+  });
+
+  it("are the same from one shared slab, whose writes outgrow its blocks and interleave", async () => {
+    const records = await fixtureRecords();
+    const texts = ["", "ünïcödé 漢字 😀", "lone \ud800 surrogate", "x".repeat(5000)];
+    records.push(...texts.flatMap((text) => [exchange({ human: text }), exchange({ assistant: text, conversation_id: text })]));
+    // Blocks far smaller than most texts: nearly every write moves to a block of its own size or carries the hash's framing along.
+    const slab = createByteSlab(64);
+    const hashed = records.map((record) => hashRecord(record, slab));
+    // Lines written after every hash, as the split does (a batch's lines once its claims are back).
+    const lines = hashed.map((entry) => Buffer.concat(encodedNodeLine(entry, UPLOAD, slab)).toString("utf8"));
+    records.forEach((record, at) => {
+      const hash = contentHash(record);
+      expect(hashed[at]!.hash.equals(hash)).toBe(true);
+      expect(lines[at]).toBe(chunkLine(toVaultNode(record, hash, UPLOAD)).toString("utf8"));
+    });
   });
 
   it("make chunk files that read back as the nodes", () => {
