@@ -327,15 +327,55 @@ function isStreamablePut(raw: http.IncomingMessage): boolean {
   return url.pathname.split("/").filter(Boolean).length >= 2 && [...url.searchParams.keys()].every((name) => name === "x-id" || name.toLowerCase().startsWith("x-amz-"));
 }
 
+const INCOMING_PREFIX = "cogzy-emulator-parts-";
 let incomingDir: string | undefined;
-/** This process's folder for bodies being received (the OS's temporary folder, removed when the process exits). */
+/**
+ * This process's folder for bodies being received, in the OS's temporary folder and named after the
+ * process: removed when the process exits, or by the next emulator if it never got to (a SIGKILL).
+ */
 function incomingFolder(): string {
   if (!incomingDir) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cogzy-emulator-parts-"));
+    removeDeadIncomingFolders(os.tmpdir());
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${INCOMING_PREFIX}${process.pid}-`));
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     incomingDir = dir;
   }
   return incomingDir;
+}
+
+/** Folders without a process id in their name are older than that naming: left a day, in case their emulator still runs. */
+const UNNAMED_FOLDER_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Removes the incoming folders in `tmp` of emulator processes that have ended (their bodies were never
+ * stored, and nothing reads them), and returns their names. A process id reused by a living process
+ * keeps its folder, which costs only its space.
+ */
+export function removeDeadIncomingFolders(tmp: string): string[] {
+  const removed: string[] = [];
+  for (const entry of fs.readdirSync(tmp, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !entry.name.startsWith(INCOMING_PREFIX)) continue;
+    const folder = path.join(tmp, entry.name);
+    const pid = /^(\d+)-/.exec(entry.name.slice(INCOMING_PREFIX.length))?.[1];
+    const modified = statSync(folder, { throwIfNoEntry: false })?.mtimeMs;
+    if (modified === undefined) continue;
+    const dead = pid === undefined ? Date.now() - modified > UNNAMED_FOLDER_MS : !processRuns(Number(pid));
+    if (!dead) continue;
+    rmSync(folder, { recursive: true, force: true });
+    removed.push(entry.name);
+  }
+  return removed;
+}
+
+/** Whether a process `pid` runs: signal 0 checks without sending (https://nodejs.org/api/process.html#processkillpid-signal). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user's process.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Files of bodies this process is receiving or has not stored yet (none once every PUT has been answered). */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { linkSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { linkSync, lstatSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +11,7 @@ import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
 import { createS3Client, type Store } from "../../lib/store/client";
 import { startEmulator, type LocalEmulator } from "../../local/emulator";
-import { linkRanges, bodiesBeingReceived, StoredBytes } from "../../local/emulator-store";
+import { linkRanges, bodiesBeingReceived, removeDeadIncomingFolders, StoredBytes } from "../../local/emulator-store";
 import { putBytes, useEmulator } from "../support/emulator";
 
 /**
@@ -202,6 +203,31 @@ describe("local store", () => {
     expect(presigned.headers.get("etag")).toBe(`"${createHash("md5").update(smaller).digest("hex")}"`);
     expect((await objectBytes(ctx.store, key)).equals(smaller)).toBe(true);
     expect(bodiesBeingReceived()).toEqual([]);
+  });
+
+  it("removes the incoming folders of emulators that ended without removing them, and only those", async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), "incoming-"));
+    try {
+      const ended = spawnSync(process.execPath, ["-e", ""]).pid!;
+      const folders = {
+        ended: `cogzy-emulator-parts-${ended}-a1b2c3`,
+        running: `cogzy-emulator-parts-${process.pid}-d4e5f6`,
+        unnamedRecent: "cogzy-emulator-parts-g7h8i9",
+        unnamedOld: "cogzy-emulator-parts-j0k1l2",
+        other: `other-${ended}-m3n4o5`,
+      };
+      for (const name of Object.values(folders)) {
+        mkdirSync(path.join(tmp, name));
+        writeFileSync(path.join(tmp, name, "1.part"), "bytes");
+      }
+      const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+      utimesSync(path.join(tmp, folders.unnamedOld), twoDaysAgo, twoDaysAgo);
+
+      expect(removeDeadIncomingFolders(tmp).sort()).toEqual([folders.ended, folders.unnamedOld].sort());
+      expect(readdirSync(tmp).sort()).toEqual([folders.running, folders.unnamedRecent, folders.other].sort());
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it("answers NoSuchBucket to a PutObject into a bucket that does not exist, keeping none of its bytes", async () => {
