@@ -16,7 +16,7 @@ import { notHeldInChunk } from "./claims";
 import * as lifecycle from "../uploads/lifecycle";
 import { chunkInputKey, chunkSampleKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
 import { encodeSample, inSample, samplePriority } from "../vectors/sample-file";
-import { chunkLinesRange, chunkRows, encodeLinesRange, encodeRowFacts, LINES_RANGE_SECTION, ROW_FACTS_SECTION } from "./vault-files";
+import { chunkLinesRange, chunkRows, encodeLinesRange, encodeRowFactBytes, LINES_RANGE_SECTION, ROW_FACT_BYTES_SECTION } from "./vault-files";
 import { encodeSegmentPart } from "../search/segment-builder";
 
 export interface EmbedDeps {
@@ -123,7 +123,7 @@ function chunkSample(embedded: readonly { hash: string; row: number }[], vectors
 /** What a chunk's segment part carries for the merge besides its index files. */
 function partSections(input: Buffer, nodes: readonly VaultNode[]): Record<string, Buffer> {
   const range = chunkLinesRange(input);
-  return { [ROW_FACTS_SECTION]: encodeRowFacts(nodes), ...(range && { [LINES_RANGE_SECTION]: encodeLinesRange(range) }) };
+  return { [ROW_FACT_BYTES_SECTION]: encodeRowFactBytes(nodes), ...(range && { [LINES_RANGE_SECTION]: encodeLinesRange(range) }) };
 }
 
 /**

@@ -18,7 +18,7 @@ import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
-import { chunkLines, chunkRows, decodeLinesRange, decodeRowFacts, LINES_RANGE_SECTION, parseNodeLine, readChunkFile, readChunkSegmentPart, readChunkVectorRows, ROW_FACTS_SECTION, type RowFacts, type StoredRange } from "./vault-files";
+import { chunkLines, chunkRows, decodeLinesRange, decodeRowFactBytes, decodeRowFacts, LINES_RANGE_SECTION, parseNodeLine, readChunkFile, readChunkSegmentPart, readChunkVectorRows, ROW_FACT_BYTES_SECTION, ROW_FACTS_SECTION, type RowFacts, type StoredRange } from "./vault-files";
 import type { VaultNode } from "./vault-nodes";
 import { attemptPrefix, chunkInputKey, chunkSampleKey, workPrefix } from "./work-files";
 
@@ -180,7 +180,7 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     ]);
     // The facts its embed worker put in the part spare parsing the lines; without them (a worker from
     // before they were written, or a chunk with deferred rows, which gets no part) the lines are parsed.
-    const facts = segmentPart && decodeRowFacts(segmentPart.extra[ROW_FACTS_SECTION], segmentPart.rows);
+    const facts = segmentPart && (decodeRowFactBytes(segmentPart.extra[ROW_FACT_BYTES_SECTION], segmentPart.rows) ?? decodeRowFacts(segmentPart.extra[ROW_FACTS_SECTION], segmentPart.rows));
     // The usual chunk: every row is this upload's own, and the part says where its lines are in the chunk
     // file, so the store copies them (and the vectors) into the version and the lines are never read here.
     // Lines too few to make a copied part (S3's 5 MiB minimum) are read here instead, with the chunks read

@@ -6,7 +6,7 @@ import { isMissingObject } from "../store/objects";
 import { decodeSegmentPart, type SegmentPart } from "../search/segment-builder";
 import { float32FromLeBytes } from "../vectors/float32-le";
 import { decodeNpyView, readNpyRows } from "../vectors/npy";
-import { LABEL_CHARS, labelText, type LabelText, type VaultNode } from "./vault-nodes";
+import { LABEL_CHARS, labelText, type LabelBytes, type LabelText, type VaultNode } from "./vault-nodes";
 import { chunkInputKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
 
 /**
@@ -174,17 +174,68 @@ export function chunkLines(bytes: Buffer): Buffer[] | undefined {
 /**
  * What the merge needs of a chunk's row besides its line: its hash (is it this upload's to store?), and
  * its id and topic-label text (the clusters). The embed worker, which parses the chunk anyway, writes
- * them into the chunk's segment part ({@link encodeRowFacts}), so the merge does not parse every line of
+ * them into the chunk's segment part ({@link encodeRowFactBytes}), so the merge does not parse every line of
  * the upload again only to learn these (JSON.parse of a 500 MB export's lines: seconds of the merge).
  */
-export interface RowFacts extends LabelText {
+export type RowFacts = (LabelText | LabelBytes) & {
   hash: string;
-}
+};
 
-/** The segment part section that carries a chunk's {@link RowFacts}. */
+/**
+ * The segment part section that carried a chunk's {@link RowFacts} in JSON ({@link encodeRowFacts}),
+ * before {@link ROW_FACT_BYTES_SECTION}: still read, from parts written by embed workers of before.
+ */
 export const ROW_FACTS_SECTION = "rowFacts";
 
-/** {@link RowFacts} of `nodes` as a section's bytes: `{labelChars, rows: [[id, hash, title, text], …]}` in JSON. */
+/** The segment part section that carries a chunk's {@link RowFacts}, their label texts as bytes ({@link encodeRowFactBytes}). */
+export const ROW_FACT_BYTES_SECTION = "rowFactBytes";
+
+/**
+ * {@link RowFacts} of `nodes` as a section's bytes: a 32-bit little-endian length, that many bytes of
+ * JSON `{labelChars, rows: [[id, hash, title, textEnd], …]}`, then each row's label text in UTF-8, one
+ * after the other (a row's text ends at its `textEnd` and starts where the previous row's ends). The
+ * merge keeps the label texts as these bytes for the clusters document, where only a few are read: in
+ * the JSON of {@link encodeRowFacts} every one was decoded, to be encoded again.
+ */
+export function encodeRowFactBytes(nodes: readonly VaultNode[]): Buffer {
+  const texts: Buffer[] = [];
+  let textEnd = 0;
+  const rows = nodes.map((node) => {
+    const { id, title, text } = labelText(node, LABEL_CHARS);
+    const bytes = Buffer.from(text, "utf8");
+    texts.push(bytes);
+    textEnd += bytes.length;
+    return [id, node.hash, title, textEnd];
+  });
+  const head = Buffer.from(JSON.stringify({ labelChars: LABEL_CHARS, rows }), "utf8");
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(head.length, 0);
+  return Buffer.concat([length, head, ...texts]);
+}
+
+/**
+ * The {@link RowFacts} of a section written by {@link encodeRowFactBytes}, their texts views of one copy
+ * of its text bytes (not of the part, which they would keep whole), or undefined when they cannot
+ * stand for the rows, as for {@link decodeRowFacts}. A section whose lengths do not add up is refused.
+ */
+export function decodeRowFactBytes(section: Uint8Array | undefined, rows: number): RowFacts[] | undefined {
+  if (!section) return undefined;
+  const bytes = Buffer.from(section.buffer, section.byteOffset, section.byteLength);
+  const headEnd = 4 + (bytes.length >= 4 ? bytes.readUInt32LE(0) : 0);
+  if (bytes.length < 4 || headEnd > bytes.length) throw new Error("a chunk's row facts are cut short");
+  const facts = JSON.parse(bytes.toString("utf8", 4, headEnd)) as { labelChars: number; rows: [string, string, string | null, number][] };
+  if (facts.labelChars !== LABEL_CHARS || facts.rows.length !== rows) return undefined;
+  const texts = Buffer.from(bytes.subarray(headEnd));
+  let start = 0;
+  return facts.rows.map(([id, hash, title, end]) => {
+    if (!Number.isSafeInteger(end) || end < start || end > texts.length) throw new Error(`a chunk's row facts put a label text at [${start}, ${end}) of ${texts.length} bytes`);
+    const text = texts.subarray(start, end);
+    start = end;
+    return { id, hash, title, text };
+  });
+}
+
+/** {@link RowFacts} of `nodes` as the section {@link ROW_FACTS_SECTION} was: `{labelChars, rows: [[id, hash, title, text], …]}` in JSON. */
 export function encodeRowFacts(nodes: readonly VaultNode[]): Buffer {
   const rows = nodes.map((node) => {
     const { id, title, text } = labelText(node, LABEL_CHARS);

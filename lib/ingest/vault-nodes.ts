@@ -190,6 +190,11 @@ export interface LabelText {
   text: string;
 }
 
+/** A {@link LabelText} whose text is still the UTF-8 bytes a chunk's search part carries it in (lib/ingest/vault-files.ts). */
+export interface LabelBytes extends Omit<LabelText, "text"> {
+  text: Buffer;
+}
+
 /** The characters of a node's text {@link labelText} keeps for the topic labels. */
 export const LABEL_CHARS = 300;
 

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToIo } from "node:timers/promises";
 import type { EmbedderIdentity } from "../embeddings";
-import { labelText, type LabelText, type VaultNode } from "../ingest/vault-nodes";
+import { labelText, type LabelBytes, type LabelText, type VaultNode } from "../ingest/vault-nodes";
 import { parseNodeLine, readNodeLines, readStoredRows, type StoredRange } from "../ingest/vault-files";
 import { createSegmentBuilder, partLineLengths, type SegmentPart } from "../search/segment-builder";
 import { appendSegments, graphStateFor, SEGMENT_POLICY, segmentName, writeSegment, type SegmentEntry } from "../search/segments";
@@ -32,8 +32,8 @@ export interface RowBlock {
    * the lines are then parsed only if the writer has to index the rows itself (their part not joined).
    */
   nodes?: readonly VaultNode[];
-  /** Each row's id and topic-label text ({@link labelText}), given instead of the nodes. */
-  labels?: readonly LabelText[];
+  /** Each row's id and topic-label text ({@link labelText}, or its UTF-8 bytes), given instead of the nodes. */
+  labels?: readonly (LabelText | LabelBytes)[];
   vectors: Float32Array;
   /** Each node's line of nodes.json (`JSON.stringify(node)` as UTF-8) when the caller has it already. */
   lines?: readonly Uint8Array[];
@@ -436,8 +436,8 @@ interface KeptText {
   text: Buffer;
 }
 
-function keepText({ id, title, text }: LabelText): KeptText {
-  return { id, title, text: Buffer.from(text, "utf8") };
+function keepText({ id, title, text }: LabelText | LabelBytes): KeptText {
+  return { id, title, text: typeof text === "string" ? Buffer.from(text, "utf8") : text };
 }
 
 /**
@@ -480,7 +480,7 @@ function blockRows(block: RowBlock) {
   const nodes = () => (parsed ??= block.lines!.map(parseNodeLine));
   const count = given ? given.length : block.labels!.length;
   const ids = (given ?? block.labels!).map((row) => row.id);
-  const label = (row: number): LabelText => (given ? labelText(given[row]!) : block.labels![row]!);
+  const label = (row: number): LabelText | LabelBytes => (given ? labelText(given[row]!) : block.labels![row]!);
   return { count, ids, nodes, label };
 }
 

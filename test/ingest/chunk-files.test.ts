@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkFile, chunkLine, chunkLines, chunkLinesRange, chunkRows, decodeLinesRange, decodeRowFacts, encodeLinesRange, encodeRowFacts } from "../../lib/ingest/vault-files";
+import { chunkFile, chunkLine, chunkLines, chunkLinesRange, chunkRows, decodeLinesRange, decodeRowFactBytes, decodeRowFacts, encodeLinesRange, encodeRowFactBytes, encodeRowFacts } from "../../lib/ingest/vault-files";
 import { LABEL_CHARS, labelText, type VaultNode } from "../../lib/ingest/vault-nodes";
 
 function node(index: number, human: string): VaultNode {
@@ -97,6 +97,37 @@ describe("row facts", () => {
     expect(text.length).toBeLessThanOrEqual(LABEL_CHARS);
     expect(text.length).toBeGreaterThan(LABEL_CHARS - 6);
     expect(new Set(text.trim().split(/\s+/))).toEqual(new Set(["a", "where"]));
+  });
+
+  it("carry the label texts as their UTF-8 bytes, in a copy of the section's text bytes", () => {
+    const each = [...nodes, long, node(7, "ünïcödé 漢字 😀 ".repeat(40))];
+    const section = encodeRowFactBytes(each);
+    const facts = decodeRowFactBytes(section, each.length)!;
+    expect(facts.map(({ text, ...rest }) => ({ ...rest, text: Buffer.isBuffer(text) ? text.toString("utf8") : "not bytes" }))).toEqual(
+      each.map((one) => ({ ...labelText(one), hash: one.hash })),
+    );
+    section.fill(0);
+    expect((facts[5]!.text as Buffer).toString("utf8")).toBe(labelText(each[5]!).text);
+  });
+
+  it("as bytes, stand for nothing when absent, made for another label length, or not one per row, and are refused when their lengths do not add up", () => {
+    expect(decodeRowFactBytes(undefined, 4)).toBeUndefined();
+    expect(decodeRowFactBytes(encodeRowFactBytes(nodes), 5)).toBeUndefined();
+    const relabel = (change: (head: { labelChars: number; rows: [string, string, string | null, number][] }) => void, cut = 0) => {
+      const section = encodeRowFactBytes(nodes);
+      const headEnd = 4 + section.readUInt32LE(0);
+      const head = JSON.parse(section.toString("utf8", 4, headEnd));
+      change(head);
+      const json = Buffer.from(JSON.stringify(head), "utf8");
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(json.length, 0);
+      return Buffer.concat([length, json, section.subarray(headEnd, section.length - cut)]);
+    };
+    expect(decodeRowFactBytes(relabel((head) => (head.labelChars = LABEL_CHARS + 1)), 4)).toBeUndefined();
+    expect(decodeRowFactBytes(relabel(() => undefined), 4)).toHaveLength(4);
+    expect(() => decodeRowFactBytes(relabel(() => undefined, 1), 4)).toThrow(/label text at/);
+    expect(() => decodeRowFactBytes(relabel((head) => (head.rows[1]![3] = head.rows[0]![3] - 1)), 4)).toThrow(/label text at/);
+    expect(() => decodeRowFactBytes(Buffer.from([200, 0, 0, 0, 123]), 4)).toThrow(/cut short/);
   });
 
   it("stand for nothing when absent, made for another label length, or not one per row", () => {

@@ -15,7 +15,8 @@ import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
 import { versionKeys } from "../../lib/vaults/versions";
 import { ClustersDocSchema } from "../../lib/vectors/clusters";
-import { chunkRows, ROW_FACTS_SECTION } from "../../lib/ingest/vault-files";
+import { chunkRows, decodeRowFactBytes, ROW_FACT_BYTES_SECTION, ROW_FACTS_SECTION } from "../../lib/ingest/vault-files";
+import { LABEL_CHARS } from "../../lib/ingest/vault-nodes";
 import { decodeSections, encodeSections } from "../../lib/search/binary-sections";
 import { PART_MAGIC } from "../../lib/search/segment-builder";
 import { uniqueEmail } from "../support/api";
@@ -282,7 +283,7 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
   it("takes each row's label from the facts its embed worker put in the search part, without parsing the chunk's lines", async () => {
     // Facts whose label texts differ from the rows': the topic labels show which the merge read.
     let rewritten = 0;
-    const tamper = (facts: RowFactsJson): RowFactsJson => ({ ...facts, rows: facts.rows.map(([id, hash, title]) => [id, hash, title, "zebrafish quokka"]) });
+    const tamper = (facts: RowFactsJson) => factBytesSection({ ...facts, rows: facts.rows.map(([id, hash, title]) => [id, hash, title, "zebrafish quokka"]) });
     const result = await ingestWith((real) => ({ ...real, store: { ...real.store, client: rewritingRowFacts(real.store.client, tamper, () => rewritten++) } }));
 
     expect(rewritten).toBe(5);
@@ -296,7 +297,7 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
 
   it("ends with the same vault and topic labels as a clean run when its search parts carry no row facts, as embed workers from before them wrote", async () => {
     let rewritten = 0;
-    const result = await ingestWith((real) => ({ ...real, store: { ...real.store, client: rewritingRowFacts(real.store.client, () => undefined, () => rewritten++) } }), { twice: true });
+    const result = await ingestWith((real) => ({ ...real, store: { ...real.store, client: rewritingRowFacts(real.store.client, () => ({}), () => rewritten++) } }), { twice: true });
 
     expect(rewritten).toBeGreaterThanOrEqual(5);
     expect(result.status).toBe("complete");
@@ -307,6 +308,25 @@ describe("crashes and duplicate deliveries", { timeout: 120_000 }, () => {
     expect(labels(doc)).toEqual(labels(cleanDoc));
     expect(doc.assignments).toEqual(cleanDoc.assignments);
     expect(result.workFiles).toBe(0);
+  });
+
+  it("takes the labels from row facts in the JSON section embed workers wrote before the facts' bytes section, as a clean run does", async () => {
+    let rewritten = 0;
+    const asJson = (facts: RowFactsJson) => ({ [ROW_FACTS_SECTION]: Buffer.from(JSON.stringify(facts), "utf8") });
+    const tamper = (facts: RowFactsJson) => asJson({ ...facts, rows: facts.rows.map(([id, hash, title]) => [id, hash, title, "zebrafish quokka"]) });
+    const [result, tampered] = [
+      await ingestWith((real) => ({ ...real, store: { ...real.store, client: rewritingRowFacts(real.store.client, asJson, () => rewritten++) } })),
+      await ingestWith((real) => ({ ...real, store: { ...real.store, client: rewritingRowFacts(real.store.client, tamper, () => rewritten++) } })),
+    ];
+
+    expect(rewritten).toBe(10);
+    expect(result.status).toBe("complete");
+    expect(result.hashes).toEqual(clean.hashes);
+    const [doc, cleanDoc, tamperedDoc] = await Promise.all([clustersOf(result.state.vault.prefix), clustersOf(clean.state.vault.prefix), clustersOf(tampered.state.vault.prefix)]);
+    const labels = (each: typeof doc) => each.clusters.map(({ label, terms, title, size }) => ({ label, terms, title, size }));
+    expect(labels(doc)).toEqual(labels(cleanDoc));
+    // The JSON section is the one read: its labels are the ones the clusters show.
+    for (const cluster of tamperedDoc.clusters) expect(cluster.terms).toContain("zebrafish");
   });
 
   it("fails the upload, and leaves the vault alone, when the embed workers run another model than the split chose", async () => {
@@ -325,23 +345,35 @@ async function clustersOf(prefix: string) {
   return ClustersDocSchema.parse(JSON.parse((await objectBytes(getStore(), versionKeys(prefix, 1).clusters)).toString("utf8")));
 }
 
+/** Row facts with their label texts, as JSON (the layout of the section embed workers wrote first). */
 type RowFactsJson = { labelChars: number; rows: [string, string, string | null, string][] };
 
+/** `facts` in the layout of the section embed workers write now (lib/ingest/vault-files.ts, encodeRowFactBytes). */
+function factBytesSection(facts: RowFactsJson): Record<string, Buffer> {
+  let end = 0;
+  const texts = facts.rows.map(([, , , text]) => Buffer.from(text, "utf8"));
+  const head = Buffer.from(JSON.stringify({ labelChars: facts.labelChars, rows: facts.rows.map(([id, hash, title], row) => [id, hash, title, (end += texts[row]!.length)]) }), "utf8");
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(head.length, 0);
+  return { [ROW_FACT_BYTES_SECTION]: Buffer.concat([length, head, ...texts]) };
+}
+
 /**
- * A store client that rewrites the row facts in every search part an embed worker writes: `rewrite`'s
- * facts in their place, or none (the part as workers wrote it before parts carried them).
+ * A store client that rewrites the row facts in every search part an embed worker writes: the sections
+ * `rewrite` gives in their place (none: the part as workers wrote it before parts carried them).
  */
-function rewritingRowFacts(client: S3Client, rewrite: (facts: RowFactsJson) => RowFactsJson | undefined, onRewrite: () => void): S3Client {
+function rewritingRowFacts(client: S3Client, rewrite: (facts: RowFactsJson) => Record<string, Buffer>, onRewrite: () => void): S3Client {
   return new Proxy(client, {
     get(target, prop, receiver) {
       if (prop === "send") {
         return (command: unknown, ...rest: unknown[]) => {
           if (command instanceof PutObjectCommand && command.input.Key?.endsWith(".segment.bin")) {
-            const { header, sections } = decodeSections<unknown>(PART_MAGIC, command.input.Body as Uint8Array);
-            const { [ROW_FACTS_SECTION]: facts, ...kept } = sections;
-            const next = rewrite(JSON.parse(Buffer.from(facts!).toString("utf8")) as RowFactsJson);
+            const { header, sections } = decodeSections<{ rows: number }>(PART_MAGIC, command.input.Body as Uint8Array);
+            const { [ROW_FACT_BYTES_SECTION]: facts, ...kept } = sections;
+            const rows = decodeRowFactBytes(facts, header.rows)!;
+            const json: RowFactsJson = { labelChars: LABEL_CHARS, rows: rows.map(({ id, hash, title, text }) => [id, hash, title, text.toString("utf8")]) };
             onRewrite();
-            const Body = encodeSections(PART_MAGIC, header, next ? { ...kept, [ROW_FACTS_SECTION]: Buffer.from(JSON.stringify(next), "utf8") } : kept);
+            const Body = encodeSections(PART_MAGIC, header, { ...kept, ...rewrite(json) });
             return target.send(new PutObjectCommand({ ...command.input, Body }), ...(rest as []));
           }
           return target.send(command as PutObjectCommand, ...(rest as []));
