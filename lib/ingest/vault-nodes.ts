@@ -106,7 +106,7 @@ export function createByteSlab(blockBytes = SLAB_BYTES): ByteSlab {
     if (used + bytes <= block.length) return;
     // Keep what was written since the mark together: it moves into the new block.
     const carried = markedAt >= 0 ? block.subarray(markedAt, used) : Buffer.alloc(0);
-    const next = Buffer.allocUnsafeSlow(Math.max(blockBytes, 2 * (carried.length + bytes)));
+    const next = Buffer.allocUnsafeSlow(Math.max(blockBytes, carried.length + bytes));
     carried.copy(next, 0);
     block = next;
     used = carried.length;
