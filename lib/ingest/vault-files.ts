@@ -182,8 +182,9 @@ export type RowFacts = (LabelText | LabelBytes) & {
 };
 
 /**
- * The segment part section that carried a chunk's {@link RowFacts} in JSON ({@link encodeRowFacts}),
- * before {@link ROW_FACT_BYTES_SECTION}: still read, from parts written by embed workers of before.
+ * The segment part section that carried a chunk's {@link RowFacts} in JSON, `{labelChars, rows: [[id,
+ * hash, title, text], …]}`, before {@link ROW_FACT_BYTES_SECTION}: still read, from parts written by
+ * embed workers of before.
  */
 export const ROW_FACTS_SECTION = "rowFacts";
 
@@ -195,7 +196,7 @@ export const ROW_FACT_BYTES_SECTION = "rowFactBytes";
  * JSON `{labelChars, rows: [[id, hash, title, textEnd], …]}`, then each row's label text in UTF-8, one
  * after the other (a row's text ends at its `textEnd` and starts where the previous row's ends). The
  * merge keeps the label texts as these bytes for the clusters document, where only a few are read: in
- * the JSON of {@link encodeRowFacts} every one was decoded, to be encoded again.
+ * the JSON of {@link ROW_FACTS_SECTION} every one was decoded, to be encoded again.
  */
 export function encodeRowFactBytes(nodes: readonly VaultNode[]): Buffer {
   const texts: Buffer[] = [];
@@ -235,17 +236,8 @@ export function decodeRowFactBytes(section: Uint8Array | undefined, rows: number
   });
 }
 
-/** {@link RowFacts} of `nodes` as the section {@link ROW_FACTS_SECTION} was: `{labelChars, rows: [[id, hash, title, text], …]}` in JSON. */
-export function encodeRowFacts(nodes: readonly VaultNode[]): Buffer {
-  const rows = nodes.map((node) => {
-    const { id, title, text } = labelText(node, LABEL_CHARS);
-    return [id, node.hash, title, text];
-  });
-  return Buffer.from(JSON.stringify({ labelChars: LABEL_CHARS, rows }), "utf8");
-}
-
 /**
- * The {@link RowFacts} of a section written by {@link encodeRowFacts}, or undefined when they cannot stand
+ * The {@link RowFacts} of a {@link ROW_FACTS_SECTION} section, or undefined when they cannot stand
  * for the rows: absent (a part made before they were), made for another label length, or not `rows` of them.
  */
 export function decodeRowFacts(section: Uint8Array | undefined, rows: number): RowFacts[] | undefined {

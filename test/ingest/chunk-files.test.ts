@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkFile, chunkLine, chunkLines, chunkLinesRange, chunkRows, decodeLinesRange, decodeRowFactBytes, decodeRowFacts, encodeLinesRange, encodeRowFactBytes, encodeRowFacts } from "../../lib/ingest/vault-files";
+import { chunkFile, chunkLine, chunkLines, chunkLinesRange, chunkRows, decodeLinesRange, decodeRowFactBytes, decodeRowFacts, encodeLinesRange, encodeRowFactBytes } from "../../lib/ingest/vault-files";
 import { LABEL_CHARS, labelText, type VaultNode } from "../../lib/ingest/vault-nodes";
 
 function node(index: number, human: string): VaultNode {
@@ -81,6 +81,15 @@ describe("chunk files", () => {
     expect(chunkLines(Buffer.from(JSON.stringify(nodes), "utf8"))).toBeUndefined();
   });
 });
+
+/** Row facts in the JSON section embed workers wrote before the bytes section (lib/ingest/vault-files.ts, ROW_FACTS_SECTION). */
+function encodeRowFacts(nodes: readonly VaultNode[]): Buffer {
+  const rows = nodes.map((node) => {
+    const { id, title, text } = labelText(node, LABEL_CHARS);
+    return [id, node.hash, title, text];
+  });
+  return Buffer.from(JSON.stringify({ labelChars: LABEL_CHARS, rows }), "utf8");
+}
 
 describe("row facts", () => {
   const long = node(5, "x".repeat(LABEL_CHARS * 2));
