@@ -50,6 +50,10 @@ interface DeferralRow {
 }
 
 export async function planMerge(deps: { db: pg.Pool; store: Store; dim: number }, upload: UploadRow): Promise<MergePlan> {
+  // What the upload holds is read alongside its deferrals (two connections of the pool): it is needed
+  // unless the merge waits or takes exchanges over, and it is the longer read (a row per exchange).
+  const holding = heldBy(deps.db, upload.vault_id, upload.id);
+  holding.catch(() => undefined);
   const { rows } = await deps.db.query<DeferralRow>(
     `SELECT d.chunk_index, d.content_hash, d.record_id, e.upload_id AS holder, e.state AS claim_state,
             h.state AS holder_state, h.split_attempt AS holder_attempt, v.prefix AS holder_prefix
@@ -78,7 +82,7 @@ export async function planMerge(deps: { db: pg.Pool; store: Store; dim: number }
     return chunks.length > 0 ? { kind: "reopened", chunks } : { kind: "wait", on: [] };
   }
   if (waitOn.size > 0) return { kind: "wait", on: [...waitOn] };
-  const held = await heldBy(deps.db, upload.vault_id, upload.id);
+  const held = await holding;
   const adoptedVectors = new Map<string, Float32Array>();
   for (const entry of adopted.values()) await readAdoptedVectors(deps.store, entry, deps.dim, adoptedVectors);
   return { kind: "store", held, adopted, adoptedVectors };

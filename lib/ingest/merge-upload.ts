@@ -73,6 +73,7 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
     return "failed";
   }
 
+  const planning = Date.now();
   const plan = await planMerge({ ...deps, dim: embedder.dim }, upload);
   if (plan.kind === "wait") {
     log.info("merge waits for overlapping uploads", { uploadId: upload.id, waitingOn: plan.on });
@@ -88,7 +89,7 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
   const added = plan.held.size + plan.adoptedVectors.size;
   // Files, clusters and search segments of the version, all written before it becomes current.
   const written = added > 0 ? await writeVersion(deps, upload, vault, embedder, plan) : undefined;
-  const switched = await switchVersion(deps.db, upload, vault, written, plan, embedder, Date.now() - started);
+  const switched = await switchVersion(deps.db, upload, vault, written, plan, embedder, { mergeMs: Date.now() - started, planMs: started - planning });
   if (!switched) {
     // Its upload gone (its vault was emptied, lib/vaults/empty-vault.ts) or settled meanwhile: nothing
     // to retry, and what it wrote goes with the emptied vault's files, or is rewritten by the next merge.
@@ -272,7 +273,7 @@ async function chunkSamples(store: Store, location: { vaultPrefix: string; uploa
  * Without new nodes (everything it deferred was merged by others) the upload completes on the current
  * version, its file counted towards the vault's size.
  */
-async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion, written: WrittenVersion | undefined, plan: StorePlan, embedder: EmbedderIdentity, mergeMs: number): Promise<boolean> {
+async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion, written: WrittenVersion | undefined, plan: StorePlan, embedder: EmbedderIdentity, took: { mergeMs: number; planMs: number }): Promise<boolean> {
   return withTransaction(db, async (tx) => {
     const rollback = () => {
       throw new ClaimsMovedError();
@@ -302,7 +303,7 @@ async function switchVersion(db: pg.Pool, upload: UploadRow, vault: VaultVersion
     } else {
       await tx.query("UPDATE personal.vaults SET total_bytes = total_bytes + $2 WHERE id = $1", [vault.id, Number(upload.uploaded_bytes ?? 0)]);
     }
-    if (!(await lifecycle.completeMerge(tx, upload.id, upload.split_attempt, { nodesCreated: plan.held.size + plan.adoptedVectors.size, mergeMs, mergeParts: written?.timings }))) rollback();
+    if (!(await lifecycle.completeMerge(tx, upload.id, upload.split_attempt, { nodesCreated: plan.held.size + plan.adoptedVectors.size, mergeMs: took.mergeMs, mergeParts: { ...written?.timings, merge_plan_ms: took.planMs } }))) rollback();
     await tx.query("DELETE FROM personal.upload_deferrals WHERE upload_id = $1", [upload.id]);
     return true;
   }).catch((error) => {

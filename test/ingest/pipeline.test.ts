@@ -111,6 +111,9 @@ describe("re-uploads", () => {
       expect(timings[part]).toBeGreaterThanOrEqual(0);
       expect(timings[part]).toBeLessThanOrEqual(timings.merge_ms! + 1);
     }
+    // Planning (reading what the upload holds and deferred) comes before the merge's own time, within the upload's.
+    expect(timings.merge_plan_ms).toBeGreaterThanOrEqual(0);
+    expect(timings.merge_plan_ms! + timings.merge_ms!).toBeLessThanOrEqual(timings.total_ms!);
     const state = await readVault(ctx.db, user.userId);
     expectConsistent(state);
     expect(state.nodes).toHaveLength(1000);
