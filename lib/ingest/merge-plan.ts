@@ -50,8 +50,10 @@ interface DeferralRow {
 }
 
 export async function planMerge(deps: { db: pg.Pool; store: Store; dim: number }, upload: UploadRow): Promise<MergePlan> {
-  // What the upload holds is read alongside its deferrals (two connections of the pool): it is needed
-  // unless the merge waits or takes exchanges over, and it is the longer read (a row per exchange).
+  // What the upload holds is asked for with its deferrals: it is needed unless the merge waits or takes
+  // exchanges over, and it is the longer read (a row per exchange). The two run at once where the pool
+  // has a second connection (a local stack's thread has 10); the deployed merge function's pool has one
+  // (functions/manifest.ts, DEFAULT_DB_POOL_SIZE), so there they run one after the other.
   const holding = heldBy(deps.db, upload.vault_id, upload.id);
   holding.catch(() => undefined);
   const { rows } = await deps.db.query<DeferralRow>(
