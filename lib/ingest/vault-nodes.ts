@@ -36,6 +36,11 @@ export function toVaultNode(record: ExportRecord, hash: Buffer, uploadId: string
  * the bytes the hash was taken over, which its chunk line ({@link encodedNodeLine}) is made of too.
  */
 export interface HashedRecord {
+  /**
+   * The record; for an exchange, with `human` and `assistant` emptied: they are in `texts`, and the
+   * split holds a few thousand records in flight, whose texts would otherwise be most of what every
+   * young-generation GC copies and promotes.
+   */
   record: ExportRecord;
   hash: Buffer;
   /** The hash as 64 hex characters (a node's `hash`). */
@@ -64,7 +69,8 @@ export function hashRecord(record: ExportRecord, slab: ByteSlab = createByteSlab
   const assistant = slab.write(JSON.stringify(record.assistant));
   slab.write("]");
   const hash = cryptoHash("sha256", slab.since(start), "buffer");
-  return { record, hash, hex: hash.toString("hex"), texts: { human, assistant } };
+  // The texts live on as their bytes in the slab; the record keeps its keys in their order (see encodedNodeLine).
+  return { record: { ...record, human: "", assistant: "" }, hash, hex: hash.toString("hex"), texts: { human, assistant } };
 }
 
 /**
@@ -166,9 +172,10 @@ export function encodedNodeLine(hashed: HashedRecord, uploadId: string, slab: By
   return pieces;
 }
 
-/** The node's whole line, encoded in one piece. */
-function wholeLine({ record, hex }: HashedRecord, uploadId: string): Buffer[] {
-  return [Buffer.from(JSON.stringify({ ...record, hash: hex, upload_id: uploadId }), "utf8")];
+/** The node's whole line, encoded in one piece (an exchange's texts taken back from their bytes). */
+function wholeLine({ record, hex, texts }: HashedRecord, uploadId: string): Buffer[] {
+  const whole = texts && record.kind === "exchange" ? { ...record, human: JSON.parse(texts.human.toString("utf8")) as string, assistant: JSON.parse(texts.assistant.toString("utf8")) as string } : record;
+  return [Buffer.from(JSON.stringify({ ...whole, hash: hex, upload_id: uploadId }), "utf8")];
 }
 
 /**

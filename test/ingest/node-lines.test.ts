@@ -96,6 +96,15 @@ describe("a record's hash and chunk line from one encoding of its texts", () => 
     });
   });
 
+  it("keep an exchange's texts only as their bytes, so the records the split holds in flight carry no second copy", () => {
+    const record = exchange({ human: "a long question ".repeat(50), assistant: "a longer answer ".repeat(80) });
+    const hashed = hashRecord(record);
+    expect(hashed.record).toMatchObject({ kind: "exchange", human: "", assistant: "", id: record.id, conversation_title: "A title" });
+    // The record handed in is left as it was, and the line still carries both texts.
+    expect(record).toMatchObject({ human: "a long question ".repeat(50) });
+    expect(Buffer.concat(encodedNodeLine(hashed, UPLOAD)).toString("utf8")).toBe(chunkLine(toVaultNode(record, hashed.hash, UPLOAD)).toString("utf8"));
+  });
+
   it("make chunk files that read back as the nodes", () => {
     const records = [exchange({ human: "one\n,]" }), exchange({ id: "1".repeat(32), human: "two", assistant: "😀" })];
     const lines = records.map((record) => encodedNodeLine(hashRecord(record), UPLOAD));
