@@ -193,13 +193,15 @@ export function hashedFeatureVector(text: string, dim: number): Float32Array {
   if (usedCount === 0) insert(fmix32(EMPTY_TEXT_SEED), WORD, 1);
 
   const vector = new Float32Array(dim);
+  // x % dim equals x & (dim - 1) for x >= 0 when dim is a power of two (1024, bge-m3's), and costs no division.
+  const powerOfTwo = (dim & (dim - 1)) === 0;
   for (let i = 0; i < usedCount; i++) {
     const slot = usedSlots[i]!;
     const key = keys[slot]!;
     const tf = counts[slot]!;
     const weight = (tf < 256 ? sublinearTf[tf]! : 1 + Math.log(tf)) * classWeights[classes[slot]!]!;
     // Bit 0 chooses the sign, the other 31 bits the dimension.
-    const index = (key >>> 1) % dim;
+    const index = powerOfTwo ? (key >>> 1) & (dim - 1) : (key >>> 1) % dim;
     vector[index]! += key & 1 ? -weight : weight;
   }
   let sumOfSquares = 0;
