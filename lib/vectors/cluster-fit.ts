@@ -1,3 +1,4 @@
+import { createBlockAssigner } from "./assign-kernel";
 import { InvalidVectorsError } from "./errors";
 import { lloyd, normalizeRows, seedCentroids } from "./kmeans";
 import type { LloydResult } from "./kmeans";
@@ -36,7 +37,12 @@ export interface ClusterFitOptions {
   restartSampleSize?: number;
   /** Rows pass 1 will see, when known: the sample's buffer is sized once (no effect on the result). */
   expectedRows?: number;
+  /** Pass 2 on the WebAssembly kernel (default) or in JavaScript (tests compare the two). */
+  kernel?: AssignKernel;
 }
+
+/** Where pass 2 runs: lib/vectors/assign-kernel.ts, or lib/vectors/shortlist-model.ts. */
+export type AssignKernel = "wasm" | "js";
 
 /** Members most similar to their centroid kept per cluster, to show as examples. */
 export const REPRESENTATIVES = 5;
@@ -68,7 +74,7 @@ export interface ClusterFit {
 }
 
 /** The options in effect; the two left optional are derived from k when unset. */
-export type FitParams = Required<Omit<ClusterFitOptions, "k" | "seedTrials" | "restartSampleSize" | "expectedRows">> &
+export type FitParams = Required<Omit<ClusterFitOptions, "k" | "seedTrials" | "restartSampleSize" | "expectedRows" | "kernel">> &
   Pick<ClusterFitOptions, "seedTrials" | "restartSampleSize">;
 
 /** Pass 1 of the two-pass clustering: feed every row once, in order; then `fit()`. */
@@ -134,7 +140,7 @@ function fitHeld(held: FitRows, dim: number, options: ClusterFitOptions, params:
   const rng = createRng(params.seed);
   const sketch = createSketch(dim, params.sketchDim, rng);
   const { model, iterations } = fitModel(held, size, dim, k, sketch, rng, params);
-  return createAssigner(model, dim, rows, iterations, params);
+  return createAssigner(model, dim, rows, iterations, params, options.kernel);
 }
 
 /** Fills in the defaults (see `ClusterFitOptions`) and keeps every count at least 1. */
@@ -219,30 +225,42 @@ function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, r
   return best!.centroids;
 }
 
-function createAssigner(model: ShortlistModel, dim: number, total: number, iterations: number, params: FitParams): ClusterAssigner {
+/**
+ * Pass 2. By default on the WebAssembly kernel (lib/vectors/assign-kernel.ts), else (`kernel: "js"`,
+ * or dimensions the kernel does not take) in JavaScript; both make the same choices but where two
+ * centroids score within ~1e-6 of each other.
+ */
+function createAssigner(model: ShortlistModel, dim: number, total: number, iterations: number, params: FitParams, kernel: AssignKernel = "wasm"): ClusterAssigner {
   const { k } = model;
   const p = model.sketch.sketchDim;
   const assignments = new Int32Array(total);
   const scores = new Float32Array(total);
-  const sums = new Float64Array(k * dim);
+  const blocks = kernel === "wasm" ? createBlockAssigner(model, shortlistOf(params)) : undefined;
+  const sums = blocks ? undefined : new Float64Array(k * dim);
   let next = 0;
   let sketchBuffer = new Float32Array(0);
+  const nonFinite = (row: number) => new InvalidVectorsError(`vector ${row} contains NaN or infinite values`, { row });
   return {
     k,
     assign(rows) {
       const count = wholeRows(rows, dim);
       if (next + count > total) throw new InvalidVectorsError(`pass 2 got more than the ${total} rows of pass 1`);
       if (k === 0) return;
-      if (sketchBuffer.length < count * p) sketchBuffer = new Float32Array(count * p);
-      const first = next;
-      sketchRows(model.sketch, rows, count, sketchBuffer, 0, (r) => first + r);
-      assignShortlisted(model, rows, sketchBuffer, count, shortlistOf(params), assignments, scores, next);
-      for (let r = 0; r < count; r++) addRow(sums, assignments[next + r]! * dim, rows, r * dim, dim);
+      if (blocks) {
+        const bad = blocks.assign(rows, count, assignments, scores, next);
+        if (bad >= 0) throw nonFinite(next + bad);
+      } else {
+        if (sketchBuffer.length < count * p) sketchBuffer = new Float32Array(count * p);
+        const first = next;
+        sketchRows(model.sketch, rows, count, sketchBuffer, 0, (r) => first + r);
+        assignShortlisted(model, rows, sketchBuffer, count, shortlistOf(params), assignments, scores, next);
+        for (let r = 0; r < count; r++) addRow(sums!, assignments[next + r]! * dim, rows, r * dim, dim);
+      }
       next += count;
     },
     result() {
       if (next !== total) throw new InvalidVectorsError(`pass 2 got ${next} rows, pass 1 had ${total}`);
-      return summarise(assignments, scores, sums, k, dim, iterations, params);
+      return summarise(assignments, scores, blocks?.sums() ?? sums ?? new Float64Array(k * dim), k, dim, iterations, params);
     },
   };
 }

@@ -1,0 +1,119 @@
+import { ASSIGN_KERNEL_WASM } from "./assign-kernel.generated";
+import type { Shortlist, ShortlistModel } from "./shortlist-model";
+
+/**
+ * The clustering's assignment pass (lib/vectors/cluster-fit.ts `createAssigner`) in WebAssembly with
+ * 128-bit SIMD (lib/vectors/assign-kernel.wat): each row's sketch, shortlist and full-dimension scores,
+ * and its cluster's sum, a block of rows per call. The same steps as lib/vectors/shortlist-model.ts
+ * `assignShortlisted` plus `addRow`, with dot products summed in four f32 lanes instead of one f64:
+ * 3.5 to 4.5 times faster, the sums bit for bit the same for the same assignments, and the scores the
+ * same to about 1e-6 (only centroids that tie that closely can be chosen differently).
+ *
+ * WebAssembly SIMD is in every Node.js the functions run on (V8 has it since 9.1; Lambda's nodejs22.x
+ * runtime: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+ */
+export interface BlockAssigner {
+  /**
+   * Assigns `count` rows (row-major, `dim` floats each), their answers at `at` of `assignments` and
+   * `scores`, and returns -1; or, when a row holds NaN or ±Infinity, returns the first such row and
+   * assigns none of them.
+   */
+  assign(rows: Float32Array, count: number, assignments: Int32Array, scores: Float32Array, at: number): number;
+  /** Each cluster's sum of the rows assigned to it (k × dim), a copy. */
+  sums(): Float64Array;
+}
+
+/**
+ * The part of the WebAssembly JavaScript API used here (https://webassembly.github.io/spec/js-api/),
+ * which the project's TypeScript libraries (ES2023 and Node's types, no DOM) leave undeclared.
+ */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: object };
+}
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
+
+interface KernelExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  assignBlock(
+    bucket: number, sign: number, sketched: number, full: number, sums: number, rows: number, n: number, dim: number, p: number, k: number, m: number, margin: number,
+    assign: number, score: number, scratch: number,
+  ): void;
+  firstNonFinite(rows: number, n: number, dim: number): number;
+}
+
+let compiled: object | undefined;
+const PAGE = 64 * 1024;
+/** Rows copied into the kernel's memory at once (16 MiB of 1,024-float rows): a larger block goes in slices. */
+const SLICE_ROWS = 4096;
+
+/**
+ * The kernel for `model`, or undefined when its dimensions are not whole groups of four floats (the
+ * lanes' width), for which the caller keeps the JavaScript pass.
+ */
+export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist): BlockAssigner | undefined {
+  const { k, sketch } = model;
+  const { dim, sketchDim: p } = sketch;
+  if (k === 0 || dim % 4 !== 0 || p % 4 !== 0) return undefined;
+  compiled ??= new wasm.Module(Buffer.from(ASSIGN_KERNEL_WASM, "base64"));
+  const kernel = new wasm.Instance(compiled).exports as KernelExports;
+  const m = Math.min(shortlist.max, k);
+
+  // The model's part of memory, laid out once; the block (answers, then rows) follows it.
+  let end = 0;
+  const place = (bytes: number) => {
+    const at = end;
+    end += Math.ceil(bytes / 16) * 16;
+    return at;
+  };
+  const bucketAt = place(dim * 4);
+  const signAt = place(dim * 4);
+  const sketchedAt = place(k * p * 4);
+  const fullAt = place(k * dim * 4);
+  const sumsAt = place(k * dim * 8);
+  const scratchAt = place((p + k + 2 * m) * 4);
+  const blockAt = end;
+  const fit = (bytes: number) => {
+    const short = bytes - kernel.memory.buffer.byteLength;
+    if (short > 0) kernel.memory.grow(Math.ceil(short / PAGE));
+  };
+  fit(blockAt);
+  const memory = () => kernel.memory.buffer;
+  new Int32Array(memory(), bucketAt, dim).set(sketch.bucket);
+  new Float32Array(memory(), signAt, dim).set(sketch.sign);
+  new Float32Array(memory(), sketchedAt, k * p).set(model.sketched);
+  new Float32Array(memory(), fullAt, k * dim).set(model.full);
+
+  /** Copies `count` rows from `first` of `rows` in after the model: their assignments (i32), scores (f32), then rows. */
+  const load = (rows: Float32Array, first: number, count: number) => {
+    const answers = Math.ceil((count * 4) / 16) * 16;
+    const at = { assign: blockAt, score: blockAt + answers, rows: blockAt + 2 * answers };
+    fit(at.rows + count * dim * 4);
+    new Float32Array(memory(), at.rows, count * dim).set(rows.subarray(first * dim, (first + count) * dim));
+    return at;
+  };
+  const slices = (count: number) => Array.from({ length: Math.ceil(count / SLICE_ROWS) }, (_, i) => ({ first: i * SLICE_ROWS, count: Math.min(SLICE_ROWS, count - i * SLICE_ROWS) }));
+  return {
+    assign(rows, count, assignments, scores, at) {
+      const parts = slices(count);
+      // Every row is checked before any is assigned: a block of many slices is copied in twice.
+      let loaded: ReturnType<typeof load> | undefined;
+      for (const part of parts) {
+        loaded = load(rows, part.first, part.count);
+        const bad = kernel.firstNonFinite(loaded.rows, part.count, dim);
+        if (bad >= 0) return part.first + bad;
+      }
+      for (const part of parts) {
+        if (parts.length > 1) loaded = load(rows, part.first, part.count);
+        const { assign, score, rows: rowsAt } = loaded!;
+        kernel.assignBlock(bucketAt, signAt, sketchedAt, fullAt, sumsAt, rowsAt, part.count, dim, p, k, m, shortlist.margin, assign, score, scratchAt);
+        assignments.set(new Int32Array(memory(), assign, part.count), at + part.first);
+        scores.set(new Float32Array(memory(), score, part.count), at + part.first);
+      }
+      return -1;
+    },
+    sums() {
+      return new Float64Array(memory(), sumsAt, k * dim).slice();
+    },
+  };
+}
