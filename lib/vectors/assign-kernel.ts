@@ -2,12 +2,13 @@ import { ASSIGN_KERNEL_WASM } from "./assign-kernel.generated";
 import type { Shortlist, ShortlistModel } from "./shortlist-model";
 
 /**
- * The clustering's assignment pass (lib/vectors/cluster-fit.ts `createAssigner`) in WebAssembly with
- * 128-bit SIMD (lib/vectors/assign-kernel.wat): each row's sketch, shortlist and full-dimension scores,
- * and its cluster's sum, a block of rows per call. The same steps as lib/vectors/shortlist-model.ts
- * `assignShortlisted` plus `addRow`, with dot products summed in four f32 lanes instead of one f64:
- * 3.5 to 4.5 times faster, the sums bit for bit the same for the same assignments, and the scores the
- * same to about 1e-6 (only centroids that tie that closely can be chosen differently).
+ * The clustering's assignment pass (lib/vectors/cluster-fit.ts `createAssigner`, and the fit's
+ * refinement) in WebAssembly with 128-bit SIMD (lib/vectors/assign-kernel.wat): each row's sketch,
+ * shortlist and full-dimension scores, and its cluster's sum, a block of rows per call. The same steps
+ * as lib/vectors/shortlist-model.ts `assignShortlisted` plus `addRow`, with dot products summed in four
+ * f32 lanes instead of one f64: 3.5 to 4.5 times faster, the sums bit for bit the same for the same
+ * assignments, and the scores the same to about 1e-6 (only centroids that tie that closely can be
+ * chosen differently). Lloyd's assignment step (lib/vectors/kmeans.ts) has a kernel of its own below.
  *
  * WebAssembly SIMD is in every Node.js the functions run on (V8 has it since 9.1; Lambda's nodejs22.x
  * runtime: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
@@ -37,9 +38,10 @@ interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   assignBlock(
     bucket: number, sign: number, sketched: number, full: number, sums: number, rows: number, n: number, dim: number, p: number, k: number, m: number, margin: number,
-    assign: number, score: number, scratch: number,
+    assign: number, score: number, scratch: number, unitSketch: number,
   ): void;
   firstNonFinite(rows: number, n: number, dim: number): number;
+  nearest(points: number, n: number, d: number, centroids: number, k: number, assign: number, score: number): number;
 }
 
 let compiled: object | undefined;
@@ -51,12 +53,11 @@ const SLICE_ROWS = 4096;
  * The kernel for `model`, or undefined when its dimensions are not whole groups of four floats (the
  * lanes' width), for which the caller keeps the JavaScript pass.
  */
-export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist): BlockAssigner | undefined {
+export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist, options: { unitSketches?: boolean } = {}): BlockAssigner | undefined {
   const { k, sketch } = model;
   const { dim, sketchDim: p } = sketch;
   if (k === 0 || dim % 4 !== 0 || p % 4 !== 0) return undefined;
-  compiled ??= new wasm.Module(Buffer.from(ASSIGN_KERNEL_WASM, "base64"));
-  const kernel = new wasm.Instance(compiled).exports as KernelExports;
+  const kernel = instantiate();
   const m = Math.min(shortlist.max, k);
 
   // The model's part of memory, laid out once; the block (answers, then rows) follows it.
@@ -73,10 +74,7 @@ export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist)
   const sumsAt = place(k * dim * 8);
   const scratchAt = place((p + k + 2 * m) * 4);
   const blockAt = end;
-  const fit = (bytes: number) => {
-    const short = bytes - kernel.memory.buffer.byteLength;
-    if (short > 0) kernel.memory.grow(Math.ceil(short / PAGE));
-  };
+  const fit = (bytes: number) => grow(kernel, bytes);
   fit(blockAt);
   const memory = () => kernel.memory.buffer;
   new Int32Array(memory(), bucketAt, dim).set(sketch.bucket);
@@ -106,7 +104,7 @@ export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist)
       for (const part of parts) {
         if (parts.length > 1) loaded = load(rows, part.first, part.count);
         const { assign, score, rows: rowsAt } = loaded!;
-        kernel.assignBlock(bucketAt, signAt, sketchedAt, fullAt, sumsAt, rowsAt, part.count, dim, p, k, m, shortlist.margin, assign, score, scratchAt);
+        kernel.assignBlock(bucketAt, signAt, sketchedAt, fullAt, sumsAt, rowsAt, part.count, dim, p, k, m, shortlist.margin, assign, score, scratchAt, options.unitSketches ? 1 : 0);
         assignments.set(new Int32Array(memory(), assign, part.count), at + part.first);
         scores.set(new Float32Array(memory(), score, part.count), at + part.first);
       }
@@ -116,4 +114,50 @@ export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist)
       return new Float64Array(memory(), sumsAt, k * dim).slice();
     },
   };
+}
+
+/** Lloyd's assignment step (lib/vectors/kmeans.ts `lloyd`) over points copied into the kernel once. */
+export interface NearestKernel {
+  /**
+   * Gives every point the centroid (of `centroids`, k × d) it has the highest dot product with, the first
+   * on a tie, and its score; returns how many points changed centroid (all of them the first time).
+   */
+  assign(centroids: Float32Array): number;
+  /** Each point's centroid and score after the last `assign`, as views the next call overwrites. */
+  assignments(): Int32Array;
+  scores(): Float32Array;
+}
+
+/** The kernel for `n` points of `points` (n × d), or undefined when d is not a multiple of 4. */
+export function createNearestKernel(points: Float32Array, n: number, d: number, k: number): NearestKernel | undefined {
+  if (k === 0 || d % 4 !== 0) return undefined;
+  const kernel = instantiate();
+  const centroidsAt = 0;
+  const assignAt = centroidsAt + Math.ceil((k * d * 4) / 16) * 16;
+  const scoreAt = assignAt + Math.ceil((n * 4) / 16) * 16;
+  const pointsAt = scoreAt + Math.ceil((n * 4) / 16) * 16;
+  grow(kernel, pointsAt + n * d * 4);
+  const memory = () => kernel.memory.buffer;
+  new Float32Array(memory(), pointsAt, n * d).set(points.subarray(0, n * d));
+  new Int32Array(memory(), assignAt, n).fill(-1);
+  return {
+    assign(centroids) {
+      new Float32Array(memory(), centroidsAt, k * d).set(centroids.subarray(0, k * d));
+      return kernel.nearest(pointsAt, n, d, centroidsAt, k, assignAt, scoreAt);
+    },
+    assignments: () => new Int32Array(memory(), assignAt, n),
+    scores: () => new Float32Array(memory(), scoreAt, n),
+  };
+}
+
+/** A fresh instance of the kernels, with memory of its own. */
+function instantiate(): KernelExports {
+  compiled ??= new wasm.Module(Buffer.from(ASSIGN_KERNEL_WASM, "base64"));
+  return new wasm.Instance(compiled).exports as KernelExports;
+}
+
+/** Grows the instance's memory to at least `bytes`. */
+function grow(kernel: KernelExports, bytes: number): void {
+  const short = bytes - kernel.memory.buffer.byteLength;
+  if (short > 0) kernel.memory.grow(Math.ceil(short / PAGE));
 }

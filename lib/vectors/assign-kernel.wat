@@ -3,7 +3,8 @@
 ;; What lib/vectors/shortlist-model.ts `assignShortlisted` does for each row, with its sketch and its
 ;; cluster's sum, in one pass over the block (`firstNonFinite` checks the block first):
 ;;
-;;   1. the row's count sketch (sign × value added into the dimension's bucket, in f32 as the JS does);
+;;   1. the row's count sketch (sign × value added into the dimension's bucket, in f32 as the JS does),
+;;      scaled to unit length if `unitSketch` is not 0;
 ;;   2. the sketch's score against every sketched centroid, and the `m` best of them (ties keep the
 ;;      lower centroid), of which those within `margin` of the best are the candidates;
 ;;   3. each candidate's score in full dimensions; the best wins (ties: the lower centroid);
@@ -50,8 +51,8 @@
   (func (export "assignBlock")
     (param $bucket i32) (param $sign i32) (param $sketched i32) (param $full i32) (param $sums i32)
     (param $rows i32) (param $n i32) (param $dim i32) (param $p i32) (param $k i32) (param $m i32) (param $margin f32)
-    (param $assign i32) (param $score i32) (param $scratch i32)
-    (local $r i32) (local $row i32) (local $i i32) (local $c i32) (local $j i32) (local $s f32)
+    (param $assign i32) (param $score i32) (param $scratch i32) (param $unitSketch i32)
+    (local $sq f32) (local $r i32) (local $row i32) (local $i i32) (local $c i32) (local $j i32) (local $s f32)
     (local $sketch i32) (local $sketchScores i32) (local $candIndex i32) (local $candScore i32)
     (local $filled i32) (local $count i32) (local $best i32) (local $bestScore f32) (local $at i32) (local $sum i32) (local $rowBytes i32)
     (local.set $rowBytes (i32.shl (local.get $dim) (i32.const 2)))
@@ -78,7 +79,22 @@
                   (f32.mul (f32.load (i32.add (local.get $sign) (i32.shl (local.get $i) (i32.const 2))))
                     (f32.load (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2)))))))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $eachDim)))))
+                (br $eachDim)))
+            ;; Scaled to unit length when asked (the fit's refinement scores unit sketches of its sample).
+            (if (local.get $unitSketch)
+              (then
+                (local.set $sq (call $dot (local.get $sketch) (local.get $sketch) (local.get $p)))
+                (if (f32.gt (local.get $sq) (f32.const 0))
+                  (then
+                    (local.set $sq (f32.div (f32.const 1) (f32.sqrt (local.get $sq))))
+                    (local.set $i (i32.const 0))
+                    (block $scaled
+                      (loop $eachBucket
+                        (br_if $scaled (i32.ge_u (local.get $i) (local.get $p)))
+                        (local.set $at (i32.add (local.get $sketch) (i32.shl (local.get $i) (i32.const 2))))
+                        (f32.store (local.get $at) (f32.mul (f32.load (local.get $at)) (local.get $sq)))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br $eachBucket)))))))))
 
         ;; 2. The m best centroids by sketch score (all k, in order, when m = k).
         (local.set $count (local.get $m))
@@ -187,4 +203,37 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $eachRow)))
     (i32.const -1))
+
+  ;; Lloyd's assignment step (lib/vectors/kmeans.ts `lloyd`): each of `n` points (`d` floats, a multiple
+  ;; of 4) goes to the centroid it has the highest dot product with (the first on a tie), its score kept.
+  ;; Returns how many points changed centroid.
+  (func (export "nearest") (param $points i32) (param $n i32) (param $d i32) (param $centroids i32) (param $k i32)
+    (param $assign i32) (param $score i32) (result i32)
+    (local $r i32) (local $row i32) (local $c i32) (local $s f32) (local $best i32) (local $bestScore f32)
+    (local $rowBytes i32) (local $changed i32) (local $at i32)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 2)))
+    (block $done
+      (loop $eachRow
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $row (i32.add (local.get $points) (i32.mul (local.get $r) (local.get $rowBytes))))
+        (local.set $best (i32.const 0))
+        (local.set $bestScore (call $dot (local.get $row) (local.get $centroids) (local.get $d)))
+        (local.set $c (i32.const 1))
+        (block $scored
+          (loop $eachCentroid
+            (br_if $scored (i32.ge_u (local.get $c) (local.get $k)))
+            (local.set $s (call $dot (local.get $row)
+              (i32.add (local.get $centroids) (i32.mul (local.get $c) (local.get $rowBytes))) (local.get $d)))
+            (if (f32.gt (local.get $s) (local.get $bestScore))
+              (then (local.set $bestScore (local.get $s)) (local.set $best (local.get $c))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $eachCentroid)))
+        (local.set $at (i32.add (local.get $assign) (i32.shl (local.get $r) (i32.const 2))))
+        (if (i32.ne (i32.load (local.get $at)) (local.get $best))
+          (then (local.set $changed (i32.add (local.get $changed) (i32.const 1)))))
+        (i32.store (local.get $at) (local.get $best))
+        (f32.store (i32.add (local.get $score) (i32.shl (local.get $r) (i32.const 2))) (local.get $bestScore))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $eachRow)))
+    (local.get $changed))
 )

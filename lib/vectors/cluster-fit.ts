@@ -139,7 +139,7 @@ function fitHeld(held: FitRows, dim: number, options: ClusterFitOptions, params:
   const k = options.k === undefined ? chooseK(seen) : Math.min(Math.max(0, Math.floor(options.k)), seen);
   const rng = createRng(params.seed);
   const sketch = createSketch(dim, params.sketchDim, rng);
-  const { model, iterations } = fitModel(held, size, dim, k, sketch, rng, params);
+  const { model, iterations } = fitModel(held, size, dim, k, sketch, rng, params, options.kernel);
   return createAssigner(model, dim, rows, iterations, params, options.kernel);
 }
 
@@ -177,6 +177,7 @@ function fitModel(
   sketch: Sketch,
   rng: Rng,
   params: FitParams,
+  kernel: AssignKernel = "wasm",
 ): { model: ShortlistModel; iterations: number } {
   const p = sketch.sketchDim;
   if (k === 0) return { model: { sketch, k, full: new Float32Array(0), sketched: new Float32Array(0) }, iterations: 0 };
@@ -184,15 +185,24 @@ function fitModel(
   const sampleSketch = new Float32Array(n * p);
   sketchRows(sketch, sample, n, sampleSketch, 0, reservoir.sourceRow);
   normalizeRows(sampleSketch, n, p);
-  const seeds = bestOfRestarts(sampleSketch, n, p, k, rng, params);
-  const fit = lloyd(sampleSketch, n, p, seeds, k, params.iterations, 0.001);
-  let assignments = fit.assignments;
-  let model = modelFrom(sketch, k, meanDirections(sample, n, dim, assignments, k));
+  const seeds = bestOfRestarts(sampleSketch, n, p, k, rng, params, kernel);
+  const fit = lloyd(sampleSketch, n, p, seeds, k, params.iterations, 0.001, kernel);
+  let model = modelFrom(sketch, k, meanDirections(sample, n, dim, fit.assignments, k));
   for (let i = 0; i < params.refineIterations; i++) {
-    assignments = new Int32Array(n);
+    const assignments = new Int32Array(n);
     const scores = new Float32Array(n);
-    assignShortlisted(model, sample, sampleSketch, n, shortlistOf(params), assignments, scores, 0);
-    model = modelFrom(sketch, k, meanDirections(sample, n, dim, assignments, k));
+    // The sample's unit sketches, as sampleSketch holds them, made again by the kernel row by row.
+    const blocks = kernel === "wasm" ? createBlockAssigner(model, shortlistOf(params), { unitSketches: true }) : undefined;
+    if (blocks) {
+      // Every row is finite: sketching the sample above would have refused it.
+      blocks.assign(sample, n, assignments, scores, 0);
+      const sums = blocks.sums();
+      normalizeRows(sums, k, dim);
+      model = modelFrom(sketch, k, Float32Array.from(sums));
+    } else {
+      assignShortlisted(model, sample, sampleSketch, n, shortlistOf(params), assignments, scores, 0);
+      model = modelFrom(sketch, k, meanDirections(sample, n, dim, assignments, k));
+    }
   }
   return { model, iterations: fit.iterations };
 }
@@ -205,7 +215,7 @@ const RESTART_ITERATIONS = 6;
  * Lloyd on a small random subsample are cheap, so several are tried and the centroids of the tightest
  * run (highest total similarity) seed the fit on the whole sample.
  */
-function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, rng: Rng, params: FitParams): Float32Array {
+function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, rng: Rng, params: FitParams, kernel: AssignKernel): Float32Array {
   const size = Math.min(n, params.restartSampleSize ?? Math.max(2048, 64 * k));
   const subsample = new Float32Array(size * p);
   const order = Int32Array.from({ length: n }, (_, i) => i);
@@ -219,7 +229,7 @@ function bestOfRestarts(points: Float32Array, n: number, p: number, k: number, r
   const trials = params.seedTrials ?? 2 + Math.floor(Math.log(k));
   let best: LloydResult | undefined;
   for (let run = 0; run < Math.max(1, params.restarts); run++) {
-    const result = lloyd(subsample, size, p, seedCentroids(subsample, size, p, k, rng, trials), k, RESTART_ITERATIONS, 0.001);
+    const result = lloyd(subsample, size, p, seedCentroids(subsample, size, p, k, rng, trials), k, RESTART_ITERATIONS, 0.001, kernel);
     if (!best || result.objective > best.objective) best = result;
   }
   return best!.centroids;

@@ -1,3 +1,5 @@
+import { createNearestKernel } from "./assign-kernel";
+import type { AssignKernel } from "./cluster-fit";
 import { dotsWithRow, scoreAll } from "./dot-kernels";
 import type { Rng } from "./prng";
 
@@ -74,12 +76,23 @@ export interface LloydResult {
 /**
  * Spherical Lloyd iterations from `initial` until at most `tolerance` × n points change cluster or
  * `maxIterations` pass. An emptied cluster is re-seeded with the point least similar to its own centroid,
- * so k stays k while there are distinct points to give it.
+ * so k stays k while there are distinct points to give it. The assignment step runs on the WebAssembly
+ * kernel unless `kernel` is "js" (or d is not a multiple of 4).
  */
-export function lloyd(points: Float32Array, n: number, d: number, initial: Float32Array, k: number, maxIterations: number, tolerance: number): LloydResult {
+export function lloyd(
+  points: Float32Array,
+  n: number,
+  d: number,
+  initial: Float32Array,
+  k: number,
+  maxIterations: number,
+  tolerance: number,
+  kernel: AssignKernel = "wasm",
+): LloydResult {
   const centroids = initial.slice();
-  const assignments = new Int32Array(n).fill(-1);
-  const scores = new Float64Array(n);
+  const nearest = kernel === "wasm" ? createNearestKernel(points, n, d, k) : undefined;
+  let assignments: Int32Array = new Int32Array(n).fill(-1);
+  let scores: Float32Array | Float64Array = new Float64Array(n);
   const row = new Float64Array(k);
   let iterations = 0;
   let objective = 0;
@@ -87,18 +100,26 @@ export function lloyd(points: Float32Array, n: number, d: number, initial: Float
     iterations++;
     let changed = 0;
     objective = 0;
-    for (let r = 0; r < n; r++) {
-      scoreAll(points, r * d, centroids, k, d, row);
-      const index = argmax(row, k);
-      if (index !== assignments[r]) changed++;
-      assignments[r] = index;
-      scores[r] = row[index]!;
-      objective += row[index]!;
+    if (nearest) {
+      // The assignment step on the WebAssembly kernel (lib/vectors/assign-kernel.ts), scores in f32.
+      changed = nearest.assign(centroids);
+      assignments = nearest.assignments();
+      scores = nearest.scores();
+      for (let r = 0; r < n; r++) objective += scores[r]!;
+    } else {
+      for (let r = 0; r < n; r++) {
+        scoreAll(points, r * d, centroids, k, d, row);
+        const index = argmax(row, k);
+        if (index !== assignments[r]) changed++;
+        assignments[r] = index;
+        scores[r] = row[index]!;
+        objective += row[index]!;
+      }
     }
     updateCentroids(points, n, d, assignments, scores, centroids, k);
     if (changed <= tolerance * n) break;
   }
-  return { centroids, assignments, iterations, objective };
+  return { centroids, assignments: nearest ? assignments.slice() : assignments, iterations, objective };
 }
 
 /** Index of the largest of values[0..k); ties go to the lower index. */
@@ -109,7 +130,7 @@ export function argmax(values: Float64Array, k: number): number {
 }
 
 /** Recomputes each centroid as its members' normalised mean, re-seeding empty clusters (see `lloyd`). */
-export function updateCentroids(points: Float32Array, n: number, d: number, assignments: Int32Array, scores: Float64Array, centroids: Float32Array, k: number): void {
+export function updateCentroids(points: Float32Array, n: number, d: number, assignments: Int32Array, scores: Float32Array | Float64Array, centroids: Float32Array, k: number): void {
   const sums = new Float64Array(k * d);
   const sizes = new Int32Array(k);
   for (let r = 0; r < n; r++) {
@@ -132,7 +153,7 @@ export function updateCentroids(points: Float32Array, n: number, d: number, assi
   for (let i = 0; i < k * d; i++) centroids[i] = sums[i]!;
 }
 
-function leastSimilar(scores: Float64Array, taken: Uint8Array): number {
+function leastSimilar(scores: Float32Array | Float64Array, taken: Uint8Array): number {
   let row = -1;
   for (let r = 0; r < scores.length; r++) if (!taken[r] && (row < 0 || scores[r]! < scores[row]!)) row = r;
   return row;

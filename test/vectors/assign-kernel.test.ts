@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildAssignKernelSource, GENERATED_FILE } from "../../lib/vectors/assign-kernel-build";
 import { fitWholeSample, type AssignKernel, type ClusterFit } from "../../lib/vectors/cluster-fit";
 import { InvalidVectorsError } from "../../lib/vectors/errors";
+import { lloyd, normalizeRows } from "../../lib/vectors/kmeans";
 import { plantedTopics } from "./fixtures/planted-topics";
 
 const corpus = plantedTopics({ rows: 6_000, seed: 11 });
@@ -31,7 +32,7 @@ describe("the clustering's assignment kernel (WebAssembly)", () => {
     expect(await readFile(GENERATED_FILE, "utf8")).toBe(await buildAssignKernelSource());
   });
 
-  it("assigns every row as the JavaScript pass does, with the same sums, shortlisting 16 of 64 centroids", () => {
+  it("fits and assigns every row as the JavaScript does, with the same sums, shortlisting 16 of 64 centroids", () => {
     const wasm = clustered("wasm", { k: 64 });
     expect(new Set(wasm.assignments).size).toBeGreaterThan(40);
     expectSameClusters(wasm, clustered("js", { k: 64 }));
@@ -82,5 +83,23 @@ describe("the clustering's assignment kernel (WebAssembly)", () => {
     const js = fitWholeSample(DIM, corpus.vectors.subarray(0, 1_000 * DIM), { k: 64, kernel: "js" }, rows);
     js.assign(corpus.vectors.slice());
     expectSameClusters(assigner.result(), js.result());
+  });
+
+  it("runs Lloyd's assignment step as the JavaScript does: same clusters, iterations and centroids to f32 rounding", () => {
+    for (const d of [64, 1024, 6]) {
+      const n = 3_000;
+      const points = new Float32Array(n * d);
+      // Planted vectors cut to d dimensions (or all 1,024), made unit again, as the fit's sketches are.
+      for (let r = 0; r < n; r++) points.set(corpus.vectors.subarray(r * DIM, r * DIM + Math.min(d, DIM)), r * d);
+      normalizeRows(points, n, d);
+      const initial = points.slice(0, 24 * d);
+      const wasm = lloyd(points, n, d, initial, 24, 12, 0.001, "wasm");
+      const js = lloyd(points, n, d, initial, 24, 12, 0.001, "js");
+      expect([...wasm.assignments]).toEqual([...js.assignments]);
+      expect(wasm.iterations).toBe(js.iterations);
+      expect(new Set(wasm.assignments).size).toBeGreaterThan(12);
+      wasm.centroids.forEach((value, i) => expect(value).toBeCloseTo(js.centroids[i]!, 5));
+      expect(wasm.objective).toBeCloseTo(js.objective, 2);
+    }
   });
 });
