@@ -37,11 +37,11 @@ export interface ClusterFitOptions {
   restartSampleSize?: number;
   /** Rows pass 1 will see, when known: the sample's buffer is sized once (no effect on the result). */
   expectedRows?: number;
-  /** Pass 2 on the WebAssembly kernel (default) or in JavaScript (tests compare the two). */
+  /** The fit's Lloyd steps and refinement, and pass 2, on the WebAssembly kernels (default) or in JavaScript (tests compare the two). */
   kernel?: AssignKernel;
 }
 
-/** Where pass 2 runs: lib/vectors/assign-kernel.ts, or lib/vectors/shortlist-model.ts. */
+/** Where the clustering's assignment steps run: lib/vectors/assign-kernel.ts, or the JavaScript of lib/vectors/kmeans.ts and shortlist-model.ts. */
 export type AssignKernel = "wasm" | "js";
 
 /** Members most similar to their centroid kept per cluster, to show as examples. */
