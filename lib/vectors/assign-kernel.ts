@@ -72,7 +72,7 @@ export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist,
   const sketchedAt = place(k * p * 4);
   const fullAt = place(k * dim * 4);
   const sumsAt = place(k * dim * 8);
-  const scratchAt = place((p + k + 2 * m) * 4);
+  const scratchAt = place((p + 2 * m) * 4);
   const blockAt = end;
   const fit = (bytes: number) => grow(kernel, bytes);
   fit(blockAt);

@@ -21,7 +21,7 @@
 ;;   sums    f64[k * dim]  the members' sums, added to
 ;;   rows    f32[n * dim]  the block
 ;;   assign  i32[n], score f32[n]: the answers
-;;   scratch: sketch f32[p], sketchScores f32[k], candIndex i32[m], candScore f32[m]
+;;   scratch: sketch f32[p], candIndex i32[m], candScore f32[m]
 ;; dim and p are multiples of 4 (the caller checks); `firstNonFinite` checks the rows beforehand.
 (module
   (memory (export "memory") 1)
@@ -53,12 +53,11 @@
     (param $rows i32) (param $n i32) (param $dim i32) (param $p i32) (param $k i32) (param $m i32) (param $margin f32)
     (param $assign i32) (param $score i32) (param $scratch i32) (param $unitSketch i32)
     (local $sq f32) (local $r i32) (local $row i32) (local $i i32) (local $c i32) (local $j i32) (local $s f32)
-    (local $sketch i32) (local $sketchScores i32) (local $candIndex i32) (local $candScore i32)
+    (local $sketch i32) (local $candIndex i32) (local $candScore i32)
     (local $filled i32) (local $count i32) (local $best i32) (local $bestScore f32) (local $at i32) (local $sum i32) (local $rowBytes i32)
     (local.set $rowBytes (i32.shl (local.get $dim) (i32.const 2)))
     (local.set $sketch (local.get $scratch))
-    (local.set $sketchScores (i32.add (local.get $sketch) (i32.shl (local.get $p) (i32.const 2))))
-    (local.set $candIndex (i32.add (local.get $sketchScores) (i32.shl (local.get $k) (i32.const 2))))
+    (local.set $candIndex (i32.add (local.get $sketch) (i32.shl (local.get $p) (i32.const 2))))
     (local.set $candScore (i32.add (local.get $candIndex) (i32.shl (local.get $m) (i32.const 2))))
     (block $rowsDone
       (loop $eachRow
