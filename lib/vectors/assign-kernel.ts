@@ -61,19 +61,14 @@ export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist,
   const m = Math.min(shortlist.max, k);
 
   // The model's part of memory, laid out once; the block (answers, then rows) follows it.
-  let end = 0;
-  const place = (bytes: number) => {
-    const at = end;
-    end += Math.ceil(bytes / 16) * 16;
-    return at;
-  };
+  const { place, end } = layout();
   const bucketAt = place(dim * 4);
   const signAt = place(dim * 4);
   const sketchedAt = place(k * p * 4);
   const fullAt = place(k * dim * 4);
   const sumsAt = place(k * dim * 8);
   const scratchAt = place((p + 2 * m) * 4);
-  const blockAt = end;
+  const blockAt = end();
   const fit = (bytes: number) => grow(kernel, bytes);
   fit(blockAt);
   const memory = () => kernel.memory.buffer;
@@ -84,7 +79,7 @@ export function createBlockAssigner(model: ShortlistModel, shortlist: Shortlist,
 
   /** Copies `count` rows from `first` of `rows` in after the model: their assignments (i32), scores (f32), then rows. */
   const load = (rows: Float32Array, first: number, count: number) => {
-    const answers = Math.ceil((count * 4) / 16) * 16;
+    const answers = align(count * 4);
     const at = { assign: blockAt, score: blockAt + answers, rows: blockAt + 2 * answers };
     fit(at.rows + count * dim * 4);
     new Float32Array(memory(), at.rows, count * dim).set(rows.subarray(first * dim, (first + count) * dim));
@@ -132,11 +127,12 @@ export interface NearestKernel {
 export function createNearestKernel(points: Float32Array, n: number, d: number, k: number): NearestKernel | undefined {
   if (k === 0 || d % 4 !== 0) return undefined;
   const kernel = instantiate();
-  const centroidsAt = 0;
-  const assignAt = centroidsAt + Math.ceil((k * d * 4) / 16) * 16;
-  const scoreAt = assignAt + Math.ceil((n * 4) / 16) * 16;
-  const pointsAt = scoreAt + Math.ceil((n * 4) / 16) * 16;
-  grow(kernel, pointsAt + n * d * 4);
+  const { place, end } = layout();
+  const centroidsAt = place(k * d * 4);
+  const assignAt = place(n * 4);
+  const scoreAt = place(n * 4);
+  const pointsAt = place(n * d * 4);
+  grow(kernel, end());
   const memory = () => kernel.memory.buffer;
   new Float32Array(memory(), pointsAt, n * d).set(points.subarray(0, n * d));
   new Int32Array(memory(), assignAt, n).fill(-1);
@@ -154,6 +150,24 @@ export function createNearestKernel(points: Float32Array, n: number, d: number, 
 function instantiate(): KernelExports {
   compiled ??= new wasm.Module(Buffer.from(ASSIGN_KERNEL_WASM, "base64"));
   return new wasm.Instance(compiled).exports as KernelExports;
+}
+
+/** `bytes` rounded up to whole 16-byte vectors, so that every array starts on a v128's boundary. */
+function align(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
+
+/** Lays arrays out one after the other in a kernel's memory: `place` gives the next one's offset, `end` where they end. */
+function layout(): { place(bytes: number): number; end(): number } {
+  let next = 0;
+  return {
+    place(bytes) {
+      const at = next;
+      next += align(bytes);
+      return at;
+    },
+    end: () => next,
+  };
 }
 
 /** Grows the instance's memory to at least `bytes`. */
