@@ -53,7 +53,7 @@ export function decodeSections<H>(magic: string, bytes: Uint8Array): SectionFile
 }
 
 /** A typed view of a section; the section must start on a multiple of the element size (sections are 8-aligned). */
-export function view<T extends Uint32Array | Float64Array | Uint8Array | Uint16Array>(
+export function view<T extends Uint32Array | Float32Array | Float64Array | Uint8Array | Uint16Array>(
   Type: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number },
   section: Uint8Array,
 ): T {

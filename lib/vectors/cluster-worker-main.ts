@@ -3,7 +3,7 @@ import https from "node:https";
 import { parentPort, workerData } from "node:worker_threads";
 import { fitWholeSample, type ClusterAssigner } from "./cluster-fit";
 import type { ClusterReply, ClusterRequest, ClusterThreadData, SampleSource } from "./cluster-thread";
-import { decodeSample } from "./sample-file";
+import { decodeSample, type ChunkSample } from "./sample-file";
 
 /**
  * The clustering thread's side of lib/vectors/cluster-thread.ts. It reads the sample files (presigned
@@ -51,16 +51,20 @@ function fail(error: unknown): void {
   port.postMessage({ kind: "failed", name: error instanceof Error ? error.name : "Error", message: error instanceof Error ? error.message : String(error) } satisfies ClusterReply);
 }
 
-/** Sampled rows: each one's priority, place in the files' order, and vector (a view, of its file or of a compacted copy). */
+/**
+ * Sampled rows: each one's priority, place in the files' order, and where its vector is (a row of a
+ * sample file, or of a compacted matrix), copied out only if it is kept.
+ */
 interface Candidates {
   priority: number[];
   order: number[];
-  vector: Float32Array[];
+  source: Pick<ChunkSample, "rowInto">[];
+  row: number[];
 }
 
 /**
  * Keeps the `sampleSize` candidates of lowest priority (earlier first on ties), copied in the files'
- * order into one matrix (so the files they came from can go), whose rows their vectors view.
+ * order into one matrix (so the files they came from can go), whose rows they then name.
  */
 function lowest(from: Candidates): Candidates & { matrix: Float32Array } {
   const picked = from.priority
@@ -69,18 +73,20 @@ function lowest(from: Candidates): Candidates & { matrix: Float32Array } {
     .slice(0, sampleSize)
     .sort((a, b) => from.order[a]! - from.order[b]!);
   const matrix = new Float32Array(picked.length * dim);
-  picked.forEach((at, row) => matrix.set(from.vector[at]!, row * dim));
+  picked.forEach((at, row) => from.source[at]!.rowInto(from.row[at]!, matrix, row * dim));
+  const compacted: Pick<ChunkSample, "rowInto"> = { rowInto: (row, into, at) => into.set(matrix.subarray(row * dim, (row + 1) * dim), at) };
   return {
     matrix,
     priority: picked.map((at) => from.priority[at]!),
     order: picked.map((at) => from.order[at]!),
-    vector: picked.map((_, row) => matrix.subarray(row * dim, (row + 1) * dim)),
+    source: picked.map(() => compacted),
+    row: picked.map((_, row) => row),
   };
 }
 
 /** The `sampleSize` rows of lowest priority over every sample file, in the files' order, as one matrix. */
 async function readSample(): Promise<Float32Array> {
-  let kept: Candidates = { priority: [], order: [], vector: [] };
+  let kept: Candidates = { priority: [], order: [], source: [], row: [] };
   const fetches: (Promise<Uint8Array> | undefined)[] = [];
   const fetchFile = (index: number) => {
     const source = samples[index];
@@ -97,7 +103,8 @@ async function readSample(): Promise<Float32Array> {
     sample.priorities.forEach((priority, row) => {
       kept.priority.push(priority);
       kept.order.push(order++);
-      kept.vector.push(sample.vectors.subarray(row * dim, (row + 1) * dim));
+      kept.source.push(sample);
+      kept.row.push(row);
     });
     // Bounded memory: at most twice the sample's rows (and the files they are in) between compactions.
     if (kept.priority.length >= 2 * sampleSize) kept = lowest(kept);

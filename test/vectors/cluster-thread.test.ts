@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { encodeSections } from "../../lib/search/binary-sections";
 import { presignGet } from "../../lib/store/objects";
 import { chooseK, createClusterAccumulator } from "../../lib/vectors/cluster-fit";
 import { startClusterThread, type SampleSource } from "../../lib/vectors/cluster-thread";
 import { buildClusterWorkerSource, GENERATED_FILE } from "../../lib/vectors/cluster-worker-build";
+import { halfBits, halfValue } from "../../lib/vectors/half-float";
 import { decodeSample, encodeSample, inSample, SAMPLE_RATE, samplePriority } from "../../lib/vectors/sample-file";
 import { putBytes, useEmulator } from "../support/emulator";
 import { plantedTopics } from "./fixtures/planted-topics";
@@ -34,7 +36,8 @@ async function sampleFiles(prefix: string, chunkRows: number): Promise<SampleSou
 /** The clustering in this thread, fitted on exactly `sample` (row numbers, in order), assigning every row. */
 function fittedHere(sample: readonly number[]) {
   const pass1 = createClusterAccumulator(DIM, { k: chooseK(ROWS), sampleSize: sample.length, expectedRows: sample.length });
-  for (const row of sample) pass1.add(corpus.vectors.subarray(row * DIM, (row + 1) * DIM));
+  // The thread fits on the sample files' rows, which hold each float as its nearest binary16.
+  for (const row of sample) pass1.add(corpus.vectors.subarray(row * DIM, (row + 1) * DIM).map((value) => halfValue(halfBits(value))));
   const pass2 = pass1.fit(ROWS);
   for (let row = 0; row < ROWS; row += 700) pass2.assign(corpus.vectors.subarray(row * DIM, Math.min(ROWS, row + 700) * DIM));
   return pass2.result();
@@ -50,8 +53,27 @@ describe("clustering samples", () => {
     const rows = corpus.vectors.slice(0, 3 * DIM);
     const decoded = decodeSample(encodeSample(DIM, [7, 1, 99], rows), DIM);
     expect([...decoded.priorities]).toEqual([7, 1, 99]);
-    expect([...decoded.vectors]).toEqual([...rows]);
+    // Kept as binary16: each float comes back as its nearest half, within 2^-11 of itself (2^-25 below 2^-14).
+    const back = new Float32Array(3 * DIM);
+    for (const row of [2, 0, 1]) decoded.rowInto(row, back, row * DIM);
+    expect([...back]).toEqual([...rows].map((value) => halfValue(halfBits(value))));
+    rows.forEach((value, at) => expect(Math.abs(back[at]! - value)).toBeLessThanOrEqual(Math.max(Math.abs(value) * 2 ** -11, 2 ** -25)));
     expect(() => decodeSample(encodeSample(DIM, [7, 1, 99], rows), DIM * 2)).toThrow(/64-dim rows/);
+  });
+
+  it("written as float32 by embed workers of before, still read, exactly", () => {
+    const rows = corpus.vectors.slice(0, 2 * DIM);
+    const before = encodeSections("CZSAMPLE\u0001\n", { dim: DIM, rows: 2, rate: SAMPLE_RATE }, { priorities: Uint32Array.of(5, 3), vectors: rows });
+    const decoded = decodeSample(before, DIM);
+    expect([...decoded.priorities]).toEqual([5, 3]);
+    const back = new Float32Array(2 * DIM);
+    decoded.rowInto(1, back, DIM);
+    decoded.rowInto(0, back, 0);
+    expect([...back]).toEqual([...rows]);
+    const many = corpus.vectors.slice(0, 100 * DIM);
+    const priorities = Array.from({ length: 100 }, (_, row) => row);
+    const manyBefore = encodeSections("CZSAMPLE\u0001\n", { dim: DIM, rows: 100, rate: SAMPLE_RATE }, { priorities: Uint32Array.from(priorities), vectors: many });
+    expect(encodeSample(DIM, priorities, many).length).toBeLessThan(0.55 * manyBefore.length);
   });
 });
 
