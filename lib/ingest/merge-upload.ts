@@ -228,7 +228,9 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     added: plan.held.size + plan.adoptedVectors.size,
     embedder,
     blocks: blocks(),
-    sampleFiles: vault.node_count === 0 ? await chunkSamples(deps.store, location, chunks) : undefined,
+    // The chunks' samples hold the rows this upload's workers embedded, not those it adopts (another
+    // upload embedded them): a version with adopted rows is clustered from its rows as they pass.
+    sampleFiles: vault.node_count === 0 && plan.adoptedVectors.size === 0 ? await chunkSamples(deps.store, location, chunks) : undefined,
     clusterThreadRows: deps.clusterThreadRows,
     maxVectorBytesInMemory: deps.maxVectorBytesInMemory,
   });

@@ -4,6 +4,8 @@ import { main as splitMain } from "../../functions/queues/split-upload";
 import { embedChunkConsumer } from "../../lib/ingest/consumers";
 import { mergeChunksConsumer } from "../../lib/ingest/merge-consumer";
 import { pipelineDeps } from "../../lib/ingest/pipeline-deps";
+import { enqueueChunks } from "../../lib/ingest/pipeline-messages";
+import { getSqs } from "../../lib/queues/client";
 import { attemptPrefix } from "../../lib/ingest/work-files";
 import { getStore } from "../../lib/store/client";
 import { keyPages, objectBytes } from "../../lib/store/streams";
@@ -11,7 +13,7 @@ import { versionKeys } from "../../lib/vaults/versions";
 import { ClustersDocSchema } from "../../lib/vectors/clusters";
 import { decodeSample, inSample, samplePriority, SAMPLE_RATE } from "../../lib/vectors/sample-file";
 import { uniqueEmail } from "../support/api";
-import { drivePipeline, splitEvent, takeIngestEvent, type PipelineHandlers } from "../support/drive";
+import { dropMessages, drivePipeline, splitEvent, takeIngestEvent, type PipelineHandlers } from "../support/drive";
 import { chatgptExport, conversations } from "../support/exports";
 import { expectConsistent, readVault, uploadBytes } from "../support/ingest";
 import { useTestStack } from "../support/stack";
@@ -53,6 +55,42 @@ describe("a large upload's clustering samples", () => {
     expect(clusters.params.sample_size).toBe(sampled);
     expect(clusters.assignments).toHaveLength(3000);
     expect(clusters.clusters.reduce((sum, cluster) => sum + cluster.size, 0)).toBe(3000);
+  }, 120_000);
+
+  it("are not used by a merge that adopts rows another upload embedded: its own samples do not hold them", async () => {
+    const { body: user } = await ctx.api.signUp(uniqueEmail("samples-adopt"));
+    const all = conversations("adopt", 400, 3);
+    // B holds every exchange; A, a third of them, defers all of its own to B.
+    const b = await uploadBytes(ctx.api, user.token, "all.json", chatgptExport(all));
+    const a = await uploadBytes(ctx.api, user.token, "part.json", chatgptExport(all.slice(0, 200)));
+    const bEvent = await takeIngestEvent(ctx.stack, b);
+    const aEvent = await takeIngestEvent(ctx.stack, a);
+    await splitEvent(bEvent, { chunkSize: 300 });
+    // B's chunks wait unembedded while A's are embedded, so A asks for its merge first.
+    expect(await dropMessages(ctx.stack, "embed")).toBeGreaterThan(0);
+    await splitEvent(aEvent, { chunkSize: 300 });
+    const handlers: PipelineHandlers = {
+      ingest: splitMain,
+      embed: embedChunkConsumer(() => ({ ...pipelineDeps(), sampledUploadBytes: 0 })).main,
+      reduce: mergeChunksConsumer(() => ({ ...pipelineDeps(), clusterThreadRows: 500 })).main,
+    };
+    await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, a)).state === "merging", { handlers, only: ["embed"] });
+    const bRow = (await findUpload(ctx.db, b))!;
+    await enqueueChunks({ db: ctx.db, sqs: getSqs(), embedQueueUrl: ctx.stack.emulator.queues.embed.url }, bRow, bRow.split_attempt);
+    // Both have finished embedding before either merges: A's merge, asked first, finds B merging and adopts B's vectors.
+    await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, b)).state === "merging", { handlers, only: ["embed"] });
+    await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, a)).state === "complete" && (await uploadRow(ctx.db, b)).state === "complete", { handlers });
+    expect(await uploadRow(ctx.db, a)).toMatchObject({ nodes_created: 600 });
+
+    const vault = await readVault(ctx.db, user.user_id);
+    expectConsistent(vault);
+    expect(vault.nodes).toHaveLength(1200);
+    // A's version (the first) was clustered on A's 600 rows, not on A's samples, which hold none of them.
+    const first = ClustersDocSchema.parse(JSON.parse((await objectBytes(getStore(), versionKeys(vault.vault.prefix, 1).clusters)).toString("utf8")));
+    expect(first.assignments).toHaveLength(600);
+    expect(first.params.sample_size).toBe(600);
+    expect(first.clusters.length).toBeGreaterThan(1);
+    expect(first.clusters.reduce((sum, cluster) => sum + cluster.size, 0)).toBe(600);
   }, 120_000);
 
   it("are not used unless every chunk has one (an upload split before the deploy that brought them): the merge clusters every row as before", async () => {
