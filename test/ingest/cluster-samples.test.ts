@@ -22,6 +22,13 @@ import { findUpload } from "../../lib/uploads/upload-rows";
 
 const ctx = useTestStack({ consumers: false });
 
+/** The pipeline as for an upload of 256 MiB or more (every chunk sampled), clustering first versions of `clusterThreadRows` rows on the thread. */
+const sampledPipeline = (clusterThreadRows: number): PipelineHandlers => ({
+  ingest: splitMain,
+  embed: embedChunkConsumer(() => ({ ...pipelineDeps(), sampledUploadBytes: 0 })).main,
+  reduce: mergeChunksConsumer(() => ({ ...pipelineDeps(), clusterThreadRows })).main,
+});
+
 describe("a large upload's clustering samples", () => {
   it("are written by the embed workers, a quarter of each chunk's rows by hash, and its first version's clusters are fitted on them", async () => {
     const { body: user } = await ctx.api.signUp(uniqueEmail("samples"));
@@ -69,11 +76,7 @@ describe("a large upload's clustering samples", () => {
     // B's chunks wait unembedded while A's are embedded, so A asks for its merge first.
     expect(await dropMessages(ctx.stack, "embed")).toBeGreaterThan(0);
     await splitEvent(aEvent, { chunkSize: 300 });
-    const handlers: PipelineHandlers = {
-      ingest: splitMain,
-      embed: embedChunkConsumer(() => ({ ...pipelineDeps(), sampledUploadBytes: 0 })).main,
-      reduce: mergeChunksConsumer(() => ({ ...pipelineDeps(), clusterThreadRows: 500 })).main,
-    };
+    const handlers = sampledPipeline(500);
     await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, a)).state === "merging", { handlers, only: ["embed"] });
     const bRow = (await findUpload(ctx.db, b))!;
     await enqueueChunks({ db: ctx.db, sqs: getSqs(), embedQueueUrl: ctx.stack.emulator.queues.embed.url }, bRow, bRow.split_attempt);
@@ -97,11 +100,7 @@ describe("a large upload's clustering samples", () => {
     const { body: user } = await ctx.api.signUp(uniqueEmail("samples-partial"));
     const id = await uploadBytes(ctx.api, user.token, "conversations.json", chatgptExport(conversations("partly", 1000, 3)));
     await splitEvent(await takeIngestEvent(ctx.stack, id), { chunkSize: 500 });
-    const handlers: PipelineHandlers = {
-      ingest: splitMain,
-      embed: embedChunkConsumer(() => ({ ...pipelineDeps(), sampledUploadBytes: 0 })).main,
-      reduce: mergeChunksConsumer(() => ({ ...pipelineDeps(), clusterThreadRows: 1_000 })).main,
-    };
+    const handlers = sampledPipeline(1_000);
     await drivePipeline(ctx.stack, async () => (await uploadRow(ctx.db, id)).state === "merging", { handlers, only: ["embed"] });
     const upload = (await findUpload(ctx.db, id))!;
     const samples: string[] = [];
