@@ -37,6 +37,13 @@ function spread(hash: number): number {
   return hash ^ (hash >>> 16);
 }
 
+/** A copy of `array` with room for `size` elements. */
+function grown<T extends Int32Array | Uint32Array | Uint8Array>(array: T, size: number): T {
+  const bigger = new (array.constructor as new (size: number) => T)(size);
+  bigger.set(array);
+  return bigger;
+}
+
 interface LexicalHeader {
   format: "bm25";
   docs: number;
@@ -46,17 +53,23 @@ interface LexicalHeader {
 
 /** Collects memories row by row (rows must arrive as 0, 1, 2, …), then encodes the index. */
 export function createLexicalBuilder() {
-  // One number per posting: row × 256 + tf, a small integer V8 stores unboxed for rows below 2^23.
   // Terms are numbered as first seen and found by the hash the scanner computes (open addressing,
   // linear probing), compared in place with the text: a term seen before costs no string at all. Its
   // count in the memory being added is kept in `tf` by that number (reset for the terms `touched` once
-  // the memory is done).
+  // the memory is done). Everything per term or per posting is in typed arrays, not a JS array per
+  // term: postings are appended as memories end (term number, row, tf: so in row order for each term)
+  // and grouped by term once, in `encode` (a counting sort, `documents` being each term's count).
   const termTexts: string[] = [];
-  const termHashes: number[] = [];
-  const postings: number[][] = [];
-  let slots = new Int32Array(1 << 12); // term number + 1; 0 is an empty slot
+  let termHashes = new Int32Array(1 << 12);
+  let documents = new Uint32Array(1 << 12);
   let tf = new Uint32Array(1 << 12);
-  const touched: number[] = [];
+  let slots = new Int32Array(1 << 13); // term number + 1; 0 is an empty slot
+  let touched = new Int32Array(1 << 10);
+  let touchedCount = 0;
+  let postingTerms = new Int32Array(1 << 14);
+  let postingRows = new Int32Array(1 << 14);
+  let postingTfs = new Uint8Array(1 << 14);
+  let postingCount = 0;
   const lengths: number[] = [];
   let totalLength = 0;
   let text = "";
@@ -79,15 +92,14 @@ export function createLexicalBuilder() {
         if (known.length === end - start && text.startsWith(known, start)) return id;
       }
     }
-    const id = postings.length;
+    const id = termTexts.length;
     termTexts.push(text.slice(start, end));
-    termHashes.push(hash);
-    postings.push([]);
     if (id === tf.length) {
-      const bigger = new Uint32Array(tf.length * 2);
-      bigger.set(tf);
-      tf = bigger;
+      termHashes = grown(termHashes, id * 2);
+      documents = grown(documents, id * 2);
+      tf = grown(tf, id * 2);
     }
+    termHashes[id] = hash;
     // At most half full, so probes stay short.
     if ((id + 1) * 2 > slots.length) {
       slots = new Int32Array(slots.length * 2);
@@ -97,7 +109,10 @@ export function createLexicalBuilder() {
   };
   const visit = (start: number, end: number, hash: number) => {
     const id = termAt(start, end, hash);
-    if (tf[id]!++ === 0) touched.push(id);
+    if (tf[id]!++ === 0) {
+      if (touchedCount === touched.length) touched = grown(touched, touchedCount * 2);
+      touched[touchedCount++] = id;
+    }
     length++;
   };
 
@@ -108,35 +123,54 @@ export function createLexicalBuilder() {
       length = 0;
       forEachTermSpan(text, visit);
       text = "";
-      for (const id of touched) {
-        postings[id]!.push(row * 256 + Math.min(tf[id]!, MAX_TF));
+      if (postingCount + touchedCount > postingTerms.length) {
+        const size = Math.max(postingTerms.length * 2, postingCount + touchedCount);
+        postingTerms = grown(postingTerms, size);
+        postingRows = grown(postingRows, size);
+        postingTfs = grown(postingTfs, size);
+      }
+      for (let i = 0; i < touchedCount; i++) {
+        const id = touched[i]!;
+        postingTerms[postingCount] = id;
+        postingRows[postingCount] = row;
+        postingTfs[postingCount] = Math.min(tf[id]!, MAX_TF);
+        postingCount++;
+        documents[id]! += 1;
         tf[id] = 0;
       }
-      touched.length = 0;
+      touchedCount = 0;
       lengths.push(length);
       totalLength += length;
     },
 
     /** The index file's bytes. */
     encode(): Buffer {
+      const terms = termTexts.length;
       // Sorted as `Array.prototype.sort` sorts strings (by UTF-16 code units); terms are distinct.
       const order = termTexts.map((_, id) => id).sort((a, b) => (termTexts[a]! < termTexts[b]! ? -1 : 1));
       const dictionary = order.map((id) => termTexts[id]!);
-      const offsets = new Uint32Array(dictionary.length + 1);
-      const counts = new Uint32Array(dictionary.length);
+      // Each term's postings together, still in row order: where each term's run starts, then each posting placed.
+      const starts = new Uint32Array(terms + 1);
+      for (let id = 0; id < terms; id++) starts[id + 1] = starts[id]! + documents[id]!;
+      const next = starts.slice(0, terms);
+      const byTerm = new Int32Array(postingCount);
+      for (let at = 0; at < postingCount; at++) byTerm[next[postingTerms[at]!]!++] = at;
+      const offsets = new Uint32Array(terms + 1);
+      const counts = new Uint32Array(terms);
       const coded = new VarintWriter();
-      order.forEach((id, index) => {
-        const list = postings[id]!;
+      for (let index = 0; index < terms; index++) {
+        const id = order[index]!;
         let previous = 0;
-        for (const packed of list) {
-          const row = Math.floor(packed / 256);
+        for (let at = starts[id]!; at < starts[id + 1]!; at++) {
+          const posting = byTerm[at]!;
+          const row = postingRows[posting]!;
           coded.write(row - previous);
-          coded.write(packed % 256);
+          coded.write(postingTfs[posting]!);
           previous = row;
         }
-        counts[index] = list.length;
+        counts[index] = documents[id]!;
         offsets[index + 1] = coded.length;
-      });
+      }
       const header: LexicalHeader = { format: "bm25", docs: lengths.length, totalLength, terms: dictionary.length };
       return encodeSections(MAGIC, header, {
         lengths: Uint32Array.from(lengths),

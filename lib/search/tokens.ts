@@ -44,8 +44,9 @@ export function forEachTermSpan(lower: string, visit: (start: number, end: numbe
   const end = lower.length;
   let at = 0;
   while (at < end) {
-    const first = lower.charCodeAt(at);
-    let units = first < 0x80 ? asciiWordUnits[first]! : wordUnits(lower, at);
+    // `unit` is the code unit at `at`, read once: each character is read once per scan.
+    let unit = lower.charCodeAt(at);
+    let units = unit < 0x80 ? asciiWordUnits[unit]! : wordUnits(lower, at);
     if (units === 0) {
       at += 1;
       continue;
@@ -56,20 +57,28 @@ export function forEachTermSpan(lower: string, visit: (start: number, end: numbe
     for (;;) {
       let hash = FNV_OFFSET;
       for (;;) {
-        hash = Math.imul(hash ^ lower.charCodeAt(at), FNV_PRIME);
+        hash = Math.imul(hash ^ unit, FNV_PRIME);
         if (units === 2) hash = Math.imul(hash ^ lower.charCodeAt(at + 1), FNV_PRIME);
         at += units;
         if (at === end) break;
-        const unit = lower.charCodeAt(at);
+        unit = lower.charCodeAt(at);
         units = unit < 0x80 ? asciiWordUnits[unit]! : wordUnits(lower, at);
         if (units === 0) break;
       }
       parts += 1;
       if (at - partStart <= MAX_TERM_LENGTH) visit(partStart, at, hash);
-      if (at + 1 < end && isJoiner(lower.charCodeAt(at)) && (units = wordUnits(lower, at + 1)) > 0) {
-        partStart = at + 1;
-        at += 1;
-      } else break;
+      // A joiner (`unit`, the code unit the run stopped at) followed by another run goes on with it.
+      if (at + 1 < end && unit < 0x80 && asciiJoiner[unit] === 1) {
+        const next = lower.charCodeAt(at + 1);
+        units = next < 0x80 ? asciiWordUnits[next]! : wordUnits(lower, at + 1);
+        if (units > 0) {
+          at += 1;
+          partStart = at;
+          unit = next;
+          continue;
+        }
+      }
+      break;
     }
     if (parts > 1 && at - wordStart <= MAX_TERM_LENGTH) {
       // A compound (rare): hashed again whole, which keeps the loop above to one hash per code unit.
@@ -77,13 +86,14 @@ export function forEachTermSpan(lower: string, visit: (start: number, end: numbe
       for (let unit = wordStart; unit < at; unit++) hash = Math.imul(hash ^ lower.charCodeAt(unit), FNV_PRIME);
       visit(wordStart, at, hash);
     }
+    // The code unit the word stopped at is no word character (or the text ended): step over it.
+    at += 1;
   }
 }
 
 const WORD_CHARACTER = /^[\p{L}\p{N}_]$/u;
 /** 1 for the ASCII code units that join word runs (`-./:#`): a table, as for word characters, not a Set. */
 const asciiJoiner = Uint8Array.from({ length: 0x80 }, (_, unit) => ("-./:#".includes(String.fromCharCode(unit)) ? 1 : 0));
-const isJoiner = (unit: number) => unit < 0x80 && asciiJoiner[unit] === 1;
 /** Per UTF-16 code unit of the Basic Multilingual Plane: 0 not judged yet, 1 a word character, 2 not. */
 const bmpClass = new Uint8Array(0x10000);
 /** {@link wordUnits} of each ASCII code unit, looked up without a call: most text is ASCII. */
