@@ -166,9 +166,11 @@ for (let tf = 1; tf < sublinearTf.length; tf++) sublinearTf[tf] = 1 + Math.log(t
  * The `local-hash-v1` vector of `text`: sign-hashed unigram and bigram features with sublinear TF
  * weights (1 + ln tf), L2-normalised. A text without any word character is the unit vector of a
  * reserved "empty text" feature, so it is still a valid unit vector (similar to other empty texts,
- * nearly orthogonal to everything else) rather than zeros, whose cosine is undefined.
+ * nearly orthogonal to everything else) rather than zeros, whose cosine is undefined. Written into
+ * `into` (a row of `dim` floats, overwritten) when given, which is then the vector returned.
  */
-export function hashedFeatureVector(text: string, dim: number): Float32Array {
+export function hashedFeatureVector(text: string, dim: number, into?: Float32Array): Float32Array {
+  if (into && into.length !== dim) throw new RangeError(`hashedFeatureVector: a row of ${into.length} floats for dim ${dim}`);
   const lower = text.toLowerCase();
   clearTable();
   hasPreviousToken = false;
@@ -192,7 +194,7 @@ export function hashedFeatureVector(text: string, dim: number): Float32Array {
   }
   if (usedCount === 0) insert(fmix32(EMPTY_TEXT_SEED), WORD, 1);
 
-  const vector = new Float32Array(dim);
+  const vector = into ? into.fill(0) : new Float32Array(dim);
   // x % dim equals x & (dim - 1) for x >= 0 when dim is a power of two (1024, bge-m3's), and costs no division.
   const powerOfTwo = (dim & (dim - 1)) === 0;
   for (let i = 0; i < usedCount; i++) {

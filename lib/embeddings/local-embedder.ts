@@ -25,5 +25,10 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): Embedde
       embedOptions?.signal?.throwIfAborted();
       return texts.map((text) => hashedFeatureVector(text, dim));
     },
+    async embedInto(texts, into, rows, embedOptions) {
+      embedOptions?.signal?.throwIfAborted();
+      if (rows.length !== texts.length) throw new RangeError(`local embedder: ${texts.length} texts for ${rows.length} rows`);
+      texts.forEach((text, index) => hashedFeatureVector(text, dim, into.subarray(rows[index]! * dim, (rows[index]! + 1) * dim)));
+    },
   };
 }

@@ -14,6 +14,12 @@ export interface Embedder {
    * views into one shared ArrayBuffer (use `vector`, not `vector.buffer`, and copy before transferring).
    */
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  /**
+   * What `embed` does, the vector of `texts[i]` written into `into` at row `rows[i]` (`rows[i] * dim`
+   * onwards) instead of a Float32Array of its own: for an embedder that computes vectors here (the
+   * local one), which saves a buffer per text and its copy into the caller's matrix.
+   */
+  embedInto?(texts: readonly string[], into: Float32Array, rows: readonly number[], options?: EmbedOptions): Promise<void>;
 }
 
 export interface EmbedOptions {

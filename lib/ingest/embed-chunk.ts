@@ -74,10 +74,13 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   const { nodes, lines } = chunkRows(input);
   const skip = await notHeldInChunk(deps.db, upload.id, message.attempt, message.chunk_index);
   const toEmbed = nodes.flatMap((node, row) => (skip.has(node.hash) ? [] : [{ node, row }]));
-  const vectors = toEmbed.length > 0 ? await deps.embedder.embed(toEmbed.map(({ node }) => embeddingText(node))) : [];
   // Rows not embedded stay zeros (see above); the vectors go straight into the file's bytes.
   const matrix = npyMatrix(nodes.length, deps.embedder.dim);
-  vectors.forEach((vector, index) => matrix.data.set(vector, toEmbed[index]!.row * deps.embedder.dim));
+  if (toEmbed.length > 0) {
+    const texts = toEmbed.map(({ node }) => embeddingText(node));
+    if (deps.embedder.embedInto) await deps.embedder.embedInto(texts, matrix.data, toEmbed.map(({ row }) => row));
+    else (await deps.embedder.embed(texts)).forEach((vector, index) => matrix.data.set(vector, toEmbed[index]!.row * deps.embedder.dim));
+  }
   const vectorsKey = chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   const partKey = chunkSegmentPartKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   const sampleKey = chunkSampleKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);

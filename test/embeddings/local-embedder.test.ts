@@ -31,6 +31,21 @@ describe("local embedder", () => {
     expect(Array.from(vectors[0]!)).toEqual(Array.from((await embedder.embed(["first text"]))[0]!));
   });
 
+  it("writes into a matrix, at the rows named, exactly the vectors embed returns, and nothing else", async () => {
+    const texts = ["The cat sat on the mat.", "", "東京の天気は晴れです", "ORD-88412 failed"];
+    const rows = [3, 0, 5, 1];
+    // Rows named hold leftovers (the embedder overwrites them); the others must keep theirs.
+    const matrix = new Float32Array(7 * 1024).fill(0.5);
+
+    await embedder.embedInto!(texts, matrix, rows);
+
+    const vectors = await embedder.embed(texts);
+    rows.forEach((row, index) => expect(Array.from(matrix.subarray(row * 1024, (row + 1) * 1024))).toEqual(Array.from(vectors[index]!)));
+    for (const row of [2, 4, 6]) expect(matrix.subarray(row * 1024, (row + 1) * 1024).every((x) => x === 0.5)).toBe(true);
+    await expect(embedder.embedInto!(texts, matrix, [0, 1])).rejects.toThrow(/4 texts for 2 rows/);
+    await expect(embedder.embedInto!(["x"], matrix, [7])).rejects.toThrow(/a row of 0 floats/);
+  });
+
   it("gives the same text the same vector across calls and instances", async () => {
     const text = "Plan a three-day trip to Lisbon with a budget of 600 euros.";
 
