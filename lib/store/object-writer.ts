@@ -53,6 +53,12 @@ export interface ObjectWriter {
    * has them in memory anyway; what cannot be copied is then written from them instead of read through.
    */
   copy(sourceKey: string, start: number, end: number, held?: Uint8Array): Promise<void>;
+  /**
+   * Uploads what is written so far as the object's last parts and waits for every part, without
+   * completing the object: the bytes go now, while the caller takes its thread for something else, and
+   * {@link end} only has the store join the parts. Nothing may be written after it.
+   */
+  flush(): Promise<void>;
   end(): Promise<WrittenObject>;
   abort(): Promise<void>;
 }
@@ -68,6 +74,7 @@ export function createObjectWriter(store: Store, key: string, options: { content
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let finished = false;
+  let flushed = false;
   const stats = { key, bytes: 0, copied: 0, uploaded: 0, read: 0, completeMs: 0 };
 
   const started = () =>
@@ -78,6 +85,10 @@ export function createObjectWriter(store: Store, key: string, options: { content
   const check = () => {
     if (failure) throw failure;
     if (finished) throw new Error(`${key}: written after end()`);
+  };
+  const checkWritable = () => {
+    check();
+    if (flushed) throw new Error(`${key}: written after flush()`);
   };
 
   async function launch(send: (uploadId: string, partNumber: number) => Promise<string | undefined>): Promise<void> {
@@ -180,7 +191,7 @@ export function createObjectWriter(store: Store, key: string, options: { content
 
   return {
     async write(bytes) {
-      check();
+      checkWritable();
       append(typeof bytes === "string" ? Buffer.from(bytes, "utf8") : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       try {
         while (pendingBytes >= partBytes) await uploadPending(partBytes);
@@ -190,7 +201,7 @@ export function createObjectWriter(store: Store, key: string, options: { content
     },
 
     async copy(sourceKey, start, end, held) {
-      check();
+      checkWritable();
       try {
         if (held && held.byteLength !== end - start) throw new RangeError(`${key}: ${held.byteLength} bytes held for the ${end - start} of ${sourceKey}`);
         const origin = start;
@@ -237,8 +248,23 @@ export function createObjectWriter(store: Store, key: string, options: { content
       }
     },
 
+    async flush() {
+      checkWritable();
+      flushed = true;
+      // A small object stays in memory for end()'s single PutObject: there are no parts to send.
+      if (!uploadId) return;
+      try {
+        if (pendingBytes > 0) await uploadPending(pendingBytes);
+        await Promise.all(inFlight);
+        if (failure) throw failure;
+      } catch (error) {
+        await fail(error);
+      }
+    },
+
     async end() {
-      check();
+      if (failure) throw failure;
+      if (finished) throw new Error(`${key}: end() called twice`);
       try {
         if (!uploadId) {
           const body = Buffer.concat(pending, pendingBytes);

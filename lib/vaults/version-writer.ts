@@ -301,9 +301,12 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
     if (rows !== input.added) throw new Error(`${rows} rows arrived for version ${version}, ${input.added} announced`);
     await nodes.write("\n]\n");
     // The store completes the two files (their last parts, then joining every part) while the search
-    // segment and the clusters are made: those read the files back only where noted.
+    // segment and the clusters are made: those read the files back only where noted. The last parts are
+    // sent first, ahead of the segment's encoding, which holds this thread for a few hundred ms on a large
+    // upload: started beside it, their bytes waited for it (bench:ingest, 100k exchanges).
+    const flushed = Promise.all([nodes.flush(), vectors.flush()]);
     let filesMs = 0;
-    filesWritten = Promise.all([nodes.end(), vectors.end()]).then((written) => {
+    filesWritten = flushed.then(() => Promise.all([nodes.end(), vectors.end()])).then((written) => {
       filesMs = performance.now() - started;
       return written;
     });
@@ -316,6 +319,8 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       const searchStarted = performance.now();
       let search: SearchManifest;
       if (indexSegments) {
+        // A failure to send is the files' to report (awaited below).
+        await flushed.catch(() => undefined);
         await closeSegment();
         const listed = await appendSegments(store, input.prefix, version, before?.manifest?.segments ?? [], segments);
         search = searchManifest(listed, input.embedder, header.length);

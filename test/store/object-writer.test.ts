@@ -116,6 +116,29 @@ describe("object writer", () => {
     expect((await objectBytes(ctx.store, "writer/reused.bin")).equals(content)).toBe(true);
   });
 
+  it("sends every part on flush, so end only completes the object, and takes no bytes after it", async () => {
+    const content = randomBytes(13 * MiB + 5);
+    const { store, meter } = meteredStore(ctx.store);
+    const writer = createObjectWriter(store, "writer/flushed.bin", { contentType: "application/octet-stream" });
+    await writer.write(content);
+
+    await writer.flush();
+    // Every byte is in the store's parts by now; nothing is visible at the key until end().
+    expect(meter.written).toBe(content.length);
+    await expect(objectBytes(ctx.store, "writer/flushed.bin")).rejects.toThrow();
+    await expect(writer.write("more")).rejects.toThrow(/written after flush/);
+    const written = await writer.end();
+
+    expect(written).toMatchObject({ bytes: content.length, uploaded: content.length });
+    expect(meter.written).toBe(content.length);
+    expect((await objectBytes(ctx.store, "writer/flushed.bin")).equals(content)).toBe(true);
+    const small = createObjectWriter(ctx.store, "writer/flushed-small.json", { contentType: "application/json" });
+    await small.write("[1]");
+    await small.flush();
+    await small.end();
+    expect((await objectBytes(ctx.store, "writer/flushed-small.json")).toString()).toBe("[1]");
+  });
+
   it("leaves nothing at the key when it fails", async () => {
     const writer = createObjectWriter(ctx.store, "writer/failed.bin", { contentType: "application/octet-stream" });
     await writer.write(randomBytes(9 * MiB));
