@@ -459,11 +459,7 @@ class VarintWriter {
   length = 0;
 
   write(value: number): void {
-    if (this.length + 5 > this.buffer.length) {
-      const bigger = new Uint8Array(this.buffer.length * 2);
-      bigger.set(this.buffer.subarray(0, this.length));
-      this.buffer = bigger;
-    }
+    if (this.length + 5 > this.buffer.length) this.buffer = grown(this.buffer, this.buffer.length * 2);
     while (value >= 0x80) {
       this.buffer[this.length++] = (value & 0x7f) | 0x80;
       value >>>= 7;

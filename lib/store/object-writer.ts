@@ -176,6 +176,13 @@ export function createObjectWriter(store: Store, key: string, options: { content
     while (pendingBytes > 0) await uploadPending(Math.min(size, pendingBytes));
   }
 
+  /** Uploads what is pending as the last part and waits for every part in flight (flush, end). */
+  async function sendRemaining(): Promise<void> {
+    if (pendingBytes > 0) await uploadPending(pendingBytes);
+    await Promise.all(inFlight);
+    check();
+  }
+
   async function fail(error: unknown): Promise<never> {
     failure ??= error;
     await abort();
@@ -254,26 +261,21 @@ export function createObjectWriter(store: Store, key: string, options: { content
       // A small object stays in memory for end()'s single PutObject: there are no parts to send.
       if (!uploadId) return;
       try {
-        if (pendingBytes > 0) await uploadPending(pendingBytes);
-        await Promise.all(inFlight);
-        if (failure) throw failure;
+        await sendRemaining();
       } catch (error) {
         await fail(error);
       }
     },
 
     async end() {
-      if (failure) throw failure;
-      if (finished) throw new Error(`${key}: end() called twice`);
+      check();
       try {
         if (!uploadId) {
           const body = Buffer.concat(pending, pendingBytes);
           stats.uploaded += body.length;
           await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: body, ContentType: options.contentType }));
         } else {
-          if (pendingBytes > 0) await uploadPending(pendingBytes);
-          await Promise.all(inFlight);
-          check();
+          await sendRemaining();
           const id = await uploadId;
           parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
           const completing = performance.now();
