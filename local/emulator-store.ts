@@ -32,6 +32,13 @@ import { pipeline } from "node:stream/promises";
  *   at completion.
  * - **Objects are written to a new file and renamed into place**, so a reader or a copy part holding the
  *   old file keeps consistent bytes, and a crash mid-write never leaves a half-written object.
+ * - **Queue writes do not wait on the disk.** fauxqs keeps queues and messages in SQLite in WAL mode with
+ *   SQLite's default `synchronous = FULL`, which syncs the WAL at every commit: each SendMessage,
+ *   ReceiveMessage and DeleteMessage held the emulator's one thread (S3 requests included) for a disk
+ *   sync, 0.6 to 1.2 ms on this project's machines against 0.06 to 0.1 ms without. `NORMAL` syncs at
+ *   checkpoints: a crashed or killed emulator loses no committed message, only a power loss or an
+ *   operating-system crash can undo the last ones (https://www.sqlite.org/pragma.html#pragma_synchronous,
+ *   https://www.sqlite.org/wal.html), which a local stack can afford.
  *
  * These patch fauxqs's own classes (it exposes no hooks for storage), so they are tied to its version:
  * {@link patchEmulatorStore} refuses any other than the one checked here. `test/store/store-emulator.test.ts`
@@ -492,6 +499,12 @@ function placeInAssembly(uploadId: string, partNumber: number, length: number): 
   return { file: assembly.file, offset: (partNumber - 1) * length };
 }
 
+/** fauxqs's SQLite persistence of queues and messages (persistence.js), as far as the patch touches it. */
+export interface QueuePersistence {
+  new (dataDir: string): { db: { prepare(sql: string): { get(): unknown } } };
+  prototype: { prepareStatements(this: unknown): unknown };
+}
+
 /** Applies the patches once per process, before the emulator starts. */
 export function patchEmulatorStore(): Promise<void> {
   patched ??= apply();
@@ -508,8 +521,16 @@ async function apply(): Promise<void> {
   const { FileS3Persistence } = (await import(new URL("./s3/fileS3Persistence.js", root).href)) as { FileS3Persistence: Constructor<FilePersistence> & (new (...args: never[]) => FilePersistence) };
   const { S3Error } = (await import(new URL("./common/errors.js", root).href)) as { S3Error: new (code: string, message: string, status: number) => Error };
   const { computeCompositeChecksum } = (await import(new URL("./s3/checksum.js", root).href)) as { computeCompositeChecksum: (algorithm: string, partChecksums: string[]) => string };
+  const { PersistenceManager } = (await import(new URL("./persistence.js", root).href)) as { PersistenceManager: QueuePersistence };
   const isFiles = (persistence: unknown): persistence is FilePersistence => persistence instanceof FileS3Persistence;
   keepObjectBodiesAsBytes(root);
+
+  // Set on its connection before its statements are prepared (its constructor has just opened the database).
+  const prepareStatements = PersistenceManager.prototype.prepareStatements;
+  PersistenceManager.prototype.prepareStatements = function (this: { db: { exec(sql: string): void } }) {
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    return prepareStatements.call(this);
+  };
 
   const insertMultipartUpload = FileS3Persistence.prototype.insertMultipartUpload;
   FileS3Persistence.prototype.insertMultipartUpload = function (this: FilePersistence, upload: MultipartUpload) {
