@@ -33,10 +33,11 @@ export interface HandlerThreads {
    */
   invoker(handler: string, env?: Record<string, string>): (event: unknown, context: Context) => Promise<unknown>;
   /**
-   * Starts a thread for `handler` now if it has none, so its first invocation does not wait for the
-   * thread to load the function's modules (a cold start: seconds under `tsx`). Resolves once loaded.
+   * Starts threads for `handler` now until it has `threads` of them (one by default, at most the pool's
+   * size), so its first invocations do not wait for a thread to load the function's modules (a cold
+   * start: seconds under `tsx`). Resolves once they are loaded.
    */
-  warm(handler: string, env?: Record<string, string>): Promise<void>;
+  warm(handler: string, env?: Record<string, string>, threads?: number): Promise<void>;
   stats(): Record<string, FunctionThreadStats>;
   /** Ends `handler`'s threads at once, as a crashed runtime: their invocations fail (tests). */
   crash(handler: string): Promise<void>;
@@ -238,10 +239,12 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
 
   return {
     invoker: (handler, env = {}) => (event, context) => invoke(handler, env, event, context),
-    async warm(handler, env = {}) {
+    async warm(handler, env = {}, threads = 1) {
       if (stopped) return;
       const group = groupOf(handler);
-      await (group.live[0] ?? start(handler, env, JSON.stringify(process.env))).loaded;
+      const envKey = JSON.stringify(process.env);
+      while (group.live.length < Math.min(threads, options.threadsPerFunction)) start(handler, env, envKey);
+      await Promise.all(group.live.map((thread) => thread.loaded));
     },
     stats: () =>
       Object.fromEntries(

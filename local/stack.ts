@@ -148,8 +148,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const env = { DATABASE_POOL_SIZE: String(threadPoolSize(consumer, threadsPerFunction)), ...(options && { NODE_OPTIONS: options }) };
         // A thread for each function starts loading now, in the background: an upload's first split,
         // embed and merge then find their modules loaded (a thread's load is ~1 s of CPU, more under
-        // load), and the stack is up without waiting for them.
-        if (handlerThreads) void handlerThreads.warm(handlerName, env);
+        // load), and the stack is up without waiting for them. The embed queue gets a message per chunk
+        // while the split is still parsing, so its function soon runs on every thread of its pool: they
+        // all load now, not the second one in the middle of the split, which holds both cores then.
+        if (handlerThreads) void handlerThreads.warm(handlerName, env, name === "embed" ? threadsPerFunction : 1);
         const handler = handlerThreads ? (handlerThreads.invoker(handlerName, env) as SqsHandler) : await loadHandler<SqsHandler>(projectRoot, handlerName);
         const poller = startQueuePoller({
           sqs: getSqs(),

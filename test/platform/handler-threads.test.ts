@@ -37,6 +37,22 @@ describe("handler threads", () => {
     expect(threads.stats()[`${FIXTURES}.describeInvocation`]).toMatchObject({ threads: 2, started: 2, died: 0, inFlight: 0 });
   });
 
+  it("warms as many threads as asked, up to the pool's size, before any invocation", async () => {
+    const pool = startHandlerThreads({ root: projectRoot, threadsPerFunction: 2 });
+    try {
+      await Promise.all([pool.warm(`${FIXTURES}.describeInvocation`, {}, 3), pool.warm(`${FIXTURES}.refuse`)]);
+      expect(pool.stats()[`${FIXTURES}.describeInvocation`]).toMatchObject({ threads: 2, started: 2, inFlight: 0 });
+      expect(pool.stats()[`${FIXTURES}.refuse`]).toMatchObject({ threads: 1, started: 1 });
+      // Both loaded threads take work at once; none is started for it.
+      const run = () => pool.invoker(`${FIXTURES}.describeInvocation`)({ waitMs: 200 }, lambdaContext("describe", 30)) as Promise<Described>;
+      const together = await Promise.all([run(), run()]);
+      expect(new Set(together.map((answer) => answer.threadId)).size).toBe(2);
+      expect(pool.stats()[`${FIXTURES}.describeInvocation`]).toMatchObject({ threads: 2, started: 2 });
+    } finally {
+      await pool.stop();
+    }
+  });
+
   it("gives a function's thread the young generation its NODE_OPTIONS names, as Lambda's runtime would", async () => {
     const withSemiSpace = (mb: number) =>
       threads.invoker(`${FIXTURES}.heapLimit`, { NODE_OPTIONS: `--max-semi-space-size=${mb}` })({}, lambdaContext(`${FIXTURES}.heapLimit`, 30)) as Promise<{ threadId: number; heapLimitMb: number }>;
