@@ -499,10 +499,16 @@ function placeInAssembly(uploadId: string, partNumber: number, length: number): 
   return { file: assembly.file, offset: (partNumber - 1) * length };
 }
 
-/** fauxqs's SQLite persistence of queues and messages (persistence.js), as far as the patch touches it. */
+/** fauxqs's SQLite persistence of queues and messages (persistence.js), as far as the patch (and its test) touch it. */
 export interface QueuePersistence {
-  new (dataDir: string): { db: { prepare(sql: string): { get(): unknown } } };
+  new (dataDir: string): { db: { prepare(sql: string): { get(): unknown }; close(): void } };
   prototype: { prepareStatements(this: unknown): unknown };
+}
+
+/** fauxqs's class that keeps queues and messages in SQLite: the one {@link patchEmulatorStore} patches. */
+export async function queuePersistence(): Promise<QueuePersistence> {
+  const { PersistenceManager } = (await import(new URL("./persistence.js", import.meta.resolve("fauxqs")).href)) as { PersistenceManager: QueuePersistence };
+  return PersistenceManager;
 }
 
 /** Applies the patches once per process, before the emulator starts. */
@@ -521,7 +527,7 @@ async function apply(): Promise<void> {
   const { FileS3Persistence } = (await import(new URL("./s3/fileS3Persistence.js", root).href)) as { FileS3Persistence: Constructor<FilePersistence> & (new (...args: never[]) => FilePersistence) };
   const { S3Error } = (await import(new URL("./common/errors.js", root).href)) as { S3Error: new (code: string, message: string, status: number) => Error };
   const { computeCompositeChecksum } = (await import(new URL("./s3/checksum.js", root).href)) as { computeCompositeChecksum: (algorithm: string, partChecksums: string[]) => string };
-  const { PersistenceManager } = (await import(new URL("./persistence.js", root).href)) as { PersistenceManager: QueuePersistence };
+  const PersistenceManager = await queuePersistence();
   const isFiles = (persistence: unknown): persistence is FilePersistence => persistence instanceof FileS3Persistence;
   keepObjectBodiesAsBytes(root);
 

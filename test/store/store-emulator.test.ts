@@ -11,7 +11,7 @@ import { objectRange } from "../../lib/store/ranged";
 import { objectBytes } from "../../lib/store/streams";
 import { createS3Client, type Store } from "../../lib/store/client";
 import { startEmulator, type LocalEmulator } from "../../local/emulator";
-import { linkRanges, bodiesBeingReceived, patchEmulatorStore, removeDeadIncomingFolders, StoredBytes, type QueuePersistence } from "../../local/emulator-store";
+import { linkRanges, bodiesBeingReceived, patchEmulatorStore, queuePersistence, removeDeadIncomingFolders, StoredBytes } from "../../local/emulator-store";
 import { putBytes, useEmulator } from "../support/emulator";
 
 /**
@@ -253,14 +253,15 @@ describe("local store", () => {
 describe("local queues", () => {
   it("commit a message without syncing the disk each time, as SQLite's WAL mode allows (synchronous NORMAL)", async () => {
     await patchEmulatorStore();
-    const { PersistenceManager } = (await import(new URL("./persistence.js", import.meta.resolve("fauxqs")).href)) as { PersistenceManager: QueuePersistence };
+    const PersistenceManager = await queuePersistence();
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "cogzy-queues-"));
+    const { db } = new PersistenceManager(dataDir);
     try {
-      const { db } = new PersistenceManager(dataDir);
       // 1 is NORMAL, 2 (SQLite's default) FULL: https://www.sqlite.org/pragma.html#pragma_synchronous
       expect(db.prepare("PRAGMA synchronous").get()).toEqual({ synchronous: 1 });
       expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     } finally {
+      db.close();
       await rm(dataDir, { recursive: true, force: true });
     }
   });
