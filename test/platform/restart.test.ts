@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { getSqs } from "../../lib/queues/client";
 import { startStack } from "../../local/stack";
@@ -19,9 +20,15 @@ afterAll(async () => {
 const STACK_TWICE_MS = 120_000;
 
 describe("the local stack across restarts", () => {
-  it("keeps accounts, and starts again over a stale postmaster.pid left by a hard kill", async () => {
+  it("keeps accounts, committed asynchronously, and starts again over a stale postmaster.pid left by a hard kill", async () => {
     const email = uniqueEmail("restart");
     const first = await startStack({ dataDir, port: 0, consumers: false });
+    // Commits do not wait for the disk (local/postgres.ts): the sign-up below still survives the stop.
+    const db = new pg.Client({ connectionString: first.databaseUrl });
+    await db.connect();
+    const { rows } = await db.query<{ synchronous_commit: string }>("SHOW synchronous_commit");
+    await db.end();
+    expect(rows[0]?.synchronous_commit).toBe("off");
     const signedUp = await apiClient(first.apiUrl).signUp(email, "survives a restart");
     expect(signedUp.status).toBe(201);
     await first.stop();
