@@ -33,6 +33,8 @@ describe("the emulator's child process", () => {
     const pid = await emulatorPid();
     expect(pid).not.toBe(running.process.pid);
     expect(isProcessAlive(pid)).toBe(true);
+    // Its garbage is collected on its own thread, not by helper threads competing with the functions'.
+    expect((await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0")).toContain("--single-threaded-gc");
 
     await running.kill();
     running = undefined;
