@@ -73,7 +73,6 @@ export async function startEmulatorProcess(options: { dataDir: string; port: num
   const publicStore = options.publicStore;
   const child = fork(hostFile, [path.resolve(options.dataDir), String(options.port), options.bucket, publicStore ? String(publicStore.port) : ""], {
     // EMULATOR_CPU_PROF_DIR: a V8 CPU profile of the emulator's process, written when it ends (https://nodejs.org/api/cli.html#--cpu-prof).
-    // --single-threaded-gc: see EMULATOR_GC below.
     execArgv: [EMULATOR_GC, "--disable-warning=ExperimentalWarning", ...(process.env.EMULATOR_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.EMULATOR_CPU_PROF_DIR}`] : []), "--import", import.meta.resolve("tsx")],
     // The keys go in the environment, not the arguments anyone can read in the process list.
     env: { ...process.env, ...(publicStore && { PUBLIC_STORE_ACCESS_KEY_ID: publicStore.credentials.accessKeyId, PUBLIC_STORE_SECRET_ACCESS_KEY: publicStore.credentials.secretAccessKey }) },
