@@ -117,7 +117,7 @@ async function writeSamples(store: ReturnType<typeof benchStore>, prefix: string
   for await (const { nodes, vectors } of syntheticBlocks(first, count, DIM)) {
     const sampled = nodes!.flatMap((node, row) => (inSample(samplePriority(node.hash)) ? [row] : []));
     const rows = new Float32Array(sampled.length * DIM);
-    sampled.forEach((row, at) => rows.set(vectors.subarray(row * DIM, (row + 1) * DIM), at * DIM));
+    sampled.forEach((row, at) => rows.set(vectors!.subarray(row * DIM, (row + 1) * DIM), at * DIM));
     const key = `${prefix}/work/sample-${keys.length}.bin`;
     await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: encodeSample(DIM, sampled.map((row) => samplePriority(nodes![row]!.hash)), rows) }));
     keys.push(key);

@@ -10,7 +10,7 @@ import { MIN_PART_BYTES } from "../store/object-writer";
 import { deletePrefix, keyPages } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { buildGraphsAfterSwitch, retireOlderVersions } from "../vaults/after-switch";
-import { writeAppendedVersion, type RowBlock } from "../vaults/version-writer";
+import { clustersOnThread, writeAppendedVersion, type RowBlock } from "../vaults/version-writer";
 import { versionKeys } from "../vaults/versions";
 import type { MergeUploadMessage } from "./messages";
 import { markMerged } from "./claims";
@@ -18,7 +18,7 @@ import { failUpload } from "./upload-state";
 import { planMerge, type MergePlan } from "./merge-plan";
 import { enqueueChunks, wakeWaitingMerges } from "./pipeline-messages";
 import * as lifecycle from "../uploads/lifecycle";
-import { chunkLines, chunkRows, decodeLinesRange, decodeRowFactBytes, decodeRowFacts, LINES_RANGE_SECTION, parseNodeLine, readChunkFile, readChunkSegmentPart, readChunkVectorRows, ROW_FACT_BYTES_SECTION, ROW_FACTS_SECTION, type RowFacts, type StoredRange } from "./vault-files";
+import { chunkLines, chunkRows, decodeLinesRange, decodeRowFactBytes, decodeRowFacts, LINES_RANGE_SECTION, parseNodeLine, readChunkFile, readChunkSegmentPart, readChunkVectorRange, readChunkVectorRows, readChunkVectors, ROW_FACT_BYTES_SECTION, ROW_FACTS_SECTION, type RowFacts, type StoredRange } from "./vault-files";
 import type { VaultNode } from "./vault-nodes";
 import { attemptPrefix, chunkInputKey, chunkSampleKey, workPrefix } from "./work-files";
 
@@ -155,10 +155,10 @@ type StorePlan = Extract<MergePlan, { kind: "store" }>;
  * A chunk as the merge reads it: its vectors and search part, and either where its rows are in the store
  * (to be copied), their lines and facts, or (chunks without facts) its nodes parsed.
  */
-type ReadChunk = { vectors: Float32Array; segmentPart: SegmentPart | undefined } & (
-  | { stored: { lines: StoredRange; vectors: StoredRange }; facts: RowFacts[]; lines?: undefined; nodes?: undefined }
-  | { stored?: undefined; facts: RowFacts[]; lines: Buffer[]; nodes?: undefined }
-  | { stored?: undefined; facts: undefined; nodes: VaultNode[]; lines: Buffer[] | undefined }
+type ReadChunk = { segmentPart: SegmentPart | undefined } & (
+  | { stored: { lines: StoredRange; vectors: StoredRange }; vectors: Float32Array | undefined; facts: RowFacts[]; lines?: undefined; nodes?: undefined }
+  | { stored?: undefined; vectors: Float32Array; facts: RowFacts[]; lines: Buffer[]; nodes?: undefined }
+  | { stored?: undefined; vectors: Float32Array; facts: undefined; nodes: VaultNode[]; lines: Buffer[] | undefined }
 );
 
 /**
@@ -174,11 +174,21 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     "SELECT chunk_index, records FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 ORDER BY chunk_index",
     [upload.id, upload.split_attempt],
   );
+  const added = plan.held.size + plan.adoptedVectors.size;
+  // The chunks' samples hold the rows this upload's workers embedded, not those it adopts (another
+  // upload embedded them): a version with adopted rows is clustered from its rows as they pass.
+  const sampleFiles = vault.node_count === 0 && plan.adoptedVectors.size === 0 ? await chunkSamples(deps.store, location, chunks) : undefined;
+  const versionInput = { prefix: vault.prefix, previous: vault.current_version, previousNodes: vault.node_count, added, embedder, sampleFiles, clusterThreadRows: deps.clusterThreadRows };
+  // Clustered on a thread of its own, the version takes the vectors of the rows the store copies from the
+  // store there: they are not read here (416 MB for 100k exchanges, most of this thread's work).
+  const vectorsInStore = clustersOnThread(versionInput);
   const readChunk = async (chunk: { chunk_index: number; records: number }): Promise<ReadChunk> => {
-    const [{ vectors, stored: storedVectors }, segmentPart] = await Promise.all([
-      readChunkVectorRows(deps.store, location, chunk.chunk_index, { rows: chunk.records, dim }),
+    const expected = { rows: chunk.records, dim };
+    const [read, segmentPart] = await Promise.all([
+      vectorsInStore ? readChunkVectorRange(deps.store, location, chunk.chunk_index, expected) : readChunkVectorRows(deps.store, location, chunk.chunk_index, expected),
       readChunkSegmentPart(deps.store, location, chunk.chunk_index),
     ]);
+    const storedVectors = read.stored;
     // The facts its embed worker put in the part spare parsing the lines; without them (a worker from
     // before they were written, or a chunk with deferred rows, which gets no part) the lines are parsed.
     const facts = segmentPart && (decodeRowFactBytes(segmentPart.extra[ROW_FACT_BYTES_SECTION], segmentPart.rows) ?? decodeRowFacts(segmentPart.extra[ROW_FACTS_SECTION], segmentPart.rows));
@@ -190,20 +200,21 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
     const copyable = linesRange && linesRange.end - linesRange.start > MIN_PART_BYTES;
     if (facts && copyable && facts.every((row) => plan.held.has(row.hash))) {
       const stored = { lines: { key: chunkInputKey(location.vaultPrefix, location.uploadId, location.attempt, chunk.chunk_index), ...linesRange }, vectors: storedVectors };
-      return { facts, vectors, segmentPart, stored };
+      return { facts, vectors: read.vectors, segmentPart, stored };
     }
-    const bytes = await readChunkFile(deps.store, location, chunk.chunk_index);
+    const [bytes, vectors] = await Promise.all([readChunkFile(deps.store, location, chunk.chunk_index), read.vectors ?? readChunkVectors(deps.store, location, chunk.chunk_index, expected)]);
     const lines = facts && chunkLines(bytes);
     if (facts && lines?.length === facts.length) return { facts, lines, vectors, segmentPart };
     return { ...chunkRows(bytes), facts: undefined, vectors, segmentPart };
   };
   const blocks = async function* (): AsyncGenerator<RowBlock> {
     for await (const chunk of readAhead(chunks, readChunk, CHUNKS_READ_AHEAD)) {
-      const { lines, vectors, segmentPart } = chunk;
+      const { lines, segmentPart } = chunk;
       if (chunk.stored) {
-        if (chunk.facts.length > 0) yield { labels: chunk.facts, vectors, segmentPart, stored: chunk.stored };
+        if (chunk.facts.length > 0) yield { labels: chunk.facts, vectors: chunk.vectors, segmentPart, stored: chunk.stored };
         continue;
       }
+      const { vectors } = chunk;
       if (chunk.facts?.every((row) => plan.held.has(row.hash))) {
         // Every row is this upload's own: its lines, vectors, labels and search part as the chunk has them.
         if (chunk.facts.length > 0) yield { labels: chunk.facts, vectors, lines, segmentPart };
@@ -221,19 +232,7 @@ async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
       if (kept.length > 0) yield { nodes: kept.map(({ node }) => node), vectors: block, lines: lines && kept.map(({ row }) => lines[row]!) };
     }
   };
-  const written = await writeAppendedVersion(deps.store, {
-    prefix: vault.prefix,
-    previous: vault.current_version,
-    previousNodes: vault.node_count,
-    added: plan.held.size + plan.adoptedVectors.size,
-    embedder,
-    blocks: blocks(),
-    // The chunks' samples hold the rows this upload's workers embedded, not those it adopts (another
-    // upload embedded them): a version with adopted rows is clustered from its rows as they pass.
-    sampleFiles: vault.node_count === 0 && plan.adoptedVectors.size === 0 ? await chunkSamples(deps.store, location, chunks) : undefined,
-    clusterThreadRows: deps.clusterThreadRows,
-    maxVectorBytesInMemory: deps.maxVectorBytesInMemory,
-  });
+  const written = await writeAppendedVersion(deps.store, { ...versionInput, blocks: blocks(), maxVectorBytesInMemory: deps.maxVectorBytesInMemory });
   log.info("version written", {
     vaultId: vault.id,
     version: written.version,

@@ -1,11 +1,11 @@
 import readline from "node:readline";
 import type { Store } from "../store/client";
-import { objectRange } from "../store/ranged";
+import { objectRange, objectStart } from "../store/ranged";
 import { objectBytes, objectStream } from "../store/streams";
 import { isMissingObject } from "../store/objects";
 import { decodeSegmentPart, type SegmentPart } from "../search/segment-builder";
 import { float32FromLeBytes } from "../vectors/float32-le";
-import { decodeNpyView, readNpyRows } from "../vectors/npy";
+import { decodeNpyView, NPY_HEAD_BYTES, parseNpyHeader, readNpyRows } from "../vectors/npy";
 import { LABEL_CHARS, labelText, type LabelBytes, type LabelText, type VaultNode } from "./vault-nodes";
 import { chunkInputKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
 
@@ -282,6 +282,21 @@ export async function readChunkVectorRows(store: Store, location: ChunkLocation,
     throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${vectors.rows} × ${vectors.dim}`);
   }
   return { vectors: vectors.data, stored: { key, start: bytes.length - vectors.data.byteLength, end: bytes.length } };
+}
+
+/**
+ * Where a chunk's vectors are in its .npy, as {@link readChunkVectorRows} says, from the file's header
+ * and size alone: for rows the store copies into the version and a clustering thread reads itself.
+ */
+export async function readChunkVectorRange(store: Store, location: ChunkLocation, chunkIndex: number, expected: { rows: number; dim: number }): Promise<{ vectors?: undefined; stored: StoredRange }> {
+  const key = chunkVectorsKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex);
+  const { bytes, size } = await objectStart(store, key, NPY_HEAD_BYTES);
+  const header = parseNpyHeader(bytes);
+  if (header.rows !== expected.rows || header.dim !== expected.dim) {
+    throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${header.rows} × ${header.dim}`);
+  }
+  if (size !== header.headerLength + header.dataLength) throw new Error(`chunk ${chunkIndex}: its vectors file is ${size} bytes, its header says ${header.headerLength + header.dataLength}`);
+  return { stored: { key, start: header.headerLength, end: size } };
 }
 
 /** A chunk's vectors ({@link readChunkVectorRows}). */

@@ -14,6 +14,21 @@ export async function objectRange(store: Store, key: string, start: number, leng
   return bytes;
 }
 
+/**
+ * Up to `length` bytes from the start of an object, and the object's size: one ranged GET, which S3
+ * answers with what there is of the range and the whole length in `Content-Range`
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Range").
+ */
+export async function objectStart(store: Store, key: string, length: number): Promise<{ bytes: Buffer; size: number }> {
+  const answer = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
+  const chunks: Buffer[] = [];
+  for await (const chunk of answer.Body as Readable) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  const size = Number(/\/(\d+)$/.exec(answer.ContentRange ?? "")?.[1] ?? NaN);
+  if (!Number.isSafeInteger(size) || bytes.length !== Math.min(length, size)) throw new Error(`${key}: asked for its first ${length} bytes, got ${bytes.length} (Content-Range ${answer.ContentRange ?? "missing"})`);
+  return { bytes, size };
+}
+
 export interface PartOptions {
   /** Bytes per ranged GET (default 8 MiB). */
   partBytes?: number;

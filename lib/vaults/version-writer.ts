@@ -14,12 +14,10 @@ import { chooseK, resolveFitParams, type ClusterFit } from "../vectors/cluster-f
 import { startClusterThread, type ClusterThread } from "../vectors/cluster-thread";
 import { clusterSums, clustersDocumentFrom, createClusterAccumulator, createClusterUpdate, createIdsDigest, labelRows, RECLUSTER_GROWTH, type NodeText } from "../vectors/clusters";
 import type { ClustersHeader } from "../vectors/cluster-update";
-import { float32LeBytes } from "../vectors/float32-le";
-import { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from "../vectors/npy";
+import { float32FromLeBytes, float32LeBytes } from "../vectors/float32-le";
+import { decodeNpy, encodeNpy, encodeNpyHeader, NPY_HEAD_BYTES, parseNpyHeader } from "../vectors/npy";
 import { versionKeys } from "./versions";
 
-/** Enough of an .npy's start to hold its preamble (this code's headers are 128 bytes). */
-const NPY_HEAD_BYTES = 4096;
 /** clusters.json is read from its start in steps of this size until its assignments begin. */
 const CLUSTERS_HEAD_STEP = 256 * 1024;
 const ASSIGNMENTS_KEY = ',"assignments":[';
@@ -34,7 +32,12 @@ export interface RowBlock {
   nodes?: readonly VaultNode[];
   /** Each row's id and topic-label text ({@link labelText}, or its UTF-8 bytes), given instead of the nodes. */
   labels?: readonly (LabelText | LabelBytes)[];
-  vectors: Float32Array;
+  /**
+   * The rows' vectors. A block whose rows are {@link RowBlock.stored} may leave them out: a first
+   * version clustered on its own thread ({@link clustersOnThread}) has the thread read them from the
+   * store, and otherwise they are read here when needed.
+   */
+  vectors?: Float32Array;
   /** Each node's line of nodes.json (`JSON.stringify(node)` as UTF-8) when the caller has it already. */
   lines?: readonly Uint8Array[];
   /**
@@ -84,6 +87,22 @@ export interface AppendVersionInput {
  * to keep in memory for the second pass (256 MB at 1,024 dimensions).
  */
 export const CLUSTER_THREAD_ROWS = 65_536;
+
+/**
+ * Whether {@link writeAppendedVersion} clusters the rows of `input` on a thread of their own, which reads
+ * the vectors of rows the store copies ({@link RowBlock.stored}) itself: blocks need not bring them.
+ */
+export function clustersOnThread(input: Pick<AppendVersionInput, "previous" | "previousNodes" | "added" | "sampleFiles" | "clusterThreadRows">): boolean {
+  return !extendsPrevious(input) && input.sampleFiles !== undefined && input.added >= (input.clusterThreadRows ?? CLUSTER_THREAD_ROWS);
+}
+
+/**
+ * A version with no rows (an emptied vault, lib/vaults/empty-vault.ts, has no files; a forget of everything
+ * leaves an empty nodes.json) has nothing to extend: the new rows make a first version.
+ */
+function extendsPrevious(input: Pick<AppendVersionInput, "previous" | "previousNodes">): boolean {
+  return input.previous > 0 && input.previousNodes > 0;
+}
 
 export interface AppendedVersion {
   version: number;
@@ -135,10 +154,7 @@ interface PreviousVersion {
  */
 export async function writeAppendedVersion(store: Store, input: AppendVersionInput): Promise<AppendedVersion> {
   const started = performance.now();
-  // A version with no rows (an emptied vault, lib/vaults/empty-vault.ts, has no files; a forget of everything
-  // leaves an empty nodes.json) has nothing to extend: the new rows make a first version.
-  const extend = input.previous > 0 && input.previousNodes > 0;
-  const before = extend ? await readPrevious(store, versionKeys(input.prefix, input.previous), input.previousNodes, input.embedder.dim) : undefined;
+  const before = extendsPrevious(input) ? await readPrevious(store, versionKeys(input.prefix, input.previous), input.previousNodes, input.embedder.dim) : undefined;
   return composeVersion(store, { ...input, version: input.previous + 1, before, started });
 }
 
@@ -232,8 +248,10 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
     for await (const given of input.blocks) {
       let block = given;
       let { count, ids, nodes: blockNodes, label } = blockRows(block);
-      if (block.vectors.length !== count * dim) throw new Error(`a block of ${count} nodes came with ${block.vectors.length} floats (dim ${dim})`);
+      if (block.vectors ? block.vectors.length !== count * dim : !block.stored) throw new Error(`a block of ${count} nodes came with ${block.vectors?.length ?? "no"} floats (dim ${dim})`);
       if (count === 0) continue;
+      // Vectors left in the store are read here unless the clustering thread reads them (copied rows).
+      if (!block.vectors && !clusterThread) block = { ...block, vectors: await readStoredVectors(store, block.stored!.vectors) };
       rows += count;
       if (rows > input.added) throw new Error(`more than the ${input.added} rows announced for version ${version}`);
       const separated = position > 2 || before !== undefined;
@@ -243,12 +261,12 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
       let joined = false;
       let copied: RowBlock["stored"];
       if (block.stored) {
-        const lengths = storedLineLengths(block, block.stored, count);
+        const lengths = storedLineLengths(block, block.stored, count, dim);
         joined = fits && builder.addPart(block.segmentPart!, ids, lengths, firstLine);
         // Rows the store can copy: their index entries come from the part, or the version is indexed whole later.
         if (joined || !indexSegments) copied = block.stored;
         else {
-          block = { ...block, stored: undefined, lines: await readStoredLines(store, block.stored.lines, lengths) };
+          block = { ...block, stored: undefined, lines: await readStoredLines(store, block.stored.lines, lengths), vectors: block.vectors ?? (await readStoredVectors(store, block.stored.vectors)) };
           ({ count, ids, nodes: blockNodes, label } = blockRows(block));
         }
       } else {
@@ -261,7 +279,7 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
         position += copied.lines.end - from;
         // The vectors are in memory for the clusters anyway: what cannot be a copied part is written from
         // them, unless they go on to the clustering thread (then it is read back: the first block's few MiB).
-        await vectors.copy(copied.vectors.key, copied.vectors.start, copied.vectors.end, clusterThread ? undefined : float32LeBytes(block.vectors));
+        await vectors.copy(copied.vectors.key, copied.vectors.start, copied.vectors.end, clusterThread || !block.vectors ? undefined : float32LeBytes(block.vectors));
       } else {
         const text: Uint8Array[] = [];
         for (let index = 0; index < count; index++) {
@@ -279,21 +297,23 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
         }
         await nodes.write(Buffer.concat(text));
         // The writer keeps the bytes until they are sent: the block is the caller's to give away.
-        await vectors.write(float32LeBytes(block.vectors));
+        await vectors.write(float32LeBytes(block.vectors!));
       }
       if (joined && builder.rows === SEGMENT_POLICY.maxRows) await closeSegment();
-      if (update) newAssignments.push(...update.add(block.vectors, ids));
+      // Only the clustering thread takes a block without its vectors (read above otherwise).
+      if (update) newAssignments.push(...update.add(block.vectors!, ids));
       if (clusterThread) {
-        // Nothing here holds a copied block's vectors any more: they move to the thread.
-        await clusterThread.assign(block.vectors, copied !== undefined);
+        // Nothing here holds a copied block's vectors any more: they move to the thread, or the thread reads them.
+        if (block.vectors) await clusterThread.assign(block.vectors, copied !== undefined);
+        else await clusterThread.assignStored({ name: copied!.vectors.key, url: await presignGet(store, copied!.vectors.key, SAMPLE_READ_SECONDS), start: copied!.vectors.start, end: copied!.vectors.end });
         for (const id of ids) firstIds!.add(id);
         for (let index = 0; index < count; index++) keptTexts.push(keepText(label(index)));
       } else if (firstFit) {
-        firstFit.add(block.vectors);
+        firstFit.add(block.vectors!);
         for (const id of ids) firstIds!.add(id);
-        keptBytes += block.vectors.byteLength;
+        keptBytes += block.vectors!.byteLength;
         if (keptBytes <= keepLimit) {
-          kept.push(block.vectors);
+          kept.push(block.vectors!);
           for (let index = 0; index < count; index++) keptTexts.push(keepText(label(index)));
         } else keptTexts.length = 0;
       }
@@ -449,14 +469,19 @@ function keepText({ id, title, text }: LabelText | LabelBytes): KeptText {
  * The byte length of each line of a block whose rows are in the store, from its part, checked against
  * the stored ranges: `,\n` and a line per row, and `dim` floats per row.
  */
-function storedLineLengths(block: RowBlock, stored: NonNullable<RowBlock["stored"]>, count: number): number[] {
+function storedLineLengths(block: RowBlock, stored: NonNullable<RowBlock["stored"]>, count: number, dim: number): number[] {
   const { lines, vectors } = stored;
   if (!block.segmentPart) throw new Error(`${lines.key}: rows in the store come with their segment part, which gives their lines' lengths`);
   const lengths = partLineLengths(block.segmentPart);
   const bytes = lengths.reduce((sum, length) => sum + LINE_SEPARATOR.length + length, 0);
   if (lengths.length !== count || bytes !== lines.end - lines.start) throw new Error(`${lines.key}: ${lines.end - lines.start} bytes of lines in the store, the part of ${count} rows says ${bytes}`);
-  if (vectors.end - vectors.start !== block.vectors.byteLength) throw new Error(`${vectors.key}: ${vectors.end - vectors.start} bytes of vectors in the store for ${block.vectors.byteLength} in memory`);
+  if (vectors.end - vectors.start !== count * dim * 4) throw new Error(`${vectors.key}: ${vectors.end - vectors.start} bytes of vectors in the store for ${count} rows of ${dim} floats`);
   return lengths;
+}
+
+/** The vectors of a block whose rows are in the store ({@link RowBlock.stored}), read from there. */
+async function readStoredVectors(store: Store, range: StoredRange): Promise<Float32Array> {
+  return float32FromLeBytes(await objectRange(store, range.key, range.start, range.end - range.start));
 }
 
 /** The lines of a block whose rows are in the store ({@link RowBlock.stored}), read from there. */

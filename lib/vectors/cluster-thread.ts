@@ -21,8 +21,20 @@ export interface ClusterThreadData {
   samples: SampleSource[];
 }
 
-/** What the clustering thread is sent: rows to assign, in order, then the request for the result. */
-export type ClusterRequest = { kind: "assign"; rows: Float32Array } | { kind: "result" };
+/**
+ * Rows in the store, bytes [start, end) of the file at `url` (presigned): little-endian float32, `dim`
+ * per row, as a chunk's .npy holds them after its header.
+ */
+export interface StoredRows extends SampleSource {
+  start: number;
+  end: number;
+}
+
+/**
+ * What the clustering thread is sent: rows to assign, in order (given, or where in the store it reads
+ * them), then the request for the result.
+ */
+export type ClusterRequest = { kind: "assign"; rows: Float32Array } | { kind: "assign-stored"; rows: StoredRows } | { kind: "result" };
 /** What it answers: each block of rows assigned, the result, or why it could not. */
 export type ClusterReply = { kind: "took" } | { kind: "result"; fit: ClusterFit } | { kind: "failed"; name: string; message: string };
 
@@ -39,6 +51,11 @@ export interface ClusterThread {
    * the caller never reads them (or anything else in their buffer) again, so the buffer moves to the thread.
    */
   assign(rows: Float32Array, giveAway?: boolean): Promise<void>;
+  /**
+   * The next rows to assign, read by the thread from the store: rows the merge has the store copy into
+   * the version need not pass through the merge's thread at all.
+   */
+  assignStored(rows: StoredRows): Promise<void>;
   /** Once every row is sent: the fit, as the in-thread clustering (lib/vectors/cluster-fit.ts) gives it. */
   result(): Promise<ClusterFit>;
   /** Ends the thread at any point (a failed merge stops it too); anything still waiting on it fails with `reason`. */
@@ -87,15 +104,27 @@ export function startClusterThread(data: ClusterThreadData): ClusterThread {
   worker.on("error", fail);
   worker.on("exit", () => fail(new Error(stopped ? "the clustering thread was stopped" : "the clustering thread ended before its result")));
 
+  const room = async () => {
+    while (!broken && queued >= BLOCKS_QUEUED) await new Promise<void>((resolve) => roomWaiters.push(resolve));
+    if (broken) throw broken;
+  };
+
   return {
     async assign(rows, giveAway = false) {
-      while (!broken && queued >= BLOCKS_QUEUED) await new Promise<void>((resolve) => roomWaiters.push(resolve));
-      if (broken) throw broken;
+      await room();
       // A small Buffer may be a slice of Node's shared pool (https://nodejs.org/api/buffer.html#static-method-bufferallocunsafesize):
       // only a buffer bigger than the pool can be the caller's alone to give.
       const sent = giveAway && rows.buffer.byteLength > Buffer.poolSize ? rows : rows.slice();
       queued += 1;
       worker.postMessage({ kind: "assign", rows: sent } satisfies ClusterRequest, [sent.buffer as ArrayBuffer]);
+    },
+    async assignStored(rows) {
+      if (!Number.isSafeInteger(rows.start) || rows.end - rows.start <= 0 || (rows.end - rows.start) % (4 * data.dim) !== 0) {
+        throw new RangeError(`${rows.name}: bytes [${rows.start}, ${rows.end}) are not whole rows of ${data.dim} floats`);
+      }
+      await room();
+      queued += 1;
+      worker.postMessage({ kind: "assign-stored", rows } satisfies ClusterRequest);
     },
     result() {
       if (broken) return Promise.reject(broken);

@@ -2,38 +2,75 @@ import http from "node:http";
 import https from "node:https";
 import { parentPort, workerData } from "node:worker_threads";
 import { fitWholeSample, type ClusterAssigner } from "./cluster-fit";
-import type { ClusterReply, ClusterRequest, ClusterThreadData, SampleSource } from "./cluster-thread";
+import type { ClusterReply, ClusterRequest, ClusterThreadData, SampleSource, StoredRows } from "./cluster-thread";
+import { LITTLE_ENDIAN_HOST, swapFloat32Bytes } from "./float32-le";
 import { decodeSample, type ChunkSample } from "./sample-file";
 
 /**
  * The clustering thread's side of lib/vectors/cluster-thread.ts. It reads the sample files (presigned
  * URLs) and fits the centroids on the rows of lowest priority, while the rows to assign arrive and wait;
- * then it assigns them in order as they come, and posts the fit once asked for it. Its code reaches the
- * thread as a bundle (lib/vectors/cluster-worker.generated.ts, made by `npm run build:workers`), so it
- * runs the same under tsx, vitest and the bundled Lambda function.
+ * then it assigns them in order as they come, and posts the fit once asked for it. Rows sent as where
+ * they are in the store are read here, a few blocks ahead, into buffers used again for later blocks.
+ * Its code reaches the thread as a bundle (lib/vectors/cluster-worker.generated.ts, made by
+ * `npm run build:workers`), so it runs the same under tsx, vitest and the bundled Lambda function.
  */
 const { dim, k, rows, sampleSize, samples } = workerData as ClusterThreadData;
 const port = parentPort!;
 /** Sample files fetched at once. */
 const FETCHES = 4;
+/** Blocks of stored rows read ahead of the one being assigned. */
+const STORED_AHEAD = 2;
+
+/** A block to assign: its rows, or where they are and (once its read has started) the read. */
+type Waiting = { rows: Float32Array } | { stored: StoredRows; read?: Promise<Uint8Array> };
 
 let assigner: ClusterAssigner | undefined;
 let failed = false;
+let working = false;
 let resultAsked = false;
-const waiting: Float32Array[] = [];
+const waiting: Waiting[] = [];
+/** Buffers of stored blocks already assigned, for the next reads. */
+const spare: Uint8Array[] = [];
 
 port.on("message", (request: ClusterRequest) => {
-  if (request.kind === "assign") waiting.push(request.rows);
+  if (request.kind === "assign") waiting.push({ rows: request.rows });
+  else if (request.kind === "assign-stored") waiting.push({ stored: request.rows });
   else resultAsked = true;
-  work();
+  readAhead();
+  void work();
 });
 
-/** Assigns the rows waiting, once the fit is there; then the result, once asked. */
-function work(): void {
-  if (!assigner || failed) return;
+/** Starts the reads of the first few stored blocks waiting (while the fit runs, too). */
+function readAhead(): void {
+  for (let at = 0; at < Math.min(waiting.length, STORED_AHEAD + 1); at++) {
+    const entry = waiting[at]!;
+    if ("stored" in entry && !entry.read) {
+      const size = entry.stored.end - entry.stored.start;
+      const index = spare.findIndex((buffer) => buffer.length >= size);
+      const target = index >= 0 ? spare.splice(index, 1)[0]! : new Uint8Array(size);
+      entry.read = getBytes(entry.stored, { start: entry.stored.start, end: entry.stored.end }, target.subarray(0, size));
+      entry.read.catch(() => undefined);
+    }
+  }
+}
+
+/** Assigns the rows waiting, in order, once the fit is there; then the result, once asked. */
+async function work(): Promise<void> {
+  if (!assigner || failed || working) return;
+  working = true;
   try {
-    for (let block = waiting.shift(); block; block = waiting.shift()) {
-      assigner.assign(block);
+    while (waiting.length > 0) {
+      readAhead();
+      const entry = waiting[0]!;
+      if ("rows" in entry) assigner.assign(entry.rows);
+      else {
+        const bytes = await entry.read!;
+        if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
+        assigner.assign(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+        spare.push(new Uint8Array(bytes.buffer));
+        if (spare.length > STORED_AHEAD + 1) spare.sort((a, b) => b.length - a.length).length = STORED_AHEAD + 1;
+      }
+      waiting.shift();
       port.postMessage({ kind: "took" } satisfies ClusterReply);
     }
     if (resultAsked) {
@@ -43,6 +80,8 @@ function work(): void {
     }
   } catch (error) {
     fail(error);
+  } finally {
+    working = false;
   }
 }
 
@@ -113,27 +152,33 @@ async function readSample(): Promise<Float32Array> {
 }
 
 /**
- * A sample file's bytes, through node:http (or https): its native parser costs the thread much less
- * than fetch's (undici's WebAssembly parser and web streams) for the ~100 MB of a large upload's
- * samples, and the body is copied once, into a buffer of the length the store declares.
+ * A file's bytes, or bytes [start, end) of it, through node:http (or https): its native parser costs the
+ * thread much less than fetch's (undici's WebAssembly parser and web streams) for the ~100 MB of a large
+ * upload's samples, and the body is copied once, into `into` when given (exactly the range's length),
+ * else a buffer of the length the store declares.
  */
-function getBytes(source: SampleSource): Promise<Uint8Array> {
+function getBytes(source: SampleSource, range?: { start: number; end: number }, into?: Uint8Array): Promise<Uint8Array> {
   const url = new URL(source.url);
   const get = url.protocol === "https:" ? https.get : http.get;
+  // A byte range, `bytes=first-last` (https://www.rfc-editor.org/rfc/rfc9110#section-14.1.2), answered 206.
+  const headers = range ? { range: `bytes=${range.start}-${range.end - 1}` } : {};
   return new Promise((resolve, reject) => {
-    const request = get(url, (response) => {
+    const request = get(url, { headers }, (response) => {
       const status = response.statusCode ?? 0;
-      if (status !== 200) {
+      if (status !== (range ? 206 : 200)) {
         response.resume();
         return reject(new Error(`reading ${source.name} for the clusters: the store answered ${status}`));
       }
       const declared = Number(response.headers["content-length"]);
       const pieces: Buffer[] = [];
-      let target = Number.isSafeInteger(declared) ? new Uint8Array(declared) : undefined;
+      let target = into ?? (Number.isSafeInteger(declared) ? new Uint8Array(declared) : undefined);
       let at = 0;
       response.on("data", (piece: Buffer) => {
         if (target && at + piece.length <= target.length) target.set(piece, at);
-        else pieces.push(piece);
+        else {
+          if (into) return response.destroy(new Error(`reading ${source.name} for the clusters: more than the ${into.length} bytes asked for`));
+          pieces.push(piece);
+        }
         at += piece.length;
       });
       response.on("error", reject);
@@ -149,7 +194,7 @@ function getBytes(source: SampleSource): Promise<Uint8Array> {
 async function fitOnSample(): Promise<void> {
   // The fit is on exactly the sampled rows, where they lie.
   assigner = fitWholeSample(dim, await readSample(), { k }, rows);
-  work();
+  await work();
 }
 
 fitOnSample().catch(fail);

@@ -13,6 +13,8 @@ const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59);
 const NPY_ALIGN = 64;
 /** numpy's `GROWTH_AXIS_MAX_DIGITS`: since 1.24 it leaves this much room so shape[0] can grow in place. */
 const GROWTH_AXIS_MAX_DIGITS = 21;
+/** Enough of an .npy's start to hold its preamble (this code's headers are 128 bytes). */
+export const NPY_HEAD_BYTES = 4096;
 /** Bytes needed to know the preamble length: magic, version, and the u16 length field. */
 const NPY_MIN_PREFIX = 10;
 const FLOAT32_DESCR = "<f4";

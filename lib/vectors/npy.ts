@@ -7,7 +7,7 @@ import { encodeNpyHeader, parseNpyHeader } from "./npy-header";
  * `corpus/nodes.json` order. In-memory helpers live here; `npy-stream` holds the streaming writer and
  * reader used for files too large to hold twice; `npy-header` the preamble itself.
  */
-export { encodeNpyHeader, npyByteLength, npyPreambleLength, npyRowCount, parseNpyHeader } from "./npy-header";
+export { encodeNpyHeader, NPY_HEAD_BYTES, npyByteLength, npyPreambleLength, npyRowCount, parseNpyHeader } from "./npy-header";
 export type { NpyHeader } from "./npy-header";
 export { npyChunks, readNpyRows } from "./npy-stream";
 export type { NpyRowBatch, ReadNpyRowsOptions } from "./npy-stream";

@@ -439,6 +439,80 @@ describe("appending a version", () => {
     expect(again).toEqual(first);
   }, 120_000);
 
+  it("has its clustering thread read the vectors of rows the store copies, so the blocks need not bring them: the same files and clusters", async () => {
+    // Rows of ~2 KB, and blocks of 6,000 rows, so that a block's lines and vectors (6 MB) make copied parts.
+    const filler = " and the garden kept growing all summer long".repeat(40);
+    const rows = 12_000;
+    const block = 6_000;
+    const long = nodes.slice(0, rows).map((node) => (node.kind === "exchange" ? { ...node, assistant: node.assistant + filler } : node));
+    const sampleFiles: string[] = [];
+    for (let first = 0; first < rows; first += block) {
+      const sampled = long.slice(first, first + block).flatMap((node, at) => (inSample(samplePriority(node.hash)) ? [first + at] : []));
+      const vectors = new Float32Array(sampled.length * DIM);
+      sampled.forEach((row, at) => vectors.set(corpus.vectors.subarray(row * DIM, (row + 1) * DIM), at * DIM));
+      const key = `users/thread-reads/work/chunk-${first}.sample.bin`;
+      await putBytes(ctx.store, key, encodeSample(DIM, sampled.map((row) => samplePriority(long[row]!.hash)), vectors));
+      sampleFiles.push(key);
+    }
+    const chunks: RowBlock[] = [];
+    for (let first = 0; first < rows; first += block) {
+      const chunkRows = long.slice(first, first + block);
+      const lines = chunkRows.map((node) => Buffer.from(JSON.stringify(node), "utf8"));
+      const file = chunkFile(lines);
+      const vectors = corpus.vectors.slice(first * DIM, (first + block) * DIM);
+      const npy = encodeNpy(vectors, block, DIM);
+      const keys = { lines: `users/thread-reads/work/chunk-${first}.json`, vectors: `users/thread-reads/work/vectors-${first}.npy` };
+      await Promise.all([putBytes(ctx.store, keys.lines, file), putBytes(ctx.store, keys.vectors, Buffer.from(npy))]);
+      chunks.push({
+        labels: chunkRows.map((node) => labelText(node)),
+        vectors,
+        segmentPart: decodeSegmentPart(encodeSegmentPart(chunkRows, lines)),
+        stored: { lines: { key: keys.lines, ...chunkLinesRange(file)! }, vectors: { key: keys.vectors, start: npy.length - vectors.byteLength, end: npy.length } },
+      });
+    }
+    const write = (prefix: string, options: { vectors: boolean; thread: boolean }, store = ctx.store) =>
+      writeAppendedVersion(store, {
+        prefix,
+        previous: 0,
+        previousNodes: 0,
+        added: rows,
+        embedder,
+        blocks: (async function* () {
+          // A copy: a copied block's vectors move to the clustering thread.
+          for (const chunk of chunks) yield { ...chunk, vectors: options.vectors ? chunk.vectors!.slice() : undefined };
+        })(),
+        ...(options.thread && { sampleFiles, clusterThreadRows: 1_000 }),
+      });
+    const version = async (prefix: string) => {
+      const { computed_at: _, ...doc } = await clusters(prefix, 1);
+      return { nodes: await objectBytes(ctx.store, versionKeys(prefix, 1).nodes), vectors: await objectBytes(ctx.store, versionKeys(prefix, 1).vectors), clusters: doc };
+    };
+
+    await write("users/thread-given", { vectors: true, thread: true });
+    const { store, meter } = meteredStore(ctx.store);
+    const read = await write("users/thread-read", { vectors: false, thread: true }, store);
+    const given = await version("users/thread-given");
+    const fromStore = await version("users/thread-read");
+    expect(fromStore.nodes.equals(given.nodes)).toBe(true);
+    expect(fromStore.vectors.equals(given.vectors)).toBe(true);
+    expect(fromStore.clusters).toEqual(given.clusters);
+    expect(fromStore.clusters.assignments).toHaveLength(rows);
+    // The first block's lines and vectors pass through the function (the .npy header and "[\n" cannot be
+    // parts alone, and what is left of the block after a 5 MiB part is too short to copy); the second
+    // block's are copied, and its vectors reach the clustering thread without the function reading them.
+    expect(read.files.vectors).toMatchObject({ read: block * DIM * 4, copied: block * DIM * 4 });
+    expect(meter.read).toBe(read.files.nodes.read + read.files.vectors.read);
+
+    // Without the thread, the writer reads the vectors it was not given: the same version again.
+    await write("users/here-given", { vectors: true, thread: false });
+    await write("users/here-read", { vectors: false, thread: false });
+    const here = await version("users/here-read");
+    const hereGiven = await version("users/here-given");
+    expect(here.nodes.equals(given.nodes)).toBe(true);
+    expect(here.vectors.equals(given.vectors)).toBe(true);
+    expect(here.clusters).toEqual(hereGiven.clusters);
+  }, 300_000);
+
   it("fails a first version whose clustering samples cannot be read", async () => {
     const prefix = "users/sample-lost";
     const sampleFiles = [`${prefix}/work/chunk-0.sample.bin`];

@@ -7,6 +7,7 @@ import { chooseK, createClusterAccumulator } from "../../lib/vectors/cluster-fit
 import { startClusterThread, type SampleSource } from "../../lib/vectors/cluster-thread";
 import { buildClusterWorkerSource, GENERATED_FILE } from "../../lib/vectors/cluster-worker-build";
 import { halfBits, halfValue } from "../../lib/vectors/half-float";
+import { encodeNpy } from "../../lib/vectors/npy";
 import { decodeSample, encodeSample, inSample, SAMPLE_RATE, samplePriority } from "../../lib/vectors/sample-file";
 import { putBytes, useEmulator } from "../support/emulator";
 import { plantedTopics } from "./fixtures/planted-topics";
@@ -99,6 +100,48 @@ describe("the clustering thread", () => {
       expect([...fit.sums]).toEqual([...expected.sums]);
       expect(fit.representatives).toEqual(expected.representatives);
       expect(fit.params.sampleSize).toBe(sampleSize);
+    } finally {
+      await thread.stop();
+    }
+  }, 60_000);
+
+  it("reads the rows it is sent as where they are in the store (a range of a .npy), a few ahead, and assigns them as if sent themselves", async () => {
+    const sources = await sampleFiles("users/thread-stored", 1_000);
+    const given = startClusterThread({ dim: DIM, k: chooseK(ROWS), rows: ROWS, sampleSize: 400, samples: sources });
+    const stored = startClusterThread({ dim: DIM, k: chooseK(ROWS), rows: ROWS, sampleSize: 400, samples: sources });
+    try {
+      // Blocks of unequal sizes (the buffers the thread reads into are used again), some sent as rows.
+      const sizes = [700, 1_300, 250, 1_500, 1_000, 1_250];
+      let first = 0;
+      for (const [at, size] of sizes.entries()) {
+        const rows = corpus.vectors.slice(first * DIM, (first + size) * DIM);
+        await given.assign(rows);
+        if (at === 2) await stored.assign(rows);
+        else {
+          const npy = encodeNpy(rows, size, DIM);
+          const key = `users/thread-stored/vectors-${first}.npy`;
+          await putBytes(ctx.store, key, Buffer.from(npy));
+          await stored.assignStored({ name: key, url: await presignGet(ctx.store, key, 60), start: npy.length - rows.byteLength, end: npy.length });
+        }
+        first += size;
+      }
+      expect(first).toBe(ROWS);
+      const [fromRows, fromStore] = await Promise.all([given.result(), stored.result()]);
+      expect([...fromStore.assignments]).toEqual([...fromRows.assignments]);
+      expect([...fromStore.sums]).toEqual([...fromRows.sums]);
+    } finally {
+      await Promise.all([given.stop(), stored.stop()]);
+    }
+  }, 60_000);
+
+  it("fails what waits on it when stored rows cannot be read, and refuses a range that is not whole rows", async () => {
+    const thread = startClusterThread({ dim: DIM, k: 8, rows: ROWS, sampleSize: 1_000, samples: await sampleFiles("users/thread-stored-lost", 3_000) });
+    try {
+      const key = "users/thread-stored-lost/none.npy";
+      const url = await presignGet(ctx.store, key, 60);
+      await expect(thread.assignStored({ name: key, url, start: 128, end: 128 + DIM * 4 + 1 })).rejects.toThrow(/not whole rows of 64 floats/);
+      await thread.assignStored({ name: key, url, start: 128, end: 128 + DIM * 4 });
+      await expect(thread.result()).rejects.toThrow(/reading users\/thread-stored-lost\/none.npy for the clusters: the store answered 404/);
     } finally {
       await thread.stop();
     }
