@@ -147,9 +147,11 @@ function insert(key: number, featureClass: number, count: number): void {
   }
 }
 
-// Scanner state for the bigram of the previous token.
+// Scanner state for the bigram of the previous token, and for the word being read when a text comes in pieces.
 let previousToken = 0;
 let hasPreviousToken = false;
+let wordHash = FNV_OFFSET;
+let inWord = false;
 
 function addToken(tokenHash: number): void {
   insert(fmix32(tokenHash ^ UNIGRAM_SEED), isStopWord(tokenHash) ? STOP_WORD : WORD, 1);
@@ -171,27 +173,59 @@ for (let tf = 1; tf < sublinearTf.length; tf++) sublinearTf[tf] = 1 + Math.log(t
  */
 export function hashedFeatureVector(text: string, dim: number, into?: Float32Array): Float32Array {
   if (into && into.length !== dim) throw new RangeError(`hashedFeatureVector: a row of ${into.length} floats for dim ${dim}`);
-  const lower = text.toLowerCase();
+  startText();
+  scan(text.toLowerCase());
+  return finishText(dim, into);
+}
+
+/**
+ * {@link hashedFeatureVector} of the text `pieces.join("")` is once lower-cased, given as the pieces of
+ * that lower-cased text (`String.prototype.toLowerCase`): the same vector, bit for bit, without joining
+ * the pieces or lower-casing them again. For a caller that lower-cases a memory's fields once for more
+ * than one use (lib/ingest/vault-nodes.ts `lowerCasedTexts`).
+ */
+export function hashedFeatureVectorOfLowerCased(pieces: readonly string[], dim: number, into?: Float32Array): Float32Array {
+  if (into && into.length !== dim) throw new RangeError(`hashedFeatureVector: a row of ${into.length} floats for dim ${dim}`);
+  startText();
+  for (const piece of pieces) scan(piece);
+  return finishText(dim, into);
+}
+
+function startText(): void {
   clearTable();
   hasPreviousToken = false;
-  let h = FNV_OFFSET;
-  let inWord = false;
+  wordHash = FNV_OFFSET;
+  inWord = false;
+}
+
+/** Reads a lower-cased piece of the text, a word going on from the piece before if it ended in one. */
+function scan(lower: string): void {
+  // The state in locals for the loop, as it is the embedder's hottest.
+  let h = wordHash;
+  let word = inWord;
   const n = lower.length;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? lower.charCodeAt(i) : 32;
+  for (let i = 0; i < n; i++) {
+    const c = lower.charCodeAt(i);
     const charClass = c < 128 ? asciiClass[c]! : nonAsciiClass(c);
     if (charClass === WORD_CHAR) {
       h = Math.imul(h ^ c, FNV_PRIME);
-      inWord = true;
+      word = true;
       continue;
     }
-    if (inWord) {
+    if (word) {
       addToken(h);
       h = FNV_OFFSET;
-      inWord = false;
+      word = false;
     }
     if (charClass === SOLO_CHAR) addToken(Math.imul(FNV_OFFSET ^ c, FNV_PRIME));
   }
+  wordHash = h;
+  inWord = word;
+}
+
+function finishText(dim: number, into: Float32Array | undefined): Float32Array {
+  // The end of the text ends its last word.
+  if (inWord) addToken(wordHash);
   if (usedCount === 0) insert(fmix32(EMPTY_TEXT_SEED), WORD, 1);
 
   const vector = into ? into.fill(0) : new Float32Array(dim);

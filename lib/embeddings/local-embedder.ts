@@ -1,4 +1,4 @@
-import { hashedFeatureVector } from "./hashed-features";
+import { hashedFeatureVector, hashedFeatureVectorOfLowerCased } from "./hashed-features";
 import type { Embedder } from "./types";
 
 export interface LocalEmbedderOptions {
@@ -29,6 +29,11 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): Embedde
       embedOptions?.signal?.throwIfAborted();
       if (rows.length !== texts.length) throw new RangeError(`local embedder: ${texts.length} texts for ${rows.length} rows`);
       texts.forEach((text, index) => hashedFeatureVector(text, dim, into.subarray(rows[index]! * dim, (rows[index]! + 1) * dim)));
+    },
+    async embedLowerCasedInto(texts, into, rows, embedOptions) {
+      embedOptions?.signal?.throwIfAborted();
+      if (rows.length !== texts.length) throw new RangeError(`local embedder: ${texts.length} texts for ${rows.length} rows`);
+      texts.forEach((pieces, index) => hashedFeatureVectorOfLowerCased(pieces, dim, into.subarray(rows[index]! * dim, (rows[index]! + 1) * dim)));
     },
   };
 }

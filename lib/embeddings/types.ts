@@ -20,6 +20,12 @@ export interface Embedder {
    * local one), which saves a buffer per text and its copy into the caller's matrix.
    */
   embedInto?(texts: readonly string[], into: Float32Array, rows: readonly number[], options?: EmbedOptions): Promise<void>;
+  /**
+   * What `embedInto` does, each text given lower-cased (`String.prototype.toLowerCase`) and in pieces
+   * (`texts[i].join("")` is the text lower-cased): for an embedder that lower-cases texts itself (the
+   * local one), when the caller has the pieces lower-cased for another use already.
+   */
+  embedLowerCasedInto?(texts: readonly (readonly string[])[], into: Float32Array, rows: readonly number[], options?: EmbedOptions): Promise<void>;
 }
 
 export interface EmbedOptions {

@@ -10,7 +10,7 @@ import { findUpload } from "../uploads/upload-rows";
 import { npyMatrix } from "../vectors/npy";
 import type { EmbedChunkMessage } from "./messages";
 import { requestMerge, wakeWaitingMerges } from "./pipeline-messages";
-import { embeddingText, type VaultNode } from "./vault-nodes";
+import { embeddingText, lowerCasedTexts, type VaultNode } from "./vault-nodes";
 import { failUpload } from "./upload-state";
 import { notHeldInChunk } from "./claims";
 import * as lifecycle from "../uploads/lifecycle";
@@ -76,10 +76,17 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   const toEmbed = nodes.flatMap((node, row) => (skip.has(node.hash) ? [] : [{ node, row }]));
   // Rows not embedded stay zeros (see above); the vectors go straight into the file's bytes.
   const matrix = npyMatrix(nodes.length, deps.embedder.dim);
+  // An embedder that lower-cases texts (the local one) takes them lower-cased, as the search part does:
+  // each field lower-cased once for both.
+  const lowerCased = deps.embedder.embedLowerCasedInto ? nodes.map(lowerCasedTexts) : undefined;
   if (toEmbed.length > 0) {
-    const texts = toEmbed.map(({ node }) => embeddingText(node));
-    if (deps.embedder.embedInto) await deps.embedder.embedInto(texts, matrix.data, toEmbed.map(({ row }) => row));
-    else (await deps.embedder.embed(texts)).forEach((vector, index) => matrix.data.set(vector, toEmbed[index]!.row * deps.embedder.dim));
+    const rows = toEmbed.map(({ row }) => row);
+    if (lowerCased && deps.embedder.embedLowerCasedInto) await deps.embedder.embedLowerCasedInto(rows.map((row) => lowerCased[row]!.embedding), matrix.data, rows);
+    else {
+      const texts = toEmbed.map(({ node }) => embeddingText(node));
+      if (deps.embedder.embedInto) await deps.embedder.embedInto(texts, matrix.data, rows);
+      else (await deps.embedder.embed(texts)).forEach((vector, index) => matrix.data.set(vector, toEmbed[index]!.row * deps.embedder.dim));
+    }
   }
   const vectorsKey = chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
   const partKey = chunkSegmentPartKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
@@ -93,7 +100,7 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     // uses them only for a chunk whose every row the upload stores, so none are made for one with deferrals.
     // With each row's facts, so the merge need not parse the chunk's lines for them, and where the
     // lines are in the chunk file, so it need not read them either (the store copies them).
-    lines && skip.size === 0 ? put(partKey, encodeSegmentPart(nodes, lines, partSections(input, nodes))) : undefined,
+    lines && skip.size === 0 ? put(partKey, encodeSegmentPart(nodes, lines, partSections(input, nodes), lowerCased?.map((texts) => texts.search))) : undefined,
   ]);
 
   const counted = await lifecycle.countEmbeddedChunk(deps.db, upload.id, message.attempt, message.chunk_index);

@@ -1,5 +1,6 @@
 import { createHash, hash as cryptoHash } from "node:crypto";
 import type { ExportRecord } from "../exports";
+import { searchableLines } from "../search/searchable-text";
 import { textStart } from "../vectors/cluster-labels";
 
 /**
@@ -184,10 +185,39 @@ function wholeLine({ record, hex, texts }: HashedRecord, uploadId: string): Buff
  * The attachments come last so that, when the input is cut to the model's limit, the turn itself stays.
  */
 export function embeddingText(node: VaultNode): string {
-  if (node.kind === "profile") return node.label ? `${node.label}: ${node.text}` : node.text;
-  const title = node.conversation_title ? `${node.conversation_title}\n\n` : "";
-  const attached = (node.attachments ?? []).filter((file) => file.text).map((file) => `\n\nAttached ${file.name}: ${file.text}`);
-  return `${title}User: ${node.human}\n\nAssistant: ${node.assistant}${attached.join("")}`;
+  return embeddingPieces(node, (words) => words).join("");
+}
+
+/** The pieces {@link embeddingText} joins: the node's fields, and the words between them through `words`. */
+function embeddingPieces(node: VaultNode, words: (text: string) => string): string[] {
+  if (node.kind === "profile") return node.label ? [node.label, ": ", node.text] : [node.text];
+  const title = node.conversation_title ? [node.conversation_title, "\n\n"] : [];
+  const attached = (node.attachments ?? []).filter((file) => file.text).flatMap((file) => [words("\n\nAttached "), file.name, ": ", file.text!]);
+  return [...title, words("User: "), node.human, words("\n\nAssistant: "), node.assistant, ...attached];
+}
+
+/**
+ * A node's {@link embeddingText} and {@link searchableLines}, lower-cased, each field lower-cased once for
+ * both (the local embedder and the lexical index each lower-cased a copy of the whole text): the
+ * embedding text's pieces, and the lines. Lower-casing the fields one by one is lower-casing the texts
+ * they are joined into: `toLowerCase` maps each character alone
+ * (https://tc39.es/ecma262/#sec-string.prototype.tolowercase) except a capital sigma, whose context is
+ * the letters around it (Final_Sigma, https://www.unicode.org/Public/UCD/latest/ucd/SpecialCasing.txt),
+ * and that context never reaches across a space or a line break, which stand between every two fields.
+ */
+export function lowerCasedTexts(node: VaultNode): { embedding: string[]; search: string[] } {
+  const lower = (text: string) => text.toLowerCase();
+  const lowered: VaultNode =
+    node.kind === "profile"
+      ? { ...node, text: lower(node.text), ...(node.label && { label: lower(node.label) }) }
+      : {
+          ...node,
+          conversation_title: node.conversation_title && lower(node.conversation_title),
+          human: lower(node.human),
+          assistant: lower(node.assistant),
+          ...(node.attachments && { attachments: node.attachments.map((file) => ({ ...file, name: lower(file.name), ...(file.text && { text: lower(file.text) }) })) }),
+        };
+  return { embedding: embeddingPieces(lowered, lower), search: searchableLines(lowered) };
 }
 
 /** What the clusters' topic labels are drawn from, per node ({@link labelText}). */

@@ -116,32 +116,46 @@ export function createLexicalBuilder() {
     length++;
   };
 
+  // A row's text comes in lines (see addLowerCased below): a line break ends every term.
+  const addLowerCased = (row: number, lines: readonly string[]): void => {
+    if (row !== lengths.length) throw new Error(`lexical index: row ${row} added out of order (expected ${lengths.length})`);
+    length = 0;
+    for (const line of lines) {
+      text = line;
+      forEachTermSpan(text, visit);
+    }
+    text = "";
+    if (postingCount + touchedCount > postingTerms.length) {
+      const size = Math.max(postingTerms.length * 2, postingCount + touchedCount);
+      postingTerms = grown(postingTerms, size);
+      postingRows = grown(postingRows, size);
+      postingTfs = grown(postingTfs, size);
+    }
+    for (let i = 0; i < touchedCount; i++) {
+      const id = touched[i]!;
+      postingTerms[postingCount] = id;
+      postingRows[postingCount] = row;
+      postingTfs[postingCount] = Math.min(tf[id]!, MAX_TF);
+      postingCount++;
+      documents[id]! += 1;
+      tf[id] = 0;
+    }
+    touchedCount = 0;
+    lengths.push(length);
+    totalLength += length;
+  };
+
   return {
     add(row: number, memoryText: string): void {
-      if (row !== lengths.length) throw new Error(`lexical index: row ${row} added out of order (expected ${lengths.length})`);
-      text = memoryText.toLowerCase();
-      length = 0;
-      forEachTermSpan(text, visit);
-      text = "";
-      if (postingCount + touchedCount > postingTerms.length) {
-        const size = Math.max(postingTerms.length * 2, postingCount + touchedCount);
-        postingTerms = grown(postingTerms, size);
-        postingRows = grown(postingRows, size);
-        postingTfs = grown(postingTfs, size);
-      }
-      for (let i = 0; i < touchedCount; i++) {
-        const id = touched[i]!;
-        postingTerms[postingCount] = id;
-        postingRows[postingCount] = row;
-        postingTfs[postingCount] = Math.min(tf[id]!, MAX_TF);
-        postingCount++;
-        documents[id]! += 1;
-        tf[id] = 0;
-      }
-      touchedCount = 0;
-      lengths.push(length);
-      totalLength += length;
+      addLowerCased(row, [memoryText.toLowerCase()]);
     },
+
+    /**
+     * {@link add} of the text `lines.join("\n")`, each line given lower-cased (`String.prototype.toLowerCase`,
+     * which does not look across a line break: lower-casing the lines is lower-casing the text). No term
+     * spans a line break, so the lines are read one by one, never joined.
+     */
+    addLowerCased,
 
     /** The index file's bytes. */
     encode(): Buffer {

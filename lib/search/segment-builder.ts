@@ -2,7 +2,7 @@ import type { VaultNode } from "../ingest/vault-nodes";
 import { decodeSections, encodeSections } from "./binary-sections";
 import { createLexicalBuilder, mergeLexicalFiles } from "./lexical-index";
 import { createMemoryTableBuilder, loadMemoryTable, mergeMemoryTableFiles } from "./memory-table";
-import { searchableText } from "./searchable-text";
+import { searchableLines } from "./searchable-text";
 
 // A module of its own, apart from lib/search/segments.ts: the embed workers build parts, and their
 // bundle must not load what segments need for graphs (USearch, worker threads).
@@ -28,13 +28,15 @@ export interface SegmentPart {
 /**
  * The {@link SegmentPart} of `nodes`, `lines[i]` being node i's line (`JSON.stringify` as UTF-8), as one
  * file, carrying `extra` sections of the caller's (what else the part's reader wants of these rows).
+ * `lowerCased[i]`, when given, is node i's {@link searchableLines} lower-cased, which the caller has already.
  */
-export function encodeSegmentPart(nodes: readonly VaultNode[], lines: readonly Uint8Array[], extra: Record<string, ArrayBufferView> = {}): Buffer {
+export function encodeSegmentPart(nodes: readonly VaultNode[], lines: readonly Uint8Array[], extra: Record<string, ArrayBufferView> = {}, lowerCased?: readonly (readonly string[])[]): Buffer {
   if (lines.length !== nodes.length) throw new Error(`a segment part of ${nodes.length} nodes came with ${lines.length} lines`);
+  if (lowerCased && lowerCased.length !== nodes.length) throw new Error(`a segment part of ${nodes.length} nodes came with ${lowerCased.length} texts`);
   const builder = createSegmentBuilder();
   let offset = 0;
   nodes.forEach((node, row) => {
-    builder.add(node, { offset, length: lines[row]!.length });
+    builder.add(node, { offset, length: lines[row]!.length }, lowerCased?.[row]);
     offset += lines[row]!.length + LINE_SEPARATOR_BYTES;
   });
   const { lexical, memories } = builder.encode();
@@ -76,8 +78,9 @@ export function createSegmentBuilder() {
     runRows = 0;
   };
   return {
-    add(node: VaultNode, location: { offset: number; length: number }): void {
-      lexical.add(runRows, searchableText(node));
+    /** `lowerCased`: the node's {@link searchableLines} lower-cased, when the caller has them. */
+    add(node: VaultNode, location: { offset: number; length: number }, lowerCased?: readonly string[]): void {
+      lexical.addLowerCased(runRows, lowerCased ?? searchableLines(node).map((line) => line.toLowerCase()));
       table.add(node, location);
       runRows++;
       rows++;
