@@ -1,5 +1,6 @@
 import { PassThrough, Readable } from "node:stream";
 import yauzl from "yauzl";
+import { streamBytes } from "../stream-bytes";
 import type { ByteSource } from "./byte-source";
 
 /** Reads at or below this size (headers, central directory records) are served from one cached block. */
@@ -90,18 +91,12 @@ export class ByteSourceReader extends yauzl.RandomAccessReader {
   private async cachedRange(start: number, end: number): Promise<Buffer> {
     if (this.block === null || start < this.block.start || end > this.block.end) {
       const blockEnd = Math.min(this.source.size, Math.max(end, start + BLOCK_BYTES));
-      this.block = { start, end: blockEnd, bytes: readAll(this.rangeStream(start, blockEnd)) };
+      this.block = { start, end: blockEnd, bytes: streamBytes(this.rangeStream(start, blockEnd)) };
     }
     const block = this.block;
     const bytes = await block.bytes;
     return bytes.subarray(start - block.start, end - block.start);
   }
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** The first bytes of a source, to tell a zip from JSON before choosing how to read it. */

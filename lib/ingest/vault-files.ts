@@ -278,9 +278,7 @@ export async function readChunkVectorRows(store: Store, location: ChunkLocation,
   const key = chunkVectorsKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex);
   const bytes = await objectBytes(store, key);
   const vectors = decodeNpyView(bytes);
-  if (vectors.rows !== expected.rows || vectors.dim !== expected.dim) {
-    throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${vectors.rows} × ${vectors.dim}`);
-  }
+  checkChunkShape(chunkIndex, vectors, expected);
   return { vectors: vectors.data, stored: { key, start: bytes.length - vectors.data.byteLength, end: bytes.length } };
 }
 
@@ -292,11 +290,16 @@ export async function readChunkVectorRange(store: Store, location: ChunkLocation
   const key = chunkVectorsKey(location.vaultPrefix, location.uploadId, location.attempt, chunkIndex);
   const { bytes, size } = await objectStart(store, key, NPY_HEAD_BYTES);
   const header = parseNpyHeader(bytes);
-  if (header.rows !== expected.rows || header.dim !== expected.dim) {
-    throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${header.rows} × ${header.dim}`);
-  }
+  checkChunkShape(chunkIndex, header, expected);
   if (size !== header.headerLength + header.dataLength) throw new Error(`chunk ${chunkIndex}: its vectors file is ${size} bytes, its header says ${header.headerLength + header.dataLength}`);
   return { stored: { key, start: header.headerLength, end: size } };
+}
+
+/** A chunk's vectors must be its record count of rows, of the vault's dimension. */
+function checkChunkShape(chunkIndex: number, found: { rows: number; dim: number }, expected: { rows: number; dim: number }): void {
+  if (found.rows !== expected.rows || found.dim !== expected.dim) {
+    throw new Error(`chunk ${chunkIndex}: expected ${expected.rows} × ${expected.dim} vectors, found ${found.rows} × ${found.dim}`);
+  }
 }
 
 /** A chunk's vectors ({@link readChunkVectorRows}). */

@@ -1,15 +1,14 @@
 import { open } from "node:fs/promises";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
+import { streamBytes } from "../stream-bytes";
 import type { Store } from "./client";
 
 /** Bytes [start, start + length) of an object: one ranged GET (RFC 9110 §14.1.2, `bytes=first-last`). */
 export async function objectRange(store: Store, key: string, start: number, length: number): Promise<Buffer> {
   if (length <= 0) return Buffer.alloc(0);
   const answer = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key, Range: `bytes=${start}-${start + length - 1}` }));
-  const chunks: Buffer[] = [];
-  for await (const chunk of answer.Body as Readable) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
+  const bytes = await streamBytes(answer.Body as Readable);
   if (bytes.length !== length) throw new Error(`${key}: asked for ${length} bytes at ${start}, got ${bytes.length}`);
   return bytes;
 }
@@ -21,9 +20,7 @@ export async function objectRange(store: Store, key: string, start: number, leng
  */
 export async function objectStart(store: Store, key: string, length: number): Promise<{ bytes: Buffer; size: number }> {
   const answer = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
-  const chunks: Buffer[] = [];
-  for await (const chunk of answer.Body as Readable) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
+  const bytes = await streamBytes(answer.Body as Readable);
   const size = Number(/\/(\d+)$/.exec(answer.ContentRange ?? "")?.[1] ?? NaN);
   if (!Number.isSafeInteger(size) || bytes.length !== Math.min(length, size)) throw new Error(`${key}: asked for its first ${length} bytes, got ${bytes.length} (Content-Range ${answer.ContentRange ?? "missing"})`);
   return { bytes, size };

@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
+import { streamBytes } from "../stream-bytes";
 import type { Store } from "./client";
 
 /** The object's bytes as a stream (for .npy and nodes.json, which are read front to back). */
@@ -10,9 +11,7 @@ export async function objectStream(store: Store, key: string): Promise<Readable>
 }
 
 export async function objectBytes(store: Store, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await objectStream(store, key)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return streamBytes(await objectStream(store, key));
 }
 
 /**
