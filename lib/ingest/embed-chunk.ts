@@ -5,8 +5,9 @@ import type { Embedder } from "../embeddings";
 import { log } from "../log";
 import type { Store } from "../store/client";
 import { isMissingObject } from "../store/objects";
-import { objectBytes } from "../store/streams";
-import { findUpload } from "../uploads/upload-rows";
+import { objectBytesFrom } from "../store/streams";
+import { createBufferPool } from "../buffer-pool";
+import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { npyMatrix } from "../vectors/npy";
 import type { EmbedChunkMessage } from "./messages";
 import { requestMerge, wakeWaitingMerges } from "./pipeline-messages";
@@ -16,8 +17,8 @@ import { notHeldInChunk } from "./claims";
 import * as lifecycle from "../uploads/lifecycle";
 import { chunkInputKey, chunkSampleKey, chunkSegmentPartKey, chunkVectorsKey } from "./work-files";
 import { encodeSample, inSample, samplePriority } from "../vectors/sample-file";
-import { chunkLinesRange, chunkRows, encodeLinesRange, encodeRowFactBytes, LINES_RANGE_SECTION, ROW_FACT_BYTES_SECTION } from "./vault-files";
-import { encodeSegmentPart } from "../search/segment-builder";
+import { chunkLines, chunkLinesRange, chunkRows, createRowFactsWriter, encodeLinesRange, LINES_RANGE_SECTION, parseNodeLine, ROW_FACT_BYTES_SECTION } from "./vault-files";
+import { createSegmentPartWriter } from "../search/segment-builder";
 
 export interface EmbedDeps {
   db: pg.Pool;
@@ -71,37 +72,7 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
   }
   const input = await readChunkInput(deps, message, inputKey);
   if (!input) return "stale";
-  const { nodes, lines } = chunkRows(input);
-  const skip = await notHeldInChunk(deps.db, upload.id, message.attempt, message.chunk_index);
-  const toEmbed = nodes.flatMap((node, row) => (skip.has(node.hash) ? [] : [{ node, row }]));
-  // Rows not embedded stay zeros (see above); the vectors go straight into the file's bytes.
-  const matrix = npyMatrix(nodes.length, deps.embedder.dim);
-  // An embedder that lower-cases texts (the local one) takes them lower-cased, as the search part does:
-  // each field lower-cased once for both.
-  const lowerCased = deps.embedder.embedLowerCasedInto ? nodes.map(lowerCasedTexts) : undefined;
-  if (toEmbed.length > 0) {
-    const rows = toEmbed.map(({ row }) => row);
-    if (lowerCased && deps.embedder.embedLowerCasedInto) await deps.embedder.embedLowerCasedInto(rows.map((row) => lowerCased[row]!.embedding), matrix.data, rows);
-    else {
-      const texts = toEmbed.map(({ node }) => embeddingText(node));
-      if (deps.embedder.embedInto) await deps.embedder.embedInto(texts, matrix.data, rows);
-      else (await deps.embedder.embed(texts)).forEach((vector, index) => matrix.data.set(vector, toEmbed[index]!.row * deps.embedder.dim));
-    }
-  }
-  const vectorsKey = chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
-  const partKey = chunkSegmentPartKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
-  const sampleKey = chunkSampleKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
-  const put = (Key: string, Body: Uint8Array) => deps.store.client.send(new PutObjectCommand({ Bucket: deps.store.bucket, Key, Body, ContentType: "application/octet-stream" }));
-  await Promise.all([
-    put(vectorsKey, matrix.file()),
-    // A large upload's merge fits its topic clusters on the samples of its chunks before the rows pass.
-    Number(upload.uploaded_bytes ?? 0) >= (deps.sampledUploadBytes ?? SAMPLED_UPLOAD_BYTES) ? put(sampleKey, chunkSample(toEmbed.map(({ node, row }) => ({ hash: node.hash, row })), matrix.data, deps.embedder.dim)) : undefined,
-    // The chunk's search entries, made here (in parallel across chunks) so the merge only joins them. It
-    // uses them only for a chunk whose every row the upload stores, so none are made for one with deferrals.
-    // With each row's facts, so the merge need not parse the chunk's lines for them, and where the
-    // lines are in the chunk file, so it need not read them either (the store copies them).
-    lines && skip.size === 0 ? put(partKey, encodeSegmentPart(nodes, lines, partSections(input, nodes), lowerCased?.map((texts) => texts.search))) : undefined,
-  ]);
+  const { vectorsKey, partKey, sampleKey } = await embedAndStore(deps, upload, message, input);
 
   const counted = await lifecycle.countEmbeddedChunk(deps.db, upload.id, message.attempt, message.chunk_index);
   if (!counted) await removeIfUnwanted(deps, message, [vectorsKey, partKey, sampleKey]);
@@ -110,6 +81,88 @@ export async function embedChunk(deps: EmbedDeps, message: EmbedChunkMessage): P
     await wakeWaitingMerges(deps, upload.vault_id, upload.id);
   }
   return "embedded";
+}
+
+/**
+ * Buffers an embed worker takes again from chunk to chunk: each chunk's input (~8 MB for 1,500
+ * exchanges) and vector file (6 MB at 1,024 dims), which were most of the ArrayBuffers it allocated
+ * per chunk (see lib/buffer-pool.ts for why that costs collections). A few, for the invocations a
+ * thread runs at once locally; a Lambda instance runs one.
+ */
+const chunkBuffers = createBufferPool({ keep: 8 });
+
+/**
+ * Embeds the chunk's rows and stores its vectors, sample and search part next to its input. `input` is
+ * from {@link chunkBuffers}: it and the vector file go back there once every write has finished with
+ * them (not when one failed while others may still be sending them).
+ */
+async function embedAndStore(deps: EmbedDeps, upload: UploadRow, message: EmbedChunkMessage, input: Buffer): Promise<{ vectorsKey: string; partKey: string; sampleKey: string }> {
+  const lines = chunkLines(input);
+  const parsed = lines ? undefined : chunkRows(input).nodes;
+  const rowCount = lines ? lines.length : parsed!.length;
+  const skip = await notHeldInChunk(deps.db, upload.id, message.attempt, message.chunk_index);
+  // Rows not embedded stay zeros (see above); the vectors go straight into the file's bytes.
+  const matrix = npyMatrix(rowCount, deps.embedder.dim, (bytes) => chunkBuffers.take(bytes));
+  // The chunk's search entries, made here (in parallel across chunks) so the merge only joins them. It
+  // uses them only for a chunk whose every row the upload stores, so none are made for one with deferrals.
+  // With each row's facts, so the merge need not parse the chunk's lines for them, and where the
+  // lines are in the chunk file, so it need not read them either (the store copies them).
+  const part = lines && skip.size === 0 ? { writer: createSegmentPartWriter(), facts: createRowFactsWriter() } : undefined;
+  const embedded: { hash: string; row: number }[] = [];
+  const group = deps.embedder.embedLowerCasedInto ? LOCAL_GROUP_ROWS : Math.max(rowCount, 1);
+  for (let first = 0; first < rowCount; first += group) {
+    const nodes = lines ? lines.slice(first, first + group).map(parseNodeLine) : parsed!.slice(first, first + group);
+    const lowerCased = await embedRows(deps.embedder, nodes, first, skip, matrix.data);
+    nodes.forEach((node, at) => {
+      if (!skip.has(node.hash)) embedded.push({ hash: node.hash, row: first + at });
+      part?.writer.add(node, lines![first + at]!.length, lowerCased?.[at]!.search);
+      part?.facts.add(node);
+    });
+  }
+  const vectorsKey = chunkVectorsKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
+  const partKey = chunkSegmentPartKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
+  const sampleKey = chunkSampleKey(upload.vault_prefix, upload.id, message.attempt, message.chunk_index);
+  const put = (Key: string, Body: Uint8Array) => deps.store.client.send(new PutObjectCommand({ Bucket: deps.store.bucket, Key, Body, ContentType: "application/octet-stream" }));
+  const sent = await Promise.allSettled([
+    put(vectorsKey, matrix.file()),
+    // A large upload's merge fits its topic clusters on the samples of its chunks before the rows pass.
+    Number(upload.uploaded_bytes ?? 0) >= (deps.sampledUploadBytes ?? SAMPLED_UPLOAD_BYTES) ? put(sampleKey, chunkSample(embedded, matrix.data, deps.embedder.dim)) : undefined,
+    part ? put(partKey, part.writer.encode(partSections(input, part.facts.encode()))) : undefined,
+  ]);
+  const failed = sent.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
+  chunkBuffers.give(input);
+  chunkBuffers.give(matrix.file());
+  return { vectorsKey, partKey, sampleKey };
+}
+
+/**
+ * Rows the local embedder takes at a time. Its rows are parsed, lower-cased and indexed a group at a
+ * time, so that a group's texts are garbage before the next group is parsed: a chunk's texts whole
+ * (~15 MB for 1,500 exchanges) outlived the young-generation collections that came while it was
+ * embedded, and each one copied them, then promoted them. A hosted embedder takes the chunk's rows at
+ * once, as its requests go out in parallel.
+ */
+const LOCAL_GROUP_ROWS = 64;
+
+/**
+ * Embeds the rows of `nodes` (rows `first` on) the upload holds into `into`; returns their texts
+ * lower-cased when the embedder takes them so (the local one), for the search part.
+ */
+async function embedRows(embedder: Embedder, nodes: readonly VaultNode[], first: number, skip: ReadonlySet<string>, into: Float32Array): Promise<ReturnType<typeof lowerCasedTexts>[] | undefined> {
+  // An embedder that lower-cases texts (the local one) takes them lower-cased, as the search part does:
+  // each field lower-cased once for both.
+  const lowerCased = embedder.embedLowerCasedInto ? nodes.map(lowerCasedTexts) : undefined;
+  const held = nodes.flatMap((node, at) => (skip.has(node.hash) ? [] : [at]));
+  if (held.length === 0) return lowerCased;
+  const rows = held.map((at) => first + at);
+  if (lowerCased && embedder.embedLowerCasedInto) await embedder.embedLowerCasedInto(held.map((at) => lowerCased[at]!.embedding), into, rows);
+  else {
+    const texts = held.map((at) => embeddingText(nodes[at]!));
+    if (embedder.embedInto) await embedder.embedInto(texts, into, rows);
+    else (await embedder.embed(texts)).forEach((vector, index) => into.set(vector, rows[index]! * embedder.dim));
+  }
+  return lowerCased;
 }
 
 /**
@@ -130,10 +183,10 @@ function chunkSample(embedded: readonly { hash: string; row: number }[], vectors
   return encodeSample(dim, sampled.map(({ priority }) => priority), rows);
 }
 
-/** What a chunk's segment part carries for the merge besides its index files. */
-function partSections(input: Buffer, nodes: readonly VaultNode[]): Record<string, Buffer> {
+/** What a chunk's segment part carries for the merge besides its index files: its rows' facts, and where its lines are. */
+function partSections(input: Buffer, rowFacts: Buffer): Record<string, Buffer> {
   const range = chunkLinesRange(input);
-  return { [ROW_FACT_BYTES_SECTION]: encodeRowFactBytes(nodes), ...(range && { [LINES_RANGE_SECTION]: encodeLinesRange(range) }) };
+  return { [ROW_FACT_BYTES_SECTION]: rowFacts, ...(range && { [LINES_RANGE_SECTION]: encodeLinesRange(range) }) };
 }
 
 /**
@@ -143,7 +196,7 @@ function partSections(input: Buffer, nodes: readonly VaultNode[]): Record<string
  */
 async function readChunkInput(deps: EmbedDeps, message: EmbedChunkMessage, inputKey: string): Promise<Buffer | undefined> {
   try {
-    return await objectBytes(deps.store, inputKey);
+    return await objectBytesFrom(chunkBuffers, deps.store, inputKey);
   } catch (error) {
     if (!isMissingObject(error) || (await stillWanted(deps, message))) throw error;
     log.info("chunk input gone with its upload; dropped", { uploadId: message.upload_id, chunk: message.chunk_index });

@@ -199,19 +199,31 @@ export const ROW_FACT_BYTES_SECTION = "rowFactBytes";
  * the JSON of {@link ROW_FACTS_SECTION} every one was decoded, to be encoded again.
  */
 export function encodeRowFactBytes(nodes: readonly VaultNode[]): Buffer {
+  const writer = createRowFactsWriter();
+  for (const node of nodes) writer.add(node);
+  return writer.encode();
+}
+
+/** {@link encodeRowFactBytes} a node at a time (in row order), keeping only its facts, not its texts. */
+export function createRowFactsWriter() {
   const texts: Buffer[] = [];
   let textEnd = 0;
-  const rows = nodes.map((node) => {
-    const { id, title, text } = labelText(node, LABEL_CHARS);
-    const bytes = Buffer.from(text, "utf8");
-    texts.push(bytes);
-    textEnd += bytes.length;
-    return [id, node.hash, title, textEnd];
-  });
-  const head = Buffer.from(JSON.stringify({ labelChars: LABEL_CHARS, rows }), "utf8");
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(head.length, 0);
-  return Buffer.concat([length, head, ...texts]);
+  const rows: [string, string, string | null, number][] = [];
+  return {
+    add(node: VaultNode): void {
+      const { id, title, text } = labelText(node, LABEL_CHARS);
+      const bytes = Buffer.from(text, "utf8");
+      texts.push(bytes);
+      textEnd += bytes.length;
+      rows.push([id, node.hash, title, textEnd]);
+    },
+    encode(): Buffer {
+      const head = Buffer.from(JSON.stringify({ labelChars: LABEL_CHARS, rows }), "utf8");
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(head.length, 0);
+      return Buffer.concat([length, head, ...texts]);
+    },
+  };
 }
 
 /**

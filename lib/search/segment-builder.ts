@@ -33,14 +33,30 @@ export interface SegmentPart {
 export function encodeSegmentPart(nodes: readonly VaultNode[], lines: readonly Uint8Array[], extra: Record<string, ArrayBufferView> = {}, lowerCased?: readonly (readonly string[])[]): Buffer {
   if (lines.length !== nodes.length) throw new Error(`a segment part of ${nodes.length} nodes came with ${lines.length} lines`);
   if (lowerCased && lowerCased.length !== nodes.length) throw new Error(`a segment part of ${nodes.length} nodes came with ${lowerCased.length} texts`);
+  const writer = createSegmentPartWriter();
+  nodes.forEach((node, row) => writer.add(node, lines[row]!.length, lowerCased?.[row]));
+  return writer.encode(extra);
+}
+
+/**
+ * {@link encodeSegmentPart} a row at a time, for a caller that lets go of each node's texts once it is
+ * added (an embed worker, a group of rows at a time): rows in order, each with its line's length in
+ * bytes, then the file.
+ */
+export function createSegmentPartWriter() {
   const builder = createSegmentBuilder();
   let offset = 0;
-  nodes.forEach((node, row) => {
-    builder.add(node, { offset, length: lines[row]!.length }, lowerCased?.[row]);
-    offset += lines[row]!.length + LINE_SEPARATOR_BYTES;
-  });
-  const { lexical, memories } = builder.encode();
-  return encodeSections(PART_MAGIC, { format: "segment-part", rows: nodes.length }, { ...extra, lexical, memories });
+  return {
+    add(node: VaultNode, lineBytes: number, lowerCased?: readonly string[]): void {
+      builder.add(node, { offset, length: lineBytes }, lowerCased);
+      offset += lineBytes + LINE_SEPARATOR_BYTES;
+    },
+    encode(extra: Record<string, ArrayBufferView> = {}): Buffer {
+      const rows = builder.rows;
+      const { lexical, memories } = builder.encode();
+      return encodeSections(PART_MAGIC, { format: "segment-part", rows }, { ...extra, lexical, memories });
+    },
+  };
 }
 
 /** Reads a file written by {@link encodeSegmentPart}; the part's files are views of `bytes`. */

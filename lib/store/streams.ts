@@ -1,7 +1,8 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
-import { streamBytes } from "../stream-bytes";
+import type { BufferPool } from "../buffer-pool";
+import { streamBytes, streamBytesInto } from "../stream-bytes";
 import type { Store } from "./client";
 
 /** The object's bytes as a stream (for .npy and nodes.json, which are read front to back). */
@@ -12,6 +13,23 @@ export async function objectStream(store: Store, key: string): Promise<Readable>
 
 export async function objectBytes(store: Store, key: string): Promise<Buffer> {
   return streamBytes(await objectStream(store, key));
+}
+
+/**
+ * {@link objectBytes} in a buffer taken from `pool` at the object's Content-Length, which the caller
+ * gives back when done with it (a failed read gives it back here).
+ */
+export async function objectBytesFrom(pool: BufferPool, store: Store, key: string): Promise<Buffer> {
+  const answer = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+  const body = answer.Body as Readable;
+  if (answer.ContentLength === undefined) return streamBytes(body);
+  const into = pool.take(answer.ContentLength);
+  try {
+    return await streamBytesInto(body, into);
+  } catch (error) {
+    pool.give(into);
+    throw error;
+  }
 }
 
 /**

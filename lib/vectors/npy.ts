@@ -35,18 +35,24 @@ export function encodeNpy(matrix: Float32Array, rows: number, dim: number): Uint
  * A `.npy` file of a `rows × dim` matrix to be filled in place: `data` (zeros at first) is a view of the
  * file's data section on a little-endian host, so `file()` is the file itself, with no second buffer and
  * copy of every vector (on a big-endian host, `file()` encodes `data`). The same bytes as
- * {@link encodeNpy} of `data`.
+ * {@link encodeNpy} of `data`. The file is in memory `take` gives (zeroed here) when given, for a
+ * caller that uses its buffers again (lib/buffer-pool.ts).
  */
-export function npyMatrix(rows: number, dim: number): { data: Float32Array; file(): Uint8Array } {
+export function npyMatrix(rows: number, dim: number, take?: (bytes: number) => Uint8Array): { data: Float32Array; file(): Uint8Array } {
   const header = encodeNpyHeader(rows, dim);
   if (!LITTLE_ENDIAN_HOST) {
     const data = new Float32Array(rows * dim);
     return { data, file: () => encodeNpy(data, rows, dim) };
   }
-  // numpy aligns the data section to 64 bytes (npy-header.ts), so the view is aligned for floats.
-  const file = new Uint8Array(header.length + rows * dim * 4);
+  // numpy aligns the data section to 64 bytes (npy-header.ts), so the view is aligned for floats when
+  // the file starts on a 4-byte boundary of its memory.
+  const bytes = header.length + rows * dim * 4;
+  const taken = take?.(bytes);
+  const file = taken && taken.length === bytes && taken.byteOffset % 4 === 0 ? taken : new Uint8Array(bytes);
   file.set(header, 0);
-  return { data: new Float32Array(file.buffer, header.length, rows * dim), file: () => file };
+  const data = new Float32Array(file.buffer, file.byteOffset + header.length, rows * dim);
+  if (file === taken) data.fill(0);
+  return { data, file: () => file };
 }
 
 /**
