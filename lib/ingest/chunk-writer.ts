@@ -1,4 +1,5 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createBufferPool } from "../buffer-pool";
 import type { Store } from "../store/client";
 import { chunkFile } from "./vault-files";
 import { chunkInputKey } from "./work-files";
@@ -15,6 +16,13 @@ export interface ChunkDeferral {
  * chunk's bytes (about 3 KB a node).
  */
 const WRITES_IN_FLIGHT = 4;
+
+/**
+ * The chunk files' buffers, taken again from chunk to chunk (~8 MB each for 1,500 exchanges): new ones
+ * for every chunk were a third of the ArrayBuffers the split allocated, and so of the young-generation
+ * collections those set off (lib/buffer-pool.ts). One per write in flight, and one being filled.
+ */
+const chunkFiles = createBufferPool({ keep: WRITES_IN_FLIGHT + 1 });
 
 export interface WrittenChunk {
   index: number;
@@ -90,10 +98,14 @@ export class ChunkWriter {
     while (this.pending.size >= WRITES_IN_FLIGHT) await Promise.race(this.pending);
     if (this.failure) throw this.failure;
     // Bytes, not a string: the SDK would encode a string body once to sign it and again to send it.
-    const body = chunkFile(lines);
+    const body = chunkFile(lines, (bytes) => chunkFiles.take(bytes));
     const write = this.store.client
       .send(new PutObjectCommand({ Bucket: this.store.bucket, Key: chunk.key, Body: body, ContentType: "application/json" }))
-      .then(() => this.onWritten(chunk))
+      .then(() => {
+        // Stored: nothing reads the body any more. A failed write keeps its buffer (it may still be in a socket).
+        chunkFiles.give(body);
+        return this.onWritten(chunk);
+      })
       .finally(() => this.pending.delete(write));
     this.pending.add(write);
     // A failed write surfaces at the next add() or at finish(), not as an unhandled rejection.

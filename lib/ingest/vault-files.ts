@@ -81,9 +81,10 @@ const CLOSE = Buffer.from("\n]\n");
  * A chunk file as the split writes it, from its nodes' lines ({@link chunkLine}, whole or in pieces): a JSON array of a
  * small head element, then one node per line, each line after a `,\n`. From the head on, the rows are
  * bytes exactly as nodes.json lays out lines after its first (see {@link nodesJsonLines}), so the merge
- * has the store copy them into nodes.json without reading them ({@link chunkLinesRange}).
+ * has the store copy them into nodes.json without reading them ({@link chunkLinesRange}). In a buffer
+ * `take` gives (exactly the file's length) when given, for a caller that uses its buffers again.
  */
-export function chunkFile(lines: readonly (Buffer | readonly Buffer[])[]): Buffer {
+export function chunkFile(lines: readonly (Buffer | readonly Buffer[])[], take?: (bytes: number) => Buffer): Buffer {
   const parts: Buffer[] = [HEAD];
   for (const line of lines) {
     parts.push(BETWEEN);
@@ -92,7 +93,13 @@ export function chunkFile(lines: readonly (Buffer | readonly Buffer[])[]): Buffe
     else parts.push(...line);
   }
   parts.push(CLOSE);
-  return Buffer.concat(parts);
+  if (!take) return Buffer.concat(parts);
+  let bytes = 0;
+  for (const part of parts) bytes += part.length;
+  const file = take(bytes);
+  let at = 0;
+  for (const part of parts) at += part.copy(file, at);
+  return file;
 }
 
 /**

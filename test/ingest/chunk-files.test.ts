@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createBufferPool } from "../../lib/buffer-pool";
 import { chunkFile, chunkLine, chunkLines, chunkLinesRange, chunkRows, decodeLinesRange, decodeRowFactBytes, decodeRowFacts, encodeLinesRange, encodeRowFactBytes } from "../../lib/ingest/vault-files";
 import { LABEL_CHARS, labelText, type VaultNode } from "../../lib/ingest/vault-nodes";
 
@@ -31,6 +32,18 @@ describe("chunk files", () => {
 
     expect(rows.nodes).toEqual(nodes);
     expect(rows.lines!.map((line) => line.toString("utf8"))).toEqual(nodes.map((each) => JSON.stringify(each)));
+  });
+
+  it("are the same bytes written into a buffer used before, whole or in pieces, as joined anew", () => {
+    const lines = nodes.map((node, index) => (index % 2 ? chunkLine(node) : [chunkLine(node).subarray(0, 5), chunkLine(node).subarray(5)]));
+    const pool = createBufferPool({ keep: 1 });
+    const joined = chunkFile(lines);
+    const dirty = pool.take(joined.length + 10).fill(0xee);
+    pool.give(dirty);
+    const written = chunkFile(lines, (bytes) => pool.take(bytes));
+    expect(written.buffer).toBe(dirty.buffer);
+    expect(written.equals(joined)).toBe(true);
+    expect(chunkRows(written).nodes).toEqual(nodes);
   });
 
   it("are one JSON array: a head element that names the layout, then the nodes", () => {
