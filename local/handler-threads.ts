@@ -22,6 +22,8 @@ export interface FunctionThreadStats {
   started: number;
   /** Threads that ended unexpectedly (an uncaught error, a crash), failing their invocations. */
   died: number;
+  /** Threads started so far that have loaded the function's modules. */
+  loaded: number;
   inFlight: number;
 }
 
@@ -59,7 +61,7 @@ interface Thread {
 
 interface FunctionThreads {
   live: Thread[];
-  stats: { started: number; died: number };
+  stats: { started: number; died: number; loaded: number };
 }
 
 const threadRuntime = fileURLToPath(new URL("./handler-thread.ts", import.meta.url));
@@ -127,7 +129,7 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
 
   const groupOf = (handler: string) => {
     let group = functions.get(handler);
-    if (!group) functions.set(handler, (group = { live: [], stats: { started: 0, died: 0 } }));
+    if (!group) functions.set(handler, (group = { live: [], stats: { started: 0, died: 0, loaded: 0 } }));
     return group;
   };
 
@@ -178,7 +180,10 @@ export function startHandlerThreads(options: { root: string; threadsPerFunction:
         worker = new Worker(file, { env: { ...process.env, ...env }, execArgv: threadExecArgv(), name: handler, resourceLimits: threadResourceLimits(env.NODE_OPTIONS) });
         for (const message of held.splice(0)) worker.postMessage(message);
         worker.on("message", (reply: ThreadReply) => {
-          if (reply.type === "loaded") return markLoaded();
+          if (reply.type === "loaded") {
+            group.stats.loaded += 1;
+            return markLoaded();
+          }
           const call = calls.get(reply.id);
           calls.delete(reply.id);
           if (reply.type === "result") return call?.resolve(reply.value);

@@ -8,9 +8,53 @@ import { uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { expectConsistent, readVault, uploadBytes, waitForUpload } from "../support/ingest";
 import { useTestStack } from "../support/stack";
+import { queues as queueDefinitions } from "../../functions/manifest";
 
 const FIXTURES = "test/support/thread-handlers";
 type Described = Awaited<ReturnType<typeof import("../support/thread-handlers").describeInvocation>>;
+
+/** The real pipeline on threads: embed invocations held in flight by a slow embedding API, then their thread dies. */
+let standIn: Awaited<ReturnType<typeof startEmbeddingStandIn>>;
+beforeAll(async () => {
+  standIn = await startEmbeddingStandIn({ latencyMs: 300, apiKey: "test-key", vectors: "local" });
+  Object.assign(process.env, { EMBEDDER_PROVIDER: "http", EMBEDDER_URL: standIn.url, EMBEDDER_API_KEY: "test-key", EMBEDDER_MODEL: "BAAI/bge-m3" });
+});
+afterAll(async () => {
+  await standIn?.close();
+});
+// Two threads per function, as `npm start` runs them on two cores.
+const ctx = useTestStack({ handlerThreads: 2 });
+
+describe("the stack's queue functions on threads", { timeout: 120_000 }, () => {
+  it("settles `loaded` once every queue function has loaded its threads: each embed thread, one for each other function", async () => {
+    await ctx.stack.loaded;
+    const stats = ctx.stack.handlerThreads!.stats();
+    const handlers = Object.values(queueDefinitions).flatMap((queue) => [queue.consumer?.handler, queue.deadLetterHandler ?? undefined].filter((name): name is string => !!name));
+    expect(handlers).toContain("functions/queues/embed-chunk.handler");
+    for (const handler of handlers) expect(stats[handler], handler).toMatchObject({ loaded: handler === "functions/queues/embed-chunk.handler" ? 2 : 1, died: 0 });
+  });
+
+  it("retries the invocations of an embed thread that dies mid-invocation, losing and doubling no memory", async () => {
+    const embed = "functions/queues/embed-chunk.handler";
+    const { body } = await ctx.api.signUp(uniqueEmail("threads"));
+    // 600 exchanges: three embed chunks of 256.
+    const uploadId = await uploadBytes(ctx.api, body.token, "conversations.json", chatgptExport(conversations("thread", 200, 3)));
+    await vi.waitFor(() => expect(ctx.stack.handlerThreads!.stats()[embed]?.inFlight).toBeGreaterThan(0), { timeout: 60_000, interval: 20 });
+    await ctx.stack.handlerThreads!.crash(embed);
+
+    const done = await waitForUpload(ctx.api, body.token, uploadId, 90_000);
+    expect(done).toMatchObject({ status: "complete", nodes_created: 600 });
+    const state = await readVault(ctx.db, body.user_id);
+    expectConsistent(state);
+    expect(state.nodes).toHaveLength(600);
+    const stats = ctx.stack.handlerThreads!.stats();
+    expect(stats[embed]!.died).toBeGreaterThan(0);
+    expect(ctx.stack.pollers.embed!.stats().failed).toBeGreaterThan(0);
+    // Each function ran on threads of its own.
+    expect(stats["functions/queues/split-upload.handler"]!.started).toBeGreaterThan(0);
+    expect(stats["functions/queues/merge-chunks.handler"]!.started).toBeGreaterThan(0);
+  });
+});
 
 describe("handler threads", () => {
   let threads: HandlerThreads;
@@ -110,40 +154,5 @@ describe("handler threads", () => {
     await running;
     expect(pool.stats()[`${FIXTURES}.describeInvocation`]).toMatchObject({ threads: 0, inFlight: 0 });
     await expect(handler({}, lambdaContext("x", 5))).rejects.toThrow(/stopping/);
-  });
-});
-
-/** The real pipeline on threads: embed invocations held in flight by a slow embedding API, then their thread dies. */
-let standIn: Awaited<ReturnType<typeof startEmbeddingStandIn>>;
-beforeAll(async () => {
-  standIn = await startEmbeddingStandIn({ latencyMs: 300, apiKey: "test-key", vectors: "local" });
-  Object.assign(process.env, { EMBEDDER_PROVIDER: "http", EMBEDDER_URL: standIn.url, EMBEDDER_API_KEY: "test-key", EMBEDDER_MODEL: "BAAI/bge-m3" });
-});
-afterAll(async () => {
-  await standIn?.close();
-});
-// Two threads per function, as `npm start` runs them on two cores.
-const ctx = useTestStack({ handlerThreads: 2 });
-
-describe("the stack's queue functions on threads", { timeout: 120_000 }, () => {
-  it("retries the invocations of an embed thread that dies mid-invocation, losing and doubling no memory", async () => {
-    const embed = "functions/queues/embed-chunk.handler";
-    const { body } = await ctx.api.signUp(uniqueEmail("threads"));
-    // 600 exchanges: three embed chunks of 256.
-    const uploadId = await uploadBytes(ctx.api, body.token, "conversations.json", chatgptExport(conversations("thread", 200, 3)));
-    await vi.waitFor(() => expect(ctx.stack.handlerThreads!.stats()[embed]?.inFlight).toBeGreaterThan(0), { timeout: 60_000, interval: 20 });
-    await ctx.stack.handlerThreads!.crash(embed);
-
-    const done = await waitForUpload(ctx.api, body.token, uploadId, 90_000);
-    expect(done).toMatchObject({ status: "complete", nodes_created: 600 });
-    const state = await readVault(ctx.db, body.user_id);
-    expectConsistent(state);
-    expect(state.nodes).toHaveLength(600);
-    const stats = ctx.stack.handlerThreads!.stats();
-    expect(stats[embed]!.died).toBeGreaterThan(0);
-    expect(ctx.stack.pollers.embed!.stats().failed).toBeGreaterThan(0);
-    // Each function ran on threads of its own.
-    expect(stats["functions/queues/split-upload.handler"]!.started).toBeGreaterThan(0);
-    expect(stats["functions/queues/merge-chunks.handler"]!.started).toBeGreaterThan(0);
   });
 });
