@@ -1,6 +1,6 @@
 /**
- * Buffers a thread takes again for work it repeats (an embed worker's chunk input and vector file), so
- * that the work does not allocate them anew each time.
+ * Buffers a thread takes again for work it repeats (an embed worker's chunk input and vector file, the
+ * split's chunk files), so that the work does not allocate them anew each time.
  *
  * The point is V8's young-generation collections, not the allocation itself. V8 collects the young
  * generation whenever the ArrayBuffers allocated since the last collection reach twice its default

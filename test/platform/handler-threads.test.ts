@@ -29,7 +29,7 @@ describe("the stack's queue functions on threads", { timeout: 120_000 }, () => {
   it("settles `loaded` once every queue function has loaded its threads: each embed thread, one for each other function", async () => {
     await ctx.stack.loaded;
     const stats = ctx.stack.handlerThreads!.stats();
-    const handlers = Object.values(queueDefinitions).flatMap((queue) => [queue.consumer?.handler, queue.deadLetterHandler ?? undefined].filter((name): name is string => !!name));
+    const handlers = Object.values(queueDefinitions).flatMap((queue) => [queue.consumer?.handler, queue.deadLetterHandler].filter((name): name is string => !!name));
     expect(handlers).toContain("functions/queues/embed-chunk.handler");
     for (const handler of handlers) expect(stats[handler], handler).toMatchObject({ loaded: handler === "functions/queues/embed-chunk.handler" ? 2 : 1, died: 0 });
   });
