@@ -85,6 +85,7 @@ async function main() {
       `  (the clock starts once the functions' threads have loaded: ${seconds(pipeline.loadWaitMs).trim()} after sign-up)`,
       ...phaseLines(pipeline.phases),
       `    of the merge: nodes.json + nodes.npy written ${seconds(pipeline.mergeParts.files).trim()} after it began; clusters ${seconds(pipeline.mergeParts.clusters).trim()} and search segment ${seconds(pipeline.mergeParts.search).trim()} from the last row on, alongside the store completing the files`,
+      `    of the split: its first chunk was embedded ${seconds(pipeline.firstChunkMs).trim()} after it began (the embed workers wait for it, and one core idles)`,
       `    nodes.json + nodes.npy: ${Math.round(pipeline.mergeParts.copiedBytes / 1024 / 1024)} MB copied by the store from the chunks' files, ${Math.round(pipeline.mergeParts.throughBytes / 1024 / 1024)} MB sent or read by the merge`,
       `  ${"rest (queue hops, polling)".padEnd(34)} ${seconds(pipeline.wallMs - accounted)}`,
       `    of the rest: the merge's plan (what the upload holds and deferred) ${seconds(pipeline.mergeParts.plan).trim()}; the version switch's transaction, queue hops and this bench's polling (every 100 ms once the split has ended) the remainder`,
@@ -200,6 +201,23 @@ async function importFile(api: ReturnType<typeof createApiClient>, name: string,
   }
 }
 
+/** When the upload's first chunk was embedded, in ms from its split's start (`queued_ms` after `uploaded_at`). */
+async function firstChunkEmbedded(databaseUrl: string, uploadId: string, queuedMs: number): Promise<number> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ ms: number }>(
+      `SELECT extract(epoch FROM min(c.done_at) - u.uploaded_at) * 1000 AS ms
+         FROM personal.upload_chunks c JOIN personal.vault_uploads u ON u.id = c.upload_id AND c.attempt = u.split_attempt
+        WHERE u.id = $1 GROUP BY u.uploaded_at`,
+      [uploadId],
+    );
+    return Number(rows[0]?.ms ?? NaN) - queuedMs;
+  } finally {
+    await db.end();
+  }
+}
+
 async function runPipeline(bytes: number, zipFile: string) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "cogzy-bench-"));
   // HANDLER_THREADS as for `npm start` (local/start.ts): 0 runs the queue handlers on this thread.
@@ -218,6 +236,7 @@ async function runPipeline(bytes: number, zipFile: string) {
     const loadWaitMs = Date.now() - loading;
     const { started, uploaded, finished, phaseStarts, progress, memory } = await importFile(api, file, bytes, [stack.emulator.pid]);
     const timings = progress.timings as Record<string, number>;
+    const firstChunkMs = await firstChunkEmbedded(stack.databaseUrl, progress.upload_id, Number(timings.queued_ms ?? 0));
     // Chunks are embedded while the split runs; what is left once it ends (none if every chunk is done by
     // then) is this phase. The split ends `queued_ms` + `split_ms` after the upload was requested (the
     // server's clock, this machine's), more precisely than the polls, which are 500 ms apart until then.
@@ -238,6 +257,7 @@ async function runPipeline(bytes: number, zipFile: string) {
       exchanges: progress.exchanges_found,
       nodes: progress.nodes_created,
       peakEmbedConcurrency,
+      firstChunkMs,
       phases: {
         "upload (browser → store)": uploaded - started,
         "event → split starts": Number(timings.queued_ms ?? 0) - (uploaded - started),
