@@ -60,6 +60,19 @@ const LARGE_CHUNK_FACTOR = 8;
 const DEFAULT_LEASE_SECONDS = 30;
 
 /**
+ * The size of the `index`th (from 0) of a run of claim batches or chunks that start at `first` and
+ * double up to `full`. The embed workers have nothing to do until the split's first chunk is out: with
+ * full-sized ones from the start (2,048 exchanges, claimed in batches of 1,000), it was embedded
+ * 2.3-2.7 s into the split of bench:ingest's 100k-exchange export, and one of a local stack's two cores
+ * mostly idled until then; starting at 256 and doubling, 1.3-1.5 s. The chunks after the first few are
+ * full-sized, as the merge wants them (the store copies chunks of 5 MiB and more into the version, and
+ * the first few MiB of a version are read through anyway to make its first part).
+ */
+export function startingSmall(first: number, index: number, full: number): number {
+  return Math.min(full, first * 2 ** Math.min(index, 30));
+}
+
+/**
  * The ingest queue's work: an object landed under `users/{uuid}/uploads/{upload_id}/`. Checks it against
  * the upload row issued for exactly that user and key (anything else is ignored, unread), then parses
  * the export, claims its exchanges, writes them as chunks and enqueues one embed message per chunk.
@@ -275,8 +288,10 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
   // Larger chunks while much of the file is left: fewer chunks to store, record, announce and read
   // back (per-chunk round trips), the same embedding work. The last chunks keep the chunk size, so
   // what is left to embed once the split ends (the chunks still in flight) stays as short as before,
-  // and an upload that is small altogether is cut exactly as before.
-  const chunkSize = () => (leftAtBatch > largeWhileLeft ? LARGE_CHUNK_FACTOR * deps.chunkSize : deps.chunkSize);
+  // and an upload that is small altogether is cut exactly as before. The first chunks grow to that
+  // size, doubling from the chunk size ({@link startingSmall}), so that embedding starts early.
+  let chunksStarted = 0;
+  const chunkSize = () => (leftAtBatch > largeWhileLeft ? startingSmall(deps.chunkSize, chunksStarted++, LARGE_CHUNK_FACTOR * deps.chunkSize) : deps.chunkSize);
   const writer = new ChunkWriter(deps.store, { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt }, chunkSize, (chunk) => recordChunk(deps, upload, attempt, chunk, announce));
   const seenInFile = new Set<string>();
   // The texts' and lines' bytes, written into shared blocks instead of a buffer each.
@@ -309,7 +324,9 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
   let claiming: Promise<unknown> = Promise.resolve();
   let written: Promise<void> = Promise.resolve();
   const ahead: Promise<void>[] = [];
+  let batchesTaken = 0;
   const takeBatch = async () => {
+    batchesTaken += 1;
     // At most BATCHES_AHEAD batches claimed or written behind the parse: memory stays a few batches.
     while (ahead.length >= BATCHES_AHEAD) await ahead.shift();
     const entries = batch;
@@ -341,7 +358,7 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
       }
       seenInFile.add(hashed.hex);
       batch.push(hashed);
-      if (batch.length >= CLAIM_BATCH) await takeBatch();
+      if (batch.length >= startingSmall(deps.chunkSize, batchesTaken, CLAIM_BATCH)) await takeBatch();
     }
     await takeBatch();
     await written;

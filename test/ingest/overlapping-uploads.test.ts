@@ -47,7 +47,7 @@ describe("overlapping uploads of one vault", () => {
     const xEvent = await takeIngestEvent(ctx.stack, x);
     const yEvent = await takeIngestEvent(ctx.stack, y);
 
-    // X's split claims its first 1,000 exchanges (Y's 30 among them), then dies writing its first chunk.
+    // X's split claims its first batch of exchanges (Y's 30 among them), then dies writing its first chunk.
     const { store } = crashingStore(getStore(), "PutObjectCommand");
     await expect(split(xEvent, { store })).rejects.toThrow(/injected crash/);
     // Y is split while X still holds those claims.
