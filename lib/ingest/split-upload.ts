@@ -40,7 +40,7 @@ export interface SplitDeps {
 
 export type SplitOutcome = "ignored" | "settled" | "busy" | "resumed" | "failed" | "duplicate-file" | "nothing-new" | "split" | "superseded" | "not-arrived";
 
-/** Exchanges claimed per round trip to Postgres. */
+/** Exchanges claimed per round trip to Postgres, once the first batches have doubled up to it ({@link startingSmall}). */
 const CLAIM_BATCH = 1000;
 /** Batches claimed or being written while the parse fills the next one. */
 const BATCHES_AHEAD = 2;
