@@ -10,7 +10,8 @@ import { MIN_PART_BYTES } from "../store/object-writer";
 import { deletePrefix, keyPages } from "../store/streams";
 import { findUpload, type UploadRow } from "../uploads/upload-rows";
 import { buildGraphsAfterSwitch, retireOlderVersions } from "../vaults/after-switch";
-import { clustersOnThread, writeAppendedVersion, type RowBlock } from "../vaults/version-writer";
+import { clustersOnThread, startSampleReading, writeAppendedVersion, type RowBlock } from "../vaults/version-writer";
+import type { ClusterThread } from "../vectors/cluster-thread";
 import { versionKeys } from "../vaults/versions";
 import type { MergeUploadMessage } from "./messages";
 import { markMerged } from "./claims";
@@ -74,21 +75,32 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
   }
 
   const planning = Date.now();
-  const plan = await planMerge({ ...deps, dim: embedder.dim }, upload);
-  if (plan.kind === "wait") {
-    log.info("merge waits for overlapping uploads", { uploadId: upload.id, waitingOn: plan.on });
-    return "waiting";
+  // What the version's writing needs of the chunks is read beside the plan, and a large first version's
+  // clustering thread starts reading their samples meanwhile (~0.3 s sooner for 100k exchanges).
+  const starting = startVersion(deps, upload, vault, embedder.dim);
+  starting.catch(() => undefined);
+  let stored: { plan: StorePlan; written: WrittenVersion | undefined; started: number };
+  try {
+    const plan = await planMerge({ ...deps, dim: embedder.dim }, upload);
+    if (plan.kind === "wait") {
+      log.info("merge waits for overlapping uploads", { uploadId: upload.id, waitingOn: plan.on });
+      return "waiting";
+    }
+    if (plan.kind === "reopened") {
+      await enqueueChunks(deps, upload, upload.split_attempt);
+      log.info("merge took over exchanges a failed upload let go", { uploadId: upload.id, chunks: plan.chunks.length });
+      return "reopened";
+    }
+    const started = Date.now();
+    // Files, clusters and search segments of the version, all written before it becomes current.
+    const written = plan.held.size + plan.adoptedVectors.size > 0 ? await writeVersion(deps, upload, vault, embedder, plan, await starting) : undefined;
+    stored = { plan, written, started };
+  } finally {
+    // The version's writing stops the thread it was given; a merge that never got that far stops it here.
+    await starting.then((start) => start.clusterThread?.stop(), () => undefined);
   }
-  if (plan.kind === "reopened") {
-    await enqueueChunks(deps, upload, upload.split_attempt);
-    log.info("merge took over exchanges a failed upload let go", { uploadId: upload.id, chunks: plan.chunks.length });
-    return "reopened";
-  }
-
-  const started = Date.now();
+  const { plan, written, started } = stored;
   const added = plan.held.size + plan.adoptedVectors.size;
-  // Files, clusters and search segments of the version, all written before it becomes current.
-  const written = added > 0 ? await writeVersion(deps, upload, vault, embedder, plan) : undefined;
   const switched = await switchVersion(deps.db, upload, vault, written, plan, embedder, { mergeMs: Date.now() - started, planMs: started - planning });
   if (!switched) {
     // Its upload gone (its vault was emptied, lib/vaults/empty-vault.ts) or settled meanwhile: nothing
@@ -161,24 +173,53 @@ type ReadChunk = { segmentPart: SegmentPart | undefined } & (
   | { stored?: undefined; vectors: Float32Array; facts: undefined; nodes: VaultNode[]; lines: Buffer[] | undefined }
 );
 
-/**
- * Version N+1: the current files extended by the rows this upload stores, in chunk order
- * (lib/vaults/version-writer.ts: the store copies the previous bytes, only the new rows pass through).
- */
-async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, embedder: EmbedderIdentity, plan: StorePlan): Promise<WrittenVersion> {
-  const dim = embedder.dim;
+/** What the version's writing starts from, read before the plan is made ({@link startVersion}). */
+interface VersionStart {
+  /** The chunks of the upload's split attempt, in order, with the rows each holds. */
+  chunks: { chunk_index: number; records: number }[];
+  /** Their clustering samples, for a first version when every chunk has one. */
+  sampleFiles: string[] | undefined;
+  /** Reading those samples, when the chunks hold rows enough to be clustered on a thread of their own. */
+  clusterThread: ClusterThread | undefined;
+}
+
+async function startVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, dim: number): Promise<VersionStart> {
   const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
-  // A chunk row is stored if this upload holds its exchange, or adopts it from the upload that holds it.
-  const stores = (hash: string) => plan.held.has(hash) || plan.adoptedVectors.has(hash);
   const { rows: chunks } = await deps.db.query<{ chunk_index: number; records: number }>(
     "SELECT chunk_index, records FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 ORDER BY chunk_index",
     [upload.id, upload.split_attempt],
   );
+  const sampleFiles = vault.node_count === 0 ? await chunkSamples(deps.store, location, chunks) : undefined;
+  // The version adds at most the chunks' rows (the plan may leave some out): with fewer, no thread.
+  const rows = chunks.reduce((sum, chunk) => sum + chunk.records, 0);
+  const threaded = clustersOnThread({ previous: vault.current_version, previousNodes: vault.node_count, added: rows, sampleFiles, clusterThreadRows: deps.clusterThreadRows });
+  return { chunks, sampleFiles, clusterThread: threaded ? await startSampleReading(deps.store, dim, sampleFiles!) : undefined };
+}
+
+/**
+ * Version N+1: the current files extended by the rows this upload stores, in chunk order
+ * (lib/vaults/version-writer.ts: the store copies the previous bytes, only the new rows pass through).
+ */
+async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, embedder: EmbedderIdentity, plan: StorePlan, start: VersionStart): Promise<WrittenVersion> {
+  const dim = embedder.dim;
+  const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
+  // A chunk row is stored if this upload holds its exchange, or adopts it from the upload that holds it.
+  const stores = (hash: string) => plan.held.has(hash) || plan.adoptedVectors.has(hash);
+  const { chunks } = start;
   const added = plan.held.size + plan.adoptedVectors.size;
   // The chunks' samples hold the rows this upload's workers embedded, not those it adopts (another
   // upload embedded them): a version with adopted rows is clustered from its rows as they pass.
-  const sampleFiles = vault.node_count === 0 && plan.adoptedVectors.size === 0 ? await chunkSamples(deps.store, location, chunks) : undefined;
-  const versionInput = { prefix: vault.prefix, previous: vault.current_version, previousNodes: vault.node_count, added, embedder, sampleFiles, clusterThreadRows: deps.clusterThreadRows };
+  const sampleFiles = plan.adoptedVectors.size === 0 ? start.sampleFiles : undefined;
+  const versionInput = {
+    prefix: vault.prefix,
+    previous: vault.current_version,
+    previousNodes: vault.node_count,
+    added,
+    embedder,
+    sampleFiles,
+    clusterThreadRows: deps.clusterThreadRows,
+    clusterThread: start.clusterThread,
+  };
   // Clustered on a thread of its own, the version takes the vectors of the rows the store copies from the
   // store there: they are not read here (416 MB for 100k exchanges, most of this thread's work).
   const vectorsInStore = clustersOnThread(versionInput);

@@ -11,7 +11,7 @@ import { createObjectWriter, type WrittenObject } from "../store/object-writer";
 import { objectRange } from "../store/ranged";
 import { objectBytes } from "../store/streams";
 import { chooseK, resolveFitParams, type ClusterFit } from "../vectors/cluster-fit";
-import { startClusterThread, type ClusterThread } from "../vectors/cluster-thread";
+import { startClusterThread, type ClusterCount, type ClusterThread } from "../vectors/cluster-thread";
 import { clusterSums, clustersDocumentFrom, createClusterAccumulator, createClusterUpdate, createIdsDigest, labelRows, RECLUSTER_GROWTH, type NodeText } from "../vectors/clusters";
 import type { ClustersHeader } from "../vectors/cluster-update";
 import { float32FromLeBytes, float32LeBytes } from "../vectors/float32-le";
@@ -78,6 +78,12 @@ export interface AppendVersionInput {
   sampleFiles?: readonly string[];
   /** Rows from which {@link AppendVersionInput.sampleFiles} are used; default {@link CLUSTER_THREAD_ROWS}. */
   clusterThreadRows?: number;
+  /**
+   * A clustering thread already reading `sampleFiles` ({@link startSampleReading}), started by a caller
+   * beside its own work before it knew `added`: used if the version is clustered on a thread, stopped
+   * otherwise. The version's writing stops it when it ends, as one it starts itself.
+   */
+  clusterThread?: ClusterThread;
 }
 
 /**
@@ -204,7 +210,9 @@ async function composeVersion(store: Store, input: ComposeInput): Promise<Append
   // A first version is clustered on a thread of its own, fitted on its chunks' samples, or here from the
   // rows as they pass, kept in memory when they fit.
   const threaded = !before && input.sampleFiles !== undefined && input.added >= (input.clusterThreadRows ?? CLUSTER_THREAD_ROWS);
-  const clusterThread = threaded ? await startSampledClustering(store, dim, input.added, input.sampleFiles!) : undefined;
+  const clusterThread = threaded ? (input.clusterThread ?? (await startSampleReading(store, dim, input.sampleFiles!))) : undefined;
+  clusterThread?.fit(sampledClusterCount(input.added));
+  if (!threaded) await input.clusterThread?.stop();
   const firstFit = before || threaded ? undefined : createClusterAccumulator(dim, { expectedRows: input.added });
   const kept: Float32Array[] = [];
   let keptBytes = 0;
@@ -546,10 +554,19 @@ async function fitRows(store: Store, to: ReturnType<typeof versionKeys>, dim: nu
 /** A merge's time limit (functions/manifest.ts): the thread's URLs outlive any merge. */
 const SAMPLE_READ_SECONDS = 900;
 
-/** The clustering of a first version's `rows` rows, on its own thread, fitted on the samples in `files`. */
-async function startSampledClustering(store: Store, dim: number, rows: number, files: readonly string[]): Promise<ClusterThread> {
+/**
+ * A clustering thread for a first version, reading the samples in `files` from now on; it fits once
+ * given the version's rows ({@link sampledClusterCount}), which a caller may not know yet: see
+ * {@link AppendVersionInput.clusterThread}.
+ */
+export async function startSampleReading(store: Store, dim: number, files: readonly string[]): Promise<ClusterThread> {
   const samples = await Promise.all(files.map(async (key) => ({ name: key, url: await presignGet(store, key, SAMPLE_READ_SECONDS) })));
-  return startClusterThread({ dim, k: chooseK(rows), rows, sampleSize: resolveFitParams().sampleSize, samples });
+  return startClusterThread({ dim, sampleSize: resolveFitParams().sampleSize, samples });
+}
+
+/** The clusters fitted for a first version of `rows` rows, and those rows, for its clustering thread. */
+function sampledClusterCount(rows: number): ClusterCount {
+  return { k: chooseK(rows), rows };
 }
 
 /**

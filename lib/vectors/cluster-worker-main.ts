@@ -2,19 +2,20 @@ import http from "node:http";
 import https from "node:https";
 import { parentPort, workerData } from "node:worker_threads";
 import { fitWholeSample, type ClusterAssigner } from "./cluster-fit";
-import type { ClusterReply, ClusterRequest, ClusterThreadData, SampleSource, StoredRows } from "./cluster-thread";
+import type { ClusterCount, ClusterReply, ClusterRequest, ClusterThreadData, SampleSource, StoredRows } from "./cluster-thread";
 import { LITTLE_ENDIAN_HOST, swapFloat32Bytes } from "./float32-le";
 import { decodeSample, type ChunkSample } from "./sample-file";
 
 /**
  * The clustering thread's side of lib/vectors/cluster-thread.ts. It reads the sample files (presigned
- * URLs) and fits the centroids on the rows of lowest priority, while the rows to assign arrive and wait;
+ * URLs) and, once it also has the clusters and rows (from the start, or in a "fit" message), fits the
+ * centroids on the rows of lowest priority, while the rows to assign arrive and wait;
  * then it assigns them in order as they come, and posts the fit once asked for it. Rows sent as where
  * they are in the store are read here, a few blocks ahead, into buffers used again for later blocks.
  * Its code reaches the thread as a bundle (lib/vectors/cluster-worker.generated.ts, made by
  * `npm run build:workers`), so it runs the same under tsx, vitest and the bundled Lambda function.
  */
-const { dim, k, rows, sampleSize, samples } = workerData as ClusterThreadData;
+const { dim, sampleSize, samples, ...given } = workerData as ClusterThreadData;
 const port = parentPort!;
 /** Sample files fetched at once. */
 const FETCHES = 4;
@@ -32,7 +33,13 @@ const waiting: Waiting[] = [];
 /** Buffers of stored blocks already assigned, for the next reads. */
 const spare: Uint8Array[] = [];
 
+/** The clusters and rows, from the start or from a "fit" message: the samples are read meanwhile. */
+let countGiven: (count: ClusterCount) => void;
+const counted = new Promise<ClusterCount>((resolve) => (countGiven = resolve));
+if (given.k !== undefined && given.rows !== undefined) countGiven!({ k: given.k, rows: given.rows });
+
 port.on("message", (request: ClusterRequest) => {
+  if (request.kind === "fit") return countGiven({ k: request.k, rows: request.rows });
   if (request.kind === "assign") waiting.push({ rows: request.rows });
   else if (request.kind === "assign-stored") waiting.push({ stored: request.rows });
   else resultAsked = true;
@@ -193,7 +200,9 @@ function getBytes(source: SampleSource, range?: { start: number; end: number }, 
 
 async function fitOnSample(): Promise<void> {
   // The fit is on exactly the sampled rows, where they lie.
-  assigner = fitWholeSample(dim, await readSample(), { k }, rows);
+  const sample = await readSample();
+  const { k, rows } = await counted;
+  assigner = fitWholeSample(dim, sample, { k }, rows);
   await work();
 }
 

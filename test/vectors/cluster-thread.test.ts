@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it, vi } from "vitest";
 import { encodeSections } from "../../lib/search/binary-sections";
 import { presignGet } from "../../lib/store/objects";
 import { chooseK, createClusterAccumulator } from "../../lib/vectors/cluster-fit";
@@ -105,6 +107,39 @@ describe("the clustering thread", () => {
     }
   }, 60_000);
 
+  it("reads its samples before it is told the clusters and rows, then fits as if told at the start", async () => {
+    const sources = await sampleFiles("users/thread-told-later", 1_000);
+    // The same files, served from here, so the test sees when the thread has read each.
+    const bytes = new Map<string, Buffer>(await Promise.all(sources.map(async (source) => [`/${source.name}`, Buffer.from(await (await fetch(source.url)).arrayBuffer())] as const)));
+    const read = new Set<string>();
+    const server = http.createServer((request, response) => {
+      read.add(request.url!);
+      response.end(bytes.get(request.url!));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const local = sources.map((source) => ({ name: source.name, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/${source.name}` }));
+    const told = startClusterThread({ dim: DIM, k: chooseK(ROWS), rows: ROWS, sampleSize: 400, samples: sources });
+    const later = startClusterThread({ dim: DIM, sampleSize: 400, samples: local });
+    try {
+      await vi.waitFor(() => expect(read.size).toBe(sources.length), { timeout: 30_000 });
+      await expect(later.result()).rejects.toThrow(/asked for before its clusters and rows/);
+      for (let row = 0; row < ROWS; row += 1_500) {
+        await told.assign(corpus.vectors.subarray(row * DIM, (row + 1_500) * DIM));
+        await later.assign(corpus.vectors.subarray(row * DIM, (row + 1_500) * DIM));
+        // Told after its first rows came: they wait for the fit, as with a thread told at the start.
+        if (row === 0) later.fit({ k: chooseK(ROWS), rows: ROWS });
+      }
+      expect(() => later.fit({ k: 3, rows: ROWS })).toThrow(/given its clusters and rows already/);
+      const [fromStart, fromLater] = await Promise.all([told.result(), later.result()]);
+      expect(fromLater.k).toBe(chooseK(ROWS));
+      expect([...fromLater.assignments]).toEqual([...fromStart.assignments]);
+      expect([...fromLater.sums]).toEqual([...fromStart.sums]);
+    } finally {
+      await Promise.all([told.stop(), later.stop()]);
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 60_000);
+
   it("reads the rows it is sent as where they are in the store (a range of a .npy), a few ahead, and assigns them as if sent themselves", async () => {
     const sources = await sampleFiles("users/thread-stored", 1_000);
     const given = startClusterThread({ dim: DIM, k: chooseK(ROWS), rows: ROWS, sampleSize: 400, samples: sources });
@@ -126,6 +161,31 @@ describe("the clustering thread", () => {
         first += size;
       }
       expect(first).toBe(ROWS);
+      const [fromRows, fromStore] = await Promise.all([given.result(), stored.result()]);
+      expect([...fromStore.assignments]).toEqual([...fromRows.assignments]);
+      expect([...fromStore.sums]).toEqual([...fromRows.sums]);
+    } finally {
+      await Promise.all([given.stop(), stored.stop()]);
+    }
+  }, 60_000);
+
+  it("takes blocks it reads from the store without waiting for its fit, more than the blocks of rows it holds", async () => {
+    const sources = await sampleFiles("users/thread-stored-many", 1_000);
+    const given = startClusterThread({ dim: DIM, k: chooseK(ROWS), rows: ROWS, sampleSize: 400, samples: sources });
+    // Not told its clusters and rows yet, it cannot fit: every block sent waits.
+    const stored = startClusterThread({ dim: DIM, sampleSize: 400, samples: sources });
+    try {
+      const npy = encodeNpy(corpus.vectors, ROWS, DIM);
+      const key = "users/thread-stored-many/vectors.npy";
+      await putBytes(ctx.store, key, Buffer.from(npy));
+      const url = await presignGet(ctx.store, key, 60);
+      const header = npy.length - corpus.vectors.byteLength;
+      // 40 blocks of 150 rows: more than the 32 blocks of rows a thread holds while it fits.
+      for (let first = 0; first < ROWS; first += 150) {
+        await given.assign(corpus.vectors.subarray(first * DIM, (first + 150) * DIM));
+        await stored.assignStored({ name: key, url, start: header + first * DIM * 4, end: header + (first + 150) * DIM * 4 });
+      }
+      stored.fit({ k: chooseK(ROWS), rows: ROWS });
       const [fromRows, fromStore] = await Promise.all([given.result(), stored.result()]);
       expect([...fromStore.assignments]).toEqual([...fromRows.assignments]);
       expect([...fromStore.sums]).toEqual([...fromRows.sums]);
