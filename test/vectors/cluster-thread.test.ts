@@ -6,7 +6,8 @@ import { describe, expect, it, vi } from "vitest";
 import { encodeSections } from "../../lib/search/binary-sections";
 import { presignGet } from "../../lib/store/objects";
 import { chooseK, createClusterAccumulator } from "../../lib/vectors/cluster-fit";
-import { startClusterThread, type SampleSource } from "../../lib/vectors/cluster-thread";
+import type { ClusterFit } from "../../lib/vectors/cluster-fit";
+import { startClusterThread, type ClusterThread, type SampleSource } from "../../lib/vectors/cluster-thread";
 import { buildClusterWorkerSource, GENERATED_FILE } from "../../lib/vectors/cluster-worker-build";
 import { halfBits, halfValue } from "../../lib/vectors/half-float";
 import { encodeNpy } from "../../lib/vectors/npy";
@@ -44,6 +45,14 @@ function fittedHere(sample: readonly number[]) {
   const pass2 = pass1.fit(ROWS);
   for (let row = 0; row < ROWS; row += 700) pass2.assign(corpus.vectors.subarray(row * DIM, Math.min(ROWS, row + 700) * DIM));
   return pass2.result();
+}
+
+/** The fit of `actual`, the same in every assignment and sum as that of `expected`, sent the same rows. */
+async function expectSameFit(expected: ClusterThread, actual: ClusterThread): Promise<ClusterFit> {
+  const [want, got] = await Promise.all([expected.result(), actual.result()]);
+  expect([...got.assignments]).toEqual([...want.assignments]);
+  expect([...got.sums]).toEqual([...want.sums]);
+  return got;
 }
 
 describe("clustering samples", () => {
@@ -130,10 +139,7 @@ describe("the clustering thread", () => {
         if (row === 0) later.fit({ k: chooseK(ROWS), rows: ROWS });
       }
       expect(() => later.fit({ k: 3, rows: ROWS })).toThrow(/given its clusters and rows already/);
-      const [fromStart, fromLater] = await Promise.all([told.result(), later.result()]);
-      expect(fromLater.k).toBe(chooseK(ROWS));
-      expect([...fromLater.assignments]).toEqual([...fromStart.assignments]);
-      expect([...fromLater.sums]).toEqual([...fromStart.sums]);
+      expect((await expectSameFit(told, later)).k).toBe(chooseK(ROWS));
     } finally {
       await Promise.all([told.stop(), later.stop()]);
       await new Promise((resolve) => server.close(resolve));
@@ -161,9 +167,7 @@ describe("the clustering thread", () => {
         first += size;
       }
       expect(first).toBe(ROWS);
-      const [fromRows, fromStore] = await Promise.all([given.result(), stored.result()]);
-      expect([...fromStore.assignments]).toEqual([...fromRows.assignments]);
-      expect([...fromStore.sums]).toEqual([...fromRows.sums]);
+      await expectSameFit(given, stored);
     } finally {
       await Promise.all([given.stop(), stored.stop()]);
     }
@@ -186,9 +190,7 @@ describe("the clustering thread", () => {
         await stored.assignStored({ name: key, url, start: header + first * DIM * 4, end: header + (first + 150) * DIM * 4 });
       }
       stored.fit({ k: chooseK(ROWS), rows: ROWS });
-      const [fromRows, fromStore] = await Promise.all([given.result(), stored.result()]);
-      expect([...fromStore.assignments]).toEqual([...fromRows.assignments]);
-      expect([...fromStore.sums]).toEqual([...fromRows.sums]);
+      await expectSameFit(given, stored);
     } finally {
       await Promise.all([given.stop(), stored.stop()]);
     }
