@@ -79,7 +79,7 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
   // clustering thread starts reading their samples meanwhile (~0.3 s sooner for 100k exchanges).
   const starting = startVersion(deps, upload, vault, embedder.dim);
   starting.catch(() => undefined);
-  let stored: { plan: StorePlan; written: WrittenVersion | undefined; started: number };
+  let planned: { plan: StorePlan; written: WrittenVersion | undefined; started: number };
   try {
     const plan = await planMerge({ ...deps, dim: embedder.dim }, upload);
     if (plan.kind === "wait") {
@@ -94,12 +94,12 @@ export async function mergeUpload(deps: MergeDeps, message: MergeUploadMessage):
     const started = Date.now();
     // Files, clusters and search segments of the version, all written before it becomes current.
     const written = plan.held.size + plan.adoptedVectors.size > 0 ? await writeVersion(deps, upload, vault, embedder, plan, await starting) : undefined;
-    stored = { plan, written, started };
+    planned = { plan, written, started };
   } finally {
     // The version's writing stops the thread it was given; a merge that never got that far stops it here.
     await starting.then((start) => start.clusterThread?.stop(), () => undefined);
   }
-  const { plan, written, started } = stored;
+  const { plan, written, started } = planned;
   const added = plan.held.size + plan.adoptedVectors.size;
   const switched = await switchVersion(deps.db, upload, vault, written, plan, embedder, { mergeMs: Date.now() - started, planMs: started - planning });
   if (!switched) {
@@ -183,6 +183,10 @@ interface VersionStart {
   clusterThread: ClusterThread | undefined;
 }
 
+/**
+ * The chunks, their samples and the clustering thread reading them, started before the plan says what the
+ * version adds. A merge that then waits or takes exchanges over has its thread stopped unused: rare.
+ */
 async function startVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, dim: number): Promise<VersionStart> {
   const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
   const { rows: chunks } = await deps.db.query<{ chunk_index: number; records: number }>(
