@@ -1,5 +1,6 @@
 import { chainIdsDigest } from "./clusters-doc";
 import type { ClustersDoc } from "./clusters-doc";
+import { createNearestKernel } from "./assign-kernel";
 import { InvalidVectorsError } from "./errors";
 
 /**
@@ -23,7 +24,11 @@ export interface ClusterUpdate {
 /**
  * New nodes joining the clusters of `header` by nearest centre: cosine with each cluster's normalised
  * member sum (spherical k-means' centroid), k dot products of `dim` floats per row. The sums move with
- * each row added, like one online k-means step, so a cluster's centre follows what it gains.
+ * each block of rows added, a mini-batch k-means step (Sculley, "Web-scale k-means clustering", 2010:
+ * https://dl.acm.org/doi/10.1145/1772690.1772862), so a cluster's centre follows what it gains. A block's
+ * dot products are the WebAssembly kernel's (lib/vectors/assign-kernel.ts `createNearestKernel`): in
+ * bench:merge's 1,000-row merge into a 100,000-node vault, the scalar loop that moved the centres row by
+ * row took ~0.11 s of its ~0.46 s.
  */
 export function createClusterUpdate(header: ClustersHeader, sums: Float32Array): ClusterUpdate {
   const { k, dim } = header;
@@ -46,25 +51,15 @@ export function createClusterUpdate(header: ClustersHeader, sums: Float32Array):
     add(rows, ids) {
       const count = rows.length / dim;
       if (!Number.isInteger(count) || count !== ids.length) throw new InvalidVectorsError(`${rows.length} floats for ${ids.length} rows of ${dim}`);
-      const out = new Int32Array(count);
+      const out = nearestCentres(rows, count, dim, centres, k);
+      const moved = new Set<number>();
       for (let r = 0; r < count; r++) {
-        const base = r * dim;
-        let best = 0;
-        let bestScore = -Infinity;
-        for (let c = 0; c < k; c++) {
-          const centre = c * dim;
-          let score = 0;
-          for (let i = 0; i < dim; i++) score += rows[base + i]! * centres[centre + i]!;
-          if (score > bestScore) {
-            bestScore = score;
-            best = c;
-          }
-        }
-        out[r] = best;
+        const best = out[r]!;
         sizes[best]!++;
-        for (let i = 0; i < dim; i++) own[best * dim + i]! += rows[base + i]!;
-        refresh(best);
+        for (let i = 0, base = r * dim, at = best * dim; i < dim; i++) own[at + i]! += rows[base + i]!;
+        moved.add(best);
       }
+      for (const c of moved) refresh(c);
       added += count;
       digest = chainIdsDigest(digest, ids);
       return out;
@@ -81,4 +76,29 @@ export function createClusterUpdate(header: ClustersHeader, sums: Float32Array):
       };
     },
   };
+}
+
+/** Each row's centre (of `centres`, k × dim) of highest dot product, the first on a tie. */
+function nearestCentres(rows: Float32Array, count: number, dim: number, centres: Float32Array, k: number): Int32Array {
+  const kernel = count > 0 ? createNearestKernel(rows, count, dim, k) : undefined;
+  if (kernel) {
+    kernel.assign(centres);
+    return kernel.assignments().slice();
+  }
+  // Dimensions the kernel's four lanes do not divide.
+  const out = new Int32Array(count);
+  for (let r = 0; r < count; r++) {
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < k; c++) {
+      let score = 0;
+      for (let i = 0; i < dim; i++) score += rows[r * dim + i]! * centres[c * dim + i]!;
+      if (score > bestScore) {
+        bestScore = score;
+        best = c;
+      }
+    }
+    out[r] = best;
+  }
+  return out;
 }
