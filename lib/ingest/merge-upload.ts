@@ -173,6 +173,11 @@ type ReadChunk = { segmentPart: SegmentPart | undefined } & (
   | { stored?: undefined; vectors: Float32Array; facts: undefined; nodes: VaultNode[]; lines: Buffer[] | undefined }
 );
 
+/** Where the chunk files of the upload's split attempt are (lib/ingest/work-files.ts). */
+function chunkLocation(upload: UploadRow): { vaultPrefix: string; uploadId: string; attempt: number } {
+  return { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
+}
+
 /** What the version's writing starts from, read before the plan is made ({@link startVersion}). */
 interface VersionStart {
   /** The chunks of the upload's split attempt, in order, with the rows each holds. */
@@ -188,7 +193,7 @@ interface VersionStart {
  * version adds. A merge that then waits or takes exchanges over has its thread stopped unused: rare.
  */
 async function startVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, dim: number): Promise<VersionStart> {
-  const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
+  const location = chunkLocation(upload);
   const { rows: chunks } = await deps.db.query<{ chunk_index: number; records: number }>(
     "SELECT chunk_index, records FROM personal.upload_chunks WHERE upload_id = $1 AND attempt = $2 ORDER BY chunk_index",
     [upload.id, upload.split_attempt],
@@ -206,7 +211,7 @@ async function startVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVers
  */
 async function writeVersion(deps: MergeDeps, upload: UploadRow, vault: VaultVersion, embedder: EmbedderIdentity, plan: StorePlan, start: VersionStart): Promise<WrittenVersion> {
   const dim = embedder.dim;
-  const location = { vaultPrefix: upload.vault_prefix, uploadId: upload.id, attempt: upload.split_attempt };
+  const location = chunkLocation(upload);
   // A chunk row is stored if this upload holds its exchange, or adopts it from the upload that holds it.
   const stores = (hash: string) => plan.held.has(hash) || plan.adoptedVectors.has(hash);
   const { chunks } = start;
