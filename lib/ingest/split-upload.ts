@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate as turnOfTheLoop, setTimeout as sleep } from "node:timers/promises";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { withTransaction } from "../db/transaction";
@@ -45,6 +45,15 @@ const CLAIM_BATCH = 1000;
 /** Batches claimed or being written while the parse fills the next one. */
 const BATCHES_AHEAD = 2;
 const PROGRESS_EVERY_MS = 1000;
+/**
+ * The parse lets its thread's event loop turn at least this often. Records come out of the reader's
+ * buffered bytes through promise jobs alone, which never let the loop reach its I/O, so the answers
+ * to the claims, chunk writes and embed messages behind the parse waited for the reader to run dry:
+ * in bench:ingest's split the loop stood still 106 times for more than 60 ms (11 s in all, up to
+ * 424 ms at once), and the first chunk reached the embed workers ~1 s into the split.
+ * https://nodejs.org/en/learn/asynchronous-work/event-loop-timers-and-nexttick
+ */
+const TURN_EVERY_MS = 10;
 /**
  * Bytes of the file still to read above which chunks hold {@link LARGE_CHUNK_FACTOR} × `chunkSize`
  * nodes: about 6,000 exchanges of a ChatGPT export (~5 KB each), several seconds of the split.
@@ -348,8 +357,13 @@ async function parseIntoChunks(deps: SplitDeps, upload: UploadRow, attempt: numb
     ahead.push(written);
   };
 
+  let turnAt = performance.now() + TURN_EVERY_MS;
   try {
     for await (const record of reader) {
+      if (performance.now() >= turnAt) {
+        await turnOfTheLoop();
+        turnAt = performance.now() + TURN_EVERY_MS;
+      }
       // The hash and the JSON of the texts its line is made of, in one pass over them.
       const hashed = hashRecord(record, slab);
       if (seenInFile.has(hashed.hex)) {
