@@ -48,9 +48,10 @@ const PROGRESS_EVERY_MS = 1000;
 /**
  * The parse lets its thread's event loop turn at least this often. Records come out of the reader's
  * buffered bytes through promise jobs alone, which never let the loop reach its I/O, so the answers
- * to the claims, chunk writes and embed messages behind the parse waited for the reader to run dry:
- * in bench:ingest's split the loop stood still 106 times for more than 60 ms (11 s in all, up to
- * 424 ms at once), and the first chunk reached the embed workers ~1 s into the split.
+ * to the claims, chunk writes and embed messages behind the parse waited until the parse itself had
+ * to wait (for bytes, or for the {@link BATCHES_AHEAD} batches in flight): in bench:ingest's split the
+ * loop stood still 106 times for more than 60 ms (11 s in all, up to 424 ms at once), and the first
+ * chunk reached the embed workers 1.0-1.8 s into the split (0.7-0.9 s with the turns).
  * https://nodejs.org/en/learn/asynchronous-work/event-loop-timers-and-nexttick
  */
 const TURN_EVERY_MS = 10;
