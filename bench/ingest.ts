@@ -48,7 +48,8 @@ async function main() {
   }
   const bytes = (await stat(file)).size;
   const cores = os.availableParallelism();
-  process.stdout.write(`input: ${file} (${(bytes / 1024 / 1024).toFixed(0)} MB), ${cores} cores, Node ${process.version}\n\n`);
+  process.stdout.write(`input: ${file} (${(bytes / 1024 / 1024).toFixed(0)} MB), ${cores} cores, Node ${process.version}\n`);
+  process.stdout.write(`malloc: ${process.env.GLIBC_TUNABLES ? `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}` : "glibc's defaults (GLIBC_TUNABLES empty or unset)"}\n\n`);
 
   const zipFile = `${file}.zip`;
   if (!existsSync(zipFile)) {
@@ -76,6 +77,9 @@ async function main() {
       ([phase, { wallMs, cpuMs }]) =>
         `  ${phase.padEnd(34)} stack process ${share(cpuMs[0]!, wallMs)} (API thread ${share(cpuMs[1]!, wallMs).trim()}, handler and other threads ${share(cpuMs[0]! - cpuMs[1]!, wallMs).trim()})${cpuMs.slice(2).map((ms) => `, emulator ${share(ms, wallMs)}`).join("")} of a core`,
     );
+  const thousands = (count: number) => `${Math.round(count / 1000)}k`.padStart(5);
+  const faultLines = (memory: Record<string, PhaseSample>) =>
+    Object.entries(memory).map(([phase, { faults }]) => `  ${phase.padEnd(34)} stack process ${thousands(faults[0]!)}${faults.slice(1).map((count) => `, emulator ${thousands(count)}`).join("")}`);
   const accounted = Object.values(pipeline.phases).reduce((sum, ms) => sum + ms, 0);
   process.stdout.write(
     [
@@ -97,6 +101,8 @@ async function main() {
       ...memoryLines(pipeline.memory),
       "  CPU by phase of the upload (100% = one core busy for the whole phase):",
       ...cpuLines(pipeline.memory),
+      "  minor page faults by phase of the upload (first touches of memory pages, see the README's local stack notes):",
+      ...faultLines(pipeline.memory),
       "",
       `the same export as a zip (${(pipeline.zip.bytes / 1024 / 1024).toFixed(0)} MB) into that ${pipeline.nodes}-node vault: ${pipeline.zip.exchanges} exchanges found, ${pipeline.zip.nodes} new`,
       `  split (ranged zip reads, parse, dedupe) ${seconds(pipeline.zip.splitMs).trim()}; end to end ${seconds(pipeline.zip.wallMs).trim()}`,
@@ -126,10 +132,19 @@ function rssOf(pid: number): number {
  * second), or of one thread with `/proc/<pid>/task/<tid>/stat` (`task`).
  */
 function cpuMsOf(pid: number, task?: number): number {
-  const file = task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`;
-  const stat = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const fields = statFields(task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`);
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
+}
+
+/** Minor page faults of another process so far (`minflt` of `/proc/<pid>/stat`): first touches of memory. */
+function minorFaultsOf(pid: number): number {
+  return Number(statFields(`/proc/${pid}/stat`)[7] ?? 0);
+}
+
+/** The fields of a `/proc/…/stat` file after the command name (proc(5)), none if it is gone. */
+function statFields(file: string): string[] {
+  const stat = existsSync(file) ? readFileSync(file, "utf8") : "";
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
 interface PhaseSample {
@@ -138,6 +153,8 @@ interface PhaseSample {
   wallMs: number;
   /** CPU ms in the phase: this process first, its main thread (the API's, pollers') second, then each of `otherPids`. */
   cpuMs: number[];
+  /** Minor page faults in the phase: this process first, then each of `otherPids`. */
+  faults: number[];
 }
 
 /**
@@ -150,14 +167,16 @@ function memoryByPhase(phase: () => string, otherPids: number[] = []) {
     const own = process.cpuUsage();
     return [(own.user + own.system) / 1000, cpuMsOf(process.pid, process.pid), ...otherPids.map((pid) => cpuMsOf(pid))];
   };
-  let last = { at: Date.now(), cpu: cpuNow() };
+  const faultsNow = () => [process.resourceUsage().minorPageFault, ...otherPids.map(minorFaultsOf)];
+  let last = { at: Date.now(), cpu: cpuNow(), faults: faultsNow() };
   const sample = () => {
     const rss = otherPids.reduce((sum, pid) => sum + rssOf(pid), process.memoryUsage.rss());
-    const entry = (memory[phase()] ??= { start: rss, peak: rss, wallMs: 0, cpuMs: last.cpu.map(() => 0) });
+    const entry = (memory[phase()] ??= { start: rss, peak: rss, wallMs: 0, cpuMs: last.cpu.map(() => 0), faults: last.faults.map(() => 0) });
     entry.peak = Math.max(entry.peak, rss);
-    const now = { at: Date.now(), cpu: cpuNow() };
+    const now = { at: Date.now(), cpu: cpuNow(), faults: faultsNow() };
     entry.wallMs += now.at - last.at;
     now.cpu.forEach((ms, index) => (entry.cpuMs[index]! += ms - last.cpu[index]!));
+    now.faults.forEach((count, index) => (entry.faults[index]! += count - last.faults[index]!));
     last = now;
   };
   sample();

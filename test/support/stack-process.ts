@@ -23,13 +23,19 @@ export interface StackProcess {
  * `npm start` in a child process (the same `local/start.ts`), on free ports, over `dataDir`, with
  * `env` added: for tests that kill the whole stack at an exact moment and start it again on the same
  * data. Resolves once the stack prints that it is running.
+ *
+ * `viaNpm` runs the `npm start` script itself (what its environment is, not only its code), in a
+ * process group of its own that `kill` and `stop` signal whole, npm and the stack under it alike.
  */
-export async function startStackProcess(dataDir: string, env: Record<string, string> = {}): Promise<StackProcess> {
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", "--import", "tsx", "local/start.ts"], {
+export async function startStackProcess(dataDir: string, env: Record<string, string> = {}, { viaNpm = false } = {}): Promise<StackProcess> {
+  const [command, args] = viaNpm ? ["npm", ["start", "--silent"]] : [process.execPath, ["--disable-warning=ExperimentalWarning", "--import", "tsx", "local/start.ts"]];
+  const child = spawn(command, args, {
     cwd: projectRoot,
     env: { ...process.env, LOG_LEVEL: "warn", ...env, DATA_DIR: path.resolve(dataDir), PORT: "0" },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: viaNpm,
   });
+  const signal = (name: NodeJS.Signals) => (viaNpm ? process.kill(-child.pid!, name) : child.kill(name));
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
@@ -50,11 +56,11 @@ export async function startStackProcess(dataDir: string, env: Record<string, str
     process: child,
     output: () => output,
     async kill() {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      if (child.exitCode === null) signal("SIGKILL");
       await exited;
     },
     async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
+      if (child.exitCode === null) signal("SIGTERM");
       await exited;
     },
   };
