@@ -10,9 +10,11 @@ import { startStackProcess, type StackProcess } from "../support/stack-process";
 /**
  * `npm start` (and `npm run bench:ingest`) run the stack under the glibc malloc tunables package.json
  * names (`config.glibc_tunables`, https://www.gnu.org/software/libc/manual/html_node/Memory-Allocation-Tunables.html):
- * every thread allocates from one arena that keeps its memory, in transparent huge pages, instead of
- * handing freed pages back to the kernel and faulting fresh ones in for the next buffer. See the
- * README's local stack notes for what that saves.
+ * every thread allocates from one arena, grown in transparent huge pages, so a buffer mostly reuses
+ * memory another freed, and what is fresh faults in 2 MiB at a time, where glibc's default arena per
+ * thread, trimmed as its buffers are freed, faulted fresh 4 KiB pages in for the next one. (The arena
+ * is still trimmed: memory does go back to the kernel.) See the README's local stack notes for what
+ * that saves.
  */
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const tunables = (JSON.parse(await readFile(path.join(projectRoot, "package.json"), "utf8")) as { config: { glibc_tunables: string } }).config.glibc_tunables;
