@@ -1,5 +1,5 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { forgetMemories } from "../../lib/forgets/forget-memories";
 import * as forgets from "../../lib/forgets/lifecycle";
 import { claimExchanges, releaseClaims } from "../../lib/ingest/claims";
@@ -57,6 +57,10 @@ async function waitForForget(user: TestUser, forgetId: string) {
       return forget?.state;
     }, { timeout: 90_000, interval: 200 })
     .toBe("complete");
+  // The forget's function goes on after the commit: it deletes the version before the one it replaced
+  // and the segments no kept version lists (lib/vaults/after-switch.ts). The store is settled once it
+  // has returned.
+  await vi.waitFor(() => expect(ctx.stack.pollers.reduce!.stats().inFlight).toBe(0), { timeout: 30_000, interval: 50 });
   return forget;
 }
 
