@@ -68,11 +68,13 @@ describe("DELETE /vault", () => {
     expect((await ctx.api.call("GET", "/api/personal/vault/memories", { token: user.token })).body).toMatchObject({ items: [], total: 0 });
     expect((await search(ctx.api, user.token, { q: "beekeeping" })).body.results).toEqual([]);
     expect((await ctx.api.call("GET", `/api/personal/vault/upload/${inFlight}`, { token: user.token })).status).toBe(404);
-    expect(await vaultRows(user.vaultId)).toEqual(NO_ROWS);
+    // The store's event for the file just sent may be recorded after the emptying (the webhook records
+    // an event as it forwards it, lib/webhooks/forward.ts); the split removes it when it finds no upload.
+    expect(await vaultRows(user.vaultId)).toMatchObject({ ...NO_ROWS, storeEvents: expect.any(Number) });
     // Its files go once any merge under way has stopped, and whatever the cancelled upload's workers
     // were doing when the rows went, they leave nothing behind: only vault.json stays.
     await expect.poll(() => listKeys(`${user.prefix}/`), { timeout: 60_000, interval: 500 }).toEqual([`${user.prefix}/vault.json`]);
-    expect(await vaultRows(user.vaultId)).toEqual(NO_ROWS);
+    await expect.poll(() => vaultRows(user.vaultId), { timeout: 30_000, interval: 200 }).toEqual(NO_ROWS);
     expect((await ctx.api.me(user.token)).status).toBe(200);
   }, 120_000);
 
