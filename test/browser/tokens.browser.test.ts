@@ -33,15 +33,17 @@ describe("access tokens for other AIs", () => {
 
     const shown = await page.getByTestId("new-token-value").textContent();
     expect(shown).toMatch(/^\S{20,}$/);
+    // The list is loaded again once the token is shown: read its row before anything uses the token.
+    const row = page.getByTestId("token-list").getByRole("listitem").filter({ hasText: "Claude Desktop" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("never used");
+    expect(await row.textContent(), "the list never holds the secret").not.toContain(shown);
     expect(await tokenWorks(shown!), "the token shown is the one the API takes").toBe(200);
     const snippet = JSON.parse((await tokens.locator("pre.snippet").textContent())!);
     expect(snippet).toEqual({ mcpServers: { "cogzy-vault": { type: "http", url: `${session.stack.apiUrl}/mcp`, headers: { Authorization: `Bearer ${shown}` } } } });
     await page.getByRole("button", { name: "Copy token" }).click();
     await page.getByRole("button", { name: "Copied" }).waitFor();
     expect(await page.evaluate("navigator.clipboard.readText()")).toBe(shown);
-    const row = page.getByTestId("token-list").getByRole("listitem").filter({ hasText: "Claude Desktop" });
-    expect(await row.textContent()).toContain("never used");
-    expect(await row.textContent(), "the list never holds the secret").not.toContain(shown);
     await expectNoSeriousViolations(page, "settings with a new token");
     await shot("tokens-desktop-light");
 
@@ -50,6 +52,7 @@ describe("access tokens for other AIs", () => {
     await page.getByTestId("token-list").waitFor();
     expect(await page.getByTestId("new-token").count()).toBe(0);
     expect(await page.content()).not.toContain(shown);
+    expect(await row.textContent(), "the API's use of the token above").toContain("last used just now");
 
     await page.getByRole("button", { name: "Revoke Claude Desktop" }).click();
     await page.getByRole("button", { name: "Revoke", exact: true }).click();
