@@ -120,6 +120,42 @@ describe("memories", () => {
 
     await expect.poll(() => page.getByTestId("memories-screen").locator(".empty").textContent()).toBe("Nothing from Claude in your vault.");
   });
+
+  it("keeps showing the conversation chosen while the list of every memory was still on its way", async () => {
+    await signedInWithVault("memories-order", "memories");
+    const isWholeList = (url: URL) => url.pathname === "/api/personal/vault/memories" && !url.searchParams.has("conversation_id");
+    // The list of every memory (asked for as the screen opens) answers only once the chosen conversation's has.
+    let answerWholeList!: () => void;
+    const held = new Promise<void>((resolve) => (answerWholeList = resolve));
+    await page.route(isWholeList, async (route) => {
+      await held;
+      await route.continue();
+    });
+    // Counts the answers to that list the page has read, once the page's own code has done with each:
+    // the count goes up in a task queued as the body is read, after the promise jobs that use it.
+    await page.addInitScript(`{
+      const read = Response.prototype.text;
+      Response.prototype.text = async function () {
+        const body = await read.call(this);
+        const url = new URL(this.url);
+        if (url.pathname === "/api/personal/vault/memories" && !url.searchParams.has("conversation_id")) setTimeout(() => (window.wholeListsRead = (window.wholeListsRead ?? 0) + 1));
+        return body;
+      };
+    }`);
+    const wholeListAsked = page.waitForRequest((request) => isWholeList(new URL(request.url())));
+    await page.reload();
+    await wholeListAsked;
+
+    await page.getByTestId("vault-conversations").getByRole("button", { name: /cooking question 2/ }).click();
+    const shown = page.getByTestId("memories-shown");
+    const titles = () => shown.locator(".memory-title").allTextContents();
+    await expect.poll(titles).toEqual(["cooking question 2", "cooking question 2", "cooking question 2"]);
+    answerWholeList();
+    await page.waitForFunction("(window.wholeListsRead ?? 0) >= 1");
+
+    expect(await titles(), "the answer that came last was asked for first").toEqual(["cooking question 2", "cooking question 2", "cooking question 2"]);
+    expect(await shown.getByTestId("memory-list").getByRole("status").textContent()).toBe("3 memories, newest first");
+  });
 });
 
 describe("your data, in Settings", () => {

@@ -73,6 +73,8 @@ describe("access tokens for other AIs", () => {
     await page.getByLabel("Name of the new token").fill("My phone's agent");
     await page.getByRole("button", { name: "Create token" }).click();
     await page.getByTestId("new-token-value").waitFor();
+    // The list is loaded again after the token is shown: measure and scan the page once it names the token.
+    await page.getByTestId("token-list").getByRole("listitem").filter({ hasText: "My phone's agent" }).waitFor();
 
     expect(await page.evaluate(`document.documentElement.scrollWidth <= ${VIEWPORTS.narrow.width}`), "nothing wider than the phone").toBe(true);
     await expectNoSeriousViolations(page, "tokens (390 px, dark)");

@@ -52,6 +52,30 @@ describe("uploading an export", () => {
     await page.screenshot({ path: "test-results/vault-after-upload.png", fullPage: true });
   });
 
+  it("says Ready only over the vault's figures read after the upload completed", async () => {
+    await signedIn();
+    await expect.poll(text("vault-status")).toBe("Empty");
+    // From here on the vault's status answers only when the test says so.
+    let answerStatus!: () => void;
+    const held = new Promise<void>((resolve) => (answerStatus = resolve));
+    await page.route(
+      (url) => url.pathname === "/api/personal/vault/status",
+      async (route) => {
+        await held;
+        await route.continue();
+      },
+    );
+    const file = await session.writeTemp("conversations.json", chatgptExport(conversations("figures", 2)));
+
+    await fileInput(page).setInputFiles(file);
+
+    expect(await settled("conversations.json")).toBe("complete");
+    expect(await page.getByTestId("vault-status").textContent(), "the figures read before the upload say nothing of it").toBe("Adding memories");
+    answerStatus();
+    await expect.poll(text("vault-status")).toBe("Ready");
+    expect(await page.getByTestId("stat-memories").textContent()).toBe("6");
+  });
+
   it("says the memories are already in the vault when the same export is uploaded again", async () => {
     await signedIn();
     const file = await session.writeTemp("conversations.json", chatgptExport(conversations("again", 2)));
