@@ -1,10 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { Page, Request } from "playwright-core";
+import type { Page, Request, Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { generateChatGptExport } from "../../bench/generate-export";
-import { uniqueEmail } from "../support/api";
+import { apiClient, uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
+import { uploadBytes, waitForUpload } from "../support/ingest";
 import { fileInput, signUp, statusHistory, uploadRow } from "./support/browser";
 import { useBrowserSession } from "./support/session";
 
@@ -72,6 +73,46 @@ describe("uploading an export", () => {
     expect(await settled("conversations.json")).toBe("complete");
     expect(await page.getByTestId("vault-status").textContent(), "the figures read before the upload say nothing of it").toBe("Adding memories");
     answerStatus();
+    await expect.poll(text("vault-status")).toBe("Ready");
+    expect(await page.getByTestId("stat-memories").textContent()).toBe("6");
+  });
+
+  it("waits for the newest reading of the vault's figures when another was asked for meanwhile", async () => {
+    // A failed upload in the history, to dismiss while the figures read after the next upload are on their way.
+    const api = apiClient(session.stack.apiUrl);
+    const { body } = await api.signUp(uniqueEmail("uploads-newest"));
+    expect((await waitForUpload(api, body.token, await uploadBytes(api, body.token, "letter.json", Buffer.from("Dear diary, this is not an export.")))).status).toBe("failed");
+    page = await session.openSignedIn(body.token, "vault");
+    // Counts the vault status answers the page has read, in a task queued after the promise jobs that use each.
+    await page.addInitScript(`{
+      const read = Response.prototype.text;
+      Response.prototype.text = async function () {
+        const body = await read.call(this);
+        if (new URL(this.url).pathname === "/api/personal/vault/status") setTimeout(() => (window.statusReads = (window.statusReads ?? 0) + 1));
+        return body;
+      };
+    }`);
+    await page.reload();
+    const failed = uploadRow(page, "letter.json");
+    await failed.and(page.locator('[data-state="failed"]')).waitFor();
+    const held: Route[] = [];
+    await page.route(
+      (url) => url.pathname === "/api/personal/vault/status",
+      (route) => void held.push(route),
+    );
+
+    await fileInput(page).setInputFiles(await session.writeTemp("conversations.json", chatgptExport(conversations("newest", 2))));
+    expect(await settled("conversations.json")).toBe("complete");
+    // The figures read after the upload, then after the dismissal, both held.
+    await expect.poll(() => held.length).toBe(1);
+    await failed.getByRole("button", { name: "Dismiss letter.json" }).click();
+    await expect.poll(() => held.length).toBe(2);
+    const reads = await page.evaluate("window.statusReads ?? 0");
+    await held[0]!.continue();
+    await page.waitForFunction(`(window.statusReads ?? 0) > ${reads}`);
+
+    expect(await page.getByTestId("vault-status").textContent(), "the older reading is in, the newer one still on its way").toBe("Adding memories");
+    await held[1]!.continue();
     await expect.poll(text("vault-status")).toBe("Ready");
     expect(await page.getByTestId("stat-memories").textContent()).toBe("6");
   });
