@@ -132,7 +132,8 @@ describe("the free plan's daily limit", () => {
     const email = await onChatWithMemories("chat-limit");
     await ask("Which tram goes to the castle?");
     await page.getByTestId("chat-answer").last().and(page.locator('[aria-busy="false"]')).waitFor();
-    expect(await page.getByTestId("messages-left").textContent()).toBe("19 of 20 messages left today");
+    // The answer is marked done on the stream's `done` event; the usage is taken as the stream closes, after it.
+    await expect.poll(() => page.getByTestId("messages-left").textContent()).toBe("19 of 20 messages left today");
     // The other 19 of the day from another device: this page still believes 19 are left.
     await sendElsewhere(email, 19);
 
