@@ -6,7 +6,7 @@ import yauzl from "yauzl";
 import { apiClient, uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { uploadBytes, waitForUpload } from "../support/ingest";
-import { expectNoSeriousViolations, saveScreenshot, submitAccountForm, VIEWPORTS } from "./support/browser";
+import { countAnswersRead, expectNoSeriousViolations, holdRequests, saveScreenshot, submitAccountForm, VIEWPORTS } from "./support/browser";
 import { useBrowserSession } from "./support/session";
 
 const session = useBrowserSession({ label: "control" });
@@ -125,23 +125,8 @@ describe("memories", () => {
     await signedInWithVault("memories-order", "memories");
     const isWholeList = (url: URL) => url.pathname === "/api/personal/vault/memories" && !url.searchParams.has("conversation_id");
     // The list of every memory (asked for as the screen opens) answers only once the chosen conversation's has.
-    let answerWholeList!: () => void;
-    const held = new Promise<void>((resolve) => (answerWholeList = resolve));
-    await page.route(isWholeList, async (route) => {
-      await held;
-      await route.continue();
-    });
-    // Counts the answers to that list the page has read, once the page's own code has done with each:
-    // the count goes up in a task queued as the body is read, after the promise jobs that use it.
-    await page.addInitScript(`{
-      const read = Response.prototype.text;
-      Response.prototype.text = async function () {
-        const body = await read.call(this);
-        const url = new URL(this.url);
-        if (url.pathname === "/api/personal/vault/memories" && !url.searchParams.has("conversation_id")) setTimeout(() => (window.wholeListsRead = (window.wholeListsRead ?? 0) + 1));
-        return body;
-      };
-    }`);
+    const wholeList = await holdRequests(page, isWholeList);
+    const wholeListsRead = await countAnswersRead(page, "/api/personal/vault/memories", { without: "conversation_id" });
     const wholeListAsked = page.waitForRequest((request) => isWholeList(new URL(request.url())));
     await page.reload();
     await wholeListAsked;
@@ -150,8 +135,8 @@ describe("memories", () => {
     const shown = page.getByTestId("memories-shown");
     const titles = () => shown.locator(".memory-title").allTextContents();
     await expect.poll(titles).toEqual(["cooking question 2", "cooking question 2", "cooking question 2"]);
-    answerWholeList();
-    await page.waitForFunction("(window.wholeListsRead ?? 0) >= 1");
+    await wholeList.releaseAll();
+    await wholeListsRead.waitBeyond(0);
 
     expect(await titles(), "the answer that came last was asked for first").toEqual(["cooking question 2", "cooking question 2", "cooking question 2"]);
     expect(await shown.getByTestId("memory-list").getByRole("status").textContent()).toBe("3 memories, newest first");

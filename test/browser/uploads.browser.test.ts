@@ -1,12 +1,12 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { Page, Request, Route } from "playwright-core";
+import type { Page, Request } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { generateChatGptExport } from "../../bench/generate-export";
 import { apiClient, uniqueEmail } from "../support/api";
 import { chatgptExport, conversations } from "../support/exports";
 import { uploadBytes, waitForUpload } from "../support/ingest";
-import { fileInput, signUp, statusHistory, uploadRow } from "./support/browser";
+import { countAnswersRead, fileInput, holdRequests, signUp, statusHistory, uploadRow } from "./support/browser";
 import { useBrowserSession } from "./support/session";
 
 const session = useBrowserSession({ label: "uploads" });
@@ -57,22 +57,14 @@ describe("uploading an export", () => {
     await signedIn();
     await expect.poll(text("vault-status")).toBe("Empty");
     // From here on the vault's status answers only when the test says so.
-    let answerStatus!: () => void;
-    const held = new Promise<void>((resolve) => (answerStatus = resolve));
-    await page.route(
-      (url) => url.pathname === "/api/personal/vault/status",
-      async (route) => {
-        await held;
-        await route.continue();
-      },
-    );
+    const status = await holdRequests(page, (url) => url.pathname === "/api/personal/vault/status");
     const file = await session.writeTemp("conversations.json", chatgptExport(conversations("figures", 2)));
 
     await fileInput(page).setInputFiles(file);
 
     expect(await settled("conversations.json")).toBe("complete");
     expect(await page.getByTestId("vault-status").textContent(), "the figures read before the upload say nothing of it").toBe("Adding memories");
-    answerStatus();
+    await status.releaseAll();
     await expect.poll(text("vault-status")).toBe("Ready");
     expect(await page.getByTestId("stat-memories").textContent()).toBe("6");
   });
@@ -83,23 +75,11 @@ describe("uploading an export", () => {
     const { body } = await api.signUp(uniqueEmail("uploads-newest"));
     expect((await waitForUpload(api, body.token, await uploadBytes(api, body.token, "letter.json", Buffer.from("Dear diary, this is not an export.")))).status).toBe("failed");
     page = await session.openSignedIn(body.token, "vault");
-    // Counts the vault status answers the page has read, in a task queued after the promise jobs that use each.
-    await page.addInitScript(`{
-      const read = Response.prototype.text;
-      Response.prototype.text = async function () {
-        const body = await read.call(this);
-        if (new URL(this.url).pathname === "/api/personal/vault/status") setTimeout(() => (window.statusReads = (window.statusReads ?? 0) + 1));
-        return body;
-      };
-    }`);
+    const statusReads = await countAnswersRead(page, "/api/personal/vault/status");
     await page.reload();
     const failed = uploadRow(page, "letter.json");
     await failed.and(page.locator('[data-state="failed"]')).waitFor();
-    const held: Route[] = [];
-    await page.route(
-      (url) => url.pathname === "/api/personal/vault/status",
-      (route) => void held.push(route),
-    );
+    const held = (await holdRequests(page, (url) => url.pathname === "/api/personal/vault/status")).routes;
 
     await fileInput(page).setInputFiles(await session.writeTemp("conversations.json", chatgptExport(conversations("newest", 2))));
     expect(await settled("conversations.json")).toBe("complete");
@@ -107,9 +87,9 @@ describe("uploading an export", () => {
     await expect.poll(() => held.length).toBe(1);
     await failed.getByRole("button", { name: "Dismiss letter.json" }).click();
     await expect.poll(() => held.length).toBe(2);
-    const reads = await page.evaluate("window.statusReads ?? 0");
+    const reads = await statusReads.count();
     await held[0]!.continue();
-    await page.waitForFunction(`(window.statusReads ?? 0) > ${reads}`);
+    await statusReads.waitBeyond(reads);
 
     expect(await page.getByTestId("vault-status").textContent(), "the older reading is in, the newer one still on its way").toBe("Adding memories");
     await held[1]!.continue();

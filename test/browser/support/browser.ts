@@ -1,7 +1,7 @@
 import { readFile, mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Route } from "playwright-core";
 import { expect } from "vitest";
 
 /**
@@ -61,6 +61,52 @@ export async function openApp(
 /** The texts the upload status lines have shown so far. */
 export function statusHistory(page: Page): Promise<string[]> {
   return page.evaluate("window.__statuses");
+}
+
+/**
+ * Holds the page's requests whose URL `matches` until the test lets them through, so that the test
+ * chooses the order in which their answers arrive.
+ */
+export async function holdRequests(page: Page, matches: (url: URL) => boolean) {
+  const routes: Route[] = [];
+  let open = false;
+  await page.route(matches, (route) => (open ? route.continue() : void routes.push(route)));
+  return {
+    /** The requests held so far, in the order the page asked; `continue()` lets one through. */
+    routes,
+    /** Lets every held request through, and any the page asks from now on. */
+    async releaseAll() {
+      open = true;
+      for (const route of routes.splice(0)) await route.continue();
+    },
+  };
+}
+
+/**
+ * Counts the answers from `pathname` (leaving out those whose query has `without`) the page has read,
+ * from its next load on. The API client reads each body with `Response.text()`; the count goes up in
+ * a task queued as the body is read, so after the promise jobs that use it: once it has gone up, the
+ * page has done with that answer.
+ */
+export async function countAnswersRead(page: Page, pathname: string, options: { without?: string } = {}) {
+  const counter = `window[${JSON.stringify(`answersRead ${pathname} ${options.without ?? ""}`)}]`;
+  await page.addInitScript(`{
+    const read = Response.prototype.text;
+    Response.prototype.text = async function () {
+      const body = await read.call(this);
+      const url = new URL(this.url);
+      const without = ${JSON.stringify(options.without ?? null)};
+      if (url.pathname === ${JSON.stringify(pathname)} && !(without && url.searchParams.has(without))) setTimeout(() => (${counter} = (${counter} ?? 0) + 1));
+      return body;
+    };
+  }`);
+  return {
+    count: (): Promise<number> => page.evaluate(`${counter} ?? 0`),
+    /** Waits until the page has read more than `count` of them. */
+    async waitBeyond(count: number): Promise<void> {
+      await page.waitForFunction(`(${counter} ?? 0) > ${count}`);
+    },
+  };
 }
 
 /** Fills and sends the form in the given mode; the caller asserts what follows. */
